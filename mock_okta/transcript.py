@@ -1,0 +1,248 @@
+"""The transcript: every HTTP exchange in order, with secrets redacted, writable as HAR 1.2.
+
+This module is a shared contract: `harness/` records its own raw SCIM requests with
+`Transcript.send` too, so every exchange of a run has the same shape.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import httpx
+
+REDACTED = "[REDACTED]"
+# Headers whose values are credentials; never stored in clear.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+
+
+def _text(content: bytes | None) -> str | None:
+    if not content:
+        return None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers as a dict, with credential values replaced by ``[REDACTED]``.
+
+    The auth scheme is kept (``Bearer [REDACTED]``) so a reader can still see how the
+    request authenticated.
+    """
+    out: dict[str, str] = {}
+    for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} {REDACTED}".strip()
+        out[name] = value
+    return out
+
+
+def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
+    """Replace every occurrence of each secret in ``text``."""
+    if text is None:
+        return None
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+@dataclass
+class Exchange:
+    """One request and its response (or the transport error that replaced it)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str | None = None
+    elapsed_ms: float = 0.0
+    started: str = ""
+    error: str | None = None  # transport failure (refused, timeout, reset), when no response
+
+    @property
+    def path(self) -> str:
+        return httpx.URL(self.url).path
+
+    @property
+    def query(self) -> str:
+        return httpx.URL(self.url).query.decode("ascii", "replace")
+
+    def header(self, name: str) -> str | None:
+        """A response header, case-insensitively."""
+        for key, value in self.response_headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def request_header(self, name: str) -> str | None:
+        for key, value in self.request_headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def json(self) -> Any:
+        """The response body parsed as JSON, or None when it is empty or not JSON."""
+        return _loads(self.response_body)
+
+    def request_json(self) -> Any:
+        return _loads(self.request_body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "status": self.status,
+            "response_headers": self.response_headers,
+            "response_body": self.response_body,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "started": self.started,
+            "error": self.error,
+        }
+
+    def scrubbed(self, secrets: Iterable[str]) -> "Exchange":
+        """A copy with every secret removed from URL, headers and bodies."""
+        secrets = [s for s in secrets if s]
+        return Exchange(
+            method=self.method,
+            url=scrub(self.url, secrets) or "",
+            request_headers={k: scrub(v, secrets) or "" for k, v in self.request_headers.items()},
+            request_body=scrub(self.request_body, secrets),
+            status=self.status,
+            response_headers={k: scrub(v, secrets) or "" for k, v in self.response_headers.items()},
+            response_body=scrub(self.response_body, secrets),
+            elapsed_ms=self.elapsed_ms,
+            started=self.started,
+            error=scrub(self.error, secrets),
+        )
+
+
+def _loads(body: str | None) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+class Transcript:
+    """An ordered, thread-safe record of exchanges."""
+
+    def __init__(self) -> None:
+        self._exchanges: list[Exchange] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._exchanges)
+
+    def __iter__(self):
+        return iter(list(self._exchanges))
+
+    def __getitem__(self, index):
+        return self._exchanges[index]
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return list(self._exchanges)
+
+    def since(self, mark: int) -> list[Exchange]:
+        """Exchanges recorded after ``mark = len(transcript)`` was taken."""
+        return self._exchanges[mark:]
+
+    def append(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._exchanges.append(exchange)
+
+    def send(self, client: httpx.Client, request: httpx.Request, *, timeout: float | None = None) -> tuple[httpx.Response | None, Exchange]:
+        """Send ``request`` on ``client``, record the exchange, and return both.
+
+        A transport failure (connection refused, reset, timeout) is recorded with
+        ``status=None`` and ``error`` set; the response is then None. It never raises
+        for transport errors.
+        """
+        started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        exchange = Exchange(
+            method=request.method,
+            url=str(request.url),
+            request_headers=redact_headers(request.headers.items()),
+            request_body=_text(request.content),
+            started=started,
+        )
+        t0 = time.perf_counter()
+        response: httpx.Response | None = None
+        try:
+            extensions = {}
+            if timeout is not None:
+                extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+                request.extensions.update(extensions)
+            response = client.send(request)
+            response.read()
+        except httpx.TimeoutException as exc:
+            exchange.error = f"timed out after {timeout or 'the client timeout'} s ({type(exc).__name__})"
+        except httpx.TransportError as exc:
+            exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        exchange.elapsed_ms = (time.perf_counter() - t0) * 1000.0
+        if response is not None:
+            exchange.status = response.status_code
+            exchange.response_headers = redact_headers(response.headers.items())
+            exchange.response_body = _text(response.content)
+        self.append(exchange)
+        return response, exchange
+
+    # --- HAR 1.2 -------------------------------------------------------------------
+    def to_har(self, creator: str = "scim-harness", secrets: Iterable[str] = ()) -> dict[str, Any]:
+        secrets = list(secrets)
+        entries = []
+        for ex in self._exchanges:
+            ex = ex.scrubbed(secrets) if secrets else ex
+            url = httpx.URL(ex.url)
+            req: dict[str, Any] = {
+                "method": ex.method,
+                "url": ex.url,
+                "httpVersion": "HTTP/1.1",
+                "cookies": [],
+                "headers": [{"name": k, "value": v} for k, v in ex.request_headers.items()],
+                "queryString": [{"name": k, "value": v} for k, v in url.params.multi_items()],
+                "headersSize": -1,
+                "bodySize": len(ex.request_body.encode()) if ex.request_body else 0,
+            }
+            if ex.request_body is not None:
+                req["postData"] = {"mimeType": ex.request_header("content-type") or "", "text": ex.request_body}
+            body = ex.response_body or ""
+            entries.append({
+                "startedDateTime": ex.started,
+                "time": round(ex.elapsed_ms, 3),
+                "request": req,
+                "response": {
+                    "status": ex.status or 0,
+                    "statusText": ex.error or "",
+                    "httpVersion": "HTTP/1.1",
+                    "cookies": [],
+                    "headers": [{"name": k, "value": v} for k, v in ex.response_headers.items()],
+                    "content": {"size": len(body.encode()), "mimeType": ex.header("content-type") or "", "text": body},
+                    "redirectURL": ex.header("location") or "",
+                    "headersSize": -1,
+                    "bodySize": len(body.encode()) if ex.status else -1,
+                },
+                "cache": {},
+                "timings": {"send": 0, "wait": round(ex.elapsed_ms, 3), "receive": 0},
+            })
+        return {"log": {"version": "1.2", "creator": {"name": creator, "version": "0.1.0"}, "entries": entries}}
+
+    def write_har(self, path: str | Path, secrets: Iterable[str] = ()) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_har(secrets=secrets), indent=2), encoding="utf-8")
+        return path
