@@ -1,0 +1,110 @@
+"""One SCIM error hierarchy (RFC 7644 §3.12), rendered in one place (`app.py`)."""
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+class ScimError(Exception):
+    """Base of every error the mock returns. `status` is the HTTP status;
+    `scim_type` is RFC 7644 Table 9's keyword where one applies."""
+
+    status: int = 400
+    scim_type: str | None = None
+
+    def __init__(self, detail: str, *, status: int | None = None, scim_type: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if scim_type is not None:
+            self.scim_type = scim_type
+        self.headers = headers or {}
+
+    def to_body(self) -> dict[str, Any]:
+        # RFC 7644 §3.12: "status" is a string.
+        body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(self.status), "detail": self.detail}
+        if self.scim_type:
+            body["scimType"] = self.scim_type
+        return body
+
+
+# --- 400 with a scimType (RFC 7644 §3.12, Table 9) --------------------------------------
+class InvalidFilter(ScimError):
+    scim_type = "invalidFilter"
+
+
+class TooMany(ScimError):
+    scim_type = "tooMany"
+
+
+class Uniqueness(ScimError):
+    status = 409
+    scim_type = "uniqueness"
+
+
+class Mutability(ScimError):
+    scim_type = "mutability"
+
+
+class InvalidSyntax(ScimError):
+    scim_type = "invalidSyntax"
+
+
+class InvalidPath(ScimError):
+    scim_type = "invalidPath"
+
+
+class NoTarget(ScimError):
+    scim_type = "noTarget"
+
+
+class InvalidValue(ScimError):
+    scim_type = "invalidValue"
+
+
+class InvalidVersion(ScimError):
+    scim_type = "invalidVers"
+
+
+class Sensitive(ScimError):
+    scim_type = "sensitive"
+
+
+# --- other statuses ----------------------------------------------------------------------
+class Unauthorized(ScimError):
+    status = 401
+
+
+class Forbidden(ScimError):
+    status = 403
+
+
+class NotFound(ScimError):
+    status = 404
+
+
+class MethodNotAllowed(ScimError):
+    status = 405
+
+
+class PreconditionFailed(ScimError):
+    status = 412
+
+
+class PayloadTooLarge(ScimError):
+    status = 413
+
+
+class UnsupportedMediaType(ScimError):
+    status = 415
+
+
+class TooManyRequests(ScimError):
+    status = 429
+
+
+class NotImplementedScim(ScimError):
+    status = 501
