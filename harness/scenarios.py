@@ -1,0 +1,412 @@
+"""Scenario files: YAML (`*.scim.yaml`, one scenario per document) -> `Scenario` objects.
+
+Every document is validated against `scenario_schema.json` and then checked for what a JSON
+Schema cannot say (one kind per step, the parameters of each action, references to people,
+groups and variables). A malformed scenario raises `ScenarioError`, whose problems each name
+the file, the line and what is wrong, before anything is sent to a target.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import jsonschema
+import yaml
+
+SCENARIO_GLOB = "*.scim.yaml"
+VAR_RE = re.compile(r"\$\{([^}]*)\}")
+VAR_NAME_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?:\|(upper|lower))?$")
+PERSON_ATTRS = ("id", "userName", "email", "login", "first_name", "last_name", "display_name", "okta_id",
+                "externalId", "locale", "employee_number", "department")
+GROUP_ATTRS = ("id", "name", "displayName")
+RUN_ATTRS = ("prefix", "org", "domain")
+PEOPLE_ACTIONS = ("assign", "assign_many", "deactivate", "unassign", "reactivate", "deprovision")
+GROUP_ACTIONS = ("push_group", "add_to_group", "remove_from_group", "push_now", "rename_group", "unlink_group")
+# Parameters each action needs / accepts (beyond name, dialects, expect*, save).
+ACTION_PARAMS: dict[str, tuple[set[str], set[str]]] = {
+    "test_connection": (set(), set()),
+    "import_users": (set(), set()),
+    "import_groups": (set(), set()),
+    "assign": (set(), {"person", "people"}),
+    "assign_many": ({"people"}, set()),
+    "deactivate": (set(), {"person", "people"}),
+    "unassign": (set(), {"person", "people"}),
+    "reactivate": (set(), {"person", "people"}),
+    "deprovision": (set(), {"person", "people"}),
+    "update_profile": ({"person", "changes"}, set()),
+    "push_group": ({"group"}, {"link_existing"}),
+    "add_to_group": ({"group", "people"}, set()),
+    "remove_from_group": ({"group", "people"}, set()),
+    "push_now": ({"group"}, set()),
+    "rename_group": ({"group", "new_name"}, set()),
+    "unlink_group": ({"group"}, {"delete"}),
+}
+ACTION_ONLY_KEYS = {"person", "people", "group", "changes", "new_name", "link_existing", "delete",
+                    "expect_failure", "expect_error"}
+COMMON_STEP_KEYS = {"name", "dialects", "expect", "save", "action", "request", "control", "body"}
+
+
+class ScenarioError(ValueError):
+    """A malformed scenario file. `problems` are "file:line: what is wrong" strings."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def one_line(self) -> str:
+        more = f" (and {len(self.problems) - 1} more problem(s))" if len(self.problems) > 1 else ""
+        return f"malformed scenario: {self.problems[0]}{more}"
+
+
+@dataclass
+class Step:
+    name: str
+    kind: str                       # "action" | "request" | "control"
+    line: int
+    action: str | None = None
+    request: dict[str, Any] | None = None
+    control: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)   # person, people, group, changes, new_name, ...
+    body: dict[str, Any] | None = None                     # control writes
+    expect: dict[str, Any] = field(default_factory=dict)
+    expect_failure: bool = False
+    expect_error: str | None = None
+    save: dict[str, str] = field(default_factory=dict)
+    dialects: list[str] | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "action":
+            return str(self.action)
+        if self.kind == "control":
+            return f"control {self.control}"
+        assert self.request is not None
+        return f"{self.request['method']} {self.request['path']}"
+
+
+@dataclass
+class Setup:
+    threshold: int | None = None
+    members: list[dict[str, Any]] = field(default_factory=list)
+    people: list[dict[str, Any]] = field(default_factory=list)   # each {"ref": ..., **overrides}
+    groups: list[dict[str, Any]] = field(default_factory=list)   # each {"ref", "name", "members": [refs]}
+
+
+@dataclass
+class Scenario:
+    name: str
+    file: str
+    line: int
+    steps: list[Step]
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    requires: list[str] = field(default_factory=list)
+    dialects: list[str] = field(default_factory=lambda: ["okta"])
+    headers: dict[str, str] = field(default_factory=dict)
+    setup: Setup = field(default_factory=Setup)
+
+    def steps_for(self, dialect: str) -> list[Step]:
+        return [s for s in self.steps if s.dialects is None or dialect in s.dialects]
+
+
+def scenario_schema() -> dict[str, Any]:
+    text = resources.files("harness").joinpath("scenario_schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+# --- YAML nodes -> lines ------------------------------------------------------------
+def _node_at(node: yaml.Node, path: Iterable[Any]) -> yaml.Node:
+    """The deepest node along `path` (keys and indexes); stops where the path leaves the document."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    node = value
+                    break
+            else:
+                return node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _key_node(node: yaml.Node, key: str) -> yaml.Node:
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if k.value == key:
+                return k
+    return node
+
+
+def _where(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "document"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _schema_message(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
+    """A person-readable message for one schema error, and the path it is about."""
+    path = list(error.absolute_path)
+    v, inst = error.validator, error.instance
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in inst if k not in allowed)
+        hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+        return path + [extra[0]] if extra else path, f"unknown key {', '.join(map(repr, extra))}{hint}"
+    if v == "required":
+        return path, f"missing required key {error.message.split(' is a required')[0]}"
+    if v == "enum":
+        return path, f"{_short(inst)} is not one of: {', '.join(map(str, error.validator_value))}"
+    if v == "type":
+        return path, f"expected {error.validator_value}, got {type(inst).__name__} {_short(inst)}"
+    if v == "pattern":
+        return path, f"{_short(inst)} does not match the pattern {error.validator_value}"
+    if v == "oneOf" and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        sub_path, msg = _schema_message(best)
+        return path + list(best.relative_path) if not sub_path else sub_path, msg
+    return path, error.message if len(error.message) < 200 else error.message[:197] + "..."
+
+
+# --- loading ------------------------------------------------------------------------
+def _documents(text: str, file: str) -> Iterator[tuple[yaml.Node, Any]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            yield node, loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise ScenarioError([f"{file}:{line}: invalid YAML: {exc.problem or exc}"]) from None
+    finally:
+        loader.dispose()
+
+
+class _Checker:
+    """Collects problems of one document with their lines."""
+
+    def __init__(self, file: str, root: yaml.Node) -> None:
+        self.file, self.root, self.problems = file, root, []  # type: ignore[var-annotated]
+
+    def add(self, path: list[Any], message: str, *, key: bool = False) -> None:
+        node = _node_at(self.root, path[:-1] if key else path)
+        if key:
+            node = _key_node(node, str(path[-1]))
+        self.problems.append((node.start_mark.line + 1, f"{self.file}:{node.start_mark.line + 1}: {_where(path)}: {message}"))
+
+    def sorted(self) -> list[str]:
+        return [msg for _, msg in sorted(self.problems, key=lambda p: p[0])]
+
+
+def _check_semantics(doc: dict[str, Any], c: _Checker) -> None:
+    setup = doc.get("setup") or {}
+    requires = set(doc.get("requires") or [])
+    people_spec = setup.get("people", 0)
+    people = [f"p{i}" for i in range(1, people_spec + 1)] if isinstance(people_spec, int) else [p["ref"] for p in people_spec]
+    groups = [g["ref"] for g in setup.get("groups", [])]
+    for i, ref in enumerate(people):
+        if people.index(ref) != i:
+            c.add(["setup", "people", i, "ref"], f"person {ref!r} defined twice")
+    for i, g in enumerate(setup.get("groups", [])):
+        if g["ref"] in people or groups.index(g["ref"]) != i:
+            c.add(["setup", "groups", i, "ref"], f"ref {g['ref']!r} already used")
+        for j, m in enumerate(g.get("members", [])):
+            if m not in people:
+                c.add(["setup", "groups", i, "members", j], f"unknown person {m!r} (setup.people defines: {', '.join(people) or 'none'})")
+    if ("threshold" in setup or "members" in setup) and "clockwise" not in requires:
+        c.add(["setup"], "setup.threshold and setup.members need `requires: [clockwise]`")
+    saved: set[str] = set()
+    for i, step in enumerate(doc.get("steps", [])):
+        base = ["steps", i]
+        kinds = [k for k in ("action", "request", "control") if k in step]
+        if len(kinds) != 1:
+            c.add(base, "a step needs exactly one of `action`, `request`, `control`" + (f" (found {', '.join(kinds)})" if kinds else ""))
+            continue
+        kind = kinds[0]
+        if kind == "action":
+            needed, optional = ACTION_PARAMS[step["action"]]
+            given = set(step) & {"person", "people", "group", "changes", "new_name", "link_existing", "delete"}
+            for missing in sorted(needed - given):
+                c.add(base, f"action {step['action']} needs `{missing}`")
+            if step["action"] in PEOPLE_ACTIONS and not given & {"person", "people"}:
+                c.add(base, f"action {step['action']} needs `person` or `people`")
+            for extra in sorted(given - needed - optional):
+                c.add(base + [extra], f"`{extra}` does not apply to action {step['action']}", key=True)
+        else:
+            for extra in sorted(set(step) & ACTION_ONLY_KEYS):
+                c.add(base + [extra], f"`{extra}` applies only to action steps", key=True)
+            for extra in sorted(set(step.get("expect") or {}) & {"result", "requests"}):
+                c.add(base + ["expect", extra], f"expect.{extra} applies only to action steps", key=True)
+        if kind == "control" and "clockwise" not in requires:
+            c.add(base + ["control"], "control-plane steps need `requires: [clockwise]`")
+        if kind == "control" and step["control"] in ("add_member", "admin_panel") and "email" not in (step.get("body") or {}):
+            c.add(base, f"control {step['control']} needs `body: {{email: ...}}`")
+        if "body" in step and kind != "control":
+            c.add(base + ["body"], "`body` applies only to control steps (a raw request's body goes in request.body)", key=True)
+        for key in ("person",):
+            if key in step and step[key] not in people:
+                c.add(base + [key], f"unknown person {step[key]!r}")
+        for j, ref in enumerate(step.get("people") or []):
+            if ref not in people:
+                c.add(base + ["people", j], f"unknown person {ref!r} (setup.people defines: {', '.join(people) or 'none'})")
+        if "group" in step and step["group"] not in groups:
+            c.add(base + ["group"], f"unknown group {step['group']!r} (setup.groups defines: {', '.join(groups) or 'none'})")
+        _check_vars(step, base, c, people, groups, saved)
+        saved |= set(step.get("save") or {})
+
+
+def _check_vars(value: Any, path: list[Any], c: _Checker, people: list[str], groups: list[str], saved: set[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "save" and path and len(path) == 2:
+                continue
+            _check_vars(v, path + [k], c, people, groups, saved)
+            if isinstance(k, str) and "${" in k:
+                _check_vars(k, path + [k], c, people, groups, saved)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_vars(v, path + [i], c, people, groups, saved)
+    elif isinstance(value, str):
+        for expr in VAR_RE.findall(value):
+            problem = variable_problem(expr, people, groups, saved)
+            if problem:
+                c.add(path, problem)
+
+
+def variable_problem(expr: str, people: list[str], groups: list[str], saved: set[str]) -> str | None:
+    """Why `${expr}` cannot be resolved in this scenario, or None when it can."""
+    m = VAR_NAME_RE.match(expr.strip())
+    if not m:
+        return f"malformed variable ${{{expr}}}"
+    head, attr = m.group(1), m.group(2)
+    if head in people:
+        return None if attr in PERSON_ATTRS else f"${{{expr}}}: a person has {', '.join(PERSON_ATTRS)}"
+    if head in groups:
+        return None if attr in GROUP_ATTRS else f"${{{expr}}}: a group has {', '.join(GROUP_ATTRS)}"
+    if head == "run":
+        return None if attr in RUN_ATTRS else f"${{{expr}}}: run has {', '.join(RUN_ATTRS)}"
+    if head == "random":
+        return None if attr else f"${{{expr}}}: write ${{random.NAME}}"
+    if attr is None and head in saved:
+        return None
+    return f"unknown variable ${{{expr}}} (not a person, group, run.*, random.* or a variable saved by an earlier step)"
+
+
+def _build(doc: dict[str, Any], file: str, line: int, node: yaml.Node) -> Scenario:
+    raw_setup = doc.get("setup") or {}
+    people_spec = raw_setup.get("people", 0)
+    people = [{"ref": f"p{i}"} for i in range(1, people_spec + 1)] if isinstance(people_spec, int) else [dict(p) for p in people_spec]
+    setup = Setup(threshold=raw_setup.get("threshold"), members=list(raw_setup.get("members", [])), people=people,
+                  groups=[{"ref": g["ref"], "name": g["name"], "members": list(g.get("members", []))} for g in raw_setup.get("groups", [])])
+    steps = []
+    for i, s in enumerate(doc["steps"]):
+        kind = next(k for k in ("action", "request", "control") if k in s)
+        steps.append(Step(
+            name=s["name"], kind=kind, line=_node_at(node, ["steps", i]).start_mark.line + 1,
+            action=s.get("action"), request=s.get("request"), control=s.get("control"),
+            params={k: s[k] for k in ("person", "people", "group", "changes", "new_name", "link_existing", "delete") if k in s},
+            body=s.get("body"), expect=dict(s.get("expect") or {}), expect_failure=bool(s.get("expect_failure") or "expect_error" in s),
+            expect_error=s.get("expect_error"), save=dict(s.get("save") or {}), dialects=s.get("dialects"),
+        ))
+    return Scenario(name=doc["name"], file=file, line=line, steps=steps, description=doc.get("description", ""),
+                    tags=list(doc.get("tags", [])), rules=list(doc.get("rules", [])), requires=list(doc.get("requires", [])),
+                    dialects=list(doc.get("dialects", ["okta"])), headers=dict(doc.get("headers", {})), setup=setup)
+
+
+def load_text(text: str, file: str = "<string>") -> list[Scenario]:
+    """Parse and validate every document of one scenario file."""
+    validator = jsonschema.Draft202012Validator(scenario_schema())
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for node, doc in _documents(text, file):
+        line = node.start_mark.line + 1
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            problems.append(f"{file}:{line}: a scenario must be a mapping (name, steps, ...), got {type(doc).__name__}")
+            continue
+        c = _Checker(file, node)
+        for error in validator.iter_errors(doc):
+            path, message = _schema_message(error)
+            c.add(path, message, key=error.validator == "additionalProperties" and path != list(error.absolute_path))
+        if not c.problems:
+            _check_semantics(doc, c)
+        if not c.problems and doc["name"] in seen:
+            c.add(["name"], f"scenario name {doc['name']!r} already used at line {seen[doc['name']]}")
+        if c.problems:
+            problems.extend(c.sorted())
+            continue
+        seen[doc["name"]] = line
+        scenarios.append(_build(doc, file, line, node))
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+def load_file(path: str | Path) -> list[Scenario]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{path}:0: cannot read the file: {exc}"]) from None
+    return load_text(text, str(path))
+
+
+def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Scenario files named by `paths`: files as given, directories searched for *.scim.yaml (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(p.rglob(SCENARIO_GLOB)))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise ScenarioError([f"{p}:0: no such file or directory"])
+    return out
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[Scenario]:
+    """Every scenario in `paths`; names must be unique across files. All problems are collected."""
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    for f in scenario_files(paths):
+        try:
+            scenarios.extend(load_file(f))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    first: dict[str, Scenario] = {}
+    for sc in scenarios:
+        if sc.name in first and first[sc.name].file != sc.file:
+            problems.append(f"{sc.file}:{sc.line}: name: scenario name {sc.name!r} already used in {first[sc.name].file}:{first[sc.name].line}")
+        first.setdefault(sc.name, sc)
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+def select(scenarios: list[Scenario], *, tags: Iterable[str] = (), names: Iterable[str] = ()) -> list[Scenario]:
+    """Scenarios having any of `tags` (all when empty) and, when `names` is given, one of those names."""
+    tags, names = set(tags), set(names)
+    return [s for s in scenarios if (not tags or tags & set(s.tags)) and (not names or s.name in names)]
+
+
+def default_scenario_dir() -> Path:
+    """The shipped scenarios: `scenarios/` of the checkout this package lives in."""
+    return Path(__file__).resolve().parent.parent / "scenarios"

@@ -1,0 +1,87 @@
+"""The system under test: a SCIM base URL and bearer token, and optionally the Clockwise control plane.
+
+`probe()` answers two questions before any scenario runs: can the target be reached at all
+(any HTTP answer counts; a refused connection or a timeout does not), and does it have the
+mock's control plane (`/_mock` next to `/scim/v2`, answering the admin token).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+SCIM_HEADERS = {"Accept": "application/scim+json", "Accept-Charset": "utf-8"}
+
+
+class TargetUnreachable(Exception):
+    """The target did not answer over HTTP (refused, timed out, bad URL)."""
+
+
+@dataclass
+class Target:
+    base_url: str                          # SCIM base, e.g. http://127.0.0.1:8000/scim/v2
+    token: str
+    admin_token: str | None = None
+    control_url: str | None = None         # e.g. http://127.0.0.1:8000/_mock; derived from base_url when None
+    embedded: bool = False
+    has_control_plane: bool = False        # set by probe()
+    timeout: float = 60.0                  # Okta gives up on a request after 60 s
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        if self.control_url is None:
+            self.control_url = derive_control_url(self.base_url)
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s for s in (self.token, self.admin_token) if s]
+
+    def scim_client(self, token: str | None = None, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+        """An httpx client on the SCIM base URL carrying `Authorization: Bearer <token>`."""
+        headers = dict(SCIM_HEADERS)
+        headers["Authorization"] = f"Bearer {token or self.token}"
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout, transport=transport)
+
+    def control_client(self, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+        """An httpx client on the control plane carrying the admin token."""
+        if not self.control_url or not self.admin_token:
+            raise ValueError("this target has no control plane")
+        return httpx.Client(base_url=self.control_url, headers={"Authorization": f"Bearer {self.admin_token}"},
+                            timeout=self.timeout, transport=transport)
+
+    def probe(self, *, transport: httpx.BaseTransport | None = None) -> None:
+        """Check reachability (raises TargetUnreachable) and detect the control plane."""
+        try:
+            url = httpx.URL(self.base_url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise TargetUnreachable(f"invalid target URL {self.base_url!r}: {exc}") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise TargetUnreachable(f"invalid target URL {self.base_url!r}: expected http(s)://host[:port]/path")
+        timeout = min(self.timeout, 10.0)
+        try:
+            with self.scim_client(transport=transport) as client:
+                client.get("/ServiceProviderConfig", timeout=timeout)
+        except httpx.TimeoutException:
+            raise TargetUnreachable(f"target {self.base_url} did not answer within {timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise TargetUnreachable(f"cannot reach target {self.base_url}: {type(exc).__name__}: {exc}") from None
+        self.has_control_plane = self._detect_control_plane(transport, timeout)
+
+    def _detect_control_plane(self, transport: httpx.BaseTransport | None, timeout: float) -> bool:
+        if not self.admin_token or not self.control_url:
+            return False
+        try:
+            with self.control_client(transport=transport) as client:
+                r = client.get("/orgs", timeout=timeout)
+            return r.status_code == 200 and isinstance(r.json().get("data"), list)
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
+
+
+def derive_control_url(base_url: str) -> str | None:
+    """`http://h:p/scim/v2` -> `http://h:p/_mock` (the mock's layout); None when the URL is not shaped so."""
+    base = base_url.rstrip("/")
+    if base.endswith("/scim/v2"):
+        return base[: -len("/scim/v2")] + "/_mock"
+    return None
