@@ -15,7 +15,7 @@ ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Attribute:
     """One attribute definition with the RFC 7643 §2.2 characteristics (and §7 defaults)."""
 
@@ -31,6 +31,9 @@ class Attribute:
     sub_attributes: tuple[Attribute, ...] = ()
     canonical_values: tuple[str, ...] = ()
     reference_types: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Attribute({self.name!r}, {self.type})"
 
     def sub(self, name: str) -> Attribute | None:
         """The sub-attribute called `name` (RFC 7643 §2.1: attribute names are case-insensitive)."""

@@ -1,0 +1,497 @@
+"""RFC 7644 §3.4.2.2 filters and RFC 7644 §3.5.2 PATCH paths: parsing (lark, LALR, grammar in
+filter.lark) into a small AST, evaluation against stored resources, and index hints for the store."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Union
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from mock_clockwise.errors import InvalidFilter, InvalidPath, ScimError
+from mock_clockwise.schema import Attribute, AttrRef, ResourceType, get_ci
+
+MAX_FILTER_LENGTH = 4096
+MAX_DEPTH = 32
+
+
+# --- AST ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Compare:
+    path: str  # attribute path as written (resolved at evaluation time)
+    op: str  # eq ne co sw ew gt ge lt le (lower-case)
+    value: Any  # str, bool, int, float or None
+
+
+@dataclass(frozen=True)
+class Present:
+    path: str
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Filter
+
+
+@dataclass(frozen=True)
+class ValuePath:
+    """`attr[inner]` with an optional trailing sub-attribute test (`attr[inner].sub eq v`)."""
+
+    path: str
+    inner: Filter
+    then: Compare | Present | None = None  # its path is a sub-attribute name
+
+
+Filter = Union[Compare, Present, And, Or, Not, ValuePath]
+
+
+@dataclass(frozen=True)
+class PatchPath:
+    """A resolved PATCH path: `ref` (attribute and optional sub-attribute) and an optional
+    value-selection filter over the attribute's values (RFC 7644 §3.5.2)."""
+
+    ref: AttrRef
+    value_filter: Filter | None = None
+
+
+# --- parsing -----------------------------------------------------------------------------
+@v_args(inline=True)
+class _ToAst(Transformer):
+    def or_expr(self, *items: Any) -> Or:
+        return Or(tuple(i for i in items if not isinstance(i, Token)))
+
+    def and_expr(self, *items: Any) -> And:
+        return And(tuple(i for i in items if not isinstance(i, Token)))
+
+    def not_expr(self, _tok: Token, item: Filter) -> Not:
+        return Not(item)
+
+    def present(self, path: Token, _pr: Token) -> Present:
+        return Present(str(path))
+
+    def compare(self, path: Token, op: Token, value: Any) -> Compare:
+        return Compare(str(path), str(op).lower(), value)
+
+    def value_path(self, path: Token, inner: Filter, sub: Token | None = None, then: Any = None) -> ValuePath:
+        if then is not None and sub is not None:
+            then = (Present(str(sub)[1:]) if then[0] == "pr"
+                    else Compare(str(sub)[1:], then[1], then[2]))
+        return ValuePath(str(path), inner, then)
+
+    def sub_present(self, _pr: Token) -> tuple[str]:
+        return ("pr",)
+
+    def sub_compare(self, op: Token, value: Any) -> tuple[str, str, Any]:
+        return ("cmp", str(op).lower(), value)
+
+    def string(self, tok: Token) -> str:
+        return json.loads(str(tok))
+
+    def number(self, tok: Token) -> int | float:
+        text = str(tok)
+        return float(text) if any(c in text for c in ".eE") else int(text)
+
+    def true(self, _tok: Token) -> bool:
+        return True
+
+    def false(self, _tok: Token) -> bool:
+        return False
+
+    def null(self, _tok: Token) -> None:
+        return None
+
+    def attr_path(self, path: Token) -> tuple[str, None, None]:
+        return (str(path), None, None)
+
+    def value_path_path(self, path: Token, inner: Filter, sub: Token | None = None) -> tuple[str, Filter, str | None]:
+        return (str(path), inner, str(sub)[1:] if sub is not None else None)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = (Path(__file__).with_name("filter.lark")).read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", start=["filter", "path"],
+                maybe_placeholders=True)
+
+
+def _check_limits(text: str, error: type[ScimError], what: str) -> None:
+    if len(text) > MAX_FILTER_LENGTH:
+        raise error(f"The {what} is too long ({len(text)} characters; at most {MAX_FILTER_LENGTH}).")
+    depth = 0
+    in_string = False
+    escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "([":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise error(f"The {what} is too deeply nested (more than {MAX_DEPTH} levels of brackets).")
+        elif ch in ")]":
+            depth -= 1
+
+
+def _describe(exc: LarkError, text: str, what: str) -> str:
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        return f"The {what} ends unexpectedly (incomplete expression): {text!r}."
+    if isinstance(exc, UnexpectedInput):
+        pos = getattr(exc, "column", None)
+        col = f" at column {pos}" if isinstance(pos, int) and pos > 0 else ""
+        if isinstance(exc, UnexpectedToken):
+            got = f"unexpected {exc.token!s:.40}"
+        elif isinstance(exc, UnexpectedCharacters):
+            got = f"unexpected character {text[exc.pos_in_stream]!r}" if exc.pos_in_stream < len(text) \
+                else "unexpected character"
+        else:
+            got = "unexpected input"
+        return f"The {what} is not valid ({got}{col}): {text!r}."
+    return f"The {what} is not valid: {text!r}."
+
+
+def _nested_value_paths(flt: Filter) -> bool:
+    if isinstance(flt, ValuePath):
+        return True
+    if isinstance(flt, (And, Or)):
+        return any(_nested_value_paths(i) for i in flt.items)
+    if isinstance(flt, Not):
+        return _nested_value_paths(flt.item)
+    return False
+
+
+def _check_inner(flt: Filter, error: type[ScimError], what: str) -> None:
+    """Inside brackets only sub-attribute expressions are allowed (RFC 7644 valFilter)."""
+    if isinstance(flt, ValuePath):
+        if _nested_value_paths(flt.inner):
+            raise error(f"The {what} nests a value filter inside another one ('{flt.path}[...]').")
+    elif isinstance(flt, (And, Or)):
+        for i in flt.items:
+            _check_inner(i, error, what)
+    elif isinstance(flt, Not):
+        _check_inner(flt.item, error, what)
+
+
+def parse_filter(text: str) -> Filter:
+    """Parse an RFC 7644 §3.4.2.2 filter; `InvalidFilter` with a clear detail when it is not one."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidFilter("The filter is empty.")
+    _check_limits(text, InvalidFilter, "filter")
+    try:
+        tree = _parser().parse(text, start="filter")
+        flt = _ToAst().transform(tree)
+    except LarkError as exc:
+        raise InvalidFilter(_describe(exc, text, "filter")) from None
+    _check_inner(flt, InvalidFilter, "filter")
+    return flt
+
+
+def parse_path(text: str, rtype: ResourceType) -> PatchPath:
+    """Parse and resolve a PATCH path (RFC 7644 §3.5.2 `PATH = attrPath / valuePath [subAttr]`)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidPath("The PATCH path is empty.")
+    _check_limits(text, InvalidPath, "PATCH path")
+    try:
+        tree = _parser().parse(text.strip(), start="path")
+        attr_text, inner, sub = _ToAst().transform(tree)
+    except LarkError as exc:
+        raise InvalidPath(_describe(exc, text, "PATCH path")) from None
+    ref = rtype.resolve(attr_text)
+    if ref is None:
+        raise InvalidPath(f"The PATCH path {text!r} names an attribute that is not in the {rtype.name} schema.")
+    if inner is None:
+        return PatchPath(ref)
+    if ref.sub_attribute is not None or not ref.attribute.is_complex or not ref.attribute.multi_valued:
+        raise InvalidPath(f"The PATCH path {text!r} filters '{ref.path}', which is not a multi-valued "
+                          "complex attribute.")
+    if _nested_value_paths(inner):
+        raise InvalidPath(f"The PATCH path {text!r} nests a value filter inside another one.")
+    sub_attr = None
+    if sub is not None:
+        sub_attr = ref.attribute.sub(sub)
+        if sub_attr is None:
+            raise InvalidPath(f"The PATCH path {text!r} names a sub-attribute '{sub}' that "
+                              f"'{ref.path}' does not have.")
+    _validate_against(inner, _sub_resolver(ref.attribute), InvalidPath)
+    return PatchPath(AttrRef(ref.schema, ref.attribute, sub_attr, ref.is_extension), inner)
+
+
+# --- evaluation --------------------------------------------------------------------------
+# A resolver maps a path (as written) to (definition, values getter) or None when unknown.
+Getter = Callable[[Any], list[Any]]
+Resolver = Callable[[str], "tuple[Attribute, bool, Getter] | None"]
+
+
+def _listify(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _top_resolver(rtype: ResourceType) -> Resolver:
+    def resolve(path: str) -> tuple[Attribute, bool, Getter] | None:
+        ref = rtype.resolve(path)
+        if ref is None:
+            return None
+
+        def get(resource: Any) -> list[Any]:
+            container = resource
+            if ref.is_extension:
+                _, container = get_ci(resource, ref.schema)
+            if not isinstance(container, dict):
+                return []
+            _, value = get_ci(container, ref.name)
+            if ref.sub_attribute is None:
+                return _listify(value)
+            return [v for e in _listify(value) if isinstance(e, dict)
+                    for v in _listify(get_ci(e, ref.sub_attribute.name)[1])]
+
+        return ref.leaf, ref.sub_attribute is None and ref.attribute.multi_valued, get
+
+    return resolve
+
+
+def _sub_resolver(attr: Attribute) -> Resolver:
+    """Resolve paths inside `attr[...]`: sub-attribute names of `attr` (also `attr.sub`)."""
+
+    def resolve(path: str) -> tuple[Attribute, bool, Getter] | None:
+        name = path
+        if "." in path:
+            head, _, name = path.partition(".")
+            if head.lower() != attr.name.lower():
+                return None
+        sub = attr.sub(name)
+        if sub is None:
+            return None
+
+        def get(element: Any) -> list[Any]:
+            if not isinstance(element, dict):
+                return []
+            return _listify(get_ci(element, sub.name)[1])
+
+        return sub, False, get
+
+    return resolve
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _check_compare(flt: Compare, attr: Attribute) -> None:
+    """Semantic checks that do not depend on the resource (raise InvalidFilter)."""
+    op, value = flt.op, flt.value
+    if op in ("gt", "ge", "lt", "le"):
+        # RFC 7644 §3.4.2.2: gt/ge/lt/le on Boolean or Binary attributes SHALL fail with invalidFilter.
+        if attr.type in ("boolean", "binary") or attr.is_complex:
+            raise InvalidFilter(f"Operator '{op}' cannot be used on the {attr.type} attribute '{flt.path}'.")
+        if value is None or isinstance(value, bool):
+            raise InvalidFilter(f"Operator '{op}' needs a string or number to compare '{flt.path}' with.")
+        if attr.type == "dateTime" and (not isinstance(value, str) or _parse_time(value) is None):
+            raise InvalidFilter(f"'{flt.path}' is a dateTime; {value!r} is not an RFC 3339 date-time.")
+    if op in ("co", "sw", "ew") and not isinstance(value, str):
+        raise InvalidFilter(f"Operator '{op}' needs a string value (attribute '{flt.path}').")
+
+
+def _validate_against(flt: Filter, resolver: Resolver, error: type[ScimError] = InvalidFilter) -> None:
+    if isinstance(flt, (And, Or)):
+        for item in flt.items:
+            _validate_against(item, resolver, error)
+    elif isinstance(flt, Not):
+        _validate_against(flt.item, resolver, error)
+    elif isinstance(flt, Compare):
+        found = resolver(flt.path)
+        if found is not None:
+            try:
+                _check_compare(flt, _value_attr(found[0]))
+            except InvalidFilter as exc:
+                raise error(exc.detail) from None
+    elif isinstance(flt, ValuePath):
+        found = resolver(flt.path)
+        if found is not None and found[0].is_complex:
+            sub = _sub_resolver(found[0])
+            _validate_against(flt.inner, sub, error)
+            if flt.then is not None:
+                _validate_against(flt.then, sub, error)
+
+
+def validate_filter(flt: Filter, rtype: ResourceType) -> None:
+    """Checks that need the schema but not a resource (e.g. `active gt true` → InvalidFilter).
+    `matches` and `index_hint` call it too, so an empty store still rejects such filters."""
+    _validate_against(flt, _top_resolver(rtype))
+
+
+def _value_attr(attr: Attribute) -> Attribute:
+    """A complex attribute without sub-attribute compares its `value` sub-attribute."""
+    if attr.is_complex:
+        sub = attr.sub("value")
+        if sub is not None:
+            return sub
+    return attr
+
+
+def _fold(attr: Attribute, value: Any) -> Any:
+    if isinstance(value, str) and not attr.case_exact:
+        return value.lower()
+    return value
+
+
+def _compare_one(op: str, attr: Attribute, actual: Any, expected: Any) -> bool:
+    if isinstance(actual, (dict, list)) or actual is None:
+        return False
+    if attr.type == "boolean":
+        if isinstance(actual, str) and actual.lower() in ("true", "false"):
+            actual = actual.lower() == "true"
+        if isinstance(expected, str) and expected.lower() in ("true", "false"):
+            expected = expected.lower() == "true"  # Entra-style "True"
+        if not isinstance(actual, bool) or not isinstance(expected, bool):
+            return False
+        return actual == expected if op == "eq" else False
+    if attr.type == "dateTime" and op in ("eq", "gt", "ge", "lt", "le") and isinstance(actual, str) \
+            and isinstance(expected, str):
+        a, e = _parse_time(actual), _parse_time(expected)
+        if a is not None and e is not None:
+            return _ordered(op, a, e)
+    if isinstance(expected, str):
+        if not isinstance(actual, str):
+            return False
+        a, e = _fold(attr, actual), _fold(attr, expected)
+        if op == "co":
+            return e in a
+        if op == "sw":
+            return a.startswith(e)
+        if op == "ew":
+            return a.endswith(e)
+        return _ordered(op, a, e)
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        if isinstance(actual, (int, float)) and not isinstance(actual, bool):
+            return _ordered(op, actual, expected)
+        return False
+    return False
+
+
+def _ordered(op: str, a: Any, e: Any) -> bool:
+    if op == "eq":
+        return a == e
+    if op == "gt":
+        return a > e
+    if op == "ge":
+        return a >= e
+    if op == "lt":
+        return a < e
+    if op == "le":
+        return a <= e
+    return False
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _eval(flt: Filter, obj: Any, resolver: Resolver) -> bool:
+    if isinstance(flt, And):
+        return all(_eval(i, obj, resolver) for i in flt.items)
+    if isinstance(flt, Or):
+        return any(_eval(i, obj, resolver) for i in flt.items)
+    if isinstance(flt, Not):
+        return not _eval(flt.item, obj, resolver)
+    if isinstance(flt, Present):
+        found = resolver(flt.path)
+        if found is None:
+            return False  # unknown attribute: no value
+        # RFC 7644 §3.4.2.2 "pr": has a non-empty, non-null value (or array with a value).
+        return any(not _is_empty(v) for v in found[2](obj))
+    if isinstance(flt, Compare):
+        found = resolver(flt.path)
+        if found is None:
+            return False  # unknown attribute: no match, not an error
+        attr = _value_attr(found[0])
+        _check_compare(flt, attr)
+        values = found[2](obj)
+        if found[0].is_complex:
+            values = [get_ci(v, "value")[1] if isinstance(v, dict) else None for v in values]
+        values = [v for v in values if not _is_empty(v)]
+        if flt.value is None:
+            # `attr eq null` holds when unassigned; `ne null` when assigned (RFC 7643 §2.5).
+            return (not values) if flt.op == "eq" else (bool(values) if flt.op == "ne" else False)
+        if flt.op == "ne":
+            # "ne": no value of the attribute equals the comparison value.
+            return not any(_compare_one("eq", attr, v, flt.value) for v in values)
+        # Multi-valued attributes match when any value matches (RFC 7644 §3.4.2.2).
+        return any(_compare_one(flt.op, attr, v, flt.value) for v in values)
+    if isinstance(flt, ValuePath):
+        found = resolver(flt.path)
+        if found is None or not found[0].is_complex:
+            return False
+        sub = _sub_resolver(found[0])
+        for element in found[2](obj):
+            if isinstance(element, dict) and _eval(flt.inner, element, sub) and (
+                    flt.then is None or _eval(flt.then, element, sub)):
+                return True
+        return False
+    raise InvalidFilter("Unsupported filter expression.")
+
+
+def matches(flt: Filter, resource: dict[str, Any], rtype: ResourceType) -> bool:
+    """RFC 7644 §3.4.2.2 evaluation of `flt` against a stored resource."""
+    return _eval(flt, resource, _top_resolver(rtype))
+
+
+def element_matches(flt: Filter, element: Any, attr: Attribute) -> bool:
+    """Evaluate a value-selection filter against one value of the multi-valued complex `attr`."""
+    return _eval(flt, element, _sub_resolver(attr))
+
+
+# The store indexes these attributes (lower-cased when caseExact is false in the schema:
+# userName, and Group displayName per RFC 7643 §8.7.1; externalId and id are caseExact).
+_INDEXED = {"User": ("userName", "externalId", "id"), "Group": ("displayName", "externalId", "id")}
+
+
+def index_hint(flt: Filter, rtype: ResourceType) -> tuple[str, str] | None:
+    """(attribute, value) such that every resource matching `flt` has that attribute equal to that
+    value (value lower-cased for caseExact=false attributes: userName, Group displayName), or None.
+    Looks through top-level `and`. Also runs `validate_filter` (raises InvalidFilter)."""
+    validate_filter(flt, rtype)
+    return _hint(flt, rtype)
+
+
+def _hint(flt: Filter, rtype: ResourceType) -> tuple[str, str] | None:
+    if isinstance(flt, And):
+        for item in flt.items:
+            hint = _hint(item, rtype)
+            if hint is not None:
+                return hint
+        return None
+    if isinstance(flt, Or) and len(flt.items) == 1:
+        return _hint(flt.items[0], rtype)
+    if not isinstance(flt, Compare) or flt.op != "eq" or not isinstance(flt.value, str):
+        return None
+    ref = rtype.resolve(flt.path)
+    if ref is None or ref.is_extension or ref.sub_attribute is not None:
+        return None
+    if ref.name not in _INDEXED.get(rtype.name, ()):
+        return None
+    return ref.name, (flt.value if ref.attribute.case_exact else flt.value.lower())
