@@ -1,1 +1,17 @@
-"""mock_okta"""
+"""mock_okta: an Okta-like push driver that speaks Okta's exact SCIM wire (and Entra's).
+
+    org = OktaOrg(client, dialect="okta", seed=0)
+    p = org.add_person()
+    org.assign(p)
+"""
+from mock_okta.backoff import Backoff, first_wait, schedule
+from mock_okta.dialects import DIALECTS
+from mock_okta.driver import OktaOrg
+from mock_okta.errors import ProvisioningError, UnknownDialect
+from mock_okta.people import OktaGroup, Person
+from mock_okta.transcript import Exchange, Transcript
+
+__all__ = [
+    "DIALECTS", "Backoff", "Exchange", "OktaGroup", "OktaOrg", "Person", "ProvisioningError",
+    "Transcript", "UnknownDialect", "first_wait", "schedule",
+]

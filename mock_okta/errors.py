@@ -1,0 +1,66 @@
+"""The driver's errors: a failed provisioning task, and an unknown dialect name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+    from mock_okta.transcript import Exchange
+
+
+class ProvisioningError(Exception):
+    """A provisioning task failed, as Okta would show it in its task list.
+
+    ``message`` reads like Okta's task error (``Automatic provisioning of user … to app …
+    failed: Error while creating user …: Errors reported by remote server: <detail>``);
+    ``exchange`` is the exchange that made it fail (None when nothing was sent).
+    """
+
+    def __init__(self, message: str, exchange: "Exchange | None" = None, *,
+                 failures: "dict[str, ProvisioningError] | None" = None,
+                 partial: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exchange = exchange
+        # Only for bulk actions (assign_many): per-person failures and the ids that did succeed.
+        self.failures: dict[str, ProvisioningError] = failures or {}
+        self.partial: dict[str, str] = partial or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownDialect(ValueError):
+    """The dialect name is not one the driver speaks."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"unknown dialect {name!r}; known dialects: {', '.join(known)}")
+        self.name = name
+        self.known = known
+
+
+@dataclass(frozen=True)
+class Task:
+    """How a failure of the current task reads: Okta's task title and what it was doing.
+
+    # Okta shows `<task title>: Error while <doing>: Errors reported by remote server: <detail>`.
+    """
+
+    title: str
+    doing: str
+
+    def fail(self, reason: str, exchange: "Exchange | None" = None) -> ProvisioningError:
+        return ProvisioningError(f"{self.title}: {self.doing}: {reason}", exchange)
+
+
+def remote_detail(response: "httpx.Response") -> str:
+    """The SCIM Error ``detail`` (RFC 7644 §3.12), else the status line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"].strip():
+        return body["detail"]
+    return f"{response.status_code} {response.reason_phrase}".strip()
