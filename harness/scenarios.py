@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import jsonschema
 import yaml
 
 SCENARIO_GLOB = "*.scim.yaml"
 VAR_RE = re.compile(r"\$\{([^}]*)\}")
+WHOLE_VAR_RE = re.compile(r"^\$\{([^}]*)\}$")
 VAR_NAME_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?:\|(upper|lower))?$")
 PERSON_ATTRS = ("id", "userName", "email", "login", "first_name", "last_name", "display_name", "okta_id",
                 "externalId", "locale", "employee_number", "department")
@@ -262,6 +264,8 @@ def _check_semantics(doc: dict[str, Any], c: _Checker) -> None:
         for key in ("person",):
             if key in step and step[key] not in people:
                 c.add(base + [key], f"unknown person {step[key]!r}")
+        if step.get("people") == "*":
+            step = {**step, "people": people}
         for j, ref in enumerate(step.get("people") or []):
             if ref not in people:
                 c.add(base + ["people", j], f"unknown person {ref!r} (setup.people defines: {', '.join(people) or 'none'})")
@@ -320,13 +324,20 @@ def _build(doc: dict[str, Any], file: str, line: int, node: yaml.Node) -> Scenar
         steps.append(Step(
             name=s["name"], kind=kind, line=_node_at(node, ["steps", i]).start_mark.line + 1,
             action=s.get("action"), request=s.get("request"), control=s.get("control"),
-            params={k: s[k] for k in ("person", "people", "group", "changes", "new_name", "link_existing", "delete") if k in s},
+            params=_params(s, [p["ref"] for p in people]),
             body=s.get("body"), expect=dict(s.get("expect") or {}), expect_failure=bool(s.get("expect_failure") or "expect_error" in s),
             expect_error=s.get("expect_error"), save=dict(s.get("save") or {}), dialects=s.get("dialects"),
         ))
     return Scenario(name=doc["name"], file=file, line=line, steps=steps, description=doc.get("description", ""),
                     tags=list(doc.get("tags", [])), rules=list(doc.get("rules", [])), requires=list(doc.get("requires", [])),
                     dialects=list(doc.get("dialects", ["okta"])), headers=dict(doc.get("headers", {})), setup=setup)
+
+
+def _params(step: dict[str, Any], all_people: list[str]) -> dict[str, Any]:
+    params = {k: step[k] for k in ("person", "people", "group", "changes", "new_name", "link_existing", "delete") if k in step}
+    if params.get("people") == "*":
+        params["people"] = list(all_people)
+    return params
 
 
 def load_text(text: str, file: str = "<string>") -> list[Scenario]:
@@ -410,3 +421,63 @@ def select(scenarios: list[Scenario], *, tags: Iterable[str] = (), names: Iterab
 def default_scenario_dir() -> Path:
     """The shipped scenarios: `scenarios/` of the checkout this package lives in."""
     return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+# --- variables at run time ------------------------------------------------------------
+
+
+class VariableError(LookupError):
+    """A variable has no value (yet): a clear message for the step's error."""
+
+
+class Variables:
+    """The values one scenario run can refer to.
+
+    `person_attr(ref, attr)` and `group_attr(ref, attr)` are callbacks into the runner, which
+    knows the driver's people, groups and SCIM ids.
+    """
+
+    def __init__(self, *, run: dict[str, str], person_attr: Callable[[str, str], Any],
+                 group_attr: Callable[[str, str], Any], people: set[str], groups: set[str]) -> None:
+        self.run = dict(run)
+        self.saved: dict[str, Any] = {}
+        self.random: dict[str, str] = {}
+        self._person_attr, self._group_attr = person_attr, group_attr
+        self.people, self.groups = people, groups
+
+    def lookup(self, expr: str) -> Any:
+        m = VAR_NAME_RE.match(expr.strip())
+        if not m:
+            raise VariableError(f"malformed variable ${{{expr}}}")
+        head, attr, case = m.groups()
+        if head in self.people and attr:
+            value = self._person_attr(head, attr)
+        elif head in self.groups and attr:
+            value = self._group_attr(head, attr)
+        elif head == "run" and attr in self.run:
+            value = self.run[attr]
+        elif head == "random" and attr:
+            value = self.random.setdefault(attr, str(uuid.uuid4()))
+        elif attr is None and head in self.saved:
+            value = self.saved[head]
+        else:
+            raise VariableError(f"variable ${{{expr}}} has no value (unknown, or saved by a step that did not run)")
+        if value is None:
+            raise VariableError(f"variable ${{{expr}}} has no value yet (was {head} provisioned by an earlier step?)")
+        if case == "upper":
+            value = str(value).upper()
+        elif case == "lower":
+            value = str(value).lower()
+        return value
+
+    def substitute(self, value: Any) -> Any:
+        if isinstance(value, str):
+            whole = WHOLE_VAR_RE.match(value)
+            if whole:
+                return self.lookup(whole.group(1))
+            return VAR_RE.sub(lambda m: str(self.lookup(m.group(1))), value)
+        if isinstance(value, dict):
+            return {self.substitute(k): self.substitute(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.substitute(v) for v in value]
+        return value
