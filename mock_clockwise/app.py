@@ -1,0 +1,229 @@
+"""The Flask application factory: state, authentication, faults, journal and one error renderer.
+
+`create_app(config)` builds a fresh, independent mock (no module-level state). Config keys:
+- ORGS: the start orgs, `[{"name": "acme", "tokens": ["..."], "threshold": 10}]`
+- ADMIN_TOKEN: the control plane's bearer token
+- DB_PATH: SQLite file (None = in memory)
+- MAX_CONTENT_LENGTH (bytes, default 1 MiB), MAX_RESULTS (default 1000),
+  JOURNAL_SIZE (default 10,000), FAULT_SEED (random seed for fractional faults)
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from .errors import InvalidSyntax, ScimError, Unauthorized, UnsupportedMediaType
+from .faults import Faults
+from .journal import Journal, body_for_journal, redact_headers
+from .store import Store, now_iso
+
+SCIM_CONTENT_TYPE = "application/scim+json"
+SCIM_PREFIX = "/scim/v2"
+MOCK_PREFIX = "/_mock"
+EXTENSION_KEY = "mock_clockwise"
+
+log = logging.getLogger("mock_clockwise")
+
+DEFAULTS: dict[str, Any] = {
+    "ORGS": [{"name": "acme", "tokens": ["acme-token"], "threshold": 10}],
+    "ADMIN_TOKEN": "admin-token",
+    "DB_PATH": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_RESULTS": 1000,
+    "JOURNAL_SIZE": 10_000,
+    "FAULT_SEED": None,
+}
+
+
+@dataclass
+class MockState:
+    """Everything one mock instance holds; lives in `app.extensions["mock_clockwise"]`."""
+
+    store: Store
+    faults: Faults
+    journal: Journal
+    admin_token: str
+    start_orgs: list[dict[str, Any]] = field(default_factory=list)
+    max_results: int = 1000
+    max_content_length: int | None = None
+
+    def seed_start_orgs(self) -> None:
+        for org in self.start_orgs:
+            self.store.ensure_org(org["name"], org.get("tokens", []), int(org.get("threshold", 10)))
+
+    def reset(self) -> None:
+        """Back to the start state: the start orgs, empty; journal, events and faults cleared."""
+        self.store.wipe()
+        self.seed_start_orgs()
+        self.journal.clear()
+        self.faults.clear()
+
+
+def state() -> MockState:
+    from flask import current_app
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------- responses
+def scim_response(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Every body the mock sends is `application/scim+json` (RFC 7644 §3.1)."""
+    data = "" if body is None else json.dumps(body, ensure_ascii=False)
+    resp = Response(data, status=status, mimetype=SCIM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        resp.headers[name] = value
+    return resp
+
+
+def error_response(err: ScimError) -> Response:
+    return scim_response(err.to_body(), err.status, err.headers)
+
+
+def read_json() -> Any:
+    """The request body as JSON. RFC 7644 §3.8: `application/scim+json`; `application/json`
+    is accepted too (Entra and many clients), as is a missing Content-Type."""
+    ctype = (request.mimetype or "").lower()
+    if ctype and ctype not in (SCIM_CONTENT_TYPE, "application/json"):
+        raise UnsupportedMediaType(
+            f"Content-Type {request.mimetype!r} is not supported; send application/scim+json or application/json")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise InvalidSyntax("the request body is empty; a JSON object is required")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidSyntax("the request body is not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidSyntax(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                            f"column {exc.colno}") from None
+
+
+def _bearer(header: str | None) -> str | None:
+    # RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive.
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _unauthorized(detail: str) -> Unauthorized:
+    # RFC 6750 §3: a 401 carries WWW-Authenticate.
+    return Unauthorized(detail, headers={"WWW-Authenticate": 'Bearer realm="scim"'})
+
+
+# ---------------------------------------------------------------------------- hooks
+def _before_request() -> None:
+    st = state()
+    path = request.path
+    g.org = None
+    if path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/"):
+        token = _bearer(request.headers.get("Authorization"))
+        if token is None:
+            raise _unauthorized("Authentication required: send Authorization: Bearer <token>")
+        org = st.store.org_for_token(token)
+        if org is None:
+            # The control plane's admin token lands here too: it is not a SCIM token.
+            raise _unauthorized("The bearer token is not valid for this SCIM service")
+        g.org = org
+        fault = st.faults.pick(request.method, path[len(SCIM_PREFIX):] or "/", org)
+        if fault is not None:
+            if fault.latency_ms:
+                time.sleep(fault.latency_ms / 1000)
+            if fault.status is not None:
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                raise ScimError(f"Fault injected by the mock's control plane (status {fault.status})",
+                                status=fault.status, headers=headers)
+    elif path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
+        token = _bearer(request.headers.get("Authorization"))
+        if token is None or not hmac.compare_digest(token.encode(), st.admin_token.encode()):
+            raise _unauthorized("The control plane needs Authorization: Bearer <admin token>")
+
+
+def _after_request(response: Response) -> Response:
+    path = request.path
+    if path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/"):
+        st = state()
+        limit = st.max_content_length
+        raw = None
+        if request.content_length is None or limit is None or request.content_length <= limit:
+            try:
+                raw = request.get_data(cache=True)
+            except Exception:  # a body we could not read is simply not journalled
+                raw = None
+        parsed = None
+        if raw:
+            try:
+                parsed = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                parsed = None
+        st.journal.record(time=now_iso(), org=g.get("org"), method=request.method,
+                          path=path[len(SCIM_PREFIX):] or "/", query=request.query_string.decode("latin-1"),
+                          headers=redact_headers(request.headers.items()), body=body_for_journal(raw, parsed),
+                          status=response.status_code)
+    return response
+
+
+def _render_http_exception(exc: HTTPException) -> Response:
+    code = exc.code or 500
+    detail = {
+        404: f"No such endpoint: {request.method} {request.path}",
+        405: f"Method {request.method} is not allowed on {request.path}",
+        413: "The request body is too large",
+        415: "Unsupported Content-Type",
+    }.get(code, exc.description or exc.name)
+    headers = {}
+    if code == 405:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    err = ScimError(detail, status=code, headers=headers)
+    if code == 413:
+        limit = current_limit()
+        if limit:
+            err.detail = f"The request body is too large (limit {limit} bytes)"
+    return error_response(err)
+
+
+def current_limit() -> int | None:
+    return state().max_content_length
+
+
+def _render_unexpected(exc: Exception) -> Response:
+    # A 500 is a bug in the mock: log it (request line only, never headers/tokens) but still
+    # answer with a SCIM Error body.
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(ScimError(f"Internal error in the mock ({type(exc).__name__}); see the server log",
+                                    status=500))
+
+
+# ---------------------------------------------------------------------------- factory
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    cfg = {**DEFAULTS, **(config or {})}
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_CONTENT_LENGTH"]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    st = MockState(store=Store(cfg["DB_PATH"]), faults=Faults(cfg["FAULT_SEED"]),
+                   journal=Journal(int(cfg["JOURNAL_SIZE"])), admin_token=str(cfg["ADMIN_TOKEN"]),
+                   start_orgs=list(cfg["ORGS"]), max_results=int(cfg["MAX_RESULTS"]),
+                   max_content_length=cfg["MAX_CONTENT_LENGTH"])
+    st.seed_start_orgs()
+    app.extensions[EXTENSION_KEY] = st
+
+    from .control import bp as control_bp
+    from .scim_views import bp as scim_bp
+    app.register_blueprint(scim_bp)
+    app.register_blueprint(control_bp)
+
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.register_error_handler(ScimError, error_response)
+    app.register_error_handler(HTTPException, _render_http_exception)
+    app.register_error_handler(Exception, _render_unexpected)
+    return app

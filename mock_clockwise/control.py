@@ -1,0 +1,166 @@
+"""The control plane under /_mock (moto-style, not SCIM): orgs, members, plan, the simulated
+admin panel, events, journal, faults and reset. Authenticated by the admin token (app.py).
+The routes are a fixed contract (common brief); errors are SCIM Error bodies like everywhere."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from . import plan
+from .app import read_json, scim_response, state
+from .errors import InvalidValue
+
+bp = Blueprint("control", __name__, url_prefix="/_mock")
+
+_ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _object() -> dict[str, Any]:
+    body = read_json()
+    if not isinstance(body, dict):
+        raise InvalidValue("the request body must be a JSON object")
+    return body
+
+
+def _threshold(value: Any) -> int:
+    if value is None:
+        return plan.DEFAULT_THRESHOLD
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidValue("threshold must be a positive integer")
+    return value
+
+
+def _tokens(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+        raise InvalidValue("tokens must be a list of non-empty strings")
+    if len(value) > 2:
+        # WorkOS: at most two active tokens per directory (rotation).
+        raise InvalidValue("an organization has at most two active tokens")
+    if any(t == state().admin_token for t in value):
+        raise InvalidValue("a SCIM token must differ from the control plane's admin token")
+    return list(value)
+
+
+def _email(body: dict[str, Any]) -> str:
+    email = body.get("email")
+    if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+        raise InvalidValue("email must be an e-mail address such as 'a@example.com'")
+    return email.strip().lower()
+
+
+def _bool(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidValue(f"{name} must be true or false")
+    return value
+
+
+# ---------------------------------------------------------------------------- orgs
+@bp.post("/orgs")
+def create_org() -> Response:
+    body = _object()
+    name = body.get("name")
+    if not isinstance(name, str) or not _ORG_NAME.match(name):
+        raise InvalidValue("name must be 1-64 characters of letters, digits, '.', '_' or '-'")
+    org = state().store.create_org(name, _tokens(body.get("tokens")), _threshold(body.get("threshold")))
+    return scim_response(org, 201)
+
+
+@bp.get("/orgs")
+def list_orgs() -> Response:
+    return scim_response({"data": state().store.list_orgs()})
+
+
+@bp.get("/orgs/<org>")
+def get_org(org: str) -> Response:
+    return scim_response(state().store.get_org(org))
+
+
+@bp.delete("/orgs/<org>")
+def delete_org(org: str) -> Response:
+    state().store.delete_org(org)
+    return Response(status=204)
+
+
+# ---------------------------------------------------------------------------- members and plan
+@bp.post("/orgs/<org>/members")
+def add_member(org: str) -> Response:
+    # Seeding members that existed before the IdP: always allowed.
+    body = _object()
+    plan_name = body.get("plan", plan.PAID)
+    if plan_name not in plan.PLANS:
+        raise InvalidValue(f"plan must be one of {list(plan.PLANS)}")
+    member = state().store.add_member(org, _email(body), plan_name, _bool(body, "admin"), source="seed")
+    return scim_response(member, 201)
+
+
+@bp.get("/orgs/<org>/members")
+def list_members(org: str) -> Response:
+    return scim_response({"data": state().store.list_members(org)})
+
+
+@bp.get("/orgs/<org>/plan")
+def get_plan(org: str) -> Response:
+    return scim_response(state().store.plan_state(org))
+
+
+@bp.post("/orgs/<org>/admin-panel/members")
+def admin_panel_add(org: str) -> Response:
+    # Clockwise: the admin panel is disabled once the org's IdP directory has provisioned
+    # (the store answers 403 with plan.ADMIN_PANEL_DETAIL).
+    body = _object()
+    plan_name = body.get("plan", plan.PAID)
+    if plan_name not in plan.PLANS:
+        raise InvalidValue(f"plan must be one of {list(plan.PLANS)}")
+    member = state().store.add_member(org, _email(body), plan_name, _bool(body, "admin"), source="admin-panel")
+    return scim_response(member, 201)
+
+
+@bp.get("/orgs/<org>/events")
+def events(org: str) -> Response:
+    return scim_response({"data": state().store.events(org)})
+
+
+# ---------------------------------------------------------------------------- journal, faults, reset
+@bp.get("/journal")
+def journal() -> Response:
+    limit_text = request.args.get("limit")
+    limit = None
+    if limit_text is not None:
+        try:
+            limit = int(limit_text)
+        except ValueError:
+            raise InvalidValue("limit must be an integer") from None
+        if limit < 0:
+            raise InvalidValue("limit must not be negative")
+    return scim_response({"data": state().journal.entries(request.args.get("org"), limit)})
+
+
+@bp.put("/faults")
+def put_faults() -> Response:
+    body = _object()
+    if "faults" not in body:
+        raise InvalidValue("the body must be {\"faults\": [...]}")
+    return scim_response({"faults": state().faults.set(body["faults"])})
+
+
+@bp.get("/faults")
+def get_faults() -> Response:
+    return scim_response({"faults": state().faults.list()})
+
+
+@bp.delete("/faults")
+def delete_faults() -> Response:
+    state().faults.clear()
+    return Response(status=204)
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    state().reset()
+    return Response(status=204)

@@ -1,0 +1,229 @@
+"""The SCIM 2.0 endpoints under /scim/v2 (RFC 7644): parse the request, call the store,
+serialise. The org comes from the bearer token (`g.org`, set in app.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+
+from .app import read_json, scim_response, state
+from .errors import InvalidValue, NotFound, NotImplementedScim
+from .filters import parse_filter
+from .projection import parse_attr_list, project
+from .schema import GROUP, USER, ResourceType
+
+bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
+
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+BULK_MAX_OPERATIONS = 0
+
+
+def base_url() -> str:
+    # meta.location and $ref are absolute URLs built from the request's own host.
+    return request.url_root.rstrip("/") + bp.url_prefix
+
+
+def _decorate(resource: dict[str, Any], rtype: ResourceType, base: str) -> dict[str, Any]:
+    """Add the host-dependent parts: meta.location, members[].$ref, groups[].$ref."""
+    resource["meta"] = {**resource.get("meta", {}), "location": f"{base}{rtype.endpoint}/{resource['id']}"}
+    if rtype.name == "Group":
+        for m in resource.get("members") or []:
+            m["$ref"] = f"{base}/Users/{m['value']}"
+    else:
+        for grp in resource.get("groups") or []:
+            grp["$ref"] = f"{base}/Groups/{grp['value']}"
+    return resource
+
+
+def _projection_args(source: dict[str, Any] | None = None) -> tuple[list[str] | None, list[str] | None]:
+    # RFC 7644 §3.4.2.5 (attributes / excludedAttributes), also on POST/PUT/PATCH (§3.9).
+    if source is not None:
+        return _attr_list(source.get("attributes")), _attr_list(source.get("excludedAttributes"))
+    return parse_attr_list(request.args.get("attributes")), parse_attr_list(request.args.get("excludedAttributes"))
+
+
+def _attr_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return parse_attr_list(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return parse_attr_list(",".join(value))
+    raise InvalidValue("attributes / excludedAttributes must be a list of attribute names")
+
+
+def _single(resource: dict[str, Any], rtype: ResourceType, status: int = 200) -> Response:
+    base = base_url()
+    resource = _decorate(resource, rtype, base)
+    attributes, excluded = _projection_args()
+    headers = {"ETag": resource["meta"]["version"]}
+    if status == 201:
+        # RFC 7644 §3.3: 201 Created with Location = meta.location.
+        headers["Location"] = resource["meta"]["location"]
+    return scim_response(project(resource, rtype, attributes, excluded), status, headers)
+
+
+def _if_match() -> list[str] | None:
+    value = request.headers.get("If-Match")
+    return [t for t in (v.strip() for v in value.split(",")) if t] if value else None
+
+
+def _int_param(params: dict[str, Any], name: str) -> int | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidValue(f"{name} must be an integer")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidValue(f"{name} must be an integer, got {value!r}") from None
+
+
+def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | None,
+          excluded: list[str] | None) -> Response:
+    st = state()
+    flt_text = params.get("filter")
+    if flt_text is not None and not isinstance(flt_text, str):
+        raise InvalidValue("filter must be a string")
+    flt = parse_filter(flt_text) if flt_text is not None and flt_text.strip() else None
+    # RFC 7644 §3.4.2.4: startIndex < 1 is interpreted as 1; a negative count as 0;
+    # the server may return fewer than `count` (we cap at maxResults).
+    start = max(1, _int_param(params, "startIndex") or 1)
+    count = _int_param(params, "count")
+    count = st.max_results if count is None else min(max(0, count), st.max_results)
+    sort_by = params.get("sortBy") or None
+    if sort_by is not None and not isinstance(sort_by, str):
+        raise InvalidValue("sortBy must be an attribute name")
+    order = str(params.get("sortOrder") or "ascending").lower()
+    if order not in ("ascending", "descending"):
+        raise InvalidValue(f"sortOrder must be 'ascending' or 'descending', got {params.get('sortOrder')!r}")
+    total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending")
+    base = base_url()
+    resources = [project(_decorate(r, rtype, base), rtype, attributes, excluded) for r in page]
+    # RFC 7644 §3.4.2: integers; Resources always present ([] when empty — Okta expects an array).
+    body = {"schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
+            "itemsPerPage": len(resources), "Resources": resources}
+    return scim_response(body)
+
+
+def _search(rtype: ResourceType) -> Response:
+    # RFC 7644 §3.4.3: POST /.search with a SearchRequest body.
+    body = read_json()
+    if not isinstance(body, dict):
+        raise InvalidValue("the search request must be a JSON object")
+    if SEARCH_REQUEST not in (body.get("schemas") or []):
+        raise InvalidValue(f"the search request's schemas must contain {SEARCH_REQUEST}")
+    attributes, excluded = _projection_args(body)
+    return _list(rtype, body, attributes, excluded)
+
+
+def _resource_routes(rtype: ResourceType) -> None:
+    kind = rtype.name.lower()
+
+    def collection() -> Response:
+        st = state()
+        if request.method == "POST":
+            create = st.store.create_user if rtype.name == "User" else st.store.create_group
+            return _single(create(g.org, read_json()), rtype, 201)
+        attributes, excluded = _projection_args()
+        return _list(rtype, request.args.to_dict(), attributes, excluded)
+
+    def item(rid: str) -> Response:
+        st = state()
+        s = st.store
+        user = rtype.name == "User"
+        if request.method == "GET":
+            resource = (s.get_user if user else s.get_group)(g.org, rid)
+            inm = request.headers.get("If-None-Match")
+            if inm and any(t.strip() in ("*", resource["meta"]["version"]) for t in inm.split(",")):
+                # RFC 7232 §3.2: the client's copy is current.
+                return Response(status=304, headers={"ETag": resource["meta"]["version"]})
+            return _single(resource, rtype)
+        if request.method == "PUT":
+            return _single((s.replace_user if user else s.replace_group)(g.org, rid, read_json(), _if_match()), rtype)
+        if request.method == "PATCH":
+            return _single((s.patch_user if user else s.patch_group)(g.org, rid, read_json(), _if_match()), rtype)
+        (s.delete_user if user else s.delete_group)(g.org, rid, _if_match())
+        return Response(status=204)
+
+    def search() -> Response:
+        return _search(rtype)
+
+    bp.add_url_rule(rtype.endpoint, f"{kind}_collection", collection, methods=["GET", "POST"])
+    bp.add_url_rule(f"{rtype.endpoint}/.search", f"{kind}_search", search, methods=["POST"])
+    bp.add_url_rule(f"{rtype.endpoint}/<rid>", f"{kind}_item", item, methods=["GET", "PUT", "PATCH", "DELETE"])
+
+
+_resource_routes(USER)
+_resource_routes(GROUP)
+
+
+@bp.post("/.search")
+def root_search() -> Response:
+    raise NotImplementedScim("POST /.search across resource types is not supported; "
+                             "use /Users/.search or /Groups/.search")
+
+
+# ---------------------------------------------------------------------------- discovery (RFC 7644 §4)
+def _discovery() -> Any:
+    from . import discovery  # imported on first use: the documents are built from schema.py
+
+    return discovery
+
+
+def _spc() -> dict[str, Any]:
+    st = state()
+    return _discovery().service_provider_config(base_url(), max_results=st.max_results,
+                                             max_operations=BULK_MAX_OPERATIONS, max_payload=0, etag=True)
+
+
+@bp.get("/ServiceProviderConfig")
+def service_provider_config() -> Response:
+    return scim_response(_spc())
+
+
+def _list_of(items: list[dict[str, Any]]) -> Response:
+    return scim_response({"schemas": [LIST_RESPONSE], "totalResults": len(items), "startIndex": 1,
+                          "itemsPerPage": len(items), "Resources": items})
+
+
+def _by_id(items: list[dict[str, Any]], rid: str, what: str) -> Response:
+    for item in items:
+        if item.get("id") == rid or item.get("name") == rid:
+            return scim_response(item)
+    raise NotFound(f"{what} {rid!r} not found")
+
+
+@bp.get("/ResourceTypes")
+def resource_types() -> Response:
+    return _list_of(_discovery().resource_types(base_url()))
+
+
+@bp.get("/ResourceTypes/<rid>")
+def resource_type(rid: str) -> Response:
+    return _by_id(_discovery().resource_types(base_url()), rid, "ResourceType")
+
+
+@bp.get("/Schemas")
+def schemas() -> Response:
+    return _list_of(_discovery().schemas(base_url()))
+
+
+@bp.get("/Schemas/<path:rid>")
+def schema(rid: str) -> Response:
+    return _by_id(_discovery().schemas(base_url()), rid, "Schema")
+
+
+# ---------------------------------------------------------------------------- not supported
+@bp.route("/Bulk", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def bulk() -> Response:
+    # RFC 7644 §3.7; ServiceProviderConfig advertises bulk.supported = false.
+    raise NotImplementedScim("Bulk operations are not supported by this service provider")
+
+
+@bp.route("/Me", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def me() -> Response:
+    # RFC 7644 §3.11: /Me is optional; a bearer token here names a directory, not a user.
+    raise NotImplementedScim("/Me is not supported: the bearer token identifies a directory, not a user")
