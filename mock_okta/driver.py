@@ -446,30 +446,32 @@ class OktaOrg:
             self._send_membership(g, scim_id, [], members)
         return scim_id
 
-    def add_to_group(self, g: OktaGroup, people: Iterable[Person]) -> None:
-        """Add people in Okta; when pushed, send the adds of those assigned to the app."""
-        for p in people:
+    def change_group_members(self, g: OktaGroup, add: Iterable[Person] = (), remove: Iterable[Person] = ()) -> None:
+        """Change the group in Okta; when pushed, send one membership update (removes, then adds).
+
+        Only people assigned to the app are pushed; the update is split into PATCHes of at
+        most ``batch_size`` changes.
+        """
+        remove = list(remove)
+        g.members = [m for m in g.members if m not in remove]
+        for p in add:
             if p not in g.members:
                 g.members.append(p)
         scim_id = self.group_scim_id(g)
         if scim_id is None:
             return
         pushed = self._pushed.get(g.okta_id, [])
-        adds = [m for m in self._members_of(g) if m not in pushed]
-        if adds:
-            self._send_membership(g, scim_id, [], adds)
+        current = self._members_of(g)
+        removes = [m for m in pushed if m[0] not in {v for v, _ in current}]
+        adds = [m for m in current if m not in pushed]
+        if removes or adds:
+            self._send_membership(g, scim_id, removes, adds)
+
+    def add_to_group(self, g: OktaGroup, people: Iterable[Person]) -> None:
+        self.change_group_members(g, add=people)
 
     def remove_from_group(self, g: OktaGroup, people: Iterable[Person]) -> None:
-        """Remove people in Okta; when pushed, send the removes of those that were pushed."""
-        people = list(people)
-        g.members = [m for m in g.members if m not in people]
-        scim_id = self.group_scim_id(g)
-        if scim_id is None:
-            return
-        current = {v for v, _ in self._members_of(g)}
-        removes = [m for m in self._pushed.get(g.okta_id, []) if m[0] not in current]
-        if removes:
-            self._send_membership(g, scim_id, removes, [])
+        self.change_group_members(g, remove=people)
 
     def push_now(self, g: OktaGroup) -> None:
         """Okta "Push now": replace members with the group's assigned members (AIW: PUT)."""

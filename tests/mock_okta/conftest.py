@@ -5,13 +5,27 @@ displayName, paging, POST/GET/PUT/PATCH/DELETE, and scripted responses for fault
 """
 from __future__ import annotations
 
-import json
-import re
-from typing import Any, Callable
-from urllib.parse import parse_qsl
+import sys
+from pathlib import Path
 
-import httpx
-import pytest
+# pytest puts tests/ on sys.path (a rootdir conftest without __init__.py), where the folder
+# tests/mock_okta would shadow the real mock_okta package as an empty namespace package.
+# Put the project root first so the real packages win. (Proper fix: `pythonpath = ["."]`
+# under [tool.pytest.ini_options].)
+_ROOT = str(Path(__file__).resolve().parents[2])
+if sys.path[:1] != [_ROOT]:
+    sys.path.insert(0, _ROOT)
+for _name in ("mock_okta", "mock_clockwise", "harness"):
+    if _name in sys.modules and getattr(sys.modules[_name], "__file__", None) is None:
+        del sys.modules[_name]  # a namespace shadow imported before this ran
+
+import json  # noqa: E402
+import re  # noqa: E402
+from typing import Any, Callable  # noqa: E402
+from urllib.parse import parse_qsl  # noqa: E402
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -31,6 +45,7 @@ class FakeScim:
         self.groups: dict[str, dict[str, Any]] = {}
         self.requests: list[httpx.Request] = []
         self.next_id = 1
+        self.preset_ids: list[str] = []  # ids handed out first, in order
         # Scripted answers: popped first-in first-out before normal handling.
         self.script: list[httpx.Response | Callable[[httpx.Request], httpx.Response | None]] = []
 
@@ -39,6 +54,8 @@ class FakeScim:
                             headers={"Authorization": f"Bearer {TOKEN}"})
 
     def _id(self, prefix: str) -> str:
+        if self.preset_ids:
+            return self.preset_ids.pop(0)
         self.next_id += 1
         return f"{prefix}-{self.next_id - 1:04d}"
 
