@@ -332,7 +332,8 @@ class _ScenarioRun:
             sr.checks.append(checks.check_value("step.result", value, expect["result"], rule="scenario expectation",
                                                 strength="MUST", exchange=last, label=f"the result of {step.action}"))
         if "requests" in expect:
-            sent = [f"{ex.method} {ex.path}" + (f"?{ex.query}" if ex.query else "") for ex in exchanges]
+            base = httpx.URL(self.r.target.base_url).path.rstrip("/")
+            sent = [f"{ex.method} {ex.path.removeprefix(base)}" + (f"?{ex.query}" if ex.query else "") for ex in exchanges]
             sr.checks.append(checks.check_value("step.requests", sent, expect["requests"], rule="scenario expectation",
                                                 strength="MUST", exchange=last, label=f"the requests {step.action} sent"))
         if step.save:
