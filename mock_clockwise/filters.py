@@ -179,6 +179,16 @@ def _nested_value_paths(flt: Filter) -> bool:
     return False
 
 
+def _paths(flt: Filter) -> list[str]:
+    if isinstance(flt, (And, Or)):
+        return [p for item in flt.items for p in _paths(item)]
+    if isinstance(flt, Not):
+        return _paths(flt.item)
+    if isinstance(flt, (Compare, Present)):
+        return [flt.path]
+    return [flt.path]
+
+
 def _check_inner(flt: Filter, error: type[ScimError], what: str) -> None:
     """Inside brackets only sub-attribute expressions are allowed (RFC 7644 valFilter)."""
     if isinstance(flt, ValuePath):
@@ -231,7 +241,12 @@ def parse_path(text: str, rtype: ResourceType) -> PatchPath:
         if sub_attr is None:
             raise InvalidPath(f"The PATCH path {text!r} names a sub-attribute '{sub}' that "
                               f"'{ref.path}' does not have.")
-    _validate_against(inner, _sub_resolver(ref.attribute), InvalidPath)
+    resolver = _sub_resolver(ref.attribute)
+    for name in _paths(inner):
+        if resolver(name) is None:
+            raise InvalidPath(f"The PATCH path {text!r} filters on '{name}', which is not a sub-attribute "
+                              f"of '{ref.path}'.")
+    _validate_against(inner, resolver, InvalidPath)
     return PatchPath(AttrRef(ref.schema, ref.attribute, sub_attr, ref.is_extension), inner)
 
 
