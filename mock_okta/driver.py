@@ -258,6 +258,7 @@ class OktaOrg:
                                       f"{changes.get('last_name', p.last_name)}".strip()
         for key, value in changes.items():
             setattr(p, key, value)
+        task = self._user_task("update", p, "updating")  # Okta names the user as it is now
         path = f"/Users/{scim_id}"
         if self.dialect.name == "entra":
             body: dict[str, Any] = patch(self.dialect.profile_ops(p, list(changes)))  # type: ignore[attr-defined]

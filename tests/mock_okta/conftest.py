@@ -21,6 +21,7 @@ for _name in ("mock_okta", "mock_clockwise", "harness"):
 
 import json  # noqa: E402
 import re  # noqa: E402
+import threading  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 from urllib.parse import parse_qsl  # noqa: E402
 
@@ -45,6 +46,7 @@ class FakeScim:
         self.groups: dict[str, dict[str, Any]] = {}
         self.requests: list[httpx.Request] = []
         self.next_id = 1
+        self._lock = threading.Lock()  # the driver's bulk assignment calls in from threads
         self.preset_ids: list[str] = []  # ids handed out first, in order
         # Scripted answers: popped first-in first-out before normal handling.
         self.script: list[httpx.Response | Callable[[httpx.Request], httpx.Response | None]] = []
@@ -60,6 +62,10 @@ class FakeScim:
         return f"{prefix}-{self.next_id - 1:04d}"
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            return self._handle(request)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.script:
             scripted = self.script.pop(0)
