@@ -1,0 +1,106 @@
+"""The console reporter (rich): one line per scenario while the run goes, then a summary.
+
+rich drops colour codes by itself when the output is not a terminal.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from harness.results import RunResult, ScenarioResult, StepResult
+
+STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow", "skip": "dim"}
+LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}
+MAX_FAILURES_SHOWN = 50
+
+
+def _badge(status: str) -> str:
+    return f"[{STYLE.get(status, '')}]{LABEL.get(status, status.upper()):5}[/]"
+
+
+class ConsoleReporter:
+    """Live progress while running; summary table, failed checks and report paths at the end."""
+
+    def __init__(self, console: Console | None = None, verbose: bool = False) -> None:
+        self.console = console or Console(highlight=False)
+        self.verbose = verbose
+        self.total = 0
+        self.done = 0
+
+    def start(self, total_scenarios: int, target: str, dialect: str) -> None:
+        self.total = total_scenarios
+        self.done = 0
+        self.console.print(f"[bold]scim-harness[/]: {total_scenarios} scenario(s) against "
+                           f"{escape(target)} (dialect: {escape(dialect)})")
+
+    def scenario_started(self, name: str) -> None:
+        if self.verbose:
+            self.console.print(f"[dim]… {escape(name)}[/]")
+
+    def step_finished(self, scenario: str, step: StepResult) -> None:
+        if not self.verbose:
+            return
+        failed = sum(1 for c in step.checks if c.status in ("fail", "error"))
+        note = f" — {failed} failed check(s)" if failed else ""
+        self.console.print(f"    {_badge(step.status)} {escape(step.name)} [dim]({escape(step.action)})[/]{note}")
+
+    def scenario_finished(self, result: ScenarioResult) -> None:
+        self.done += 1
+        width = len(str(self.total or self.done))
+        counter = f"[{self.done:>{width}}/{self.total}]" if self.total else f"[{self.done}]"
+        extra = f" [dim]— {escape(result.skipped)}[/]" if result.skipped else ""
+        if result.status in ("fail", "error"):
+            failed = sum(1 for s in result.steps for c in s.checks if c.status in ("fail", "error"))
+            failed += sum(1 for s in result.steps if s.error)
+            extra = f" [red]— {failed} failed check(s)[/]"
+        self.console.print(f"{escape(counter)} {_badge(result.status)} {escape(result.name)} "
+                           f"[dim]({result.duration_s:.2f} s)[/]{extra}")
+        if self.verbose and result.status in ("fail", "error"):
+            self._failures_of(result)
+
+    def _failures_of(self, result: ScenarioResult) -> None:
+        for step in result.steps:
+            if step.error:
+                self.console.print(f"      [yellow]{escape(step.name)}: the step could not run: {escape(step.error)}[/]")
+            for c in step.checks:
+                if c.status in ("fail", "error"):
+                    self.console.print(f"      {escape(step.name)}: [bold]{escape(c.check_id)}[/] "
+                                       f"[dim]\\[{escape(c.rule)}, {c.strength}][/] {escape(c.message)}")
+
+    def finish(self, run: RunResult, written: dict[str, Path]) -> None:
+        table = Table(title="Summary", show_lines=False)
+        for column, justify in (("Scenario", "left"), ("Steps", "right"), ("Checks passed", "right"),
+                                ("Checks failed", "right"), ("Status", "left")):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for sc in run.scenarios:
+            checks = [c for s in sc.steps for c in s.checks]
+            passed = sum(1 for c in checks if c.status == "pass")
+            failed = sum(1 for c in checks if c.status in ("fail", "error")) + sum(1 for s in sc.steps if s.error)
+            table.add_row(escape(sc.name), str(len(sc.steps)), str(passed), str(failed), _badge(sc.status))
+        self.console.print()
+        self.console.print(table)
+
+        failures = [(sc, st, c) for sc in run.scenarios for st in sc.steps for c in st.checks
+                    if c.status in ("fail", "error")]
+        step_errors = [(sc, st) for sc in run.scenarios for st in sc.steps if st.error]
+        if failures or step_errors:
+            self.console.print(f"\n[bold red]Failures ({len(failures) + len(step_errors)}):[/]")
+            for sc, st in step_errors:
+                self.console.print(f"  {escape(sc.name)} › {escape(st.name)}: [yellow]the step could not run:[/] "
+                                   f"{escape(st.error or '')}")
+            for sc, st, c in failures[:MAX_FAILURES_SHOWN]:
+                self.console.print(f"  {escape(sc.name)} › {escape(st.name)}: [bold]{escape(c.check_id)}[/] "
+                                   f"[dim]\\[{escape(c.rule)}, {c.strength}][/]\n      {escape(c.message)}")
+            if len(failures) > MAX_FAILURES_SHOWN:
+                self.console.print(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more (see the reports)")
+
+        counts, checks = run.counts(), run.check_counts()
+        verdict = "[bold green]PASSED[/]" if run.ok else "[bold red]FAILED[/]"
+        self.console.print(f"\n{verdict}: {len(run.scenarios)} scenario(s) — {counts['pass']} passed, "
+                           f"{counts['fail']} failed, {counts['error']} errors, {counts['skip']} skipped; "
+                           f"{sum(checks.values())} checks ({checks['fail']} failed) in {run.duration_s:.2f} s")
+        for fmt, path in written.items():
+            self.console.print(f"  {fmt}: {escape(str(path))}")

@@ -1,0 +1,92 @@
+"""The JSON report: the whole RunResult as plain data, with a summary block and every secret scrubbed.
+
+The same scrubbed document feeds the JUnit and HTML reporters, so no artefact can leak what another
+one redacted. Each step lists its exchanges once; a check names its exchange by index in that list.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
+from mock_okta.transcript import REDACTED, Exchange
+
+FORMAT_VERSION = 1
+
+
+def scrub_value(value: Any, secrets: list[str]) -> Any:
+    """`value` with every occurrence of every secret replaced, in every string at any depth."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {scrub_value(k, secrets): scrub_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_value(v, secrets) for v in value]
+    return value
+
+
+def _exchange_index(exchanges: list[Exchange], exchange: Exchange | None) -> int | None:
+    if exchange is None:
+        return None
+    for i, known in enumerate(exchanges):
+        if known is exchange:
+            return i
+    exchanges.append(exchange)  # a check judged an exchange the step did not list: list it too
+    return len(exchanges) - 1
+
+
+def _check(check: CheckResult, exchanges: list[Exchange]) -> dict[str, Any]:
+    return {"check_id": check.check_id, "status": check.status, "rule": check.rule, "strength": check.strength,
+            "message": check.message, "exchange": _exchange_index(exchanges, check.exchange)}
+
+
+def _step(step: StepResult) -> dict[str, Any]:
+    exchanges = list(step.exchanges)
+    checks = [_check(c, exchanges) for c in step.checks]
+    counts = {s: sum(1 for c in step.checks if c.status == s) for s in ("pass", "fail", "skip", "error")}
+    return {"name": step.name, "action": step.action, "status": step.status, "error": step.error,
+            "skipped": step.skipped, "check_counts": counts, "checks": checks,
+            "exchanges": [e.to_dict() for e in exchanges]}
+
+
+def _scenario(sc: ScenarioResult) -> dict[str, Any]:
+    return {"name": sc.name, "file": sc.file, "description": sc.description, "tags": list(sc.tags),
+            "rules": list(sc.rules), "dialect": sc.dialect, "status": sc.status, "skipped": sc.skipped,
+            "duration_s": round(sc.duration_s, 3), "steps": [_step(s) for s in sc.steps]}
+
+
+def run_to_dict(run: RunResult, secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """The report document: {"summary": …, "run": …}, scrubbed of `secrets`."""
+    secret_list = sorted({s for s in secrets if s}, key=len, reverse=True)  # longest first: no partial leftovers
+    failed = []
+    for sc in run.scenarios:
+        for st in sc.steps:
+            failed.extend({"scenario": sc.name, "step": st.name, "check_id": c.check_id, "status": c.status,
+                           "rule": c.rule, "strength": c.strength, "message": c.message}
+                          for c in st.checks if c.status in ("fail", "error"))
+            if st.error:
+                failed.append({"scenario": sc.name, "step": st.name, "check_id": "step.error", "status": "error",
+                               "rule": "", "strength": "MUST", "message": st.error})
+    summary = {
+        "ok": run.ok, "target": run.target, "dialect": run.dialect, "started": run.started,
+        "duration_s": round(run.duration_s, 3), "embedded": run.embedded,
+        "scenarios": {"total": len(run.scenarios), **run.counts()},
+        "steps": {"total": sum(len(sc.steps) for sc in run.scenarios)},
+        "checks": {"total": sum(run.check_counts().values()), **run.check_counts()},
+        "failures": failed,
+    }
+    doc = {"format": "scim-harness-report", "format_version": FORMAT_VERSION, "summary": summary,
+           "run": {"target": run.target, "dialect": run.dialect, "started": run.started,
+                   "duration_s": round(run.duration_s, 3), "embedded": run.embedded,
+                   "scenarios": [_scenario(sc) for sc in run.scenarios]}}
+    return scrub_value(doc, secret_list)
+
+
+def write_json(document: dict[str, Any], path: Path) -> Path:
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -1,0 +1,102 @@
+"""JUnit XML: one <testsuite> per scenario file, one <testcase> per scenario (classname = the file).
+
+CI systems (GitLab, Jenkins, GitHub test reporters) show a testcase per scenario with its failed
+checks — each with its rule and strength — in the failure text; skipped scenarios carry the reason.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+_STATUS_ORDER = ("error", "fail", "skip", "pass")
+
+
+def _xml_safe(text: str) -> str:
+    # XML 1.0 forbids most control characters; a response body may contain any byte.
+    return "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def _case_name(scenario: dict[str, Any]) -> str:
+    return scenario["name"]
+
+
+def _failures(scenario: dict[str, Any], statuses: tuple[str, ...]) -> list[str]:
+    lines = []
+    for step in scenario["steps"]:
+        if step["error"] and "error" in statuses:
+            lines.append(f"{step['name']}: the step could not run: {step['error']}")
+        for check in step["checks"]:
+            if check["status"] in statuses:
+                lines.append(f"{step['name']}: {check['check_id']} [{check['rule']}, {check['strength']}]: "
+                             f"{check['message']}")
+    return lines
+
+
+def _steps_out(scenario: dict[str, Any]) -> str:
+    lines = []
+    for step in scenario["steps"]:
+        c = step["check_counts"]
+        lines.append(f"[{step['status'].upper():5}] {step['name']} ({step['action']}): "
+                     f"{c['pass']} passed, {c['fail']} failed, {c['error']} errors, {c['skip']} skipped")
+        for ex in step["exchanges"]:
+            lines.append(f"        {ex['method']} {ex['url']} -> {ex['status'] if ex['status'] is not None else ex['error']}")
+    return "\n".join(lines)
+
+
+def build_junit(document: dict[str, Any]) -> ET.ElementTree:
+    scenarios = document["run"]["scenarios"]
+    root = ET.Element("testsuites", name="scim-harness")
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for sc in scenarios:
+        by_file.setdefault(sc["file"] or "scenarios", []).append(sc)
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    total_time = 0.0
+    for file, items in by_file.items():
+        counts = {"tests": len(items), "failures": sum(1 for s in items if s["status"] == "fail"),
+                  "errors": sum(1 for s in items if s["status"] == "error"),
+                  "skipped": sum(1 for s in items if s["status"] == "skip")}
+        duration = sum(s["duration_s"] for s in items)
+        suite = ET.SubElement(root, "testsuite", name=_xml_safe(file), timestamp=document["run"]["started"],
+                              time=f"{duration:.3f}", **{k: str(v) for k, v in counts.items()})
+        props = ET.SubElement(suite, "properties")
+        for name in ("target", "dialect"):
+            ET.SubElement(props, "property", name=name, value=_xml_safe(str(document["run"][name])))
+        for sc in items:
+            case = ET.SubElement(suite, "testcase", name=_xml_safe(_case_name(sc)), classname=_xml_safe(file),
+                                 time=f"{sc['duration_s']:.3f}")
+            if sc["status"] == "skip":
+                reason = sc["skipped"] or "every step was skipped"
+                ET.SubElement(case, "skipped", message=_xml_safe(reason))
+            elif sc["status"] in ("fail", "error"):
+                tag = "failure" if sc["status"] == "fail" else "error"
+                lines = _failures(sc, ("fail", "error"))
+                first = lines[0] if lines else f"the scenario {sc['status']}ed"
+                element = ET.SubElement(case, tag, message=_xml_safe(first[:500]),
+                                        type=_xml_safe(_first_check_id(sc)))
+                element.text = _xml_safe("\n".join(lines))
+            out = ET.SubElement(case, "system-out")
+            out.text = _xml_safe(_steps_out(sc))
+        for key in totals:
+            totals[key] += counts[key]
+        total_time += duration
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", f"{total_time:.3f}")
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def _first_check_id(scenario: dict[str, Any]) -> str:
+    for step in scenario["steps"]:
+        if step["error"]:
+            return "step.error"
+        for check in step["checks"]:
+            if check["status"] in ("fail", "error"):
+                return check["check_id"]
+    return "scenario"
+
+
+def write_junit(document: dict[str, Any], path: Path) -> Path:
+    build_junit(document).write(path, encoding="utf-8", xml_declaration=True)
+    return path
