@@ -5,6 +5,23 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+FORMATS = ("console", "json", "junit", "html")
+DIALECT_NAMES = ("okta", "okta-aiw", "entra")  # mock_okta.DIALECTS; kept here so --help needs no imports
+TOKEN_ENV = "SCIM_HARNESS_TOKEN"
+ADMIN_TOKEN_ENV = "SCIM_HARNESS_ADMIN_TOKEN"
+
+
+class UsageError(Exception):
+    """Bad command line, unreachable target or malformed scenario: exit 2 with one line on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage dump: the exit status says it was a usage error.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _serve(argv: list[str]) -> int:
@@ -21,13 +38,98 @@ def _serve(argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="scim-harness",
         description="SCIM 2.0 provisioning conformance harness: a mock Clockwise target, an Okta-like driver, scenarios and reports.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("serve", help="start the mock Clockwise SCIM server (see `scim-harness serve --help`)", add_help=False)
+    run = sub.add_parser("run", help="run scenarios against the embedded mock or your SCIM server, and write reports",
+                         description="Run SCIM scenarios. Without --target, the embedded mock Clockwise server is "
+                                     "started on a free loopback port and every shipped scenario runs against it.")
+    run.add_argument("--target", metavar="URL", help="SCIM base URL of the server under test (e.g. https://app.example.com/scim/v2)")
+    run.add_argument("--token", metavar="T", help=f"bearer token for --target (or env {TOKEN_ENV}; never printed)")
+    run.add_argument("--admin-token", metavar="A", help=f"admin token of a mock's control plane /_mock (or env {ADMIN_TOKEN_ENV})")
+    run.add_argument("--dialect", choices=DIALECT_NAMES, help="run only the scenarios for this IdP dialect (default: every dialect each scenario lists)")
+    run.add_argument("--scenarios", nargs="+", metavar="PATH", help="scenario files or folders (default: the shipped scenarios/)")
+    run.add_argument("--tags", nargs="+", metavar="TAG", help="run only scenarios having one of these tags")
+    run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports are written (default: reports)")
+    run.add_argument("--format", default="console,json,junit,html", metavar="LIST",
+                     help="comma-separated among console,json,junit,html (default: all)")
+    run.add_argument("--har", action="store_true", help="also write the transcript as transcript.har")
+    run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per-request timeout in seconds (default 60, as Okta)")
+    run.add_argument("-v", "--verbose", action="store_true", help="show every step and check")
     return parser
+
+
+def _formats(text: str) -> list[str]:
+    formats = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(f"--format: unknown format(s) {', '.join(unknown) or '(none)'}; choose among {', '.join(FORMATS)}")
+    return formats
+
+
+def _run(args: argparse.Namespace) -> int:
+    from harness import runner as runner_mod
+    from harness.embedded import EmbeddedMock, EmbeddedMockError
+    from harness.scenarios import ScenarioError, default_scenario_dir, load_paths, select
+    from harness.target import Target, TargetUnreachable
+
+    formats = _formats(args.format)
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    token = args.token or os.environ.get(TOKEN_ENV)
+    admin_token = args.admin_token or os.environ.get(ADMIN_TOKEN_ENV)
+    if args.target and not token:
+        raise UsageError(f"--target needs --token (or the {TOKEN_ENV} environment variable)")
+    if not args.target and (args.token or args.admin_token):
+        raise UsageError("--token/--admin-token need --target (without it the embedded mock is used)")
+    try:
+        scenarios = load_paths(args.scenarios or [default_scenario_dir()])
+    except ScenarioError as exc:
+        raise UsageError(exc.one_line()) from None
+    scenarios = select(scenarios, tags=args.tags or ())
+    planned = runner_mod.plan_runs(scenarios, args.dialect)
+    if not planned:
+        raise UsageError("no scenario matches the given --scenarios/--tags/--dialect")
+    mock = None
+    try:
+        if args.target:
+            target = Target(base_url=args.target, token=token, admin_token=admin_token, timeout=args.timeout)
+            target.probe()
+        else:
+            mock = EmbeddedMock().start()
+            target = mock.target
+            target.timeout = args.timeout
+        return _execute(args, formats, target, scenarios, len(planned))
+    except (TargetUnreachable, EmbeddedMockError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if mock is not None:
+            mock.stop()
+
+
+def _execute(args: argparse.Namespace, formats: list[str], target: Any, scenarios: list[Any], total: int) -> int:
+    from harness.reports import ConsoleReporter, write_reports
+    from harness.runner import Runner
+
+    reporter = ConsoleReporter(verbose=args.verbose) if "console" in formats else None
+    runner = Runner(target, dialect=args.dialect, reporter=reporter)
+    if reporter:
+        reporter.start(total, target.base_url + (" (embedded mock)" if target.embedded else ""), args.dialect or "all")
+    result = runner.run(scenarios)
+    report_dir = Path(args.report_dir)
+    files = [f for f in formats if f != "console"]
+    try:
+        written = write_reports(result, report_dir, files, secrets=runner.secrets) if files else {}
+        if args.har:
+            written["har"] = runner.transcript.write_har(report_dir / "transcript.har", secrets=runner.secrets)
+    except OSError as exc:
+        raise UsageError(f"cannot write reports to {report_dir}: {exc}") from None
+    if reporter:
+        reporter.finish(result, written)
+    return 0 if result.ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "run":
+        try:
+            return _run(args)
+        except UsageError as exc:
+            print(f"scim-harness run: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("scim-harness run: interrupted", file=sys.stderr)
+            return 130
     return 0
 
 

@@ -1,0 +1,224 @@
+"""pytest plugin: `*.scim.yaml` files are collected as tests, one item per scenario (x dialect).
+
+Registered through the `pytest11` entry point (`scim_harness`). Options: --scim-target,
+--scim-token, --scim-admin-token, --scim-dialect. Without --scim-target, one embedded mock is
+started for the whole session (lazily, only when a scenario or fixture needs it).
+Fixtures for writing scenarios in Python: `scim_target`, `embedded_mock`, `scim_org`,
+`scim_http`, `okta_org`.
+
+harness modules are imported lazily inside the hooks, so loading the plugin costs nothing and a
+broken module never stops an unrelated test session.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import pytest
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+    from harness.embedded import EmbeddedMock
+    from harness.results import ScenarioResult
+    from harness.scenarios import Scenario
+    from harness.target import Target
+
+SUFFIX = ".scim.yaml"
+_STATE = pytest.StashKey["_Session"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("scim-harness", "SCIM scenarios (*.scim.yaml)")
+    group.addoption("--scim-target", metavar="URL", help="SCIM base URL to test (default: start the embedded mock)")
+    group.addoption("--scim-token", metavar="T", help="bearer token for --scim-target (or env SCIM_HARNESS_TOKEN)")
+    group.addoption("--scim-admin-token", metavar="A", help="control-plane admin token of a mock target")
+    group.addoption("--scim-dialect", choices=("okta", "okta-aiw", "entra"),
+                    help="only run scenarios for this IdP dialect (default: every dialect each scenario lists)")
+
+
+class _Session:
+    """The target shared by every scenario of a pytest session (one embedded mock at most)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.mock: EmbeddedMock | None = None
+        self._target: Target | None = None
+        self.secrets: list[str] = []
+
+    def embedded(self) -> "EmbeddedMock":
+        if self.mock is None:
+            from harness.embedded import EmbeddedMock
+            self.mock = EmbeddedMock().start()
+            self.secrets += [self.mock.token, self.mock.admin_token]
+        return self.mock
+
+    def target(self) -> "Target":
+        if self._target is None:
+            from harness.target import Target, TargetUnreachable
+            url = self.config.getoption("scim_target")
+            if url:
+                token = self.config.getoption("scim_token") or os.environ.get("SCIM_HARNESS_TOKEN")
+                if not token:
+                    raise pytest.UsageError("--scim-target needs --scim-token (or SCIM_HARNESS_TOKEN)")
+                target = Target(base_url=url, token=token, admin_token=self.config.getoption("scim_admin_token"))
+                self.secrets += target.secrets
+                try:
+                    target.probe()
+                except TargetUnreachable as exc:
+                    pytest.exit(f"scim-harness: {exc}", returncode=2)
+                self._target = target
+            else:
+                self._target = self.embedded().target
+        return self._target
+
+    def close(self) -> None:
+        if self.mock is not None:
+            self.mock.stop()
+            self.mock = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_STATE] = _Session(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "ScenarioFile | None":
+    if file_path.name.endswith(SUFFIX):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator["ScenarioItem"]:
+        from harness.runner import plan_runs, scenario_label
+        from harness.scenarios import ScenarioError, load_file
+        try:
+            scenarios = load_file(self.path)
+        except ScenarioError as exc:
+            # Collector.repr_failure shows a CollectError's text alone: file, line and what is wrong.
+            raise self.CollectError(str(exc)) from None
+        for scenario, dialect in plan_runs(scenarios, self.config.getoption("scim_dialect")):
+            item = ScenarioItem.from_parent(self, name=scenario_label(scenario, dialect))
+            item.scenario, item.dialect = scenario, dialect
+            item.extra_keyword_matches.update(scenario.tags)  # `pytest -k threshold` selects by tag
+            yield item
+
+
+class ScenarioFailed(Exception):
+    def __init__(self, result: "ScenarioResult") -> None:
+        super().__init__(result.name)
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    scenario: "Scenario"
+    dialect: str = "okta"
+    result: "ScenarioResult | None" = None
+
+    def runtest(self) -> None:
+        from harness.runner import Runner
+        state: _Session = self.config.stash[_STATE]
+        runner = Runner(state.target(), dialect=self.dialect)
+        state.secrets += runner.secrets
+        self.result = result = runner.run_scenario(self.scenario, self.dialect)
+        state.secrets += runner.secrets
+        if result.skipped is not None:
+            pytest.skip(result.skipped)
+        if result.status in ("fail", "error"):
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return format_failure(excinfo.value.result, self.config.stash[_STATE].secrets)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.scenario.line - 1, f"scenario {self.name}"
+
+
+def format_failure(result: "ScenarioResult", secrets_: Iterable[str] = ()) -> str:
+    """The steps of a failed scenario, each failed check with its rule and message (no traceback)."""
+    from mock_okta.transcript import scrub
+    lines = [f"scenario {result.name} ({result.file}) {result.status.upper()}"]
+    if result.description:
+        lines.append(f"  {result.description}")
+    for i, step in enumerate(result.steps, 1):
+        lines.append(f"  step {i} {step.name!r} ({step.action}): {step.status}")
+        if step.error:
+            lines.append(f"    error: {step.error}")
+        if step.skipped and step.status == "skip":
+            lines.append(f"    {step.skipped}")
+        for c in step.checks:
+            if c.status in ("fail", "error"):
+                lines.append(f"    x {c.check_id} [{c.strength}] {c.rule}")
+                lines.append(f"      {c.message}")
+                if c.exchange is not None:
+                    ex = c.exchange
+                    lines.append(f"      {ex.method} {ex.url} -> {ex.status if ex.status is not None else ex.error}")
+    return scrub("\n".join(lines), secrets_) or ""
+
+
+# --- fixtures ---------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def scim_target(request: pytest.FixtureRequest) -> "Target":
+    """The target of this session: --scim-target, or the embedded mock (started once)."""
+    return request.config.stash[_STATE].target()
+
+
+@pytest.fixture(scope="session")
+def embedded_mock(request: pytest.FixtureRequest) -> "EmbeddedMock":
+    """The session's embedded mock_clockwise (a real subprocess on a loopback port)."""
+    return request.config.stash[_STATE].embedded()
+
+
+@dataclass
+class ScimOrg:
+    """Where a test provisions: a fresh Clockwise org when the control plane exists, else the target itself."""
+
+    target: "Target"
+    token: str
+    name: str | None            # the org's name on a control-plane target
+
+    def client(self) -> "httpx.Client":
+        return self.target.scim_client(self.token)
+
+
+@pytest.fixture
+def scim_org(scim_target: "Target") -> Iterator[ScimOrg]:
+    if not scim_target.has_control_plane:
+        yield ScimOrg(scim_target, scim_target.token, None)
+        return
+    name, token = f"pytest-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+    with scim_target.control_client() as control:
+        r = control.post("/orgs", json={"name": name, "tokens": [token]})
+        if r.status_code != 201:
+            pytest.fail(f"cannot create a test org on the control plane: {r.status_code}", pytrace=False)
+        try:
+            yield ScimOrg(scim_target, token, name)
+        finally:
+            control.delete(f"/orgs/{name}")
+
+
+@pytest.fixture
+def scim_http(scim_org: ScimOrg) -> Iterator["httpx.Client"]:
+    """An httpx client on the SCIM base URL with the test org's bearer token."""
+    with scim_org.client() as client:
+        yield client
+
+
+@pytest.fixture
+def okta_org(scim_org: ScimOrg, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh mock_okta OktaOrg driving the test org (dialect from --scim-dialect, default okta)."""
+    from mock_okta import OktaOrg
+    dialect = request.config.getoption("scim_dialect") or "okta"
+    with scim_org.client() as client:
+        yield OktaOrg(client, dialect=dialect, timeout=scim_org.target.timeout)
