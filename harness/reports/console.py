@@ -5,12 +5,14 @@ rich drops colour codes by itself when the output is not a terminal.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from harness.results import RunResult, ScenarioResult, StepResult
+from mock_okta.transcript import scrub
 
 STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow", "skip": "dim"}
 LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}
@@ -24,39 +26,44 @@ def _badge(status: str) -> str:
 class ConsoleReporter:
     """Live progress while running; summary table, failed checks and report paths at the end."""
 
-    def __init__(self, console: Console | None = None, verbose: bool = False) -> None:
+    def __init__(self, console: Console | None = None, verbose: bool = False, *, secrets: Iterable[str] = ()) -> None:
         self.console = console or Console(highlight=False)
         self.verbose = verbose
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self.total = 0
         self.done = 0
+
+    def _e(self, text: str) -> str:
+        """Text for the console: secrets scrubbed, rich markup escaped."""
+        return escape(scrub(text, self.secrets) or "")
 
     def start(self, total_scenarios: int, target: str, dialect: str) -> None:
         self.total = total_scenarios
         self.done = 0
         self.console.print(f"[bold]scim-harness[/]: {total_scenarios} scenario(s) against "
-                           f"{escape(target)} (dialect: {escape(dialect)})")
+                           f"{self._e(target)} (dialect: {self._e(dialect)})")
 
     def scenario_started(self, name: str) -> None:
         if self.verbose:
-            self.console.print(f"[dim]… {escape(name)}[/]")
+            self.console.print(f"[dim]… {self._e(name)}[/]")
 
     def step_finished(self, scenario: str, step: StepResult) -> None:
         if not self.verbose:
             return
         failed = sum(1 for c in step.checks if c.status in ("fail", "error"))
         note = f" — {failed} failed check(s)" if failed else ""
-        self.console.print(f"    {_badge(step.status)} {escape(step.name)} [dim]({escape(step.action)})[/]{note}")
+        self.console.print(f"    {_badge(step.status)} {self._e(step.name)} [dim]({self._e(step.action)})[/]{note}")
 
     def scenario_finished(self, result: ScenarioResult) -> None:
         self.done += 1
         width = len(str(self.total or self.done))
         counter = f"[{self.done:>{width}}/{self.total}]" if self.total else f"[{self.done}]"
-        extra = f" [dim]— {escape(result.skipped)}[/]" if result.skipped else ""
+        extra = f" [dim]— {self._e(result.skipped)}[/]" if result.skipped else ""
         if result.status in ("fail", "error"):
             failed = sum(1 for s in result.steps for c in s.checks if c.status in ("fail", "error"))
             failed += sum(1 for s in result.steps if s.error)
             extra = f" [red]— {failed} failed check(s)[/]"
-        self.console.print(f"{escape(counter)} {_badge(result.status)} {escape(result.name)} "
+        self.console.print(f"{self._e(counter)} {_badge(result.status)} {self._e(result.name)} "
                            f"[dim]({result.duration_s:.2f} s)[/]{extra}")
         if self.verbose and result.status in ("fail", "error"):
             self._failures_of(result)
@@ -64,11 +71,11 @@ class ConsoleReporter:
     def _failures_of(self, result: ScenarioResult) -> None:
         for step in result.steps:
             if step.error:
-                self.console.print(f"      [yellow]{escape(step.name)}: the step could not run: {escape(step.error)}[/]")
+                self.console.print(f"      [yellow]{self._e(step.name)}: the step could not run: {self._e(step.error)}[/]")
             for c in step.checks:
                 if c.status in ("fail", "error"):
-                    self.console.print(f"      {escape(step.name)}: [bold]{escape(c.check_id)}[/] "
-                                       f"[dim]\\[{escape(c.rule)}, {c.strength}][/] {escape(c.message)}")
+                    self.console.print(f"      {self._e(step.name)}: [bold]{self._e(c.check_id)}[/] "
+                                       f"[dim]\\[{self._e(c.rule)}, {c.strength}][/] {self._e(c.message)}")
 
     def finish(self, run: RunResult, written: dict[str, Path]) -> None:
         table = Table(title="Summary", show_lines=False)
@@ -79,7 +86,7 @@ class ConsoleReporter:
             checks = [c for s in sc.steps for c in s.checks]
             passed = sum(1 for c in checks if c.status == "pass")
             failed = sum(1 for c in checks if c.status in ("fail", "error")) + sum(1 for s in sc.steps if s.error)
-            table.add_row(escape(sc.name), str(len(sc.steps)), str(passed), str(failed), _badge(sc.status))
+            table.add_row(self._e(sc.name), str(len(sc.steps)), str(passed), str(failed), _badge(sc.status))
         self.console.print()
         self.console.print(table)
 
@@ -89,11 +96,11 @@ class ConsoleReporter:
         if failures or step_errors:
             self.console.print(f"\n[bold red]Failures ({len(failures) + len(step_errors)}):[/]")
             for sc, st in step_errors:
-                self.console.print(f"  {escape(sc.name)} › {escape(st.name)}: [yellow]the step could not run:[/] "
-                                   f"{escape(st.error or '')}")
+                self.console.print(f"  {self._e(sc.name)} › {self._e(st.name)}: [yellow]the step could not run:[/] "
+                                   f"{self._e(st.error or '')}")
             for sc, st, c in failures[:MAX_FAILURES_SHOWN]:
-                self.console.print(f"  {escape(sc.name)} › {escape(st.name)}: [bold]{escape(c.check_id)}[/] "
-                                   f"[dim]\\[{escape(c.rule)}, {c.strength}][/]\n      {escape(c.message)}")
+                self.console.print(f"  {self._e(sc.name)} › {self._e(st.name)}: [bold]{self._e(c.check_id)}[/] "
+                                   f"[dim]\\[{self._e(c.rule)}, {c.strength}][/]\n      {self._e(c.message)}")
             if len(failures) > MAX_FAILURES_SHOWN:
                 self.console.print(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more (see the reports)")
 
@@ -103,4 +110,4 @@ class ConsoleReporter:
                            f"{counts['fail']} failed, {counts['error']} errors, {counts['skip']} skipped; "
                            f"{sum(checks.values())} checks ({checks['fail']} failed) in {run.duration_s:.2f} s")
         for fmt, path in written.items():
-            self.console.print(f"  {fmt}: {escape(str(path))}")
+            self.console.print(f"  {fmt}: {self._e(str(path))}")

@@ -1,0 +1,227 @@
+"""The reporters (harness/reports): JSON, JUnit XML, HTML and the console, on a fake run carrying a token."""
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from harness.reports import ConsoleReporter, write_reports
+from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
+from mock_okta.transcript import Exchange
+
+TOKEN = "tok-SECRET-9f8e7d6c5b4a"
+ADMIN = "adm-SECRET-0123456789"
+
+
+def _exchange(method: str, path: str, status: int | None, body: dict | None, *, error: str | None = None,
+              request_body: str | None = None) -> Exchange:
+    return Exchange(method=method, url=f"http://127.0.0.1:9/scim/v2{path}",
+                    # A careless target or driver could echo a token anywhere: headers, bodies, URLs, messages.
+                    request_headers={"Authorization": f"Bearer {TOKEN}", "X-Debug": ADMIN},
+                    request_body=request_body, status=status,
+                    response_headers={"Content-Type": "application/scim+json"} if status else {},
+                    response_body=json.dumps(body) if body is not None else None, error=error)
+
+
+def fake_run() -> RunResult:
+    create = _exchange("POST", "/Users", 201, {"id": "u1", "userName": "a@x.com", "echo": TOKEN},
+                       request_body=json.dumps({"userName": "a@x.com", "password": TOKEN}))
+    bad = _exchange("GET", "/Users/u1", 404, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                                              "status": 404, "detail": "User <u1> & co not found"})
+    down = _exchange("GET", "/Groups", None, None, error=f"ConnectError for token {TOKEN}")
+    ok = ScenarioResult(name="create-users", file="scenarios/users.scim.yaml", description="Create users",
+                        tags=["users"], rules=["RFC 7644 §3.3"], duration_s=0.25, steps=[
+                            StepResult(name="assign", action="assign", exchanges=[create], checks=[
+                                CheckResult("http.status", "pass", "RFC 7644 §3.3", "MUST", "status 201", create),
+                                CheckResult("etag.consistent", "skip", "RFC 7644 §3.14", "MUST", "no ETag", create)])])
+    failing = ScenarioResult(name="okta-oin-spec-test", file="scenarios/okta_oin.scim.yaml", duration_s=0.5, steps=[
+        StepResult(name="get unknown user", action="request", exchanges=[bad], checks=[
+            CheckResult("http.status", "pass", "RFC 7644 §3.12", "MUST", "status 404", bad),
+            CheckResult("error.status-string", "fail", "RFC 7644 §3.12", "MUST",
+                        'the Error status must be the JSON string "404", got 404', bad),
+            CheckResult("error.detail", "fail", "Okta: OIN SPEC test", "SHOULD",
+                        f"leaky message with {ADMIN}", bad)])])
+    errored = ScenarioResult(name="groups[entra]", file="scenarios/groups.scim.yaml", dialect="entra", steps=[
+        StepResult(name="push group", action="push_group", exchanges=[down], error="could not reach the target",
+                   checks=[CheckResult("transport", "fail", "RFC 7644 §3 (HTTP)", "MUST",
+                                       "could not reach the target for GET /scim/v2/Groups", down)])])
+    skipped = ScenarioResult(name="clockwise-threshold-ten", file="scenarios/clockwise_plan.scim.yaml",
+                             skipped="needs the Clockwise control plane")
+    return RunResult(target="http://127.0.0.1:9/scim/v2", dialect="all", started="2025-01-01T00:00:00+00:00",
+                     duration_s=1.5, scenarios=[ok, failing, errored, skipped])
+
+
+@pytest.fixture()
+def written(tmp_path: Path) -> dict[str, Path]:
+    return write_reports(fake_run(), tmp_path / "out", ["console", "json", "junit", "html"], secrets=[TOKEN, ADMIN])
+
+
+def test_files_written_with_expected_names(written, tmp_path):
+    assert set(written) == {"json", "junit", "html"}
+    assert {p.name for p in written.values()} == {"report.json", "junit.xml", "report.html"}
+    assert all(p.parent == tmp_path / "out" and p.stat().st_size > 0 for p in written.values())
+
+
+def test_no_secret_in_any_artefact(written):
+    for path in written.values():
+        text = path.read_text(encoding="utf-8")
+        assert TOKEN not in text and ADMIN not in text, path.name
+        assert "[REDACTED]" in text, path.name
+
+
+def test_json_report_summary_and_structure(written):
+    doc = json.loads(written["json"].read_text())
+    s = doc["summary"]
+    assert s["ok"] is False
+    assert s["scenarios"] == {"total": 4, "pass": 1, "fail": 1, "error": 1, "skip": 1}
+    assert s["checks"] == {"total": 6, "pass": 2, "fail": 3, "skip": 1, "error": 0}
+    failures = {(f["scenario"], f["check_id"]) for f in s["failures"]}
+    assert ("okta-oin-spec-test", "error.status-string") in failures
+    assert ("groups[entra]", "step.error") in failures
+    scenarios = doc["run"]["scenarios"]
+    assert [sc["status"] for sc in scenarios] == ["pass", "fail", "error", "skip"]
+    assert scenarios[3]["skipped"] == "needs the Clockwise control plane"
+    step = scenarios[1]["steps"][0]
+    check = step["checks"][1]
+    assert check == {"check_id": "error.status-string", "status": "fail", "rule": "RFC 7644 §3.12",
+                     "strength": "MUST", "message": 'the Error status must be the JSON string "404", got 404',
+                     "exchange": 0}
+    assert step["exchanges"][0]["status"] == 404 and step["exchanges"][0]["method"] == "GET"
+    assert scenarios[0]["steps"][0]["exchanges"][0]["request_headers"]["Authorization"] == "Bearer [REDACTED]"
+
+
+def test_junit_counts_and_failures(written):
+    root = ET.parse(written["junit"]).getroot()
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("4", "1", "1", "1")
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {"scenarios/users.scim.yaml", "scenarios/okta_oin.scim.yaml",
+                           "scenarios/groups.scim.yaml", "scenarios/clockwise_plan.scim.yaml"}
+    oin = suites["scenarios/okta_oin.scim.yaml"]
+    assert (oin.get("tests"), oin.get("failures")) == ("1", "1")
+    case = oin.find("testcase")
+    assert case.get("name") == "okta-oin-spec-test" and case.get("classname") == "scenarios/okta_oin.scim.yaml"
+    failure = case.find("failure")
+    assert failure.get("type") == "error.status-string"
+    assert "error.status-string [RFC 7644 §3.12, MUST]" in failure.text
+    assert "error.detail [Okta: OIN SPEC test, SHOULD]" in failure.text
+    err = suites["scenarios/groups.scim.yaml"].find("testcase/error")
+    assert err is not None and "could not reach the target" in err.text
+    skipped = suites["scenarios/clockwise_plan.scim.yaml"].find("testcase/skipped")
+    assert skipped.get("message") == "needs the Clockwise control plane"
+    assert suites["scenarios/users.scim.yaml"].find("testcase/failure") is None
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag in ("link", "script", "img") or (tag == "a" and dict(attrs).get("href", "#").startswith("http")):
+            raise AssertionError(f"external asset or link: <{tag} {attrs}>")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_is_self_contained_and_shows_failures_and_exchanges(written):
+    html = written["html"].read_text(encoding="utf-8")
+    parser = _Collect()
+    parser.feed(html)
+    text = "".join(parser.text)
+    assert "<style>" in html and "details" in parser.tags
+    assert 'the Error status must be the JSON string "404", got 404' in text
+    assert "RFC 7644 §3.12" in text and "error.status-string" in text
+    # the exchange: request line, headers (redacted) and pretty-printed response body, escaped
+    assert "GET http://127.0.0.1:9/scim/v2/Users/u1" in text
+    assert "Authorization: Bearer [REDACTED]" in text
+    assert '"detail": "User <u1> & co not found"' in text
+    assert "User <u1>" not in html  # escaped in the markup
+    assert "needs the Clockwise control plane" in text
+    assert "FAILED" in text
+
+
+def test_unknown_format_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown report format"):
+        write_reports(fake_run(), tmp_path, ["pdf"])
+    assert not list(tmp_path.iterdir())
+
+
+def test_passing_run_reports_ok(tmp_path):
+    run = fake_run()
+    run.scenarios = run.scenarios[:1]
+    written = write_reports(run, tmp_path, ["json", "junit"])
+    assert json.loads(written["json"].read_text())["summary"]["ok"] is True
+    root = ET.parse(written["junit"]).getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
+
+
+def test_control_characters_do_not_break_junit(tmp_path):
+    run = fake_run()
+    run.scenarios[1].steps[0].checks[1].message = "body had \x00\x1b bytes"
+    root = ET.parse(write_reports(run, tmp_path, ["junit"])["junit"]).getroot()
+    assert "\\x00" in "".join(root.itertext())
+
+
+def _console() -> tuple[ConsoleReporter, io.StringIO]:
+    buffer = io.StringIO()
+    return ConsoleReporter(Console(file=buffer, width=200, force_terminal=False, color_system=None)), buffer
+
+
+def test_console_progress_and_summary(tmp_path):
+    run = fake_run()
+    reporter, buffer = _console()
+    reporter.start(len(run.scenarios), run.target, "okta")
+    for sc in run.scenarios:
+        reporter.scenario_started(sc.name)
+        for st in sc.steps:
+            reporter.step_finished(sc.name, st)
+        reporter.scenario_finished(sc)
+    reporter.finish(run, {"json": tmp_path / "report.json"})
+    out = buffer.getvalue()
+    assert "\x1b[" not in out  # no colour codes when not a terminal
+    assert "[1/4] PASS  create-users" in out
+    assert "[2/4] FAIL  okta-oin-spec-test" in out and "2 failed check(s)" in out
+    assert "[4/4] SKIP  clockwise-threshold-ten" in out and "needs the Clockwise control plane" in out
+    assert "Summary" in out and "Checks failed" in out
+    assert "error.status-string [RFC 7644 §3.12, MUST]" in out
+    assert 'the Error status must be the JSON string "404", got 404' in out
+    assert "FAILED: 4 scenario(s) — 1 passed, 1 failed, 1 errors, 1 skipped" in out
+    assert f"json: {tmp_path / 'report.json'}" in out
+
+
+def test_console_verbose_lists_steps():
+    run = fake_run()
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, width=200, color_system=None), verbose=True)
+    reporter.start(1, run.target, "okta")
+    sc = run.scenarios[1]
+    reporter.scenario_started(sc.name)
+    reporter.step_finished(sc.name, sc.steps[0])
+    reporter.scenario_finished(sc)
+    out = buffer.getvalue()
+    assert "… okta-oin-spec-test" in out
+    assert "FAIL  get unknown user (request) — 2 failed check(s)" in out
+    assert "error.status-string [RFC 7644 §3.12, MUST]" in out
+
+
+def test_console_scrubs_secrets():
+    run = fake_run()
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, width=200, color_system=None), verbose=True,
+                               secrets=[TOKEN, ADMIN])
+    reporter.start(len(run.scenarios), run.target, "all")
+    for sc in run.scenarios:
+        reporter.scenario_finished(sc)
+    reporter.finish(run, {})
+    out = buffer.getvalue()
+    assert "leaky message with [REDACTED]" in out
+    assert ADMIN not in out and TOKEN not in out
