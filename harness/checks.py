@@ -19,7 +19,8 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from harness.expect import MISSING, MatcherError, PathMissing, PathSyntaxError, match, resolve_path, show
+from harness.expect import (MISSING, PathMissing, PathSyntaxError, check_value, lookup, match,  # noqa: F401 (API)
+                            resolve_path, show)
 from harness.results import CheckResult, Status, Strength
 from harness.rules import rule as get_rule
 from mock_okta.transcript import Exchange
@@ -286,8 +287,13 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
     # RFC 7644 §3.8 / §8.1: SCIM responses use application/scim+json.
     content_type = exchange.header("content-type")
     media = (content_type or "").split(";", 1)[0].strip().lower()
+    accept = (exchange.request_header("accept") or "").lower()
     if media == SCIM_MEDIA_TYPE:
         out.append(_result("http.content-type", "pass", f"Content-Type is {content_type}", exchange))
+    elif media == "application/json" and "application/json" in accept and SCIM_MEDIA_TYPE not in accept:
+        # RFC 7644 §3.8: the client asked for application/json only, which servers SHOULD support.
+        out.append(_result("http.content-type", "pass", f"Content-Type is {content_type}, as the client's "
+                           "Accept asked", exchange))
     elif content_type is None:
         out.append(_result("http.content-type", "fail",
                            f"{where}: no Content-Type header; expected {SCIM_MEDIA_TYPE}", exchange))
@@ -431,19 +437,6 @@ def _password_check(exchange: Exchange, doc: dict[str, Any], name: str, where: s
 
 
 # --- a step's own expectations --------------------------------------------------------------
-
-def check_value(check_id: str, actual: Any, matcher: Any, *, rule: str, strength: Strength,
-                exchange: Exchange | None = None, label: str, missing: str | None = None) -> CheckResult:
-    """One expectation: `actual` (MISSING when absent) against `matcher`."""
-    try:
-        ok, expected = match(actual, matcher)
-    except MatcherError as exc:
-        return CheckResult(check_id, "error", rule, strength, f"{label}: bad matcher: {exc}", exchange)
-    if ok:
-        return CheckResult(check_id, "pass", rule, strength, f"{label} is {show(actual)}", exchange)
-    got = f"nothing ({missing})" if actual is MISSING and missing else show(actual)
-    return CheckResult(check_id, "fail", rule, strength, f"{label}: expected {expected}, got {got}", exchange)
-
 
 def check_expectations(exchange: Exchange, expect: dict[str, Any], *, rule: str | None = None,
                        strength: Strength = "MUST") -> list[CheckResult]:

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from harness.results import CheckResult
+
+if TYPE_CHECKING:
+    from harness.results import Strength
+    from mock_okta.transcript import Exchange
 
 MAX_SHOWN = 200  # characters of a value shown in a message
 
@@ -325,3 +331,16 @@ def match(actual: Any, matcher: Any) -> tuple[bool, str]:
     # A plain value (including an object with any non-operator key): equality, strings
     # compared exactly, case included. Wrap an all-operator-keyed object in {"eq": …}.
     return _equal(actual, matcher), f"equal to {show(matcher)}"
+
+
+def check_value(check_id: str, actual: Any, matcher: Any, *, rule: str, strength: "Strength",
+                exchange: "Exchange | None" = None, label: str, missing: str | None = None) -> CheckResult:
+    """One expectation: `actual` (MISSING when absent) against `matcher`."""
+    try:
+        ok, expected = match(actual, matcher)
+    except MatcherError as exc:
+        return CheckResult(check_id, "error", rule, strength, f"{label}: bad matcher: {exc}", exchange)
+    if ok:
+        return CheckResult(check_id, "pass", rule, strength, f"{label} is {show(actual)}", exchange)
+    got = f"nothing ({missing})" if actual is MISSING and missing else show(actual)
+    return CheckResult(check_id, "fail", rule, strength, f"{label}: expected {expected}, got {got}", exchange)

@@ -111,6 +111,14 @@ def test_content_type_failures(headers, fragment):
     assert r.strength == "SHOULD" and r.rule.startswith("RFC 7644 §3.8")
 
 
+def test_application_json_is_fine_when_the_client_asked_for_it():
+    exchange = ex(body=user(), headers={"Content-Type": "application/json"})
+    exchange.request_headers["Accept"] = "application/json"
+    assert by_id(check_exchange(exchange), "http.content-type").status == "pass"
+    exchange.request_headers["Accept"] = "application/scim+json"
+    assert by_id(check_exchange(exchange), "http.content-type").status == "fail"
+
+
 @pytest.mark.parametrize("raw, fragment", [
     ("<html><body>Bad Gateway</body></html>", "not JSON: '<html><body>Bad Gateway</body></html>'"),
     ('{"schemas": [', "not JSON"),
