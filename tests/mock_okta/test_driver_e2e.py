@@ -171,3 +171,13 @@ def test_bulk_assign_1000(scim_client, admin_client):
     state = plan(admin_client)
     assert state["mode"] == "synced" and len(state["paid"]) == 1000
     assert len(org.transcript) == 2000
+
+
+def test_bench_smoke(capsys):
+    import runpy
+    from pathlib import Path
+
+    bench = runpy.run_path(str(Path(__file__).resolve().parents[2] / "bench" / "bench_driver.py"))
+    assert bench["main"](["-n", "20", "--concurrency", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "20 users in" in out and "users/s" in out
