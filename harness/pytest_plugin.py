@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from harness.embedded import EmbeddedMock
     from harness.results import ScenarioResult
+    from harness.runner import Runner
     from harness.scenarios import Scenario
     from harness.target import Target
 
@@ -47,7 +48,14 @@ class _Session:
         self.config = config
         self.mock: EmbeddedMock | None = None
         self._target: Target | None = None
+        self._runner: Runner | None = None
         self.secrets: list[str] = []
+
+    def runner(self) -> "Runner":
+        if self._runner is None:
+            from harness.runner import Runner
+            self._runner = Runner(self.target(), dialect=self.config.getoption("scim_dialect"))
+        return self._runner
 
     def embedded(self) -> "EmbeddedMock":
         if self.mock is None:
@@ -76,6 +84,8 @@ class _Session:
         return self._target
 
     def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
         if self.mock is not None:
             self.mock.stop()
             self.mock = None
@@ -125,12 +135,10 @@ class ScenarioItem(pytest.Item):
     result: "ScenarioResult | None" = None
 
     def runtest(self) -> None:
-        from harness.runner import Runner
         state: _Session = self.config.stash[_STATE]
-        runner = Runner(state.target(), dialect=self.dialect)
-        state.secrets += runner.secrets
+        runner = state.runner()
         self.result = result = runner.run_scenario(self.scenario, self.dialect)
-        state.secrets += runner.secrets
+        state.secrets = list(dict.fromkeys(state.secrets + runner.secrets))
         if result.skipped is not None:
             pytest.skip(result.skipped)
         if result.status in ("fail", "error"):

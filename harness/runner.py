@@ -81,14 +81,44 @@ class Runner:
         self.prefix = f"scimh-{self.run_id}-"
         self.secrets: list[str] = list(target.secrets)
         self._count = 0
+        # One client each for the whole run: creating an httpx.Client costs ~40 ms (TLS context).
+        self._scim: httpx.Client | None = None
+        self._control: httpx.Client | None = None
+
+    def scim_client(self, token: str) -> httpx.Client:
+        """The run's SCIM client, now carrying `token` (scenarios run one at a time)."""
+        if self._scim is None:
+            self._scim = self.target.scim_client(token, transport=self.transport)
+        self._scim.headers["Authorization"] = f"Bearer {token}"
+        return self._scim
+
+    def control_client(self) -> httpx.Client:
+        if self._control is None:
+            self._control = self.target.control_client(transport=self.transport)
+        return self._control
+
+    def close(self) -> None:
+        for client in (self._scim, self._control):
+            if client is not None:
+                client.close()
+        self._scim = self._control = None
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def run(self, scenarios: list[Scenario]) -> RunResult:
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         result = RunResult(target=self.target.base_url, dialect=self.dialect or "all", started=started,
                            embedded=self.target.embedded)
         t0 = time.perf_counter()
-        for scenario, dialect in plan_runs(scenarios, self.dialect):
-            result.scenarios.append(self.run_scenario(scenario, dialect))
+        try:
+            for scenario, dialect in plan_runs(scenarios, self.dialect):
+                result.scenarios.append(self.run_scenario(scenario, dialect))
+        finally:
+            self.close()
         result.duration_s = time.perf_counter() - t0
         return result
 
@@ -151,11 +181,11 @@ class _ScenarioRun:
 
     def _setup(self) -> bool:
         t = self.r.target
-        self.client = t.scim_client(self.token, transport=self.r.transport)
+        self.client = self.r.scim_client(self.token)
         setup_step = StepResult(name="setup", action="setup")
         try:
             if self.r.isolate:
-                self.control = t.control_client(transport=self.r.transport)
+                self.control = self.r.control_client()
                 body: dict[str, Any] = {"name": self.org_name, "tokens": [self.token]}
                 if self.sc.setup.threshold is not None:
                     body["threshold"] = self.sc.setup.threshold
@@ -193,18 +223,13 @@ class _ScenarioRun:
         return resp
 
     def _cleanup(self) -> None:
-        try:
-            if self.r.isolate and self.control is not None:
-                try:
-                    self.control.delete(f"/orgs/{self.org_name}")
-                except httpx.HTTPError:
-                    pass
-            elif self.client is not None and self.org is not None:
-                self._cleanup_scim()
-        finally:
-            for c in (self.client, self.control):
-                if c is not None:
-                    c.close()
+        if self.r.isolate and self.control is not None:
+            try:
+                self.control.delete(f"/orgs/{self.org_name}")
+            except httpx.HTTPError:
+                pass
+        elif self.client is not None and self.org is not None:
+            self._cleanup_scim()
 
     def _cleanup_scim(self) -> None:
         """Best effort: DELETE what this scenario created (the harness's cleanup, not Okta behaviour)."""
