@@ -1,0 +1,166 @@
+"""Okta-shaped SCIM provisioning traffic for locust.
+
+    locust -f scenarios/locustfile.py --host http://127.0.0.1:8000/scim/v2 --scim-token "$SCIM_TOKEN"
+
+The token comes from --scim-token or the SCIM_TOKEN environment variable, never from this
+file. Class weights come from SCIM_WEIGHT_<CLASS> environment variables (for example
+SCIM_WEIGHT_ASSIGN=10); pick classes by name on locust's command line as usual.
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+from locust import HttpUser, between, events, task
+from locust.runners import WorkerRunner
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def weight(name: str, default: int) -> int:
+    return int(os.environ.get(f"SCIM_WEIGHT_{name}", default))
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser) -> None:
+    parser.add_argument("--scim-token", env_var="SCIM_TOKEN", default="", is_secret=True,
+                        help="SCIM bearer token (or SCIM_TOKEN)")
+    parser.add_argument("--fail-ratio", type=float, default=0.0,
+                        help="exit 1 when the failure ratio exceeds this (default 0: any failure)")
+    parser.add_argument("--p95-ms", type=float, default=0.0, help="exit 1 when p95 latency exceeds this (0: off)")
+
+
+@events.quitting.add_listener
+def _thresholds(environment, **_kw) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    total, opts = environment.runner.stats.total, environment.parsed_options
+    if total.num_requests == 0:
+        environment.process_exit_code = 1
+    elif total.fail_ratio > opts.fail_ratio:
+        environment.process_exit_code = 1
+    elif opts.p95_ms and total.get_response_time_percentile(0.95) > opts.p95_ms:
+        environment.process_exit_code = 1
+
+
+class ScimUser(HttpUser):
+    """Adds Okta's headers and counts SCIM Error bodies and unexpected statuses as failures."""
+
+    abstract = True
+    wait_time = between(0, 0.05)
+
+    def on_start(self) -> None:
+        # Okta sends these on every request (shared/reference/idp-wire.md).
+        self.client.headers.update({
+            "Authorization": f"Bearer {self.environment.parsed_options.scim_token}",
+            "User-Agent": "Okta SCIM Client 1.0.0",
+            "Accept": "application/scim+json",
+            "Content-Type": "application/scim+json; charset=utf-8",
+        })
+
+    def scim(self, method: str, path: str, name: str, expect: tuple[int, ...], body: dict | None = None) -> dict:
+        data = json.dumps(body, separators=(",", ":")) if body is not None else None
+        with self.client.request(method, self.host.rstrip("/") + path, data=data, name=name,
+                                 catch_response=True) as resp:
+            doc = {}
+            if resp.content:
+                try:
+                    doc = resp.json()
+                except ValueError:
+                    resp.failure(f"{resp.status_code}: body is not JSON")
+                    return {}
+            if resp.status_code not in expect or ERROR in doc.get("schemas", []):
+                resp.failure(f"{resp.status_code}: {doc.get('detail', resp.text[:200])}")
+            return doc
+
+    def create_user(self) -> dict:
+        # Okta: filter lookup, then POST with Okta's body.
+        login = f"load.{uuid.uuid4().hex[:12]}@example.com"
+        self.scim("GET", f"/Users?filter=userName%20eq%20%22{login}%22&startIndex=1&count=100",
+                  "/Users?filter=userName eq", (200,))
+        return self.scim("POST", "/Users", "/Users", (201,), {
+            "schemas": [USER], "userName": login, "name": {"givenName": "Load", "familyName": "Test"},
+            "emails": [{"primary": True, "value": login, "type": "work"}], "displayName": "Load Test",
+            "locale": "en-US", "externalId": "00u" + uuid.uuid4().hex[:17], "groups": [],
+            "password": uuid.uuid4().hex[:8], "active": True})
+
+
+class AssignFlow(ScimUser):
+    weight = weight("ASSIGN", 4)
+
+    @task
+    def assign(self) -> None:
+        self.create_user()
+
+
+class ProfileUpdate(ScimUser):
+    weight = weight("UPDATE", 3)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.user_id = self.create_user().get("id")
+
+    @task
+    def update(self) -> None:
+        if not self.user_id:
+            return
+        user = self.scim("GET", f"/Users/{self.user_id}", "/Users/{id}", (200,))
+        if user:  # Okta: PUT of the whole object as received, with the change.
+            user["name"]["givenName"] = f"Given{uuid.uuid4().hex[:6]}"
+            self.scim("PUT", f"/Users/{self.user_id}", "/Users/{id}", (200,), user)
+
+
+class Deactivation(ScimUser):
+    weight = weight("DEACTIVATE", 2)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.user_id, self.active = self.create_user().get("id"), True
+
+    @task
+    def toggle(self) -> None:
+        if self.user_id:  # Okta's no-path PATCH (deactivate, and its mirror to reactivate).
+            self.active = not self.active
+            self.scim("PATCH", f"/Users/{self.user_id}", "/Users/{id} PATCH active", (200, 204), {
+                "schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": self.active}}]})
+
+
+class GroupPush(ScimUser):
+    weight = weight("GROUPS", 2)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.members = [u["id"] for u in (self.create_user() for _ in range(3)) if u.get("id")]
+        group = self.scim("POST", "/Groups", "/Groups", (201,),
+                          {"schemas": [GROUP], "displayName": f"load-{uuid.uuid4().hex[:10]}", "members": []})
+        self.group_id = group.get("id")
+
+    @task
+    def membership(self) -> None:
+        if not self.group_id:
+            return
+        path = f"/Groups/{self.group_id}"
+        add = [{"value": m} for m in self.members]
+        self.scim("PATCH", path, "/Groups/{id} PATCH members", (200, 204), {
+            "schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": add}]})
+        self.scim("PATCH", path, "/Groups/{id} PATCH members", (200, 204), {
+            "schemas": [PATCH], "Operations": [
+                {"op": "remove", "path": f'members[value eq "{m}"]'} for m in self.members]})
+
+
+class ImportPaging(ScimUser):
+    weight = weight("IMPORT", 1)
+
+    @task
+    def import_users(self) -> None:
+        # Okta's import: pages of 100 until totalResults (bounded to 5 pages a task).
+        start = 1
+        for _ in range(5):
+            page = self.scim("GET", f"/Users?startIndex={start}&count=100", "/Users?startIndex&count=100", (200,))
+            start += 100
+            if start > int(page.get("totalResults", 0)):
+                break
