@@ -3,6 +3,7 @@ filter.lark) into a small AST, evaluation against stored resources, and index hi
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -169,36 +170,20 @@ def _describe(exc: LarkError, text: str, what: str) -> str:
     return f"The {what} is not valid: {text!r}."
 
 
-def _nested_value_paths(flt: Filter) -> bool:
-    if isinstance(flt, ValuePath):
-        return True
+def _leaves(flt: Filter) -> list[Compare | Present | ValuePath]:
+    """The attribute expressions of `flt` (not looking inside value paths)."""
     if isinstance(flt, (And, Or)):
-        return any(_nested_value_paths(i) for i in flt.items)
+        return [leaf for item in flt.items for leaf in _leaves(item)]
     if isinstance(flt, Not):
-        return _nested_value_paths(flt.item)
-    return False
-
-
-def _paths(flt: Filter) -> list[str]:
-    if isinstance(flt, (And, Or)):
-        return [p for item in flt.items for p in _paths(item)]
-    if isinstance(flt, Not):
-        return _paths(flt.item)
-    if isinstance(flt, (Compare, Present)):
-        return [flt.path]
-    return [flt.path]
+        return _leaves(flt.item)
+    return [flt]
 
 
 def _check_inner(flt: Filter, error: type[ScimError], what: str) -> None:
     """Inside brackets only sub-attribute expressions are allowed (RFC 7644 valFilter)."""
-    if isinstance(flt, ValuePath):
-        if _nested_value_paths(flt.inner):
-            raise error(f"The {what} nests a value filter inside another one ('{flt.path}[...]').")
-    elif isinstance(flt, (And, Or)):
-        for i in flt.items:
-            _check_inner(i, error, what)
-    elif isinstance(flt, Not):
-        _check_inner(flt.item, error, what)
+    for leaf in _leaves(flt):
+        if isinstance(leaf, ValuePath) and any(isinstance(x, ValuePath) for x in _leaves(leaf.inner)):
+            raise error(f"The {what} nests a value filter inside another one ('{leaf.path}[...]').")
 
 
 def parse_filter(text: str) -> Filter:
@@ -233,7 +218,7 @@ def parse_path(text: str, rtype: ResourceType) -> PatchPath:
     if ref.sub_attribute is not None or not ref.attribute.is_complex or not ref.attribute.multi_valued:
         raise InvalidPath(f"The PATCH path {text!r} filters '{ref.path}', which is not a multi-valued "
                           "complex attribute.")
-    if _nested_value_paths(inner):
+    if any(isinstance(x, ValuePath) for x in _leaves(inner)):
         raise InvalidPath(f"The PATCH path {text!r} nests a value filter inside another one.")
     sub_attr = None
     if sub is not None:
@@ -242,11 +227,14 @@ def parse_path(text: str, rtype: ResourceType) -> PatchPath:
             raise InvalidPath(f"The PATCH path {text!r} names a sub-attribute '{sub}' that "
                               f"'{ref.path}' does not have.")
     resolver = _sub_resolver(ref.attribute)
-    for name in _paths(inner):
-        if resolver(name) is None:
-            raise InvalidPath(f"The PATCH path {text!r} filters on '{name}', which is not a sub-attribute "
-                              f"of '{ref.path}'.")
-    _validate_against(inner, resolver, InvalidPath)
+    for leaf in _leaves(inner):
+        if resolver(leaf.path) is None:
+            raise InvalidPath(f"The PATCH path {text!r} filters on '{leaf.path}', which is not a "
+                              f"sub-attribute of '{ref.path}'.")
+    try:
+        _compile(inner, resolver)
+    except InvalidFilter as exc:
+        raise InvalidPath(f"The PATCH path {text!r} has an invalid filter: {exc.detail}") from None
     return PatchPath(AttrRef(ref.schema, ref.attribute, sub_attr, ref.is_extension), inner)
 
 
@@ -331,32 +319,10 @@ def _check_compare(flt: Compare, attr: Attribute) -> None:
         raise InvalidFilter(f"Operator '{op}' needs a string value (attribute '{flt.path}').")
 
 
-def _validate_against(flt: Filter, resolver: Resolver, error: type[ScimError] = InvalidFilter) -> None:
-    if isinstance(flt, (And, Or)):
-        for item in flt.items:
-            _validate_against(item, resolver, error)
-    elif isinstance(flt, Not):
-        _validate_against(flt.item, resolver, error)
-    elif isinstance(flt, Compare):
-        found = resolver(flt.path)
-        if found is not None:
-            try:
-                _check_compare(flt, _value_attr(found[0]))
-            except InvalidFilter as exc:
-                raise error(exc.detail) from None
-    elif isinstance(flt, ValuePath):
-        found = resolver(flt.path)
-        if found is not None and found[0].is_complex:
-            sub = _sub_resolver(found[0])
-            _validate_against(flt.inner, sub, error)
-            if flt.then is not None:
-                _validate_against(flt.then, sub, error)
-
-
 def validate_filter(flt: Filter, rtype: ResourceType) -> None:
     """Checks that need the schema but not a resource (e.g. `active gt true` → InvalidFilter).
-    `matches` and `index_hint` call it too, so an empty store still rejects such filters."""
-    _validate_against(flt, _top_resolver(rtype))
+    `index_hint` calls it too, so an empty store still rejects such filters."""
+    compile_filter(flt, rtype)
 
 
 def _value_attr(attr: Attribute) -> Attribute:
@@ -408,76 +374,90 @@ def _compare_one(op: str, attr: Attribute, actual: Any, expected: Any) -> bool:
     return False
 
 
+_ORDERED: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
+
+
 def _ordered(op: str, a: Any, e: Any) -> bool:
-    if op == "eq":
-        return a == e
-    if op == "gt":
-        return a > e
-    if op == "ge":
-        return a >= e
-    if op == "lt":
-        return a < e
-    if op == "le":
-        return a <= e
-    return False
+    fn = _ORDERED.get(op)
+    return bool(fn(a, e)) if fn is not None else False
 
 
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _eval(flt: Filter, obj: Any, resolver: Resolver) -> bool:
-    if isinstance(flt, And):
-        return all(_eval(i, obj, resolver) for i in flt.items)
-    if isinstance(flt, Or):
-        return any(_eval(i, obj, resolver) for i in flt.items)
+Predicate = Callable[[Any], bool]
+
+
+def _never(_obj: Any) -> bool:
+    return False
+
+
+def _compile(flt: Filter, resolver: Resolver) -> Predicate:
+    """Turn `flt` into a predicate, resolving attribute paths once (and raising InvalidFilter for
+    semantic errors now, before any resource is looked at)."""
+    if isinstance(flt, (And, Or)):
+        preds = [_compile(i, resolver) for i in flt.items]
+        combine = all if isinstance(flt, And) else any
+        return lambda obj: combine(p(obj) for p in preds)
     if isinstance(flt, Not):
-        return not _eval(flt.item, obj, resolver)
-    if isinstance(flt, Present):
-        found = resolver(flt.path)
-        if found is None:
-            return False  # unknown attribute: no value
-        # RFC 7644 §3.4.2.2 "pr": has a non-empty, non-null value (or array with a value).
-        return any(not _is_empty(v) for v in found[2](obj))
-    if isinstance(flt, Compare):
-        found = resolver(flt.path)
-        if found is None:
-            return False  # unknown attribute: no match, not an error
-        attr = _value_attr(found[0])
-        _check_compare(flt, attr)
-        values = found[2](obj)
-        if found[0].is_complex:
-            values = [get_ci(v, "value")[1] if isinstance(v, dict) else None for v in values]
-        values = [v for v in values if not _is_empty(v)]
-        if flt.value is None:
-            # `attr eq null` holds when unassigned; `ne null` when assigned (RFC 7643 §2.5).
-            return (not values) if flt.op == "eq" else (bool(values) if flt.op == "ne" else False)
-        if flt.op == "ne":
-            # "ne": no value of the attribute equals the comparison value.
-            return not any(_compare_one("eq", attr, v, flt.value) for v in values)
-        # Multi-valued attributes match when any value matches (RFC 7644 §3.4.2.2).
-        return any(_compare_one(flt.op, attr, v, flt.value) for v in values)
+        inner = _compile(flt.item, resolver)
+        return lambda obj: not inner(obj)
     if isinstance(flt, ValuePath):
         found = resolver(flt.path)
         if found is None or not found[0].is_complex:
-            return False
+            return _never
         sub = _sub_resolver(found[0])
-        for element in found[2](obj):
-            if isinstance(element, dict) and _eval(flt.inner, element, sub) and (
-                    flt.then is None or _eval(flt.then, element, sub)):
-                return True
-        return False
-    raise InvalidFilter("Unsupported filter expression.")
+        test = _compile(flt.inner, sub)
+        then = _compile(flt.then, sub) if flt.then is not None else None
+        get_values = found[2]
+        return lambda obj: any(isinstance(e, dict) and test(e) and (then is None or then(e))
+                               for e in get_values(obj))
+    if not isinstance(flt, (Compare, Present)):
+        raise InvalidFilter("Unsupported filter expression.")
+    found = resolver(flt.path)
+    if found is None:
+        return _never  # unknown attribute: no value, so no match (not an error)
+    get = found[2]
+    if isinstance(flt, Present):
+        # RFC 7644 §3.4.2.2 "pr": a non-empty, non-null value (or an array with one).
+        return lambda obj: any(not _is_empty(v) for v in get(obj))
+    attr = _value_attr(found[0])
+    _check_compare(flt, attr)
+    op, expected = flt.op, flt.value
+    if found[0].is_complex:
+        # A complex attribute without sub-attribute compares its `value` sub-attribute.
+        raw = get
+        get = lambda obj: [get_ci(v, "value")[1] if isinstance(v, dict) else None for v in raw(obj)]  # noqa: E731
+
+    def compare(obj: Any) -> bool:
+        values = [v for v in get(obj) if not _is_empty(v)]
+        if expected is None:
+            # `attr eq null` holds when unassigned; `ne null` when assigned (RFC 7643 §2.5).
+            return (not values) if op == "eq" else (bool(values) if op == "ne" else False)
+        if op == "ne":
+            # "ne": no value of the attribute equals the comparison value.
+            return not any(_compare_one("eq", attr, v, expected) for v in values)
+        # Multi-valued attributes match when any value matches (RFC 7644 §3.4.2.2).
+        return any(_compare_one(op, attr, v, expected) for v in values)
+
+    return compare
+
+
+def compile_filter(flt: Filter, rtype: ResourceType) -> Predicate:
+    """A predicate `resource -> bool` for `flt`; faster than `matches` in a loop over many resources."""
+    return _compile(flt, _top_resolver(rtype))
 
 
 def matches(flt: Filter, resource: dict[str, Any], rtype: ResourceType) -> bool:
     """RFC 7644 §3.4.2.2 evaluation of `flt` against a stored resource."""
-    return _eval(flt, resource, _top_resolver(rtype))
+    return compile_filter(flt, rtype)(resource)
 
 
 def element_matches(flt: Filter, element: Any, attr: Attribute) -> bool:
     """Evaluate a value-selection filter against one value of the multi-valued complex `attr`."""
-    return _eval(flt, element, _sub_resolver(attr))
+    return _compile(flt, _sub_resolver(attr))(element)
 
 
 # The store indexes these attributes (lower-cased when caseExact is false in the schema:

@@ -18,7 +18,7 @@ from typing import Any
 
 from mock_clockwise.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
 from mock_clockwise.filters import And, Compare, Filter, PatchPath, element_matches, parse_path
-from mock_clockwise.schema import (SCHEMAS, Attribute, AttrRef, ResourceType, clean_single, clean_value, get_ci,
+from mock_clockwise.schema import (Attribute, AttrRef, ResourceType, clean_single, clean_value, get_ci,
                                    validate_resource)
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -384,4 +384,4 @@ def _finish(original: dict[str, Any], doc: dict[str, Any], rtype: ResourceType) 
     return out
 
 
-__all__ = ["apply_patch", "PATCH_OP", "MAX_OPERATIONS", "SCHEMAS"]
+__all__ = ["apply_patch", "PATCH_OP", "MAX_OPERATIONS"]

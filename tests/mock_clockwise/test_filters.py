@@ -266,3 +266,18 @@ def test_parse_path_errors(text: str) -> None:
     with pytest.raises(InvalidPath) as info:
         parse_path(text, rtype)
     assert info.value.scim_type == "invalidPath" and info.value.detail
+
+
+def test_compile_filter_agrees_with_matches() -> None:
+    from mock_clockwise.filters import compile_filter
+    for text in ['userName sw "ann" and emails[type eq "work"]', 'title pr or active eq false',
+                 'not (emails.value co "home")', 'nosuchattr eq "x"']:
+        flt = parse_filter(text)
+        pred = compile_filter(flt, USER)
+        for resource in (ANN, BOB):
+            assert pred(resource) is matches(flt, resource, USER)
+
+
+def test_sibling_value_paths_are_not_nested() -> None:
+    assert m('emails[type eq "work"] and emails[value co "home"]')
+    assert m('not (emails[type eq "other"])')
