@@ -12,6 +12,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 import httpx
 
@@ -26,6 +27,18 @@ CHANGEABLE = ("first_name", "last_name", "email", "login", "display_name", "loca
               "department", "employee_number", "mail_nickname")
 PAGE_SIZE = 100  # Okta imports 100 at a time
 MAX_PAGES = 10_000  # stop an import whose server never reaches totalResults
+# Okta's task titles, as its admin console shows failed provisioning tasks.
+_TITLES = {
+    "assign": "Automatic provisioning of user {n} to app {a} failed",
+    "update": "Automatic profile push of user {n} to app {a} failed",
+    "deactivate": "Automatic deprovisioning of user {n} in app {a} failed",
+    "reactivate": "Automatic reactivation of user {n} in app {a} failed",
+}
+
+
+def _at(kind: str, scim_id: str) -> str:
+    """/Users/{id} or /Groups/{id}, the id percent-encoded so any server id stays one segment."""
+    return f"/{kind}/{quote(scim_id, safe='')}"
 
 
 class OktaOrg:
@@ -112,11 +125,14 @@ class OktaOrg:
                 request.headers.pop("Content-Type", None)
             return self.transcript.send(self.client, request, timeout=self.timeout)
 
-        response, exchange, exhausted = self.backoff.run(send)
+        try:
+            response, exchange, exhausted = self.backoff.run(send)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # anything Transcript.send does not absorb
+            raise task.fail(f"Could not reach the remote server ({type(exc).__name__}: {exc})") from None
         if response is None:
             if exchange.error and exchange.error.startswith("timed out"):
                 raise task.fail(f"The remote server did not answer within {self.timeout:g} s", exchange)
-            raise task.fail(f"Could not connect to the remote server ({exchange.error})", exchange)
+            raise task.fail(f"Could not reach the remote server ({exchange.error})", exchange)
         if exhausted is not None:
             raise task.fail(f"Errors reported by remote server: rate limit exceeded (429 Too Many Requests) "
                             f"on {exhausted.attempts} attempts", exchange)
@@ -125,6 +141,7 @@ class OktaOrg:
         return response, exchange
 
     def _json(self, response: httpx.Response, exchange: Exchange, task: _Task, *, required: bool) -> Any:
+        """The JSON body; an empty (when ``required``) or non-JSON body fails the task."""
         if not response.content:
             if required:
                 raise task.fail(f"the remote server answered {response.status_code} with an empty body", exchange)
@@ -137,13 +154,7 @@ class OktaOrg:
 
     # --- user tasks -----------------------------------------------------------------------
     def _user_task(self, kind: str, p: Person, doing: str) -> _Task:
-        titles = {
-            "assign": "Automatic provisioning of user {n} to app {a} failed",
-            "update": "Automatic profile push of user {n} to app {a} failed",
-            "deactivate": "Automatic deprovisioning of user {n} in app {a} failed",
-            "reactivate": "Automatic reactivation of user {n} in app {a} failed",
-        }
-        return _Task(titles[kind].format(n=p.full_name, a=self.app_name), f"Error while {doing} user {p.login}")
+        return _Task(_TITLES[kind].format(n=p.full_name, a=self.app_name), f"Error while {doing} user {p.login}")
 
     def _lookup_user(self, p: Person, task: _Task) -> dict[str, Any] | None:
         """Okta's existence check: GET /Users?filter=userName eq "…" (404 means not found)."""
@@ -196,7 +207,7 @@ class OktaOrg:
         self._remember(p, scim_id)
         inactive = found.get("active") is False
         task = self._user_task("assign", p, "updating")
-        path = f"/Users/{scim_id}"
+        path = _at("Users", scim_id)
         if self.dialect.name == "entra":
             ops = self.dialect.profile_ops(p, self.dialect.diff_keys(found, p))  # type: ignore[attr-defined]
             if inactive:
@@ -259,7 +270,7 @@ class OktaOrg:
         for key, value in changes.items():
             setattr(p, key, value)
         task = self._user_task("update", p, "updating")  # Okta names the user as it is now
-        path = f"/Users/{scim_id}"
+        path = _at("Users", scim_id)
         if self.dialect.name == "entra":
             body: dict[str, Any] = patch(self.dialect.profile_ops(p, list(changes)))  # type: ignore[attr-defined]
         else:
@@ -274,7 +285,7 @@ class OktaOrg:
         return answer if isinstance(answer, dict) else body
 
     def _set_active(self, p: Person, scim_id: str, active: bool, task: _Task) -> None:
-        path = f"/Users/{scim_id}"
+        path = _at("Users", scim_id)
         if self.dialect.put_instead_of_patch:
             # Okta AIW apps: a full PUT carrying active instead of the PATCH.
             self._request("PUT", path, task, body=self.dialect.full_user(p, scim_id, active))
@@ -308,7 +319,7 @@ class OktaOrg:
             return
         task = self._user_task("deactivate", p, "deleting")
         scim_id = self._require_id(p, task)
-        self._request("DELETE", f"/Users/{scim_id}", task)
+        self._request("DELETE", _at("Users", scim_id), task)
         with self._lock:
             self._assigned.pop(p.okta_id, None)
 
@@ -378,13 +389,13 @@ class OktaOrg:
     def _rename_if_on(self, g: OktaGroup, scim_id: str) -> None:
         # Okta: with "rename app groups" on, the rename PATCH precedes each membership update.
         if self.rename_groups and not self.dialect.put_instead_of_patch:
-            self._request("PATCH", f"/Groups/{scim_id}", self._group_task(g, "renaming"),
+            self._request("PATCH", _at("Groups", scim_id), self._group_task(g, "renaming"),
                           body=self.dialect.rename_group(scim_id, g.name))
 
     def _send_membership(self, g: OktaGroup, scim_id: str, removes: list[Member], adds: list[Member]) -> None:
         """Membership PATCHes of at most ``batch_size`` changes (removes first); AIW: one PUT."""
         task = self._group_task(g, "updating")
-        path = f"/Groups/{scim_id}"
+        path = _at("Groups", scim_id)
         pushed = list(self._pushed.get(g.okta_id, []))
         if self.dialect.put_instead_of_patch:
             gone = {v for v, _ in removes}
@@ -480,10 +491,10 @@ class OktaOrg:
         scim_id = self._require_group(g, task)
         members = self._members_of(g)
         if self.dialect.put_instead_of_patch:
-            self._request("PUT", f"/Groups/{scim_id}", task, body=self.dialect.full_group(scim_id, g.name, members))
+            self._request("PUT", _at("Groups", scim_id), task, body=self.dialect.full_group(scim_id, g.name, members))
         else:
             self._rename_if_on(g, scim_id)
-            self._request("PATCH", f"/Groups/{scim_id}", task, body=self.dialect.replace_members(members))
+            self._request("PATCH", _at("Groups", scim_id), task, body=self.dialect.replace_members(members))
         self._pushed[g.okta_id] = members
 
     def rename_group(self, g: OktaGroup, new_name: str) -> None:
@@ -495,9 +506,9 @@ class OktaOrg:
         task = self._group_task(g, "renaming")
         if self.dialect.put_instead_of_patch:
             body = self.dialect.full_group(scim_id, new_name, self._pushed.get(g.okta_id, []))
-            self._request("PUT", f"/Groups/{scim_id}", task, body=body)
+            self._request("PUT", _at("Groups", scim_id), task, body=body)
         else:
-            self._request("PATCH", f"/Groups/{scim_id}", task, body=self.dialect.rename_group(scim_id, new_name))
+            self._request("PATCH", _at("Groups", scim_id), task, body=self.dialect.rename_group(scim_id, new_name))
 
     def unlink_group(self, g: OktaGroup, delete: bool = True) -> None:
         """Unlink the push group; with ``delete`` send DELETE /Groups/{id}, else send nothing."""
@@ -505,7 +516,7 @@ class OktaOrg:
         if scim_id is None:
             return
         if delete:
-            self._request("DELETE", f"/Groups/{scim_id}", self._group_task(g, "deleting"))
+            self._request("DELETE", _at("Groups", scim_id), self._group_task(g, "deleting"))
         with self._lock:
             self._group_links.pop(g.okta_id, None)
             self._pushed.pop(g.okta_id, None)

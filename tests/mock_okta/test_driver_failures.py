@@ -96,7 +96,7 @@ def test_refused_connection_over_a_real_socket():
         port = s.getsockname()[1]
     with httpx.Client(base_url=f"http://127.0.0.1:{port}/scim/v2") as client:
         org = OktaOrg(client, timeout=5)
-        with pytest.raises(ProvisioningError, match="Could not connect to the remote server"):
+        with pytest.raises(ProvisioningError, match="Could not reach the remote server"):
             org.test_connection()
 
 
@@ -128,3 +128,19 @@ def test_bad_settings():
         OktaOrg(client, batch_size=0)
     with pytest.raises(ValueError, match="max_concurrency"):
         OktaOrg(client, max_concurrency=0)
+
+
+def test_invalid_url_is_provisioning_error(fake):
+    org = OktaOrg(fake.client(), base_path="/bad\x00")
+    with pytest.raises(ProvisioningError, match="Could not reach the remote server"):
+        org.test_connection()
+
+
+def test_odd_server_id_stays_one_path_segment(fake):
+    org = OktaOrg(fake.client())
+    p = org.add_person()
+    fake.preset_ids = ["a/b c"]
+    assert org.assign(p) == "a/b c"
+    fake.script.append(httpx.Response(204))  # the fake routes on the decoded path; answer directly
+    org.deactivate(p)
+    assert fake.requests[-1].url.raw_path == b"/scim/v2/Users/a%2Fb%20c"
