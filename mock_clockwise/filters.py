@@ -250,8 +250,14 @@ def _listify(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+_SCHEMAS_ATTR = Attribute(name="schemas", type="reference", multi_valued=True)
+
+
 def _top_resolver(rtype: ResourceType) -> Resolver:
     def resolve(path: str) -> tuple[Attribute, bool, Getter] | None:
+        if path.lower() == "schemas":
+            # RFC 7644 §3.4.2.2 example: `schemas eq "urn:...:enterprise:2.0:User"`.
+            return _SCHEMAS_ATTR, True, lambda resource: _listify(get_ci(resource, "schemas")[1])
         ref = rtype.resolve(path)
         if ref is None:
             return None

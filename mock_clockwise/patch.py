@@ -225,6 +225,9 @@ def _set(doc: dict[str, Any], op: str, target: PatchPath, value: Any, where: str
             else:
                 container.pop(attr.name, None)
         elif attr.is_complex:
+            if isinstance(value, str) and attr.sub("value") is not None:
+                # Entra sends the enterprise `manager` as the manager's id string: {"value": id}.
+                value = {"value": value}
             cleaned = clean_single(attr, value, label)
             # RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes not given are left unchanged.
             base = dict(current) if isinstance(current, dict) else {}

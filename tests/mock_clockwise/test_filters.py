@@ -281,3 +281,9 @@ def test_compile_filter_agrees_with_matches() -> None:
 def test_sibling_value_paths_are_not_nested() -> None:
     assert m('emails[type eq "work"] and emails[value co "home"]')
     assert m('not (emails[type eq "other"])')
+
+
+def test_schemas_pseudo_attribute() -> None:
+    assert m(f'schemas eq "{ENTERPRISE_USER}"')
+    assert not m(f'schemas eq "{ENTERPRISE_USER}"', BOB)
+    assert m('schemas pr', BOB)

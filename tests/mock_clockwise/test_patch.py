@@ -306,3 +306,12 @@ def test_immutable_may_be_added_when_unset() -> None:
     out = apply_patch(doc, ops({"op": "replace", "path": 'members[display eq "pending"].value',
                                 "value": "m-7"}), GROUP)
     assert out["members"][-1] == {"display": "pending", "value": "m-7"}
+
+
+def test_entra_manager_as_id_string() -> None:
+    out = patch_user({"op": "Add", "path": f"{ENTERPRISE_USER}:manager", "value": "mgr-id"})
+    assert out[ENTERPRISE_USER] == {"manager": {"value": "mgr-id"}}
+    out = patch_user({"op": "Replace", "path": f"{ENTERPRISE_USER}:manager", "value": "mgr-2"}, doc=out)
+    assert out[ENTERPRISE_USER]["manager"] == {"value": "mgr-2"}
+    with pytest.raises(InvalidValue):
+        patch_user({"op": "replace", "path": "name", "value": "Ann"})  # name has no `value`
