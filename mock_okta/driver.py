@@ -18,7 +18,7 @@ import httpx
 
 from mock_okta.backoff import Backoff
 from mock_okta.dialects import Dialect, Member, dumps, get_dialect, patch
-from mock_okta.errors import ProvisioningError, Task as _Task, remote_detail as _detail
+from mock_okta.errors import TASK_TITLES as _TITLES, ProvisioningError, Task as _Task, remote_detail as _detail
 from mock_okta.people import OktaGroup, PeopleFactory, Person
 from mock_okta.transcript import Exchange, Transcript
 
@@ -27,13 +27,6 @@ CHANGEABLE = ("first_name", "last_name", "email", "login", "display_name", "loca
               "department", "employee_number", "mail_nickname")
 PAGE_SIZE = 100  # Okta imports 100 at a time
 MAX_PAGES = 10_000  # stop an import whose server never reaches totalResults
-# Okta's task titles, as its admin console shows failed provisioning tasks.
-_TITLES = {
-    "assign": "Automatic provisioning of user {n} to app {a} failed",
-    "update": "Automatic profile push of user {n} to app {a} failed",
-    "deactivate": "Automatic deprovisioning of user {n} in app {a} failed",
-    "reactivate": "Automatic reactivation of user {n} in app {a} failed",
-}
 
 
 def _at(kind: str, scim_id: str) -> str:
@@ -152,29 +145,42 @@ class OktaOrg:
             raise task.fail(f"the remote server answered {response.status_code} with a body that is not JSON",
                             exchange) from None
 
+    def _create(self, path: str, body: dict[str, Any], task: _Task) -> str:
+        """POST and return the new id; a 2xx without ``id`` is a failed task (Okta)."""
+        response, exchange = self._request("POST", path, task, body=body)
+        data = self._json(response, exchange, task, required=True)
+        scim_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(scim_id, str) or not scim_id:
+            raise task.fail(f"the remote server answered {response.status_code} without an id", exchange)
+        return scim_id
+
     # --- user tasks -----------------------------------------------------------------------
     def _user_task(self, kind: str, p: Person, doing: str) -> _Task:
         return _Task(_TITLES[kind].format(n=p.full_name, a=self.app_name), f"Error while {doing} user {p.login}")
 
-    def _lookup_user(self, p: Person, task: _Task) -> dict[str, Any] | None:
-        """Okta's existence check: GET /Users?filter=userName eq "…" (404 means not found)."""
-        search = _Task(task.title, f"Error while searching for user {p.login}")
-        response, exchange = self._request("GET", "/Users", search, query=self.dialect.user_lookup_query(p.login),
-                                           ok=(404,))
+    def _find(self, path: str, query: str, key: str, value: str, task: _Task) -> dict[str, Any] | None:
+        """An `eq` lookup; the resource whose ``key`` equals ``value`` (case-insensitively), or None.
+
+        # idp-wire.md: "not found" is 200 with totalResults 0 / empty Resources, or a 404 Error.
+        """
+        response, exchange = self._request("GET", path, task, query=query, ok=(404,))
         if response.status_code == 404:
             return None
-        data = self._json(response, exchange, search, required=True)
-        resources = data.get("Resources") if isinstance(data, dict) else None
+        data = self._json(response, exchange, task, required=True)
+        resources = data.get("Resources", []) if isinstance(data, dict) else None
         if not isinstance(resources, list):
-            if isinstance(data, dict) and data.get("totalResults") == 0:
-                return None
-            raise search.fail("the remote server answered without a Resources list", exchange)
+            raise task.fail("the remote server answered without a Resources list", exchange)
         for r in resources:
-            if isinstance(r, dict) and str(r.get("userName", "")).lower() == p.login.lower():
+            if isinstance(r, dict) and str(r.get(key, "")).lower() == value.lower():
                 if not r.get("id"):
-                    raise search.fail("the remote server returned the user without an id", exchange)
+                    raise task.fail(f"the remote server returned {value} without an id", exchange)
                 return r
         return None
+
+    def _lookup_user(self, p: Person, task: _Task) -> dict[str, Any] | None:
+        """Okta's existence check before every create: GET /Users?filter=userName eq "…"."""
+        search = _Task(task.title, f"Error while searching for user {p.login}")
+        return self._find("/Users", self.dialect.user_lookup_query(p.login), "userName", p.login, search)
 
     def _remember(self, p: Person, scim_id: str) -> None:
         with self._lock:
@@ -196,11 +202,7 @@ class OktaOrg:
         task = self._user_task("assign", p, "creating")
         found = self._lookup_user(p, task)
         if found is None:
-            response, exchange = self._request("POST", "/Users", task, body=self.dialect.create_user(p))
-            data = self._json(response, exchange, task, required=True)
-            scim_id = data.get("id") if isinstance(data, dict) else None
-            if not isinstance(scim_id, str) or not scim_id:
-                raise task.fail(f"the remote server answered {response.status_code} without an id", exchange)
+            scim_id = self._create("/Users", self.dialect.create_user(p), task)
             self._remember(p, scim_id)
             return scim_id
         scim_id = str(found["id"])
@@ -239,12 +241,8 @@ class OktaOrg:
             except ProvisioningError as exc:
                 failures[p.okta_id] = exc
 
-        if self.max_concurrency == 1 or len(people) <= 1:
-            for p in people:
-                one(p)
-        else:
-            with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="okta-push") as pool:
-                list(pool.map(one, people))
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="okta-push") as pool:
+            list(pool.map(one, people))
         if failures:
             first = next(iter(failures.values()))
             raise ProvisioningError(f"{len(failures)} of {len(people)} assignments failed; first: {first.message}",
@@ -252,11 +250,10 @@ class OktaOrg:
         return {p.okta_id: results[p.okta_id] for p in people}
 
     def update_profile(self, p: Person, **changes: Any) -> dict[str, Any]:
-        """Change ``p`` in Okta and push it.
+        """Change ``p`` in Okta and push it; returns the server's answer (else the body sent).
 
         okta / okta-aiw: GET /Users/{id}, then PUT of the received object with the profile
         applied, active:true, groups:[]. entra: one PATCH, one Replace op per changed path.
-        Returns the server's answer (or the body sent when the answer had none).
         """
         unknown = set(changes) - set(CHANGEABLE)
         if unknown:
@@ -325,10 +322,8 @@ class OktaOrg:
 
     # --- connection and import -------------------------------------------------------------
     def test_connection(self) -> None:
-        """okta: GET /Users?startIndex=1&count=2, GET /Groups?startIndex=1&count=100.
-
-        entra: a userName lookup of a random GUID (as Entra's "Test Connection" does).
-        """
+        """okta: GET /Users?startIndex=1&count=2, GET /Groups?startIndex=1&count=100; entra: a
+        userName lookup of a random GUID (as Entra's "Test Connection" is reported to do)."""
         task = _Task(f"Test connection to app {self.app_name} failed", "Error while reading users")
         if self.dialect.name == "entra":
             probe = str(uuid.UUID(int=random.Random(self.seed).getrandbits(128), version=4))
@@ -413,46 +408,27 @@ class OktaOrg:
             pushed = [m for m in pushed if m not in rem] + [m for m in add if m not in pushed]
             self._pushed[g.okta_id] = pushed
 
-    def _lookup_group(self, g: OktaGroup) -> dict[str, Any] | None:
-        task = self._group_task(g, "searching for")
-        response, exchange = self._request("GET", "/Groups", task, query=self.dialect.group_lookup_query(g.name),
-                                           ok=(404,))
-        if response.status_code == 404:
-            return None
-        data = self._json(response, exchange, task, required=True)
-        resources = data.get("Resources") if isinstance(data, dict) else None
-        for r in resources if isinstance(resources, list) else []:
-            if isinstance(r, dict) and r.get("displayName") == g.name and r.get("id"):
-                return r
-        return None
+    def _link_group(self, g: OktaGroup, scim_id: str) -> str:
+        with self._lock:
+            self._group_links[g.okta_id] = scim_id
+            self._pushed[g.okta_id] = []
+        return scim_id
 
     def push_group(self, g: OktaGroup, link_existing: bool = False) -> str:
-        """Push ``g``: POST /Groups (then its assigned members), or link an existing group.
-
-        link_existing: GET /Groups?filter=displayName eq "…"; when found, its id is linked
-        and the membership overwritten (push now); when not found the group is created.
-        """
+        """POST /Groups, then add its assigned members. link_existing: GET /Groups?filter=
+        displayName eq "…"; if found, link its id and overwrite the members (push now)."""
         if link_existing:
-            found = self._lookup_group(g)
+            found = self._find("/Groups", self.dialect.group_lookup_query(g.name), "displayName", g.name,
+                               self._group_task(g, "searching for"))
             if found is not None:
-                scim_id = str(found["id"])
-                with self._lock:
-                    self._group_links[g.okta_id] = scim_id
-                    self._pushed[g.okta_id] = []
+                scim_id = self._link_group(g, str(found["id"]))
                 if self.dialect.name == "entra":
                     self._send_membership(g, scim_id, [], self._members_of(g))
                 else:
                     self.push_now(g)
                 return scim_id
         task = self._group_task(g, "creating")
-        response, exchange = self._request("POST", "/Groups", task, body=self.dialect.create_group(g))
-        data = self._json(response, exchange, task, required=True)
-        scim_id = data.get("id") if isinstance(data, dict) else None
-        if not isinstance(scim_id, str) or not scim_id:
-            raise task.fail(f"the remote server answered {response.status_code} without an id", exchange)
-        with self._lock:
-            self._group_links[g.okta_id] = scim_id
-            self._pushed[g.okta_id] = []
+        scim_id = self._link_group(g, self._create("/Groups", self.dialect.create_group(g), task))
         members = self._members_of(g)
         if members:
             self._send_membership(g, scim_id, [], members)

@@ -41,6 +41,15 @@ class UnknownDialect(ValueError):
         self.known = known
 
 
+# Okta's task titles, as its admin console shows failed provisioning tasks.
+TASK_TITLES = {
+    "assign": "Automatic provisioning of user {n} to app {a} failed",
+    "update": "Automatic profile push of user {n} to app {a} failed",
+    "deactivate": "Automatic deprovisioning of user {n} in app {a} failed",
+    "reactivate": "Automatic reactivation of user {n} in app {a} failed",
+}
+
+
 @dataclass(frozen=True)
 class Task:
     """How a failure of the current task reads: Okta's task title and what it was doing.
