@@ -1,0 +1,237 @@
+"""The runner end to end: against the embedded mock (a real subprocess), the same mock seen as a
+foreign target (no control plane), and a deliberately broken SCIM server (in-process Flask)."""
+from __future__ import annotations
+
+import json
+import re
+import socket
+import uuid
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from flask import Flask, Response, request
+
+from harness.embedded import EmbeddedMock
+from harness.results import ScenarioResult, StepResult
+from harness.runner import NO_CONTROL_PLANE, Runner, plan_runs
+from harness.scenarios import Scenario, default_scenario_dir, load_paths, load_text
+from harness.target import Target, TargetUnreachable, derive_control_url
+
+SHIPPED = {s.name: s for s in load_paths([default_scenario_dir()])}
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[EmbeddedMock]:
+    with EmbeddedMock() as m:
+        yield m
+
+
+def failed_checks(result: ScenarioResult) -> list[Any]:
+    return [c for st in result.steps for c in st.checks if c.status in ("fail", "error")]
+
+
+def test_shipped_scenarios_pass_on_the_embedded_mock(mock: EmbeddedMock) -> None:
+    runner = Runner(mock.target)
+    run = runner.run([SHIPPED["create-users"], SHIPPED["clockwise-threshold-ten"], SHIPPED["clockwise-admin-attributes-rejected"]])
+    assert [s.name for s in run.scenarios] == [
+        "create-users", "create-users[okta-aiw]", "create-users[entra]", "clockwise-threshold-ten",
+        "clockwise-threshold-ten[entra]", "clockwise-admin-attributes-rejected",
+        "clockwise-admin-attributes-rejected[okta-aiw]", "clockwise-admin-attributes-rejected[entra]"]
+    assert run.ok, [(s.name, [c.message for c in failed_checks(s)]) for s in run.scenarios]
+    assert run.embedded and run.check_counts()["pass"] > 100
+    # Each scenario ran in its own org, deleted at the end; the run's tokens are all known secrets.
+    with mock.target.control_client() as control:
+        orgs = control.get("/orgs").json()["data"]
+    assert [o["name"] for o in orgs] == ["acme"]
+    assert len(runner.secrets) == 2 + len(run.scenarios)
+    # Nothing in the transcript carries a token.
+    dump = json.dumps([ex.to_dict() for ex in runner.transcript])
+    assert not any(secret in dump for secret in runner.secrets)
+
+
+def test_a_foreign_target_gets_prefixes_cleanup_and_clockwise_skips(mock: EmbeddedMock) -> None:
+    target = mock.target
+    scenarios = [SHIPPED["create-users"], SHIPPED["clockwise-seat-lifecycle"]]
+    for _ in range(2):  # runs twice in a row on a non-empty server
+        runner = Runner(target, dialect="okta", use_control_plane=False)
+        run = runner.run(scenarios)
+        created, skipped = run.scenarios
+        assert created.status == "pass", [c.message for c in failed_checks(created)]
+        assert skipped.status == "skip" and skipped.skipped == NO_CONTROL_PLANE
+        posts = [ex for ex in runner.transcript if ex.method == "POST" and ex.path.endswith("/Users")]
+        assert posts and all(ex.request_json()["userName"].startswith(runner.prefix) for ex in posts)
+        cleanup = created.steps[-1]
+        assert cleanup.action == "cleanup"
+        assert sorted(ex.status for ex in cleanup.exchanges if ex.method == "DELETE") == [204, 204, 204]
+    with target.scim_client() as client:
+        left = client.get("/Users", params={"filter": f'userName sw "{runner.prefix}"'}).json()
+    assert left["totalResults"] == 0
+
+
+def test_failures_errors_and_aborts_are_reported(mock: EmbeddedMock) -> None:
+    [sc] = load_text("""\
+name: mixed
+setup: {people: 2}
+steps:
+  - name: an action expected to fail succeeds
+    action: assign
+    person: p1
+    expect_failure: true
+  - name: wrong status expected
+    request: {method: GET, path: "/Users/${p1.id}"}
+    expect: {status: 418, json: {active: false}}
+  - name: saving a missing path
+    request: {method: GET, path: "/Users/${p1.id}"}
+    save: {nothing: "no.such.path"}
+  - name: never runs
+    request: {method: GET, path: /Users}
+""", "mixed.scim.yaml")
+    seen: list[str] = []
+
+    class Recorder:
+        def scenario_started(self, name: str) -> None:
+            seen.append(f"start {name}")
+
+        def step_finished(self, scenario: str, step: StepResult) -> None:
+            seen.append(f"{step.name}: {step.status}")
+
+        def scenario_finished(self, result: ScenarioResult) -> None:
+            seen.append(f"end {result.status}")
+
+    result = Runner(mock.target, reporter=Recorder()).run_scenario(sc)
+    assert seen == ["start mixed", "an action expected to fail succeeds: fail", "wrong status expected: fail",
+                    "saving a missing path: error", "never runs: skip", "end error"]
+    first, second, third, fourth = result.steps
+    assert [c.message for c in first.checks if c.status == "fail"] == ["assign was expected to fail but succeeded"]
+    failed = {c.check_id: c for c in second.checks if c.status == "fail"}
+    assert "http.status" in failed and "418" in failed["http.status"].message
+    assert any("active" in c.message for c in second.checks if c.status == "fail")
+    assert third.error and "cannot save 'nothing'" in third.error
+    assert fourth.skipped and "could not run" in fourth.skipped
+
+
+def test_a_driver_failure_fails_the_step_and_skips_the_rest(mock: EmbeddedMock) -> None:
+    [sc] = load_text("""\
+name: admin-edit
+requires: [clockwise]
+setup:
+  members: [{email: boss@acme.test, plan: paid, admin: true}]
+  people: [{ref: boss, email: boss@acme.test}]
+steps:
+  - {name: assign, action: assign, person: boss}
+  - {name: edit the admin, action: update_profile, person: boss, changes: {first_name: Robert}}
+  - {name: read, request: {method: GET, path: "/Users/${boss.id}"}}
+""")
+    result = Runner(mock.target).run_scenario(sc)
+    edit = result.steps[1]
+    [task] = [c for c in edit.checks if c.check_id == "driver.task"]
+    assert task.status == "fail" and "admin" in task.message and task.rule.startswith("Okta:")
+    assert task.exchange is not None and task.exchange.status == 403
+    assert result.steps[2].status == "skip" and "failed" in (result.steps[2].skipped or "")
+    assert result.status == "fail"
+
+
+# --- a deliberately broken SCIM server ------------------------------------------------------
+def broken_app(defect: str) -> Flask:
+    """Just enough SCIM for Okta's create flow, with one defect."""
+    app = Flask("broken")
+    users: dict[str, dict[str, Any]] = {}
+
+    def scim(doc: Any, status: int, **headers: str) -> Response:
+        return Response(json.dumps(doc), status, headers={"Content-Type": "application/scim+json", **headers})
+
+    @app.route("/scim/v2/Users", methods=["GET", "POST"])
+    def collection() -> Response:
+        if request.method == "POST":
+            body = request.get_json(force=True)
+            uid = str(uuid.uuid4())
+            loc = f"http://testserver/scim/v2/Users/{uid}"
+            body.pop("password", None)
+            users[uid] = {**body, "id": uid, "meta": {"resourceType": "User", "location": loc}}
+            if defect == "create-200":
+                return scim(users[uid], 200)
+            return scim(users[uid], 201, Location=loc)
+        m = re.fullmatch(r'userName eq "(.*)"', request.args.get("filter", ""))
+        found = [u for u in users.values() if not m or u["userName"].lower() == m.group(1).lower()]
+        return scim({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": len(found),
+                     "startIndex": 1, "itemsPerPage": len(found), "Resources": found}, 200)
+
+    @app.route("/scim/v2/Users/<uid>", methods=["GET"])
+    def one(uid: str) -> Response:
+        if uid not in users:
+            return scim({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": "no"}, 404)
+        return scim(users[uid], 200)
+
+    return app
+
+
+def broken_target(defect: str) -> tuple[Target, httpx.WSGITransport]:
+    transport = httpx.WSGITransport(app=broken_app(defect))
+    target = Target(base_url="http://testserver/scim/v2", token="broken-token")
+    target.probe(transport=transport)
+    return target, transport
+
+
+def test_a_broken_target_fails_naming_the_rule() -> None:
+    target, transport = broken_target("create-200")
+    assert not target.has_control_plane
+    run = Runner(target, dialect="okta", transport=transport).run([SHIPPED["create-users"]])
+    [result] = run.scenarios
+    assert result.status == "fail" and not run.ok
+    failures = failed_checks(result)
+    first = failures[0]
+    assert (first.check_id, first.rule, first.strength) == ("http.status", "RFC 7644 §3.3", "MUST")
+    assert "201" in first.message and "200" in first.message
+    assert first.exchange is not None and first.exchange.method == "POST"
+
+
+def test_the_same_server_without_the_defect_passes_the_create_story() -> None:
+    target, transport = broken_target("none")
+    [sc] = load_text("""\
+name: create-only
+setup: {people: 2}
+steps:
+  - name: assign
+    action: assign
+    people: [p1, p2]
+    expect: {status: 201, schema: User}
+  - name: read
+    request: {method: GET, path: "/Users/${p2.id}"}
+    expect: {status: 200, json: {userName: "${p2.userName}"}}
+""")
+    result = Runner(target, transport=transport, use_control_plane=False).run_scenario(sc)
+    assert result.status == "pass", [c.message for c in failed_checks(result)]
+
+
+# --- targets ----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_and_invalid_targets() -> None:
+    with pytest.raises(TargetUnreachable, match="cannot reach target"):
+        Target(base_url=f"http://127.0.0.1:{free_port()}/scim/v2", token="t").probe()
+    with pytest.raises(TargetUnreachable, match="invalid target URL"):
+        Target(base_url="ftp:/nowhere", token="t").probe()
+
+
+def test_control_plane_detection(mock: EmbeddedMock) -> None:
+    t = mock.target
+    probed = Target(base_url=t.base_url, token=t.token, admin_token=t.admin_token)
+    probed.probe()
+    assert probed.has_control_plane and probed.control_url == t.control_url
+    wrong = Target(base_url=t.base_url, token=t.token, admin_token="not-the-admin-token")
+    wrong.probe()
+    assert not wrong.has_control_plane
+    assert derive_control_url("https://x.test/scim/v2/") == "https://x.test/_mock"
+    assert derive_control_url("https://x.test/api/scim") is None
+
+
+def test_plan_runs_filters_by_dialect() -> None:
+    a = Scenario(name="a", file="f", line=1, steps=[], dialects=["okta", "entra"])
+    b = Scenario(name="b", file="f", line=1, steps=[])
+    assert plan_runs([a, b], None) == [(a, "okta"), (a, "entra"), (b, "okta")]
+    assert plan_runs([a, b], "entra") == [(a, "entra")]
