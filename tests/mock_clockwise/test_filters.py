@@ -287,3 +287,36 @@ def test_schemas_pseudo_attribute() -> None:
     assert m(f'schemas eq "{ENTERPRISE_USER}"')
     assert not m(f'schemas eq "{ENTERPRISE_USER}"', BOB)
     assert m('schemas pr', BOB)
+
+
+# --- robustness: any text is a filter or an InvalidFilter, never another exception -------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_pieces = st.sampled_from(['userName', ' eq ', ' ne ', ' co ', ' gt ', ' pr', ' and ', ' or ', 'not ', '(', ')',
+                           '[', ']', '"x"', '"', '\\', 'true', 'null', '1.5', '-', 'emails', '.value', 'type',
+                           'urn:x:', f'{ENTERPRISE_USER}:', 'meta.created', ' ', '\u00e9', '$ref'])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_pieces, max_size=12).map("".join) | st.text(max_size=30))
+def test_fuzz_filter_never_crashes(text: str) -> None:
+    try:
+        flt = parse_filter(text)
+    except InvalidFilter as exc:
+        assert exc.detail
+        return
+    try:
+        index_hint(flt, USER)
+        assert matches(flt, ANN, USER) in (True, False)
+    except InvalidFilter as exc:
+        assert exc.detail
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_pieces, max_size=10).map("".join))
+def test_fuzz_path_never_crashes(text: str) -> None:
+    try:
+        parse_path(text, USER)
+    except InvalidPath as exc:
+        assert exc.detail

@@ -315,3 +315,35 @@ def test_entra_manager_as_id_string() -> None:
     assert out[ENTERPRISE_USER]["manager"] == {"value": "mgr-2"}
     with pytest.raises(InvalidValue):
         patch_user({"op": "replace", "path": "name", "value": "Ann"})  # name has no `value`
+
+
+# --- robustness: any JSON body gives a result or a ScimError, never another exception ---------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mock_clockwise.errors import ScimError  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.sampled_from(["active", "members", "emails", 'emails[type eq "work"].value', "name.givenName",
+                       "False", "value", "primary", f"{ENTERPRISE_USER}:manager"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["op", "path", "value", "active", "members", "name", "emails", "primary", "type",
+                         "displayName", "id", "name.givenName", ENTERPRISE_USER]), inner, max_size=4),
+    max_leaves=12)
+_op = st.fixed_dictionaries({"op": st.sampled_from(["add", "Replace", "remove", "bogus"])},
+                            optional={"path": _json, "value": _json})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_op, min_size=1, max_size=4), st.booleans())
+def test_fuzz_patch_never_crashes(operations: list[dict[str, Any]], group: bool) -> None:
+    doc, rtype = (GROUP_DOC, GROUP) if group else (USER_DOC, USER)
+    before = copy.deepcopy(doc)
+    try:
+        out = apply_patch(doc, ops(*operations), rtype)
+    except ScimError as exc:
+        assert exc.detail and 400 <= exc.status < 500
+    else:
+        assert out["id"] == doc["id"] and out["schemas"][0] == rtype.schema
+    assert doc == before

@@ -137,3 +137,32 @@ def test_null_and_empty_are_unassigned() -> None:
     out = validate_resource({"schemas": [CORE_USER], "userName": "a", "title": None, "emails": [],
                              "name": None}, USER)
     assert out == {"schemas": [CORE_USER], "userName": "a"}
+
+
+# --- robustness: any JSON body validates or raises a ScimError, never another exception -------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mock_clockwise.errors import ScimError  # noqa: E402
+
+_keys = st.sampled_from(["schemas", "userName", "name", "givenName", "emails", "value", "primary", "active",
+                         "members", "displayName", "groups", "id", "meta", ENTERPRISE_USER, "manager", "x"])
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+                     | st.sampled_from([CORE_USER, CORE_GROUP, "True"]),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=5),
+                     max_leaves=15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json, st.booleans())
+def test_fuzz_validate_never_crashes(body: object, group: bool) -> None:
+    rtype = GROUP if group else USER
+    if isinstance(body, dict) and body.get("schemas") is None:
+        body = {**body, "schemas": [rtype.schema]}
+    try:
+        out = validate_resource(body, rtype)
+    except ScimError as exc:
+        assert exc.detail and exc.status == 400
+    else:
+        assert out["schemas"][0] == rtype.schema and "id" not in out and "meta" not in out
+        assert validate_resource(out, rtype) == out  # idempotent
