@@ -320,3 +320,10 @@ def test_fuzz_path_never_crashes(text: str) -> None:
         parse_path(text, USER)
     except InvalidPath as exc:
         assert exc.detail
+
+
+def test_plus_inside_a_string_is_literal() -> None:
+    # The views percent-decode (`+` → space happens there); a `+` that reaches the parser is data.
+    assert parse_filter('userName eq "a+b@x.com"') == Compare("userName", "eq", "a+b@x.com")
+    with pytest.raises(InvalidFilter):
+        parse_filter('userName+eq+"a"')
