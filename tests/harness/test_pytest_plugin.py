@@ -1,0 +1,122 @@
+"""The pytest plugin, through pytester: scenario files become items; failures show steps, rules and messages."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from harness.embedded import EmbeddedMock
+
+pytest_plugins = ["pytester"]
+
+PASSING = """\
+name: ok
+tags: [users]
+dialects: [okta, entra]
+setup: {people: 1}
+steps:
+  - {name: assign, action: assign, person: p1}
+  - name: read
+    request: {method: GET, path: "/Users/${p1.id}"}
+    expect: {status: 200, schema: User, json: {active: true}}
+"""
+FAILING = """\
+name: broken-expectation
+setup: {people: 1}
+steps:
+  - {name: assign, action: assign, person: p1}
+  - name: wrong status
+    request: {method: GET, path: "/Users/${p1.id}"}
+    expect: {status: 418}
+  - name: after
+    request: {method: GET, path: /Users}
+"""
+CLOCKWISE = """\
+name: plan-read
+requires: [clockwise]
+steps:
+  - {name: plan, control: plan, expect: {json: {mode: trial}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[EmbeddedMock]:
+    with EmbeddedMock() as m:
+        yield m
+
+
+# Inner sessions re-import what they use (pytester restores sys.modules): keep them lean.
+LEAN = ["-p", "no:hypothesispytest", "-p", "no:locust", "-p", "no:faker", "-p", "no:anyio", "-p", "no:cacheprovider",
+        "--assert=plain"]
+
+
+def target_args(mock: EmbeddedMock, admin: bool = True) -> list[str]:
+    args = [*LEAN, f"--scim-target={mock.base_url}", f"--scim-token={mock.token}"]
+    return args + ([f"--scim-admin-token={mock.admin_token}"] if admin else [])
+
+
+def test_a_passing_scenario_is_one_item_per_dialect(pytester: pytest.Pytester, mock: EmbeddedMock) -> None:
+    pytester.makefile(".scim.yaml", ok=PASSING)
+    result = pytester.runpytest("-v", *target_args(mock))
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*ok.scim.yaml::ok PASSED*", "*ok.scim.yaml::ok?entra? PASSED*"])
+
+
+def test_a_failing_scenario_reports_steps_rules_and_messages(pytester: pytest.Pytester, mock: EmbeddedMock) -> None:
+    pytester.makefile(".scim.yaml", bad=FAILING)
+    result = pytester.runpytest(*target_args(mock))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*scenario broken-expectation (*bad.scim.yaml) FAIL*",
+        "*step 1 'assign' (assign): pass*",
+        "*step 2 'wrong status' (GET /Users/${p1.id}): fail*",
+        "*x http.status ?MUST? RFC 7644*",
+        "*expected*418*got 200*",
+        "*step 3 'after' (GET /Users): pass*",
+    ])
+    text = result.stdout.str()
+    assert "Traceback" not in text and "runner.py" not in text
+    assert mock.token not in text and mock.admin_token not in text
+
+
+def test_a_malformed_file_is_a_collection_error_with_file_and_line(pytester: pytest.Pytester, mock: EmbeddedMock) -> None:
+    pytester.makefile(".scim.yaml", broken="name: broken\nsteps:\n  - name: x\n    action: fly\n")
+    result = pytester.runpytest(*target_args(mock))
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*broken.scim.yaml:4: steps?0?.action: 'fly' is not one of*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_clockwise_scenarios_skip_without_the_control_plane(pytester: pytest.Pytester, mock: EmbeddedMock) -> None:
+    pytester.makefile(".scim.yaml", cw=CLOCKWISE)
+    result = pytester.runpytest("-rs", *target_args(mock, admin=False))
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*needs the Clockwise control plane (/_mock); the target has none*"])
+    pytester.runpytest(*target_args(mock)).assert_outcomes(passed=1)
+
+
+def test_dialect_option_and_tag_selection(pytester: pytest.Pytester, mock: EmbeddedMock) -> None:
+    pytester.makefile(".scim.yaml", ok=PASSING, cw=CLOCKWISE)
+    pytester.runpytest("--scim-dialect=entra", *target_args(mock)).assert_outcomes(passed=1)
+    pytester.runpytest("-k", "users", *target_args(mock)).assert_outcomes(passed=2)
+
+
+def test_fixtures_for_python_tests(pytester: pytest.Pytester, mock: EmbeddedMock) -> None:
+    pytester.makepyfile(test_mine="""
+        def test_assign_and_read(okta_org, scim_http, scim_org, scim_target):
+            assert scim_target.has_control_plane and scim_org.name
+            p = okta_org.add_person()
+            uid = okta_org.assign(p)
+            r = scim_http.get(f"/Users/{uid}")
+            assert r.status_code == 200 and r.json()["userName"] == p.login
+    """)
+    pytester.runpytest(*target_args(mock)).assert_outcomes(passed=1)
+
+
+def test_without_a_target_one_embedded_mock_serves_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scim.yaml", ok=PASSING, cw=CLOCKWISE)
+    pytester.makepyfile(test_mine="""
+        def test_embedded(embedded_mock, scim_target):
+            assert scim_target.embedded and scim_target.base_url == embedded_mock.base_url
+    """)
+    pytester.runpytest(*LEAN).assert_outcomes(passed=4)
