@@ -1,0 +1,153 @@
+"""`scim-harness load`: Okta-shaped load with locust, against the mock or any SCIM server.
+
+Locust does the work: this module only picks the target (starting the embedded mock when
+none is given), builds locust's own command line, and runs it headless (default), with its
+web UI (--web), or in its distributed mode (--workers N: one master and N worker
+processes on this machine; across machines use locust's --master/--worker flags directly,
+see the README).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+TOKEN_ENV = "SCIM_HARNESS_TOKEN"
+_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+
+
+class LoadUsageError(Exception):
+    """A bad option or an unusable target: one line on stderr, exit 2."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p = sub.add_parser("load", help="drive Okta-shaped provisioning load with locust and write its reports",
+                       description="Run the Okta-shaped locustfile against --target, or against the embedded mock "
+                                   "(started as its production server) when no target is given.")
+    p.add_argument("--target", metavar="URL", help="SCIM base URL to load (default: start the embedded mock)")
+    p.add_argument("--token", metavar="T", help=f"bearer token for --target (or env {TOKEN_ENV}; never printed)")
+    p.add_argument("--users", type=int, default=20, metavar="N", help="concurrent simulated clients (default 20)")
+    p.add_argument("--spawn-rate", type=float, default=10.0, metavar="R", help="clients started per second (default 10)")
+    p.add_argument("--duration", default="60s", metavar="T", help="run time, e.g. 20s, 5m, 1h30m (default 60s)")
+    p.add_argument("--web", action="store_true", help="open locust's web UI instead of running headless")
+    p.add_argument("--web-port", type=int, default=8089, metavar="PORT", help="port of the web UI (default 8089)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="locust distributed mode on this machine: one master and N worker processes")
+    p.add_argument("--fail-ratio", type=float, default=0.0, metavar="X",
+                   help="exit 1 when the ratio of failed requests exceeds X (default 0: any failure)")
+    p.add_argument("--p95-ms", type=float, default=0.0, metavar="Y", help="exit 1 when p95 latency exceeds Y ms")
+    p.add_argument("--report-dir", default="reports", metavar="DIR", help="where locust's CSV and HTML go (default reports)")
+    p.add_argument("--locustfile", metavar="PATH", help="locustfile to run (default: the shipped scenarios/locustfile.py)")
+    return p
+
+
+def default_locustfile() -> Path:
+    return Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _validate(args: argparse.Namespace) -> Path:
+    if args.users < 1:
+        raise LoadUsageError("--users must be at least 1")
+    if args.spawn_rate <= 0:
+        raise LoadUsageError("--spawn-rate must be positive")
+    if args.workers < 0:
+        raise LoadUsageError("--workers must be 0 or more")
+    if not 0 <= args.fail_ratio <= 1:
+        raise LoadUsageError("--fail-ratio must be between 0 and 1")
+    if not args.duration or not _DURATION.match(args.duration):
+        raise LoadUsageError(f"--duration {args.duration!r}: use a form like 20s, 5m or 1h30m")
+    if args.target and not (args.token or os.environ.get(TOKEN_ENV)):
+        raise LoadUsageError(f"--target needs --token (or the {TOKEN_ENV} environment variable)")
+    if not args.target and args.token:
+        raise LoadUsageError("--token needs --target (without it the embedded mock is used)")
+    locustfile = Path(args.locustfile) if args.locustfile else default_locustfile()
+    if not locustfile.is_file():
+        raise LoadUsageError(f"locustfile not found: {locustfile} (pass --locustfile PATH)")
+    return locustfile
+
+
+def locust_commands(args: argparse.Namespace, locustfile: Path, host: str, report_dir: Path) -> list[list[str]]:
+    """Locust's own command lines: [master-or-single] + workers."""
+    base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--host", host]
+    thresholds = ["--fail-ratio", str(args.fail_ratio), "--p95-ms", str(args.p95_ms)]
+    prefix = str(report_dir / "load")
+    if args.web:
+        main = [*base, "--web-host", "127.0.0.1", "--web-port", str(args.web_port), *thresholds]
+    else:
+        main = [*base, "--headless", "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration,
+                "--csv", prefix, "--html", prefix + ".html", "--stop-timeout", "5", *thresholds]
+    if not args.workers:
+        return [main]
+    port = _free_port()
+    master = [*main, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    if not args.web:
+        master += ["--expect-workers", str(args.workers), "--expect-workers-max-wait", "30"]
+    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    return [master] + [list(worker) for _ in range(args.workers)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.embedded import EmbeddedMock, EmbeddedMockError
+
+    locustfile = _validate(args)
+    report_dir = Path(args.report_dir)
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LoadUsageError(f"cannot create {report_dir}: {exc}") from None
+    mock = None
+    try:
+        if args.target:
+            host, token = args.target, args.token or os.environ[TOKEN_ENV]
+        else:
+            try:
+                mock = EmbeddedMock().start()
+            except EmbeddedMockError as exc:
+                raise LoadUsageError(str(exc)) from None
+            host, token = mock.target.base_url, mock.token
+            print(f"scim-harness load: embedded mock at {host}", flush=True)
+        # The token travels in the environment, never on a command line (ps shows those).
+        env = dict(os.environ, SCIM_TOKEN=token)
+        commands = locust_commands(args, locustfile, host, report_dir)
+        if args.web:
+            print(f"scim-harness load: locust web UI on http://127.0.0.1:{args.web_port} (Ctrl-C to stop)", flush=True)
+        return _run_locust(commands, env, report_dir, web=args.web)
+    finally:
+        if mock is not None:
+            mock.stop()
+
+
+def _run_locust(commands: list[list[str]], env: dict[str, str], report_dir: Path, *, web: bool) -> int:
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for cmd in commands:
+            procs.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL))
+        code = procs[0].wait()
+    except KeyboardInterrupt:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        code = procs[0].wait() if procs else 130
+        code = 0 if web and code in (0, 1) else code
+    finally:
+        for p in procs[1:]:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    if not web:
+        print(f"scim-harness load: reports in {report_dir}/ (load.html, load_stats.csv, "
+              f"load_failures.csv); exit {code}", flush=True)
+    return code
