@@ -132,7 +132,11 @@ class Runner:
         if "clockwise" in scenario.requires and not self.isolate:
             result.skipped = NO_CONTROL_PLANE
         else:
-            _ScenarioRun(self, scenario, dialect, result).execute()
+            try:
+                _ScenarioRun(self, scenario, dialect, result).execute()
+            except Exception as exc:  # a harness bug must not end the run: report it on the scenario
+                result.steps.append(StepResult(name="harness error", action="internal",
+                                               error=f"internal error in the harness: {type(exc).__name__}: {exc}"))
         result.duration_s = time.perf_counter() - t0
         if self.reporter:
             self.reporter.scenario_finished(result)
@@ -337,6 +341,9 @@ class _ScenarioRun:
             sr.checks.extend(checks.check_exchange(ex))
         if last is not None:
             self._check_response(sr, last, expect)
+        elif set(expect) & {"status", "json", "headers", "schema", "elapsed_ms"}:
+            sr.checks.append(_check("step.response", False, f"{step.action} sent no request, so there is no response to check",
+                                    rule="scenario expectation"))
         rule = "Okta: a provisioning task fails on any unexpected response (idp-wire.md, Errors)"
         if step.expect_failure:
             sr.checks.append(_check("step.expect_failure", failure is not None,
