@@ -235,3 +235,33 @@ def test_plan_runs_filters_by_dialect() -> None:
     b = Scenario(name="b", file="f", line=1, steps=[])
     assert plan_runs([a, b], None) == [(a, "okta"), (a, "entra"), (b, "okta")]
     assert plan_runs([a, b], "entra") == [(a, "entra")]
+
+
+def test_expectations_on_an_action_that_sent_nothing_fail(mock: EmbeddedMock) -> None:
+    [sc] = load_text("""\
+name: quiet-unlink
+setup:
+  people: 1
+  groups: [{ref: g1, name: Quiet, members: [p1]}]
+steps:
+  - {name: assign, action: assign, person: p1}
+  - {name: push, action: push_group, group: g1}
+  - {name: unlink and keep, action: unlink_group, group: g1, delete: false, expect: {status: 204}}
+""")
+    result = Runner(mock.target).run_scenario(sc)
+    [check] = result.steps[2].checks
+    assert (check.check_id, check.status) == ("step.response", "fail")
+    assert "sent no request" in check.message
+
+
+def test_a_harness_bug_is_a_scenario_error_not_a_crash(mock: EmbeddedMock, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.runner as runner_mod
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(runner_mod.checks, "check_exchange", boom)
+    run = Runner(mock.target).run([SHIPPED["test-connection"]])
+    [result] = run.scenarios
+    assert result.status == "error" and not run.ok
+    assert result.steps[-1].error == "internal error in the harness: KeyError: 'oops'"
