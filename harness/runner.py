@@ -31,8 +31,12 @@ CONTROL_ROUTES = {  # control step -> (method, path under /_mock; {org} is the s
     "journal": ("GET", "/journal"),
     "add_member": ("POST", "/orgs/{org}/members"),
     "admin_panel": ("POST", "/orgs/{org}/admin-panel/members"),
+    "faults": ("PUT", "/faults"),
+    "clear_faults": ("DELETE", "/faults"),
 }
+CONTROL_OK = {"GET": 200, "POST": 201, "PUT": 200, "DELETE": 204}
 SCIM_JSON = "application/scim+json; charset=utf-8"
+EMBEDDED_TIME_SCALE = 0.01
 
 
 class Reporter(Protocol):
@@ -69,13 +73,15 @@ def plan_runs(scenarios: list[Scenario], dialect: str | None) -> list[tuple[Scen
 class Runner:
     def __init__(self, target: Target, *, dialect: str | None = None, reporter: Reporter | None = None,
                  transcript: Transcript | None = None, transport: httpx.BaseTransport | None = None,
-                 time_scale: float = 1.0, use_control_plane: bool | None = None) -> None:
+                 time_scale: float | None = None, use_control_plane: bool | None = None) -> None:
         self.target = target
         self.dialect = dialect
         self.reporter = reporter
         self.transcript = transcript if transcript is not None else Transcript()
         self.transport = transport
-        self.time_scale = time_scale
+        # Okta's 429 waits (Retry-After, doubling) are real against a real target; against the embedded
+        # mock the 429s are injected faults, so the waits are scaled down to keep the run short.
+        self.time_scale = time_scale if time_scale is not None else (EMBEDDED_TIME_SCALE if target.embedded else 1.0)
         self.isolate = target.has_control_plane if use_control_plane is None else use_control_plane
         self.run_id = secrets.token_hex(3)
         self.prefix = f"scimh-{self.run_id}-"
@@ -229,6 +235,8 @@ class _ScenarioRun:
     def _cleanup(self) -> None:
         if self.r.isolate and self.control is not None:
             try:
+                if any(s.control == "faults" for s in self.sc.steps):
+                    self.control.delete("/faults")
                 self.control.delete(f"/orgs/{self.org_name}")
             except httpx.HTTPError:
                 pass
@@ -448,14 +456,17 @@ class _ScenarioRun:
         method, path = CONTROL_ROUTES[step.control]
         params = {"org": self.org_name} if step.control == "journal" else None
         body = self.vars.substitute(step.body) if step.body is not None else None
+        if step.control == "faults" and isinstance(body, dict):
+            # Faults are limited to this scenario's org, so they never touch another scenario.
+            body = {"faults": [{**f, "org": self.org_name} if isinstance(f, dict) else f for f in body.get("faults", [])]}
         req = self.control.build_request(method, path.format(org=self.org_name), params=params,
-                                         json=body if method == "POST" else None)
+                                         json=body if method in ("POST", "PUT") else None)
         _, ex = self.r.transcript.send(self.control, req)
         if ex.error:
             raise StepError(f"could not reach the control plane: {ex.error}")
         expect = self.vars.substitute(step.expect)
         if "status" not in expect:
-            expect["status"] = 201 if method == "POST" else 200
+            expect["status"] = CONTROL_OK[method]
         self._check_response(sr, ex, expect, scim=False)
         if step.save:
             self._save(step, ex)

@@ -259,6 +259,8 @@ def _check_semantics(doc: dict[str, Any], c: _Checker) -> None:
             c.add(base + ["control"], "control-plane steps need `requires: [clockwise]`")
         if kind == "control" and step["control"] in ("add_member", "admin_panel") and "email" not in (step.get("body") or {}):
             c.add(base, f"control {step['control']} needs `body: {{email: ...}}`")
+        if kind == "control" and step["control"] == "faults" and not isinstance((step.get("body") or {}).get("faults"), list):
+            c.add(base, "control faults needs `body: {faults: [...]}`")
         if "body" in step and kind != "control":
             c.add(base + ["body"], "`body` applies only to control steps (a raw request's body goes in request.body)", key=True)
         for key in ("person",):

@@ -265,3 +265,21 @@ def test_a_harness_bug_is_a_scenario_error_not_a_crash(mock: EmbeddedMock, monke
     [result] = run.scenarios
     assert result.status == "error" and not run.ok
     assert result.steps[-1].error == "internal error in the harness: KeyError: 'oops'"
+
+
+def test_faults_are_scoped_to_the_scenario_org_and_429_waits_are_scaled(mock: EmbeddedMock) -> None:
+    runner = Runner(mock.target)
+    assert runner.time_scale == 0.01  # embedded: injected 429s, not real limits
+    result = runner.run_scenario(SHIPPED["rate-limit-429"])
+    assert result.status == "pass", [c.message for c in failed_checks(result)]
+    [put] = [ex for ex in runner.transcript if ex.method == "PUT" and ex.path.endswith("/faults")]
+    assert [f["org"] for f in put.request_json()["faults"]] == [result_org(put)]
+    posts = [ex.status for ex in runner.transcript if ex.method == "POST" and ex.path.endswith("/Users")]
+    assert posts == [429, 429, 201]
+
+
+def result_org(put: Any) -> str:
+    # The org the runner created for the scenario: "h<run id>-<n>", never the shared "acme".
+    org = put.request_json()["faults"][0]["org"]
+    assert re.fullmatch(r"h[0-9a-f]{6}-\d+", org)
+    return org
