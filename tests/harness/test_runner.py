@@ -283,3 +283,10 @@ def result_org(put: Any) -> str:
     org = put.request_json()["faults"][0]["org"]
     assert re.fullmatch(r"h[0-9a-f]{6}-\d+", org)
     return org
+
+
+def test_an_embedded_mock_that_cannot_start_is_a_clear_error() -> None:
+    from harness.embedded import EmbeddedMockError
+
+    with pytest.raises(EmbeddedMockError, match=r"exited with status \d+ before it was ready: .*--port"):
+        EmbeddedMock(extra_args=["--port", "not-a-port"]).start()
