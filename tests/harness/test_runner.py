@@ -261,7 +261,7 @@ def test_a_harness_bug_is_a_scenario_error_not_a_crash(mock: EmbeddedMock, monke
         raise KeyError("oops")
 
     monkeypatch.setattr(runner_mod.checks, "check_exchange", boom)
-    run = Runner(mock.target).run([SHIPPED["test-connection"]])
+    run = Runner(mock.target, dialect="okta").run([SHIPPED["test-connection"]])
     [result] = run.scenarios
     assert result.status == "error" and not run.ok
     assert result.steps[-1].error == "internal error in the harness: KeyError: 'oops'"
