@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--har", action="store_true", help="also write the transcript as transcript.har")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per-request timeout in seconds (default 60, as Okta)")
     run.add_argument("-v", "--verbose", action="store_true", help="show every step and check")
+    from harness import load
+    load.add_parser(sub)
     return parser
 
 
@@ -149,6 +151,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             print("scim-harness run: interrupted", file=sys.stderr)
+            return 130
+    if args.command == "load":
+        from harness import load
+        try:
+            return load.run(args)
+        except load.LoadUsageError as exc:
+            print(f"scim-harness load: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("scim-harness load: interrupted", file=sys.stderr)
             return 130
     return 0
 
