@@ -1,0 +1,129 @@
+"""The mock as a real program (`python -m mock_clockwise`) on a loopback port: start, talk
+SCIM over a socket, stop with SIGINT/SIGTERM (exit 0); --db survives a restart; bad ports and
+unusable --db paths are one-line errors with exit 2."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses POSIX signals")
+
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+class Running:
+    def __init__(self, proc: subprocess.Popen[str], lines: list[str]) -> None:
+        self.proc = proc
+        self.lines = lines
+        self.base = next(line.split(": ", 1)[1] for line in lines if line.startswith("SCIM base URL: "))
+        self.control = next(line.split(": ", 1)[1] for line in lines if line.startswith("Control plane: "))
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=20)
+        return self.proc.returncode, out, err
+
+
+def start(*args: str) -> Running:
+    proc = subprocess.Popen([sys.executable, "-m", "mock_clockwise", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:  # blocks until the server has printed its banner
+        lines.append(line.rstrip("\n"))
+        if line.startswith("Press Ctrl-C"):
+            break
+    else:
+        proc.wait(timeout=10)
+        raise AssertionError(f"server did not start: {lines} {proc.stderr.read() if proc.stderr else ''}")
+    return Running(proc, lines)
+
+
+@pytest.fixture
+def procs() -> Iterator[list[Running]]:
+    running: list[Running] = []
+    yield running
+    for r in running:  # never leave a server behind
+        if r.proc.poll() is None:
+            r.proc.kill()
+            r.proc.wait(timeout=10)
+
+
+def test_serve_talk_and_sigint(procs: list[Running]) -> None:
+    srv = start("--token", "tok-1", "--admin-token", "adm-1")
+    procs.append(srv)
+    assert srv.base.startswith("http://127.0.0.1:") and srv.base.endswith("/scim/v2")
+    assert srv.control.endswith("/_mock")
+    assert not any("tok-1" in line or "adm-1" in line for line in srv.lines)  # given tokens are not printed
+    with httpx.Client(base_url=srv.base, headers={"Authorization": "Bearer tok-1"}, timeout=10) as c:
+        r = c.post("/Users", json={"schemas": [CORE_USER], "userName": "sock@x.com"})
+        assert r.status_code == 201
+        assert r.json()["meta"]["location"].startswith(srv.base + "/Users/")
+        assert c.get('/Users?filter=userName eq "SOCK@x.com"').json()["totalResults"] == 1
+    with httpx.Client(base_url=srv.control, headers={"Authorization": "Bearer adm-1"}, timeout=10) as a:
+        assert a.get("/orgs/acme/plan").json()["paid"] == ["sock@x.com"]
+    code, out, err = srv.stop(signal.SIGINT)
+    assert code == 0 and "Traceback" not in err
+
+
+def test_generated_tokens_are_printed_and_work_sigterm(procs: list[Running]) -> None:
+    srv = start("--org", "globex", "--threshold", "3")
+    procs.append(srv)
+    token = next(line.rsplit(" ", 1)[1] for line in srv.lines if line.startswith("SCIM token (org globex): "))
+    admin = next(line.rsplit(" ", 1)[1] for line in srv.lines if line.startswith("Admin token: "))
+    with httpx.Client(base_url=srv.base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+        assert c.get("/Users").status_code == 200
+    with httpx.Client(base_url=srv.control, headers={"Authorization": f"Bearer {admin}"}, timeout=10) as a:
+        assert a.get("/orgs").json()["data"] == [{"name": "globex", "threshold": 3, "mode": "trial"}]
+    code, _, err = srv.stop(signal.SIGTERM)
+    assert code == 0 and "Traceback" not in err
+
+
+def test_db_survives_restart(procs: list[Running], tmp_path: Path) -> None:
+    db = str(tmp_path / "mock.db")
+    srv = start("--db", db, "--token", "old", "--admin-token", "adm")
+    procs.append(srv)
+    with httpx.Client(base_url=srv.base, headers={"Authorization": "Bearer old"}, timeout=10) as c:
+        uid = c.post("/Users", json={"schemas": [CORE_USER], "userName": "keep@x.com"}).json()["id"]
+    assert srv.stop()[0] == 0
+    srv2 = start("--db", db, "--token", "new", "--admin-token", "adm")
+    procs.append(srv2)
+    with httpx.Client(base_url=srv2.base, headers={"Authorization": "Bearer new"}, timeout=10) as c:
+        r = c.get(f"/Users/{uid}")
+        assert r.status_code == 200 and r.json()["userName"] == "keep@x.com"
+    with httpx.Client(base_url=srv2.base, headers={"Authorization": "Bearer old"}, timeout=10) as c:
+        assert c.get("/Users").status_code == 401  # tokens replaced by the given ones
+    with httpx.Client(base_url=srv2.control, headers={"Authorization": "Bearer adm"}, timeout=10) as a:
+        assert [e["event"] for e in a.get("/orgs/acme/events").json()["data"]] == ["dsync.user.created"]
+    assert srv2.stop()[0] == 0
+
+
+def test_port_in_use_and_bad_db_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "mock_clockwise", "--port", str(port), "--token", "t",
+                            "--admin-token", "a"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and str(port) in r.stderr
+    r = subprocess.run([sys.executable, "-m", "mock_clockwise", "--db", str(tmp_path / "no" / "such" / "dir.db")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "--db" in r.stderr
+    assert r.stderr.strip().count("\n") == 0
+
+
+def test_help_mentions_every_option() -> None:
+    r = subprocess.run([sys.executable, "-m", "mock_clockwise", "--help"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0
+    for option in ("--host", "--port", "--org", "--token", "--admin-token", "--db", "--threshold"):
+        assert option in r.stdout
