@@ -32,7 +32,8 @@ from .schema import GROUP, USER, ResourceType, validate_resource
 _DDL = """
 CREATE TABLE IF NOT EXISTS orgs (
   name TEXT PRIMARY KEY, threshold INTEGER NOT NULL, mode TEXT NOT NULL,
-  provisioned INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+  provisioned INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+  users_count INTEGER NOT NULL DEFAULT 0, groups_count INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS tokens (digest TEXT PRIMARY KEY, org TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tokens_org ON tokens(org);
 CREATE TABLE IF NOT EXISTS members (
@@ -335,11 +336,13 @@ class Store:
         """RFC 7644 §3.4.2: (totalResults, the page). `start_index` is 1-based and ≥ 1."""
         table = "users" if rtype is USER else "groups"
         with self._read() as c:
-            self._org_row(c, org)
+            org_row = self._org_row(c, org)
             if flt is None and not sort_by:
-                # No filter: COUNT(*) and one LIMIT/OFFSET page in creation order (stable across pages).
-                total = c.execute(f"SELECT COUNT(*) FROM {table} WHERE org=?", (org,)).fetchone()[0]
-                rows = c.execute(f"SELECT * FROM {table} WHERE org=? ORDER BY seq LIMIT ? OFFSET ?",
+                # No filter: the org's maintained count and one LIMIT/OFFSET page in creation order
+                # (stable across pages). The OFFSET walks only the covering (org, seq) index.
+                total = org_row[f"{table}_count"]
+                rows = c.execute(f"SELECT * FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE org=? "
+                                 f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq",
                                  (org, count, start_index - 1)).fetchall() if count > 0 else []
                 page = [self._out(c, table, r) for r in rows]
             else:
@@ -400,7 +403,7 @@ class Store:
             else:
                 c.execute("INSERT INTO members (org, email, plan, admin, scim_user_id, source) VALUES (?,?,?,?,?,?)",
                           (org, email, plan.scim_member_plan(active), 0, uid, "scim"))
-            c.execute("UPDATE orgs SET provisioned=1 WHERE name=?", (org,))
+            c.execute("UPDATE orgs SET provisioned=1, users_count=users_count+1 WHERE name=?", (org,))
             self._refresh_mode(c, org)
             out = self._user_out(self._row(c, "users", org, uid))
             self._event(c, org, "dsync.user.created", out)
@@ -477,6 +480,7 @@ class Store:
                 c.execute("UPDATE groups SET version=version+1, last_modified=? WHERE id=?", (now_iso(), g["id"]))
             c.execute("DELETE FROM group_members WHERE user_id=?", (uid,))
             c.execute("DELETE FROM users WHERE id=?", (uid,))
+            c.execute("UPDATE orgs SET users_count=users_count-1 WHERE name=?", (org,))
             # Clockwise (Entra deletes users): the member stays in the org, unlinked, on free.
             c.execute("UPDATE members SET scim_user_id=NULL, plan=? WHERE scim_user_id=?", (plan.FREE, uid))
             self._event(c, org, "dsync.user.deleted", user)
@@ -503,7 +507,7 @@ class Store:
                               "VALUES (?,?,?,?,?,?)", member_rows)
             except sqlite3.IntegrityError as exc:
                 raise Uniqueness(f"bulk insert clashes with existing users or members: {exc}") from exc
-            c.execute("UPDATE orgs SET provisioned=1 WHERE name=?", (org,))
+            c.execute("UPDATE orgs SET provisioned=1, users_count=users_count+? WHERE name=?", (len(user_rows), org))
             self._refresh_mode(c, org)
         return len(user_rows)
 
@@ -546,7 +550,7 @@ class Store:
                       "last_modified, data) VALUES (?,?,?,?,?,?,?,?,?)",
                       (gid, org, data["displayName"], data["displayName"].lower(), data.get("externalId"), 1, now,
                        now, json.dumps(data)))
-            c.execute("UPDATE orgs SET provisioned=1 WHERE name=?", (org,))
+            c.execute("UPDATE orgs SET provisioned=1, groups_count=groups_count+1 WHERE name=?", (org,))
             row = self._row(c, "groups", org, gid)
             self._event(c, org, "dsync.group.created", self._group_brief(row))
             self._apply_membership(c, org, row, {}, wanted)
@@ -621,6 +625,7 @@ class Store:
             brief = self._group_brief(row)
             c.execute("DELETE FROM group_members WHERE group_id=?", (gid,))
             c.execute("DELETE FROM groups WHERE id=?", (gid,))
+            c.execute("UPDATE orgs SET groups_count=groups_count-1 WHERE name=?", (org,))
             self._event(c, org, "dsync.group.deleted", brief)
 
 
