@@ -146,11 +146,11 @@ def test_delete_user_keeps_member_unlinked_on_free_and_leaves_groups(store: Stor
     assert store.list_members("acme")[0]["scim_user_id"] is None
     assert store.plan_state("acme")["free"] == ["a@x.com"]
     assert store.get_group("acme", g["id"])["members"] == []
+    events = [e["event"] for e in store.events("acme")]
+    assert events[-2:] == ["dsync.group.user_removed", "dsync.user.deleted"]
     assert store.list_resources("acme", USER)[0] == 0  # the maintained count follows deletes
     store.delete_group("acme", g["id"])
     assert store.list_resources("acme", GROUP)[0] == 0
-    events = [e["event"] for e in store.events("acme")]
-    assert events[-2:] == ["dsync.group.user_removed", "dsync.user.deleted"]
 
 
 def test_group_membership_events_and_validation(store: Store) -> None:
