@@ -184,15 +184,18 @@ class Store(StoreBase):
                                  (org, count, start_index - 1)).fetchall() if count > 0 else []
                 page = [self._out(c, table, r) for r in rows]
             else:
-                found = [r for r in (self._out(c, table, r) for r in self._candidates(c, table, org, rtype, flt))
-                         if flt is None or matches(flt, r, rtype)]
+                candidates = [self._out(c, table, r) for r in self._candidates(c, table, org, rtype, flt)]
+                if table == "users" and "groups" in repr((flt, sort_by)).lower():
+                    # A user's read-only `groups` is computed, not stored: attach it when asked about.
+                    self._with_groups(c, candidates)
+                found = [r for r in candidates if flt is None or matches(flt, r, rtype)]
                 if sort_by:
                     # RFC 7644 §3.4.2.3; sorted() is stable, so ties keep creation order.
                     found.sort(key=lambda r: sort_key(r, rtype, sort_by), reverse=descending)
                 total = len(found)
                 page = found[start_index - 1:start_index - 1 + count] if count > 0 else []
             if table == "users":
-                self._with_groups(c, page)
+                self._with_groups(c, [u for u in page if "groups" not in u])
         return total, page
 
     def _out(self, c: sqlite3.Connection, table: str, row: sqlite3.Row) -> dict[str, Any]:

@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
+
+from mock_clockwise.server import _is_loopback
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses POSIX signals")
 
@@ -70,6 +74,18 @@ def test_serve_talk_and_sigint(procs: list[Running]) -> None:
         assert c.get('/Users?filter=userName eq "SOCK@x.com"').json()["totalResults"] == 1
     with httpx.Client(base_url=srv.control, headers={"Authorization": "Bearer adm-1"}, timeout=10) as a:
         assert a.get("/orgs/acme/plan").json()["paid"] == ["sock@x.com"]
+
+    # Concurrent clients on waitress's worker threads: every create lands exactly once.
+    def create_many(n: int) -> list[int]:
+        with httpx.Client(base_url=srv.base, headers={"Authorization": "Bearer tok-1"}, timeout=20) as c:
+            return [c.post("/Users", json={"schemas": [CORE_USER], "userName": f"c{n}-{i}@x.com"}).status_code
+                    for i in range(15)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = [s for batch in pool.map(create_many, range(8)) for s in batch]
+    assert statuses == [201] * 120
+    with httpx.Client(base_url=srv.base, headers={"Authorization": "Bearer tok-1"}, timeout=10) as c:
+        assert c.get("/Users?count=0").json()["totalResults"] == 121
     code, out, err = srv.stop(signal.SIGINT)
     assert code == 0 and "Traceback" not in err
 
@@ -127,3 +143,8 @@ def test_help_mentions_every_option() -> None:
     assert r.returncode == 0
     for option in ("--host", "--port", "--org", "--token", "--admin-token", "--db", "--threshold"):
         assert option in r.stdout
+
+
+def test_loopback_detection() -> None:
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.5") and not _is_loopback("example.com")

@@ -260,3 +260,12 @@ def test_concurrent_creates_from_threads(store: Store) -> None:
     assert errors == []
     assert store.list_resources("acme", USER, None, count=0)[0] == 120
     assert len(store.list_members("acme")) == 120
+
+
+def test_filter_on_computed_groups_attribute(store: Store) -> None:
+    a = store.create_user("acme", user("a@x.com"))
+    store.create_user("acme", user("b@x.com"))
+    g = store.create_group("acme", {"schemas": [CORE_GROUP], "displayName": "G", "members": [{"value": a["id"]}]})
+    total, page = store.list_resources("acme", USER, parse_filter(f'groups.value eq "{g["id"]}"'))
+    assert total == 1 and page[0]["id"] == a["id"] and len(page[0]["groups"]) == 1
+    assert store.list_resources("acme", USER, parse_filter("groups pr"))[0] == 1
