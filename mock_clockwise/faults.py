@@ -2,7 +2,8 @@
 
 A fault matches on method, a regex on the path below /scim/v2, and org; it adds latency
 and/or forces a status (429 may carry Retry-After), for the next `count` matching
-requests and/or a `fraction` of them. The first matching fault applies.
+requests and/or a `fraction` of them. The first matching fault applies. Faults are checked
+after authentication (a request with a bad token still gets its 401), never on /_mock.
 """
 from __future__ import annotations
 

@@ -327,3 +327,16 @@ def test_multi_tenant_isolation(scim_client: httpx.Client, admin_client: httpx.C
     assert other.get("/Users").json()["totalResults"] == 0
     assert other.delete(f"/Users/{u['id']}").status_code == 404
     assert scim_client.get(f"/Users/{u['id']}").status_code == 200
+
+
+def test_put_back_what_get_returned_is_a_no_op(scim_client: httpx.Client, admin_client: httpx.Client) -> None:
+    u = new_user(scim_client, "noop@x.com")
+    g = new_group(scim_client, "NoopGroup", [{"value": u["id"]}])
+    got = scim_client.get(f"/Users/{u['id']}").json()
+    assert got["groups"][0]["value"] == g["id"] and got["groups"][0]["$ref"].endswith(f"/Groups/{g['id']}")
+    r = scim_client.put(f"/Users/{u['id']}", json=got)  # groups (read-only) and meta are ignored
+    assert r.status_code == 200 and r.json()["meta"]["version"] == 'W/"1"'
+    renamed = patch(scim_client, f"/Groups/{g['id']}", {"op": "replace", "path": "displayName", "value": "New"})
+    assert renamed.json()["meta"]["version"] == 'W/"2"'
+    events = [e["event"] for e in admin_client.get("/orgs/acme/events").json()["data"]]
+    assert events == ["dsync.user.created", "dsync.group.created", "dsync.group.user_added", "dsync.group.updated"]
