@@ -1,0 +1,85 @@
+"""The `rfc` conformance suite: every RFC 7643/7644 rule Okta and Entra lean on, as checks.
+
+`run_rfc(client, transcript)` runs the areas in order — discovery, schema, users, groups, filters,
+paging, sort, projection, patch, etag, errors, auth — and returns one ScenarioResult per area
+plus the `safety` area, which always runs (try/finally) and deletes everything the suite created.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Protocol
+
+import httpx
+
+from harness.conformance import crud, discovery, patch, protocol, query, server_schema
+from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, check_def
+from harness.conformance.context import Ctx, base_id
+from harness.results import ScenarioResult, StepResult
+from mock_okta.transcript import Transcript
+
+SUITE_FILE = "harness/conformance (rfc suite)"
+AREA_RUNNERS: dict[str, Callable[[Ctx], None]] = {
+    "discovery": discovery.run, "schema": server_schema.run, "users": crud.run_users, "groups": crud.run_groups,
+    "filters": query.run_filters, "paging": query.run_paging, "sort": query.run_sort,
+    "projection": query.run_projection, "patch": patch.run, "etag": protocol.run_etag,
+    "errors": protocol.run_errors, "auth": protocol.run_auth,
+}
+DESCRIPTIONS = {
+    "discovery": "ServiceProviderConfig, ResourceTypes, Schemas; what is advertised is what is done (RFC 7644 §4)",
+    "schema": "responses against the server's own /Schemas (RFC 7643 §2, §3, §7)",
+    "users": "Users create/read/replace/delete and meta (RFC 7644 §3.3-3.6)",
+    "groups": "Groups create/read/replace/delete and membership (RFC 7643 §4.2)",
+    "filters": "every filter operator, logic, precedence, paths and case rules (RFC 7644 §3.4.2.2)",
+    "paging": "startIndex/count and their edge cases (RFC 7644 §3.4.2.4)",
+    "sort": "sortBy/sortOrder when advertised (RFC 7644 §3.4.2.3)",
+    "projection": "attributes/excludedAttributes (RFC 7644 §3.4.2.5)",
+    "patch": "PATCH operations, paths, atomicity and errors; 200 or 204 (RFC 7644 §3.5.2)",
+    "etag": "ETags and conditional requests when advertised (RFC 7644 §3.14)",
+    "errors": "SCIM Error responses (RFC 7644 §3.12)",
+    "auth": "401 for a missing or wrong token on every endpoint (RFC 7644 §2)",
+    "safety": "the suite's own resources are prefixed and removed",
+}
+
+
+class Reporter(Protocol):
+    def scenario_started(self, name: str) -> None: ...
+    def step_finished(self, scenario: str, step: StepResult) -> None: ...
+    def scenario_finished(self, result: ScenarioResult) -> None: ...
+
+
+def run_rfc(client: httpx.Client, transcript: Transcript | None = None, *, areas: list[str] | None = None,
+            reporter: Reporter | None = None, run_id: str | None = None) -> list[ScenarioResult]:
+    """Run the rfc suite with `client` (base URL = the SCIM base, Authorization set). Never raises."""
+    ctx = Ctx(client, transcript if transcript is not None else Transcript(), run_id=run_id, base_url=str(client.base_url))
+    wanted = [a for a in AREA_RUNNERS if areas is None or a in areas or a == "discovery"]
+    users_before, groups_before = protocol._totals(ctx)
+    try:
+        for area in wanted:
+            _run_area(ctx, area, AREA_RUNNERS[area], reporter)
+    finally:
+        _run_area(ctx, "safety", lambda c: protocol.run_safety(c, users_before, groups_before), reporter)
+    return ctx.areas
+
+
+def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter | None) -> None:
+    name = f"rfc: {area}"
+    if reporter:
+        reporter.scenario_started(name)
+    sc = ScenarioResult(name=name, file=SUITE_FILE, description=DESCRIPTIONS.get(area, ""), tags=["rfc", area],
+                        rules=sorted({d.rule for d in CATALOGUE.values() if d.area == area}), dialect="rfc")
+    ctx.areas.append(sc)
+    ctx.scenario = sc
+    t0 = time.perf_counter()
+    try:
+        fn(ctx)
+    except Exception as exc:  # a harness bug must not stop the suite (and must not skip the cleanup)
+        sc.steps.append(StepResult(name="harness error", action="internal",
+                                   error=f"internal error in the rfc suite: {type(exc).__name__}: {exc}"))
+    sc.duration_s = time.perf_counter() - t0
+    if reporter:
+        for st in sc.steps:
+            reporter.step_finished(name, st)
+        reporter.scenario_finished(sc)
+
+
+__all__ = ["AREAS", "CATALOGUE", "CheckDef", "base_id", "check_def", "run_rfc"]

@@ -1,0 +1,225 @@
+"""The conformance run's context: one SCIM client, the server's advertised capabilities and schemas,
+the resources the suite created (removed at the end, whatever happens), and the result sink.
+
+Each area of the `rfc` suite becomes one ScenarioResult; each probe inside it one StepResult holding
+the CheckResults it produced and the exchanges it judged, so every reporter shows them unchanged.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from urllib.parse import quote
+
+import httpx
+
+from harness import checks
+from harness.conformance.catalogue import CATALOGUE, check_def
+from harness.results import CheckResult, ScenarioResult, StepResult
+from mock_okta.transcript import Exchange, Transcript
+
+SCIM_JSON = "application/scim+json; charset=utf-8"
+USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+@dataclass
+class Capabilities:
+    """What /ServiceProviderConfig advertises (RFC 7643 §5); unknown features count as unsupported."""
+    patch: bool = False
+    filter: bool = False
+    sort: bool = False
+    etag: bool = False
+    bulk: bool = False
+    change_password: bool = False
+    max_results: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, doc: Any) -> "Capabilities":
+        if not isinstance(doc, dict):
+            return cls()
+
+        def supported(key: str) -> bool:
+            part = doc.get(key)
+            return isinstance(part, dict) and part.get("supported") is True
+
+        flt = doc.get("filter") if isinstance(doc.get("filter"), dict) else {}
+        max_results = flt.get("maxResults") if isinstance(flt.get("maxResults"), int) else None
+        return cls(patch=supported("patch"), filter=supported("filter"), sort=supported("sort"),
+                   etag=supported("etag"), bulk=supported("bulk"), change_password=supported("changePassword"),
+                   max_results=max_results, raw=doc)
+
+
+class Ctx:
+    """Everything a check needs; `area()` and `step()` decide where results go."""
+
+    def __init__(self, client: httpx.Client, transcript: Transcript, *, run_id: str | None = None,
+                 base_url: str = "") -> None:
+        self.client = client
+        self.transcript = transcript
+        self.run_id = run_id or secrets.token_hex(3)
+        self.prefix = f"scimh-{self.run_id}-"
+        self.base_url = base_url.rstrip("/")
+        self.caps = Capabilities()
+        self.schemas: dict[str, dict[str, Any]] = {}          # lower-case URN -> schema document
+        self.resource_types: dict[str, dict[str, Any]] = {}   # name -> ResourceType document
+        self.created: list[tuple[str, str]] = []              # (collection, id), creation order
+        self.sent_names: list[str] = []                       # userName/displayName of every create sent
+        self.areas: list[ScenarioResult] = []
+        self.scenario: ScenarioResult | None = None
+        self.current: StepResult | None = None
+        self.shared: dict[str, Any] = {}                      # fixtures shared between areas
+        self._n = 0
+
+    # --- naming ------------------------------------------------------------------------
+    def name(self, label: str) -> str:
+        """A unique name carrying the run prefix: `scimh-<run>-<label>-<n>`."""
+        self._n += 1
+        return f"{self.prefix}{label}-{self._n}"
+
+    # --- results -----------------------------------------------------------------------
+    @contextmanager
+    def step(self, name: str, action: str = "probe") -> Iterator[StepResult]:
+        assert self.scenario is not None, "step() outside an area"
+        sr = StepResult(name=name, action=action)
+        previous, self.current = self.current, sr
+        try:
+            yield sr
+        except _StepAbort as exc:
+            if exc.reason:
+                sr.error = exc.reason
+        finally:
+            self.current = previous
+            self.scenario.steps.append(sr)
+
+    def check(self, check_id: str, ok: bool, message: str, exchange: Exchange | None = None, *,
+              subject: str | None = None) -> bool:
+        """Record one catalogued check; a MAY check never fails (the RFC allows either behaviour)."""
+        d = check_def(check_id)
+        status = "pass" if ok or d.strength == "MAY" else "fail"
+        self._add(CheckResult(_cid(check_id, subject), status, d.rule, d.strength, message, exchange))  # type: ignore[arg-type]
+        return ok
+
+    def skip(self, check_id: str, reason: str, *, subject: str | None = None) -> None:
+        d = check_def(check_id)
+        self._add(CheckResult(_cid(check_id, subject), "skip", d.rule, d.strength, reason, None))
+
+    def standard(self, ex: Exchange, expect_status: int | list[int] | None = None, resource: str | None = None) -> None:
+        """The harness's standard per-exchange checks (transport, media type, RFC JSON Schemas, errors)."""
+        projected = "attributes=" in ex.query.lower()
+        for c in checks.check_exchange(ex, expect_status=expect_status, resource=resource):
+            if c.status == "skip" and c.check_id in ("etag.consistent", "schema"):
+                continue
+            if projected and c.check_id == "etag.consistent":
+                continue  # RFC 7644 §3.4.2.5: meta may be projected away while the ETag header stays  # an unversioned server: not a finding, and not worth a row per response
+            self._add(c)
+
+    def _add(self, result: CheckResult) -> None:
+        assert self.current is not None, "check outside a step"
+        self.current.checks.append(result)
+        if result.exchange is not None and result.exchange not in self.current.exchanges:
+            self.current.exchanges.append(result.exchange)
+
+    # --- HTTP --------------------------------------------------------------------------
+    def send(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None, auth: str = "default", raw: bytes | None = None) -> Exchange:
+        """One request, recorded; never raises. `auth`: default | none | wrong | basic."""
+        hdrs = dict(headers or {})
+        content = raw
+        if body is not None and raw is None:
+            content = json.dumps(body).encode()
+        if content is not None:
+            hdrs.setdefault("Content-Type", SCIM_JSON)
+        req = self.client.build_request(method, path, params=params or None, headers=hdrs, content=content)
+        if auth == "none":
+            req.headers.pop("Authorization", None)
+        elif auth == "wrong":
+            req.headers["Authorization"] = f"Bearer scimh-wrong-{secrets.token_hex(8)}"
+        elif auth == "basic":
+            req.headers["Authorization"] = "Basic c2NpbWg6bm90LWEtdG9rZW4="
+        _, ex = self.transcript.send(self.client, req)
+        if self.current is not None and ex not in self.current.exchanges:
+            self.current.exchanges.append(ex)
+        if ex.error:
+            raise _StepAbort(f"could not reach the target: {ex.error}")
+        return ex
+
+    def get_json(self, path: str, **kw: Any) -> tuple[Exchange, Any]:
+        ex = self.send("GET", path, **kw)
+        return ex, ex.json()
+
+    def query(self, coll: str, flt: str | None = None, **params: Any) -> tuple[Exchange, Any]:
+        if flt is not None:
+            params["filter"] = flt
+        return self.get_json(f"/{coll}", params={k: str(v) for k, v in params.items()})
+
+    # --- resources ---------------------------------------------------------------------
+    def create(self, coll: str, body: dict[str, Any]) -> tuple[Exchange, dict[str, Any] | None]:
+        """POST and remember the id for cleanup (also when the server answered oddly but gave an id)."""
+        name = body.get("userName") or body.get("displayName")
+        if isinstance(name, str):
+            self.sent_names.append(name)
+        ex = self.send("POST", f"/{coll}", body=body)
+        doc = ex.json()
+        if isinstance(doc, dict) and isinstance(doc.get("id"), str) and ex.status is not None and ex.status < 300:
+            self.created.append((coll, doc["id"]))
+            return ex, doc
+        return ex, None
+
+    def forget(self, coll: str, rid: str) -> None:
+        if (coll, rid) in self.created:
+            self.created.remove((coll, rid))
+
+    def user_body(self, label: str, **attrs: Any) -> dict[str, Any]:
+        user = self.name(label)
+        body: dict[str, Any] = {"schemas": [USER_URN], "userName": user,
+                                "name": {"givenName": label.capitalize(), "familyName": "Scimh"},
+                                "emails": [{"value": f"{user}@example.com", "type": "work", "primary": True}],
+                                "active": True}
+        body.update(attrs)
+        return body
+
+    @staticmethod
+    def path_id(rid: str) -> str:
+        return quote(rid, safe="")
+
+    def cleanup(self) -> list[Exchange]:
+        """DELETE everything created, groups first (never raises); returns the exchanges."""
+        out = []
+        doomed = [c for c in self.created if c[0] == "Groups"] + [c for c in self.created if c[0] != "Groups"]
+        for coll, rid in doomed:
+            req = self.client.build_request("DELETE", f"/{coll}/{self.path_id(rid)}")
+            _, ex = self.transcript.send(self.client, req)
+            out.append(ex)
+            if ex.status in (200, 204, 404):
+                self.created.remove((coll, rid))
+        return out
+
+
+class _StepAbort(Exception):
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def abort(reason: str = "") -> None:
+    """Stop the current step (the rest of it depends on something that failed)."""
+    raise _StepAbort(reason)
+
+
+def _cid(check_id: str, subject: str | None) -> str:
+    return f"{check_id}[{subject}]" if subject else check_id
+
+
+def base_id(check_id: str) -> str:
+    """`rfc.x.y[subject]` -> `rfc.x.y`."""
+    return check_id.split("[", 1)[0]
+
+
+__all__ = ["CATALOGUE", "Capabilities", "Ctx", "abort", "base_id"]

@@ -1,0 +1,196 @@
+"""Users and Groups: create, read, replace, delete, and the meta attributes (RFC 7644 §3.3–3.6; RFC 7643 §3.1)."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from harness.conformance.context import GROUP_URN, USER_URN, Ctx, abort
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def unknown_id() -> str:
+    return f"scimh-missing-{secrets.token_hex(8)}"
+
+
+def meta_of(doc: Any) -> dict[str, Any]:
+    return doc.get("meta") if isinstance(doc, dict) and isinstance(doc.get("meta"), dict) else {}
+
+
+def run_users(ctx: Ctx) -> None:
+    body = ctx.user_body("crud", title="Original Title", nickName="Nick")
+    with ctx.step("create a user"):
+        ex, doc = ctx.create("Users", body)
+        ctx.standard(ex, 201, "User")
+        ctx.check("rfc.users.create.201", ex.status == 201 and doc is not None, f"answered {ex.status}", ex)
+        if doc is None:
+            abort("the user could not be created; the rest of this area depends on it")
+        sent = (body["userName"], body["name"]["givenName"], body["emails"][0]["value"], True)
+        got = (doc.get("userName"), (doc.get("name") or {}).get("givenName"),
+               ((doc.get("emails") or [{}])[0] or {}).get("value"), doc.get("active"))
+        ctx.check("rfc.users.create.returns-attributes", sent == got, "the 201 body holds what was sent" if sent == got
+                  else f"sent {sent}, the body has {got}", ex)
+        meta = meta_of(doc)
+        problems = [k for k in ("created", "lastModified") if parse_time(meta.get(k)) is None]
+        if not isinstance(meta.get("location"), str) or not meta.get("location"):
+            problems.append("location")
+        ctx.check("rfc.users.create.meta", not problems, "meta.created, lastModified and location are set" if not problems
+                  else f"meta lacks a valid {', '.join(problems)}: {meta}", ex)
+        ctx.shared["crud_user"] = doc
+    uid = ctx.path_id(doc["id"])
+    with ctx.step("a second user gets another id; duplicates conflict"):
+        ex2, doc2 = ctx.create("Users", ctx.user_body("crud2"))
+        ctx.standard(ex2, 201, "User")
+        ok = doc2 is not None and doc2.get("id") != doc["id"]
+        ctx.check("rfc.users.create.unique-ids", ok, f"ids {doc['id']} and {doc2.get('id') if doc2 else None}", ex2)
+        ex3, dup = ctx.create("Users", dict(body))
+        ctx.standard(ex3, 409)
+        scim_type = (ex3.json() or {}).get("scimType") if isinstance(ex3.json(), dict) else None
+        ctx.check("rfc.users.create.conflict-409", ex3.status == 409, f"a duplicate userName answered {ex3.status}", ex3)
+        ctx.check("rfc.errors.conflict-scim-type", ex3.status != 409 or scim_type == "uniqueness",
+                  f"scimType {scim_type!r}", ex3)
+        ex4, dup2 = ctx.create("Users", {**body, "userName": body["userName"].upper()})
+        ctx.check("rfc.users.create.conflict-case-insensitive", ex4.status == 409,
+                  f"the upper-case userName answered {ex4.status}" + ("" if ex4.status == 409 else " (userName is caseExact: false)"), ex4)
+    with ctx.step("read it back"):
+        ex, got = ctx.get_json(f"/Users/{uid}")
+        ctx.standard(ex, 200, "User")
+        ok = ex.status == 200 and isinstance(got, dict) and got.get("id") == doc["id"] and got.get("userName") == body["userName"]
+        ctx.check("rfc.users.get.200", ok, f"answered {ex.status}" + ("" if ok else f" with {str(got)[:200]}"), ex)
+        location = meta_of(doc).get("location")
+        if isinstance(location, str) and location.startswith(("http://", "https://")):
+            exl = ctx.send("GET", location)
+            same = exl.status == 200 and isinstance(exl.json(), dict) and exl.json().get("id") == doc["id"]
+            ctx.check("rfc.users.get.location", same, f"GET {location} answered {exl.status}", exl)
+        else:
+            ctx.check("rfc.users.get.location", False, f"meta.location {location!r} is not an absolute URI", ex)
+        ex404 = ctx.send("GET", f"/Users/{unknown_id()}")
+        ctx.standard(ex404, 404)
+        ctx.check("rfc.users.get.unknown-404", ex404.status == 404, f"answered {ex404.status}", ex404)
+    with ctx.step("replace it with PUT"):
+        replacement = {k: v for k, v in body.items() if k not in ("title",)}
+        replacement = {**replacement, "id": "scimh-other-id", "name": {"givenName": "Replaced", "familyName": "Scimh"},
+                       "nickName": "Renamed"}
+        ex = ctx.send("PUT", f"/Users/{uid}", body=replacement)
+        ctx.standard(ex, 200, "User")
+        ctx.check("rfc.users.put.200", ex.status == 200, f"answered {ex.status}", ex)
+        exg, after = ctx.get_json(f"/Users/{uid}")
+        if not isinstance(after, dict):
+            abort(f"cannot read the user after PUT ({exg.status})")
+        ok = (after.get("name") or {}).get("givenName") == "Replaced" and after.get("nickName") == "Renamed"
+        ctx.check("rfc.users.put.replaces", ok, "the PUT values are stored" if ok else
+                  f"name {after.get('name')}, nickName {after.get('nickName')!r}", exg)
+        cleared = "title" not in after or after.get("title") in (None, "")
+        ctx.check("rfc.users.put.omitted", cleared, "the omitted title was cleared" if cleared else
+                  f"the omitted title was kept ({after.get('title')!r}); RFC 7644 §3.5.1 allows either", exg)
+        ctx.check("rfc.users.put.readonly-ignored", after.get("id") == doc["id"], f"id is {after.get('id')!r}", exg)
+        m0, m1 = meta_of(doc), meta_of(after)
+        c0, c1 = parse_time(m0.get("created")), parse_time(m1.get("created"))
+        l0, l1 = parse_time(m0.get("lastModified")), parse_time(m1.get("lastModified"))
+        ok = c0 is not None and c0 == c1 and l0 is not None and l1 is not None and l1 >= l0 and l1 >= c1
+        ctx.check("rfc.users.meta.last-modified", ok, f"created {m0.get('created')} -> {m1.get('created')}, "
+                  f"lastModified {m0.get('lastModified')} -> {m1.get('lastModified')}", exg)
+        ex404 = ctx.send("PUT", f"/Users/{unknown_id()}", body={**replacement, "userName": ctx.name("ghost")})
+        ctx.standard(ex404, 404)
+        ctx.check("rfc.users.put.unknown-404", ex404.status == 404, f"answered {ex404.status}", ex404)
+    with ctx.step("delete it"):
+        ex = ctx.send("DELETE", f"/Users/{uid}")
+        ctx.standard(ex, 204)
+        ctx.check("rfc.users.delete.204", ex.status == 204, f"answered {ex.status}", ex)
+        if ex.status in (200, 204):
+            ctx.forget("Users", doc["id"])
+        ex2 = ctx.send("GET", f"/Users/{uid}")
+        ctx.standard(ex2, 404)
+        ctx.check("rfc.users.delete.then-404", ex2.status == 404, f"GET after DELETE answered {ex2.status}", ex2)
+        ex3, lst = ctx.query("Users", f'userName eq "{body["userName"]}"')
+        total = lst.get("totalResults") if isinstance(lst, dict) else None
+        ctx.check("rfc.users.delete.omitted-from-queries", ex3.status == 200 and total == 0,
+                  f"the filter answered {ex3.status} with totalResults {total!r}", ex3)
+        ex4 = ctx.send("DELETE", f"/Users/{unknown_id()}")
+        ctx.standard(ex4, 404)
+        ctx.check("rfc.users.delete.unknown-404", ex4.status == 404, f"answered {ex4.status}", ex4)
+
+
+def member_ids(doc: Any) -> list[str]:
+    members = doc.get("members") if isinstance(doc, dict) else None
+    return [m.get("value") for m in members or [] if isinstance(m, dict)]
+
+
+def run_groups(ctx: Ctx) -> None:
+    with ctx.step("create a group with a member"):
+        exu, user = ctx.create("Users", ctx.user_body("member"))
+        exu2, user2 = ctx.create("Users", ctx.user_body("member2"))
+        if user is None or user2 is None:
+            abort(f"could not create the member users ({exu.status}, {exu2.status})")
+        name = ctx.name("group")
+        body = {"schemas": [GROUP_URN], "displayName": name, "members": [{"value": user["id"]}]}
+        ex, grp = ctx.create("Groups", body)
+        ctx.standard(ex, 201, "Group")
+        ctx.check("rfc.groups.create.201", ex.status == 201 and grp is not None, f"answered {ex.status}", ex)
+        if grp is None:
+            abort("the group could not be created")
+        ctx.shared["group"] = grp
+        ctx.shared["group_users"] = (user, user2)
+        gid = ctx.path_id(grp["id"])
+        unique = _displayname_unique(ctx)
+        ex2, dup = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": name})
+        if unique:
+            ctx.standard(ex2, 409)
+            ctx.check("rfc.groups.create.conflict-409", ex2.status == 409, f"a duplicate displayName answered {ex2.status}", ex2)
+        else:
+            ctx.skip("rfc.groups.create.conflict-409", "Group.displayName is not declared unique in /Schemas")
+    with ctx.step("read the group"):
+        ex, got = ctx.get_json(f"/Groups/{gid}")
+        ctx.standard(ex, 200, "Group")
+        ctx.check("rfc.groups.get.200", ex.status == 200 and isinstance(got, dict) and got.get("displayName") == name,
+                  f"answered {ex.status}", ex)
+        ctx.check("rfc.groups.members.value", member_ids(got) == [user["id"]], f"members {member_ids(got)}", ex)
+        ex404 = ctx.send("GET", f"/Groups/{unknown_id()}")
+        ctx.standard(ex404, 404)
+        ctx.check("rfc.groups.get.unknown-404", ex404.status == 404, f"answered {ex404.status}", ex404)
+        declares_groups = any(a.get("name", "").lower() == "groups" for a in
+                              (ctx.schemas.get(USER_URN.lower()) or {}).get("attributes") or [] if isinstance(a, dict))
+        if declares_groups:
+            exu3, u = ctx.get_json(f"/Users/{ctx.path_id(user['id'])}")
+            values = [g.get("value") for g in (u or {}).get("groups") or [] if isinstance(g, dict)] if isinstance(u, dict) else []
+            ctx.check("rfc.groups.user.groups", grp["id"] in values, f"User.groups holds {values}", exu3)
+        else:
+            ctx.skip("rfc.groups.user.groups", "the User schema does not declare groups")
+    with ctx.step("replace the group with PUT"):
+        new_name = ctx.name("group-renamed")
+        ex = ctx.send("PUT", f"/Groups/{gid}", body={"schemas": [GROUP_URN], "displayName": new_name,
+                                                      "members": [{"value": user2["id"]}]})
+        ctx.standard(ex, 200, "Group")
+        exg, got = ctx.get_json(f"/Groups/{gid}")
+        ok = ex.status == 200 and isinstance(got, dict) and got.get("displayName") == new_name and member_ids(got) == [user2["id"]]
+        ctx.check("rfc.groups.put.200", ok, f"answered {ex.status}; now {got.get('displayName') if isinstance(got, dict) else None!r} "
+                  f"with members {member_ids(got)}", exg)
+    with ctx.step("delete a group, keep its users"):
+        exg, tmp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": ctx.name("doomed"),
+                                         "members": [{"value": user2["id"]}]})
+        if tmp is None:
+            abort(f"could not create the group to delete ({exg.status})")
+        ex = ctx.send("DELETE", f"/Groups/{ctx.path_id(tmp['id'])}")
+        ctx.standard(ex, 204)
+        if ex.status in (200, 204):
+            ctx.forget("Groups", tmp["id"])
+        ex2 = ctx.send("GET", f"/Groups/{ctx.path_id(tmp['id'])}")
+        ctx.check("rfc.groups.delete.204", ex.status == 204 and ex2.status == 404, f"DELETE {ex.status}, then GET {ex2.status}", ex)
+        ex3 = ctx.send("GET", f"/Users/{ctx.path_id(user2['id'])}")
+        ctx.check("rfc.groups.delete.keeps-users", ex3.status == 200, f"the member answered {ex3.status}", ex3)
+
+
+def _displayname_unique(ctx: Ctx) -> bool:
+    group = ctx.schemas.get(GROUP_URN.lower()) or {}
+    for a in group.get("attributes") or []:
+        if isinstance(a, dict) and str(a.get("name", "")).lower() == "displayname":
+            return a.get("uniqueness") in ("server", "global")
+    return False

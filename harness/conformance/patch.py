@@ -1,0 +1,164 @@
+"""PATCH (RFC 7644 §3.5.2): add/remove/replace on simple, complex, multi-valued and extension
+attributes, with and without path, value-filter paths, atomicity and the errors. A success is
+200 with the resource or 204 (both allowed); the result is always read back with GET.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN, Ctx, abort
+from harness.conformance.crud import member_ids, unknown_id
+from mock_okta.transcript import Exchange
+
+
+def _ops(*ops: dict[str, Any]) -> dict[str, Any]:
+    return {"schemas": [PATCH_URN], "Operations": list(ops)}
+
+
+class _Patcher:
+    def __init__(self, ctx: Ctx, coll: str, rid: str) -> None:
+        self.ctx, self.coll, self.rid = ctx, coll, rid
+
+    def patch(self, *ops: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
+        return self.ctx.send("PATCH", f"/{self.coll}/{self.ctx.path_id(self.rid)}", body=_ops(*ops), headers=headers)
+
+    def read(self) -> dict[str, Any]:
+        ex, doc = self.ctx.get_json(f"/{self.coll}/{self.ctx.path_id(self.rid)}")
+        if not isinstance(doc, dict):
+            abort(f"cannot read the resource back ({ex.status})")
+        return doc
+
+    def apply(self, cid: str, ops: list[dict[str, Any]], verify: Any, describe: Any) -> None:
+        """PATCH, then judge the status (200 or 204) and the state read back with GET."""
+        ex = self.patch(*ops)
+        self.ctx.standard(ex, [200, 204], self.coll[:-1])
+        ok_status = ex.status in (200, 204)
+        self.ctx.check("rfc.patch.status", ok_status, f"answered {ex.status}", ex, subject=cid.rsplit(".", 1)[-1])
+        if ex.status == 200:
+            body = ex.json()
+            if not (isinstance(body, dict) and body.get("id") == self.rid):
+                self.ctx.check("rfc.patch.status", False, "a 200 answer must carry the whole resource", ex,
+                               subject=cid.rsplit(".", 1)[-1] + " body")
+        state = self.read()
+        ok = ok_status and bool(verify(state))
+        self.ctx.check(cid, ok, describe(state) if ok_status else f"answered {ex.status}: {str(ex.json())[:200]}", ex)
+
+
+def _emails(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in doc.get("emails") or [] if isinstance(e, dict)]
+
+
+def _ext(doc: dict[str, Any]) -> dict[str, Any]:
+    return next((v for k, v in doc.items() if k.lower() == ENTERPRISE_URN.lower() and isinstance(v, dict)), {})
+
+
+def run(ctx: Ctx) -> None:
+    if not ctx.caps.patch:
+        with ctx.step("PATCH"):
+            ctx.skip("rfc.discovery.advertised.patch", "patch.supported is false in /ServiceProviderConfig; PATCH checks skipped")
+        return
+    body = ctx.user_body("patch")
+    body["emails"].append({"value": f"{body['userName']}@home.example.org", "type": "home"})
+    with ctx.step("the advertised PATCH works"):
+        ex, user = ctx.create("Users", body)
+        if user is None:
+            abort(f"could not create the user to patch ({ex.status})")
+        p = _Patcher(ctx, "Users", user["id"])
+        exp = p.patch({"op": "replace", "path": "title", "value": "Patched"})
+        ctx.check("rfc.discovery.advertised.patch", exp.status in (200, 204), f"PATCH answered {exp.status}", exp)
+    with ctx.step("simple attributes"):
+        p.apply("rfc.patch.replace-simple", [{"op": "replace", "path": "displayName", "value": "Scimh Replaced"}],
+                lambda d: d.get("displayName") == "Scimh Replaced", lambda d: f"displayName {d.get('displayName')!r}")
+        p.apply("rfc.patch.add-simple", [{"op": "add", "path": "nickName", "value": "Added"}],
+                lambda d: d.get("nickName") == "Added", lambda d: f"nickName {d.get('nickName')!r}")
+        p.apply("rfc.patch.remove-simple", [{"op": "remove", "path": "nickName"}],
+                lambda d: d.get("nickName") in (None, ""), lambda d: f"nickName {d.get('nickName')!r}")
+    with ctx.step("complex attributes"):
+        p.apply("rfc.patch.replace-sub-attribute", [{"op": "replace", "path": "name.givenName", "value": "Sub"}],
+                lambda d: (d.get("name") or {}).get("givenName") == "Sub" and (d.get("name") or {}).get("familyName") == "Scimh",
+                lambda d: f"name {d.get('name')!r}")
+        p.apply("rfc.patch.replace-complex", [{"op": "replace", "path": "name", "value": {"givenName": "Whole", "familyName": "Name"}}],
+                lambda d: (d.get("name") or {}).get("givenName") == "Whole" and (d.get("name") or {}).get("familyName") == "Name",
+                lambda d: f"name {d.get('name')!r}")
+        p.apply("rfc.patch.add-no-path", [{"op": "add", "value": {"title": "NoPath", "nickName": "NP"}}],
+                lambda d: d.get("title") == "NoPath" and d.get("nickName") == "NP",
+                lambda d: f"title {d.get('title')!r}, nickName {d.get('nickName')!r}")
+        p.apply("rfc.patch.replace-no-path", [{"op": "replace", "value": {"active": False}}],
+                lambda d: d.get("active") is False, lambda d: f"active {d.get('active')!r}")
+    with ctx.step("multi-valued attributes and value paths"):
+        extra = f"{body['userName']}@other.example.org"
+        p.apply("rfc.patch.add-multi-valued", [{"op": "add", "path": "emails", "value": [{"value": extra, "type": "other"}]}],
+                lambda d: len(_emails(d)) == 3 and extra in [e.get("value") for e in _emails(d)],
+                lambda d: f"emails {[e.get('value') for e in _emails(d)]}")
+        work = f"{body['userName']}@work2.example.com"
+        p.apply("rfc.patch.replace-value-path", [{"op": "replace", "path": 'emails[type eq "work"].value', "value": work}],
+                lambda d: [e.get("value") for e in _emails(d) if e.get("type") == "work"] == [work] and len(_emails(d)) == 3,
+                lambda d: f"emails {[(e.get('type'), e.get('value')) for e in _emails(d)]}")
+        p.apply("rfc.patch.remove-value-path", [{"op": "remove", "path": 'emails[type eq "home"]'}],
+                lambda d: [e.get("type") for e in _emails(d)].count("home") == 0 and len(_emails(d)) == 2,
+                lambda d: f"emails {[(e.get('type'), e.get('value')) for e in _emails(d)]}")
+    with ctx.step("extension attributes"):
+        has_ext = any(str(e.get("schema", "")).lower() == ENTERPRISE_URN.lower() for e in
+                      (ctx.resource_types.get("User") or {}).get("schemaExtensions") or [] if isinstance(e, dict))
+        if has_ext:
+            p.apply("rfc.patch.extension-path", [{"op": "replace", "path": f"{ENTERPRISE_URN}:department", "value": "PathDept"}],
+                    lambda d: _ext(d).get("department") == "PathDept", lambda d: f"extension {_ext(d)!r}")
+            p.apply("rfc.patch.extension-no-path", [{"op": "add", "value": {ENTERPRISE_URN: {"costCenter": "CC-7"}}}],
+                    lambda d: _ext(d).get("costCenter") == "CC-7", lambda d: f"extension {_ext(d)!r}")
+        else:
+            for cid in ("rfc.patch.extension-path", "rfc.patch.extension-no-path"):
+                ctx.skip(cid, "the User resource type declares no enterprise extension")
+    with ctx.step("capitalised op names (Entra)"):
+        p.apply("rfc.patch.op-case", [{"op": "Replace", "path": "title", "value": "Capital"}],
+                lambda d: d.get("title") == "Capital", lambda d: f"title {d.get('title')!r}")
+    with ctx.step("failures: atomicity, noTarget, syntax, mutability"):
+        before = p.read()
+        ex = p.patch({"op": "replace", "path": "title", "value": "MustNotStick"},
+                     {"op": "replace", "path": 'emails[type eq "scimh-none"]', "value": {"value": "x@example.com"}})
+        ctx.standard(ex, 400)
+        after = p.read()
+        ctx.check("rfc.patch.value-path-no-match", ex.status == 400 and (ex.json() or {}).get("scimType") == "noTarget",
+                  f"answered {ex.status} scimType {(ex.json() or {}).get('scimType') if isinstance(ex.json(), dict) else None!r}", ex)
+        ctx.check("rfc.patch.atomic", ex.status not in (200, 204) and after.get("title") == before.get("title"),
+                  f"answered {ex.status}; title {before.get('title')!r} -> {after.get('title')!r}", ex)
+        ex = p.patch({"op": "remove"})
+        ctx.standard(ex, 400)
+        err = ex.json() if isinstance(ex.json(), dict) else {}
+        ctx.check("rfc.patch.remove-no-path", ex.status == 400 and err.get("scimType") == "noTarget",
+                  f"answered {ex.status} scimType {err.get('scimType')!r}", ex)
+        ex = p.patch({"op": "frobnicate", "path": "title", "value": "x"})
+        ctx.standard(ex, 400)
+        ctx.check("rfc.patch.invalid-op", ex.status == 400, f"answered {ex.status}", ex)
+        ex = p.patch({"op": "replace", "path": "emails[type eq", "value": "x"})
+        ctx.standard(ex, 400)
+        ctx.check("rfc.patch.invalid-path", ex.status == 400, f"answered {ex.status}", ex)
+        ex = p.patch({"op": "replace", "path": "id", "value": "scimh-new-id"})
+        ctx.standard(ex, 400)
+        still = p.read()
+        ctx.check("rfc.patch.mutability", ex.status == 400 and still.get("id") == user["id"], f"answered {ex.status}; id {still.get('id')!r}", ex)
+        ex = ctx.send("PATCH", f"/Users/{unknown_id()}", body=_ops({"op": "replace", "path": "title", "value": "x"}))
+        ctx.standard(ex, 404)
+        ctx.check("rfc.patch.unknown-404", ex.status == 404, f"answered {ex.status}", ex)
+    _groups(ctx)
+
+
+def _groups(ctx: Ctx) -> None:
+    with ctx.step("group membership and rename"):
+        ex1, u1 = ctx.create("Users", ctx.user_body("pm1"))
+        ex2, u2 = ctx.create("Users", ctx.user_body("pm2"))
+        exg, grp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": ctx.name("pgroup"), "members": []})
+        if u1 is None or u2 is None or grp is None:
+            abort(f"could not create the group and users to patch ({ex1.status}, {ex2.status}, {exg.status})")
+        p = _Patcher(ctx, "Groups", grp["id"])
+        p.apply("rfc.patch.group-add-member", [{"op": "add", "path": "members", "value": [{"value": u1["id"]}, {"value": u2["id"]}]}],
+                lambda d: sorted(member_ids(d)) == sorted([u1["id"], u2["id"]]), lambda d: f"members {member_ids(d)}")
+        p.apply("rfc.patch.group-remove-member", [{"op": "remove", "path": f'members[value eq "{u1["id"]}"]'}],
+                lambda d: member_ids(d) == [u2["id"]], lambda d: f"members {member_ids(d)}")
+        p.apply("rfc.patch.group-remove-member-value", [{"op": "remove", "path": "members", "value": [{"value": u2["id"]}]}],
+                lambda d: member_ids(d) == [], lambda d: f"members {member_ids(d)}")
+        new_name = ctx.name("pgroup-renamed")
+        p.apply("rfc.patch.group-rename", [{"op": "replace", "path": "displayName", "value": new_name}],
+                lambda d: d.get("displayName") == new_name, lambda d: f"displayName {d.get('displayName')!r}")
+
+
+__all__ = ["run", "USER_URN"]

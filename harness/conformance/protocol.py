@@ -1,0 +1,156 @@
+"""ETags (RFC 7644 §3.14), errors (§3.12), authentication (§2) and the suite's own safety checks."""
+from __future__ import annotations
+
+from harness.conformance.context import PATCH_URN, USER_URN, Ctx, abort
+from harness.conformance.crud import unknown_id
+from harness.conformance.discovery import resources
+
+
+def run_etag(ctx: Ctx) -> None:
+    if not ctx.caps.etag:
+        with ctx.step("ETags"):
+            ctx.skip("rfc.discovery.advertised.etag", "etag.supported is false in /ServiceProviderConfig; ETag checks skipped")
+        return
+    with ctx.step("versions and conditional requests"):
+        ex, user = ctx.create("Users", ctx.user_body("etag"))
+        if user is None:
+            abort(f"could not create the user ({ex.status})")
+        path = f"/Users/{ctx.path_id(user['id'])}"
+        ex, doc = ctx.get_json(path)
+        etag = ex.header("etag")
+        ctx.check("rfc.discovery.advertised.etag", etag is not None, f"ETag {etag!r}", ex)
+        ctx.check("rfc.etag.header", etag is not None, f"ETag {etag!r}", ex)
+        if etag is None:
+            abort("no ETag to condition on")
+        version = (doc.get("meta") or {}).get("version") if isinstance(doc, dict) else None
+        ctx.check("rfc.etag.meta-version", version == etag, f"meta.version {version!r}, ETag {etag!r}", ex)
+        ex304 = ctx.send("GET", path, headers={"If-None-Match": etag})
+        ctx.check("rfc.etag.if-none-match-304", ex304.status == 304, f"answered {ex304.status}", ex304)
+        patch = {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "title", "value": "Versioned"}]}
+        exok = ctx.send("PATCH", path, body=patch, headers={"If-Match": etag})
+        ctx.check("rfc.etag.if-match-ok", exok.status in (200, 204), f"answered {exok.status}", exok)
+        ex2, doc2 = ctx.get_json(path)
+        etag2 = ex2.header("etag")
+        ctx.check("rfc.etag.changes", etag2 is not None and etag2 != etag, f"ETag {etag!r} -> {etag2!r}", ex2)
+        ex200 = ctx.send("GET", path, headers={"If-None-Match": etag})
+        ctx.check("rfc.etag.if-none-match-stale", ex200.status == 200, f"a stale If-None-Match answered {ex200.status}", ex200)
+        stale = {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "title", "value": "MustNotStick"}]}
+        ex412 = ctx.send("PATCH", path, body=stale, headers={"If-Match": etag})
+        ctx.standard(ex412, 412)
+        ex3, doc3 = ctx.get_json(path)
+        title = doc3.get("title") if isinstance(doc3, dict) else None
+        ctx.check("rfc.etag.if-match-412", ex412.status == 412 and title == "Versioned",
+                  f"a stale If-Match answered {ex412.status}; title is {title!r}", ex412)
+
+
+def run_errors(ctx: Ctx) -> None:
+    with ctx.step("error responses"):
+        ex = ctx.send("GET", "/ScimhNoSuchEndpoint")
+        ctx.check("rfc.errors.unknown-endpoint-404", ex.status == 404, f"answered {ex.status}", ex)
+        ctx.standard(ex, 404)
+        ex = ctx.send("POST", "/Users", raw=b'{"schemas": ["' + USER_URN.encode() + b'"], "userName": ')
+        ctx.standard(ex, 400)
+        err = ex.json() if isinstance(ex.json(), dict) else {}
+        ctx.check("rfc.errors.invalid-json-400", ex.status == 400, f"a truncated JSON body answered {ex.status}", ex)
+        ctx.check("rfc.errors.invalid-json-scim-type", ex.status != 400 or err.get("scimType") == "invalidSyntax",
+                  f"scimType {err.get('scimType')!r}", ex)
+        ex = ctx.send("DELETE", "/Users")
+        ok = ex.status is not None and (400 <= ex.status < 500 or ex.status == 501)
+        ctx.check("rfc.errors.collection-delete-refused", ok, f"DELETE /Users answered {ex.status}", ex)
+        big = b'{"schemas": ["' + USER_URN.encode() + b'"], "userName": "' + ctx.name("big").encode() + b'", "nickName": "' \
+            + b"x" * 2_100_000 + b'"}'
+        ex = ctx.send("POST", "/Users", raw=big)
+        if ex.status == 201:
+            doc = ex.json()
+            if isinstance(doc, dict) and isinstance(doc.get("id"), str):
+                ctx.created.append(("Users", doc["id"]))
+            ctx.skip("rfc.errors.too-large-413", "the server accepts a 2 MB user (the RFC sets no size limit for a single resource)")
+        else:
+            ctx.check("rfc.errors.too-large-413", ex.status in (400, 413), f"a 2 MB body answered {ex.status}", ex)
+        ctx.skip("rfc.errors.403", "no operation is forbidden on a generic target; the clockwise suite provokes 403")
+        # Every 4xx the suite saw so far must be a SCIM Error (checked per exchange by the standard checks too).
+        seen = [e for sc in ctx.areas for st in sc.steps for e in st.exchanges
+                if e.status is not None and 400 <= e.status < 500]
+        bad = []
+        for e in seen:
+            doc = e.json()
+            if not (isinstance(doc, dict) and isinstance(doc.get("status"), str) and doc["status"] == str(e.status)
+                    and any(str(s).endswith(":Error") for s in doc.get("schemas") or [])):
+                bad.append(e)
+        ctx.check("rfc.errors.error-body", not bad, f"{len(seen)} error answer(s) seen" + (
+            "" if not bad else f"; {len(bad)} are not SCIM Errors, e.g. {bad[0].method} {bad[0].path} -> {bad[0].status}"),
+            bad[0] if bad else None)
+
+
+ENDPOINTS = [("GET", "/ServiceProviderConfig"), ("GET", "/ResourceTypes"), ("GET", "/Schemas"), ("GET", "/Users"),
+             ("GET", "/Users/{uid}"), ("POST", "/Users"), ("PUT", "/Users/{uid}"), ("PATCH", "/Users/{uid}"),
+             ("DELETE", "/Users/{uid}"), ("GET", "/Groups"), ("POST", "/Groups"), ("POST", "/Users/.search")]
+DISCOVERY = ("/ServiceProviderConfig", "/ResourceTypes", "/Schemas")
+
+
+def run_auth(ctx: Ctx) -> None:
+    with ctx.step("every endpoint refuses a missing or wrong token"):
+        ex, user = ctx.create("Users", ctx.user_body("auth"))
+        uid = ctx.path_id(user["id"]) if user else unknown_id()
+        for method, template in ENDPOINTS:
+            path = template.format(uid=uid)
+            body = None
+            if method in ("POST", "PUT"):
+                body = {"schemas": [USER_URN], "userName": ctx.name("unauth")}
+            elif method == "PATCH":
+                body = {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "title", "value": "x"}]}
+            for mode, cid in (("none", "rfc.auth.missing-401"), ("wrong", "rfc.auth.wrong-401")):
+                ex = ctx.send(method, path, body=body, auth=mode)
+                ok = ex.status == 401
+                ctx.check(cid, ok, f"{method} {template} without a valid token answered {ex.status}", ex, subject=f"{method} {template}")
+                if ex.status == 401 and template == "/Users" and mode == "none":
+                    ctx.check("rfc.auth.www-authenticate", ex.header("www-authenticate") is not None,
+                              f"WWW-Authenticate {ex.header('www-authenticate')!r}", ex)
+                    ctx.standard(ex, 401)
+                if ex.status is not None and ex.status < 300 and method == "POST" and template in ("/Users", "/Groups"):
+                    doc = ex.json()
+                    if isinstance(doc, dict) and isinstance(doc.get("id"), str):
+                        ctx.created.append((template.strip("/"), doc["id"]))
+        ex = ctx.send("GET", "/Users", auth="basic")
+        ctx.check("rfc.auth.basic-401", ex.status == 401, f"a Basic credential answered {ex.status}", ex)
+        ex, doc = ctx.query("Users", f'userName sw "{ctx.prefix}unauth"')
+        total = doc.get("totalResults") if isinstance(doc, dict) else None
+        ctx.check("rfc.auth.no-side-effect", ex.status != 200 or total == 0,
+                  f"users created without a valid token: {total!r}", ex)
+
+
+def run_safety(ctx: Ctx, users_before: int | None, groups_before: int | None) -> None:
+    with ctx.step("every created resource carries the run prefix"):
+        stray = [n for n in ctx.sent_names if not n.lower().startswith(ctx.prefix.lower())]
+        ctx.check("rfc.safety.prefix", not stray, f"{len(ctx.sent_names)} create(s) sent, all named {ctx.prefix}…"
+                  if not stray else f"names without the prefix: {stray[:5]}")
+    with ctx.step("cleanup: the target is left as it was found", action="cleanup"):
+        exchanges = ctx.cleanup()
+        for e in exchanges:
+            ctx.current.exchanges.append(e)  # type: ignore[union-attr]
+        leftovers = list(ctx.created)
+        found: list[str] = []
+        if ctx.caps.filter:
+            for coll, attr in (("Users", "userName"), ("Groups", "displayName")):
+                ex, doc = ctx.query(coll, f'{attr} sw "{ctx.prefix}"', count=50)
+                found += [f"{coll}/{r.get('id')}" for r in resources(doc)]
+        counts = _totals(ctx)
+        same = users_before is None or counts == (users_before, groups_before)
+        ok = not leftovers and not found
+        msg = (f"deleted {len(exchanges)} resource(s); nothing named {ctx.prefix}… remains" if ok else
+               f"left behind: {[f'{c}/{i}' for c, i in leftovers] + found}")
+        if users_before is not None:
+            msg += f"; users {users_before} -> {counts[0]}, groups {groups_before} -> {counts[1]}"
+            if not same:
+                msg += " (another client may have written meanwhile)"
+        ctx.check("rfc.safety.cleanup", ok, msg)
+
+
+def _totals(ctx: Ctx) -> tuple[int | None, int | None]:
+    out = []
+    for coll in ("Users", "Groups"):
+        req = ctx.client.build_request("GET", f"/{coll}", params={"count": "0"})
+        _, ex = ctx.transcript.send(ctx.client, req)
+        doc = ex.json()
+        out.append(doc.get("totalResults") if isinstance(doc, dict) and isinstance(doc.get("totalResults"), int) else None)
+    return out[0], out[1]

@@ -1,0 +1,291 @@
+"""Queries: filters (RFC 7644 §3.4.2.2), pagination (§3.4.2.4), sorting (§3.4.2.3) and projection (§3.4.2.5).
+
+Every query is scoped by `userName sw "<run prefix>q-"`, so only the suite's own users are ever
+expected in an answer and a server holding 100,000 other users is judged exactly like an empty one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, USER_URN, Ctx, abort
+from harness.conformance.discovery import resources
+
+LABELS = ("alpha", "bravo", "charlie", "delta")
+# Given names sort in the reverse order of userNames, so a sort on name.givenName is distinguishable.
+GIVEN = {"alpha": "Zed", "bravo": "Yan", "charlie": "Xia", "delta": "Wes"}
+TITLE = {"alpha": "Engineer", "bravo": "Manager", "delta": "engineer"}
+
+
+class Population:
+    """Four users (and one group) the query areas share; created once per run."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.scope = f"{ctx.prefix}q-"
+        self.users: dict[str, dict[str, Any]] = {}
+        self.group: dict[str, Any] | None = None
+        self.has_enterprise = any(str(e.get("schema", "")).lower() == ENTERPRISE_URN.lower() for e in
+                                  (ctx.resource_types.get("User") or {}).get("schemaExtensions") or [] if isinstance(e, dict))
+
+    def create(self) -> bool:
+        ctx = self.ctx
+        for label in LABELS:
+            body = ctx.user_body(f"q-{label}", name={"givenName": GIVEN[label], "familyName": label.capitalize()},
+                                 active=label != "bravo")
+            body["emails"] = [{"value": f"{body['userName']}@example.com", "type": "work", "primary": True},
+                              {"value": f"{label}-home@{ctx.run_id}.example.org", "type": "home"}]
+            if label in TITLE:
+                body["title"] = TITLE[label]
+            if self.has_enterprise:
+                body["schemas"] = [USER_URN, ENTERPRISE_URN]
+                body[ENTERPRISE_URN] = {"department": f"Scimh-{label}"}
+            ex, doc = ctx.create("Users", body)
+            if doc is None:
+                return False
+            self.users[label] = doc
+        ex, grp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": ctx.name("q-group"),
+                                        "members": [{"value": self.users["alpha"]["id"]}]})
+        self.group = grp
+        return True
+
+    def uname(self, label: str) -> str:
+        return self.users[label]["userName"]
+
+    def label_of(self, doc: dict[str, Any]) -> str | None:
+        by_id = {u["id"]: lab for lab, u in self.users.items()}
+        return by_id.get(doc.get("id"))  # type: ignore[arg-type]
+
+    def scoped(self, flt: str | None) -> str:
+        base = f'userName sw "{self.scope}"'
+        return base if flt is None else f"{base} and ({flt})"
+
+    def labels(self, doc: Any) -> list[str]:
+        return [lab for lab in (self.label_of(r) for r in resources(doc)) if lab]
+
+
+def population(ctx: Ctx) -> Population | None:
+    if "population" not in ctx.shared:
+        pop = Population(ctx)
+        with ctx.step("create the query population (4 users, 1 group)", action="setup"):
+            if not pop.create():
+                ctx.shared["population"] = None
+                abort("could not create the users the query checks need")
+        ctx.shared["population"] = pop
+    return ctx.shared["population"]
+
+
+def _expect(ctx: Ctx, pop: Population, cid: str, flt: str, want: set[str], subject: str | None = None,
+            scoped: bool = True) -> None:
+    ex, doc = ctx.query("Users", pop.scoped(flt) if scoped else flt, count=50)
+    got = set(pop.labels(doc))
+    ok = ex.status == 200 and got == want
+    ctx.check(cid, ok, f"filter {flt!r} " + (f"found {sorted(got)}" if ex.status == 200 else f"answered {ex.status}")
+              + ("" if ok else f", expected {sorted(want)}"), ex, subject=subject)
+
+
+def run_filters(ctx: Ctx) -> None:
+    if not ctx.caps.filter:
+        with ctx.step("filters"):
+            ctx.skip("rfc.discovery.advertised.filter", "filter.supported is false in /ServiceProviderConfig; filter checks skipped")
+        return
+    pop = population(ctx)
+    if pop is None:
+        return
+    a, b, c, d = (pop.uname(x) for x in LABELS)
+    with ctx.step("the advertised filter works"):
+        ex, doc = ctx.query("Users", f'userName eq "{a}"')
+        ctx.standard(ex, 200, "ListResponse:User")
+        ok = ex.status == 200 and pop.labels(doc) == ["alpha"]
+        ctx.check("rfc.discovery.advertised.filter", ok, f"userName eq answered {ex.status} with {pop.labels(doc)}", ex)
+        ctx.check("rfc.filters.eq", ok, f"userName eq found {pop.labels(doc)}", ex)
+    with ctx.step("operators"):
+        _expect(ctx, pop, "rfc.filters.ne", f'userName ne "{a}"', {"bravo", "charlie", "delta"})
+        _expect(ctx, pop, "rfc.filters.co", 'userName co "q-brav"', {"bravo"})
+        _expect(ctx, pop, "rfc.filters.sw", f'userName sw "{pop.scope}char"', {"charlie"})
+        _expect(ctx, pop, "rfc.filters.ew", f'userName ew "{d[len(pop.scope):]}"', {"delta"})
+        _expect(ctx, pop, "rfc.filters.pr", "title pr", {"alpha", "bravo", "delta"})
+        _expect(ctx, pop, "rfc.filters.gt", f'userName gt "{b}"', {"charlie", "delta"})
+        _expect(ctx, pop, "rfc.filters.ge", f'userName ge "{b}"', {"bravo", "charlie", "delta"})
+        _expect(ctx, pop, "rfc.filters.lt", f'userName lt "{c}"', {"alpha", "bravo"})
+        _expect(ctx, pop, "rfc.filters.le", f'userName le "{c}"', {"alpha", "bravo", "charlie"})
+    with ctx.step("logical operators and precedence"):
+        _expect(ctx, pop, "rfc.filters.and", 'title eq "Engineer" and name.givenName eq "Wes"', {"delta"})
+        _expect(ctx, pop, "rfc.filters.or", f'userName eq "{a}" or userName eq "{c}"', {"alpha", "charlie"})
+        _expect(ctx, pop, "rfc.filters.not", f'not (userName eq "{a}")', {"bravo", "charlie", "delta"})
+        _expect(ctx, pop, "rfc.filters.precedence", f'userName eq "{a}" or userName eq "{b}" and title eq "Nobody"', {"alpha"})
+        _expect(ctx, pop, "rfc.filters.grouping", f'(userName eq "{a}" or userName eq "{b}") and title eq "Manager"', {"bravo"})
+    with ctx.step("attribute paths"):
+        _expect(ctx, pop, "rfc.filters.sub-attribute", 'name.familyName eq "Charlie"', {"charlie"})
+        _expect(ctx, pop, "rfc.filters.value-path", 'emails[type eq "work" and value co "q-bravo"]', {"bravo"})
+        _expect(ctx, pop, "rfc.filters.multi-valued", f'emails.value eq "alpha-home@{ctx.run_id}.example.org"', {"alpha"})
+        _expect(ctx, pop, "rfc.filters.urn-qualified", f'{USER_URN}:userName eq "{a}"', {"alpha"})
+        if pop.has_enterprise:
+            _expect(ctx, pop, "rfc.filters.extension", f'{ENTERPRISE_URN}:department eq "Scimh-bravo"', {"bravo"})
+        else:
+            ctx.skip("rfc.filters.extension", "the User resource type declares no enterprise extension")
+        _expect(ctx, pop, "rfc.filters.boolean", "active eq false", {"bravo"})
+        _expect(ctx, pop, "rfc.filters.datetime", 'meta.lastModified gt "2000-01-01T00:00:00Z"', set(LABELS))
+    with ctx.step("case-insensitivity"):
+        _expect(ctx, pop, "rfc.filters.attribute-name-case", f'USERNAME EQ "{a}"', {"alpha"}, subject="USERNAME EQ")
+        _expect(ctx, pop, "rfc.filters.attribute-name-case", 'NAME.FAMILYNAME eq "Delta"', {"delta"}, subject="NAME.FAMILYNAME")
+        _expect(ctx, pop, "rfc.filters.value-case", f'userName eq "{a.upper()}"', {"alpha"}, subject="userName")
+        _expect(ctx, pop, "rfc.filters.value-case", 'title eq "ENGINEER"', {"alpha", "delta"}, subject="title")
+    with ctx.step("no match, invalid filters"):
+        ex, doc = ctx.query("Users", f'userName eq "{ctx.prefix}nobody"')
+        ctx.standard(ex, 200, "ListResponse:User")
+        total = doc.get("totalResults") if isinstance(doc, dict) else None
+        ctx.check("rfc.filters.no-match", ex.status == 200 and total == 0 and not resources(doc),
+                  f"answered {ex.status} with totalResults {total!r}", ex)
+        for bad in ("userName eq", 'userName zz "x"', f'(userName eq "{a}"', 'userName eq "unterminated'):
+            ex = ctx.send("GET", "/Users", params={"filter": bad})
+            ctx.standard(ex, 400)
+            ctx.check("rfc.filters.invalid-400", ex.status == 400, f"filter {bad!r} answered {ex.status}", ex, subject=bad)
+            err = ex.json() if isinstance(ex.json(), dict) else {}
+            ctx.check("rfc.filters.invalid-scim-type", ex.status != 400 or err.get("scimType") == "invalidFilter",
+                      f"scimType {err.get('scimType')!r}", ex, subject=bad)
+    with ctx.step("filters with paging, POST .search, groups"):
+        ex, doc = ctx.query("Users", pop.scoped(None), count=2)
+        n, total = len(resources(doc)), doc.get("totalResults") if isinstance(doc, dict) else None
+        ctx.check("rfc.filters.with-paging", ex.status == 200 and total == 4 and n == 2,
+                  f"count=2 gave {n} resource(s) with totalResults {total!r} (expected 2 of 4)", ex)
+        search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": pop.scoped(None), "count": 50}
+        ex = ctx.send("POST", "/Users/.search", body=search)
+        if ex.status == 200:
+            got = set(pop.labels(ex.json()))
+            ctx.check("rfc.filters.post-search", got == set(LABELS), f"found {sorted(got)}", ex)
+            if got != set(LABELS):
+                ctx.current.checks[-1].status = "fail"  # offered but wrong: that is a failure even for a MAY feature
+        else:
+            ctx.check("rfc.filters.post-search", True, f"POST /Users/.search answered {ex.status}: not offered (MAY)", ex)
+        if pop.group is not None:
+            gname = pop.group["displayName"]
+            ex, doc = ctx.query("Groups", f'displayName eq "{gname}"')
+            ids = [r.get("id") for r in resources(doc)]
+            ctx.check("rfc.filters.groups-display-name", ex.status == 200 and ids == [pop.group["id"]], f"found {ids}", ex)
+            ex, doc = ctx.query("Groups", f'displayName eq "{gname}" and members[value eq "{pop.users["alpha"]["id"]}"]')
+            ids = [r.get("id") for r in resources(doc)]
+            ctx.check("rfc.filters.groups-member", ex.status == 200 and ids == [pop.group["id"]],
+                      f"answered {ex.status} with {ids}", ex)
+
+
+def run_paging(ctx: Ctx) -> None:
+    pop = population(ctx) if ctx.caps.filter else None
+    if pop is None:
+        with ctx.step("pagination"):
+            ctx.skip("rfc.paging.count", "pagination is checked on the suite's own users, which needs filter support")
+        return
+    flt = pop.scoped(None)
+    with ctx.step("count, totalResults, startIndex"):
+        ex, doc = ctx.query("Users", flt, count=2)
+        ctx.standard(ex, 200, "ListResponse:User")
+        items = resources(doc) if isinstance(doc, dict) else []
+        ok = ex.status == 200 and len(items) <= 2 and doc.get("itemsPerPage") == len(items)
+        ctx.check("rfc.paging.count", ok, f"count=2: {len(items)} resource(s), itemsPerPage {doc.get('itemsPerPage') if isinstance(doc, dict) else None!r}", ex)
+        ctx.check("rfc.paging.total", isinstance(doc, dict) and doc.get("totalResults") == 4,
+                  f"totalResults {doc.get('totalResults') if isinstance(doc, dict) else None!r}, expected 4", ex)
+        fields = {k: doc.get(k) for k in ("totalResults", "startIndex", "itemsPerPage")} if isinstance(doc, dict) else {}
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in fields.values()) and len(fields) == 3
+        ctx.check("rfc.paging.integers", ints, f"{fields}", ex)
+        ex, doc = ctx.query("Users", flt, startIndex=3, count=2)
+        ok = ex.status == 200 and isinstance(doc, dict) and doc.get("startIndex") == 3 and len(resources(doc)) == 2
+        ctx.check("rfc.paging.start-index", ok, f"startIndex=3&count=2: startIndex {doc.get('startIndex') if isinstance(doc, dict) else None!r}, "
+                  f"{len(resources(doc))} resource(s)", ex)
+    with ctx.step("walk the pages one by one"):
+        seen: list[str] = []
+        last = None
+        for start in range(1, 6):
+            last, doc = ctx.query("Users", flt, startIndex=start, count=1)
+            seen.extend(pop.labels(doc))
+        ok = sorted(seen) == sorted(LABELS)
+        ctx.check("rfc.paging.walk", ok, f"pages gave {seen}" + ("" if ok else f", expected each of {list(LABELS)} once"), last)
+    with ctx.step("edge cases"):
+        for cid, params, want_n, want_start in (("rfc.paging.start-zero", {"startIndex": 0, "count": 1}, 1, 1),
+                                                ("rfc.paging.start-negative", {"startIndex": -5, "count": 1}, 1, 1),
+                                                ("rfc.paging.count-zero", {"count": 0}, 0, None),
+                                                ("rfc.paging.count-negative", {"count": -1}, 0, None),
+                                                ("rfc.paging.past-end", {"startIndex": 100, "count": 10}, 0, None)):
+            ex, doc = ctx.query("Users", flt, **params)
+            ctx.standard(ex, 200)
+            n = len(resources(doc))
+            total = doc.get("totalResults") if isinstance(doc, dict) else None
+            ok = ex.status == 200 and n == want_n and total == 4
+            if want_start is not None and isinstance(doc, dict) and "startIndex" in doc:
+                ok = ok and doc.get("startIndex") == want_start
+            ctx.check(cid, ok, f"{params}: answered {ex.status}, {n} resource(s), totalResults {total!r}"
+                      + ("" if ok else f" (expected {want_n} of 4)"), ex)
+    with ctx.step("groups page too"):
+        ex, doc = ctx.query("Groups", None, count=1)
+        ctx.standard(ex, 200, "ListResponse:Group")
+        total = doc.get("totalResults") if isinstance(doc, dict) else None
+        ok = ex.status == 200 and len(resources(doc)) <= 1 and isinstance(total, int) and total >= 1
+        ctx.check("rfc.paging.groups", ok, f"count=1: {len(resources(doc))} group(s), totalResults {total!r}", ex)
+
+
+def run_sort(ctx: Ctx) -> None:
+    pop = population(ctx) if ctx.caps.sort and ctx.caps.filter else None
+    if pop is None:
+        with ctx.step("sorting"):
+            why = "sort.supported is false in /ServiceProviderConfig" if not ctx.caps.sort else "sorting is checked with a filter"
+            for cid in ("rfc.discovery.advertised.sort", "rfc.sort.ascending"):
+                ctx.skip(cid, why)
+        return
+    flt = pop.scoped(None)
+    asc, desc = list(LABELS), list(reversed(LABELS))
+    with ctx.step("sortBy and sortOrder"):
+        for cid, params, want in (("rfc.sort.ascending", {"sortBy": "userName", "sortOrder": "ascending"}, asc),
+                                  ("rfc.sort.descending", {"sortBy": "userName", "sortOrder": "descending"}, desc),
+                                  ("rfc.sort.default-order", {"sortBy": "userName"}, asc),
+                                  ("rfc.sort.sub-attribute", {"sortBy": "name.givenName"}, desc),
+                                  ("rfc.sort.paged", {"sortBy": "userName", "sortOrder": "descending", "startIndex": 2, "count": 2},
+                                   desc[1:3])):
+            ex, doc = ctx.query("Users", flt, **params)
+            got = pop.labels(doc)
+            ok = ex.status == 200 and got == want
+            ctx.check(cid, ok, f"{params}: {got if ex.status == 200 else ex.status}" + ("" if ok else f", expected {want}"), ex)
+            if cid == "rfc.sort.ascending":
+                ctx.check("rfc.discovery.advertised.sort", ex.status == 200, f"sortBy answered {ex.status}", ex)
+
+
+def run_projection(ctx: Ctx) -> None:
+    pop = population(ctx) if ctx.caps.filter else None
+    if pop is None:
+        with ctx.step("projection"):
+            ctx.skip("rfc.projection.attributes-get", "projection is checked on the suite's own users, which needs filter support")
+        return
+    uid = ctx.path_id(pop.users["alpha"]["id"])
+
+    def has(doc: Any, key: str) -> bool:
+        return isinstance(doc, dict) and any(k.lower() == key.lower() for k in doc)
+
+    with ctx.step("attributes and excludedAttributes"):
+        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": "userName"})
+        ctx.standard(ex, 200, "User")
+        ok = ex.status == 200 and has(doc, "userName") and has(doc, "id") and not has(doc, "name") and not has(doc, "emails")
+        ctx.check("rfc.projection.attributes-get", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
+        ex, doc = ctx.query("Users", pop.scoped(None), attributes="userName")
+        items = resources(doc)
+        ok = ex.status == 200 and len(items) == 4 and all(has(r, "userName") and not has(r, "name") for r in items)
+        ctx.check("rfc.projection.attributes-list", ok, f"{len(items)} resource(s), keys {[sorted(r) for r in items[:1]]}", ex)
+        ex, doc = ctx.query("Users", f'userName eq "{pop.uname("bravo")}"', attributes="emails")
+        items = resources(doc)
+        ok = ex.status == 200 and len(items) == 1 and has(items[0], "emails") and not has(items[0], "name")
+        ctx.check("rfc.projection.attributes-filter", ok, f"keys {[sorted(r) for r in items]}", ex)
+        ex, doc = ctx.get_json(f"/Users/{uid}", params={"excludedAttributes": "name"})
+        ok = ex.status == 200 and not has(doc, "name") and has(doc, "userName") and has(doc, "emails")
+        ctx.check("rfc.projection.excluded-get", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
+        ex, doc = ctx.query("Users", pop.scoped(None), excludedAttributes="emails")
+        items = resources(doc)
+        ok = ex.status == 200 and len(items) == 4 and all(not has(r, "emails") and has(r, "userName") for r in items)
+        ctx.check("rfc.projection.excluded-list", ok, f"{len(items)} resource(s), keys {[sorted(r) for r in items[:1]]}", ex)
+        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": "name.givenName"})
+        name = doc.get("name") if isinstance(doc, dict) else None
+        ok = ex.status == 200 and isinstance(name, dict) and set(name) == {"givenName"} and not has(doc, "userName")
+        ctx.check("rfc.projection.sub-attribute", ok, f"name is {name!r}", ex)
+        ex, doc = ctx.get_json(f"/Users/{uid}", params={"excludedAttributes": "id"})
+        ctx.check("rfc.projection.always-returned", ex.status == 200 and has(doc, "id"), "id " + ("returned" if has(doc, "id") else "missing"), ex)
+        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": "USERNAME"})
+        ok = ex.status == 200 and has(doc, "userName") and not has(doc, "name")
+        ctx.check("rfc.projection.name-case", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
+        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": f"{USER_URN}:userName"})
+        ok = ex.status == 200 and has(doc, "userName") and not has(doc, "name")
+        ctx.check("rfc.projection.urn-qualified", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
