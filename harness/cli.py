@@ -45,11 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("serve", help="start the mock Clockwise SCIM server (see `scim-harness serve --help`)", add_help=False)
     run = sub.add_parser("run", help="run scenarios against the embedded mock or your SCIM server, and write reports",
-                         description="Run SCIM scenarios. Without --target, the embedded mock Clockwise server is "
-                                     "started on a free loopback port and every shipped scenario runs against it.")
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         description="Run SCIM suites and scenarios. Without --target, the embedded mock Clockwise server "
+                                     "is started on a free loopback port and every suite runs against it.",
+                         epilog="Suites (--suite, repeatable or comma-separated):\n"
+                                "  rfc        RFC 7643/7644 conformance checks, each tagged with its section and MUST/SHOULD/MAY\n"
+                                "  okta       the Okta-dialect scenarios (okta, okta-aiw) incl. the OIN SPEC and CRUD tests\n"
+                                "  entra      the Entra-dialect scenarios\n"
+                                "  clockwise  the Clockwise business rules (need the mock's control plane)\n"
+                                "  all        every suite (default); against --target, every suite the target can run\n\n"
+                                "Precedence: --scenarios chooses the scenario files, --tags filters them, --suite chooses\n"
+                                "which of them run (and whether the rfc checks run), --dialect keeps one dialect's runs.\n"
+                                "Given --scenarios or --tags without --suite, only those scenarios run (no rfc checks).")
     run.add_argument("--target", metavar="URL", help="SCIM base URL of the server under test (e.g. https://app.example.com/scim/v2)")
     run.add_argument("--token", metavar="T", help=f"bearer token for --target (or env {TOKEN_ENV}; never printed)")
     run.add_argument("--admin-token", metavar="A", help=f"admin token of a mock's control plane /_mock (or env {ADMIN_TOKEN_ENV})")
+    run.add_argument("--suite", action="append", metavar="NAME",
+                     help="rfc, okta, entra, clockwise or all (repeatable or comma list; default all, see below)")
     run.add_argument("--dialect", choices=DIALECT_NAMES, help="run only the scenarios for this IdP dialect (default: every dialect each scenario lists)")
     run.add_argument("--scenarios", nargs="+", metavar="PATH", help="scenario files or folders (default: the shipped scenarios/)")
     run.add_argument("--tags", nargs="+", metavar="TAG", help="run only scenarios having one of these tags")
@@ -74,6 +86,7 @@ def _formats(text: str) -> list[str]:
 
 def _run(args: argparse.Namespace) -> int:
     from harness import runner as runner_mod
+    from harness.conformance import suites as suites_mod
     from harness.embedded import EmbeddedMock, EmbeddedMockError
     from harness.scenarios import ScenarioError, default_scenario_dir, load_paths, select
     from harness.target import Target, TargetUnreachable
@@ -88,13 +101,15 @@ def _run(args: argparse.Namespace) -> int:
     if not args.target and (args.token or args.admin_token):
         raise UsageError("--token/--admin-token need --target (without it the embedded mock is used)")
     try:
+        names = suites_mod.parse_suites(args.suite)
+    except suites_mod.SuiteError as exc:
+        raise UsageError(str(exc)) from None
+    try:
         scenarios = load_paths(args.scenarios or [default_scenario_dir()])
     except ScenarioError as exc:
         raise UsageError(exc.one_line()) from None
     scenarios = select(scenarios, tags=args.tags or ())
-    planned = runner_mod.plan_runs(scenarios, args.dialect)
-    if not planned:
-        raise UsageError("no scenario matches the given --scenarios/--tags/--dialect")
+    explicit = bool(args.scenarios or args.tags)
     mock = None
     try:
         if args.target:
@@ -104,7 +119,11 @@ def _run(args: argparse.Namespace) -> int:
             mock = EmbeddedMock().start()
             target = mock.target
             target.timeout = args.timeout
-        return _execute(args, formats, target, scenarios, len(planned))
+        plan = suites_mod.resolve(names, has_control_plane=target.has_control_plane, explicit_selection=explicit)
+        planned = [(s, d) for s, d in runner_mod.plan_runs(scenarios, args.dialect) if suites_mod.in_suites(s, d, plan.suites)]
+        if not planned and not plan.rfc:
+            raise UsageError("nothing to run: no scenario matches the given --suite/--scenarios/--tags/--dialect")
+        return _execute(args, formats, target, planned, plan)
     except (TargetUnreachable, EmbeddedMockError) as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -112,15 +131,19 @@ def _run(args: argparse.Namespace) -> int:
             mock.stop()
 
 
-def _execute(args: argparse.Namespace, formats: list[str], target: Any, scenarios: list[Any], total: int) -> int:
+def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned: list[Any], plan: Any) -> int:
+    from harness.conformance import AREA_RUNNERS
     from harness.reports import ConsoleReporter, write_reports
     from harness.runner import Runner
 
     reporter = ConsoleReporter(verbose=args.verbose) if "console" in formats else None
     runner = Runner(target, dialect=args.dialect, reporter=reporter)
+    total = len(planned) + (len(AREA_RUNNERS) + 1 if plan.rfc else 0)
     if reporter:
         reporter.start(total, target.base_url + (" (embedded mock)" if target.embedded else ""), args.dialect or "all")
-    result = runner.run(scenarios)
+        reporter.console.print(f"suites: {', '.join(plan.suites)}"
+                               + "".join(f"; {s} not run: {why}" for s, why in plan.skipped.items()))
+    result = runner.run([], plan=planned, rfc=plan.rfc)
     report_dir = Path(args.report_dir)
     files = [f for f in formats if f != "console"]
     try:

@@ -115,18 +115,51 @@ class Runner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def run(self, scenarios: list[Scenario]) -> RunResult:
+    def run(self, scenarios: list[Scenario], *, plan: list[tuple[Scenario, str]] | None = None,
+            rfc: bool = False) -> RunResult:
+        """Run the rfc conformance suite (when `rfc`), then each (scenario, dialect) of `plan`
+        (default: plan_runs(scenarios, self.dialect))."""
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         result = RunResult(target=self.target.base_url, dialect=self.dialect or "all", started=started,
                            embedded=self.target.embedded)
         t0 = time.perf_counter()
         try:
-            for scenario, dialect in plan_runs(scenarios, self.dialect):
+            if rfc:
+                result.scenarios.extend(self.run_rfc())
+            for scenario, dialect in (plan if plan is not None else plan_runs(scenarios, self.dialect)):
                 result.scenarios.append(self.run_scenario(scenario, dialect))
         finally:
             self.close()
         result.duration_s = time.perf_counter() - t0
         return result
+
+    def run_rfc(self) -> list[ScenarioResult]:
+        """The rfc suite; on a target with the control plane it gets an org of its own, removed after."""
+        from harness.conformance import run_rfc
+
+        token, org = self.target.token, None
+        if self.isolate:
+            org, token = f"h{self.run_id}-rfc", secrets.token_urlsafe(18)
+            self.secrets.append(token)
+            try:
+                resp = self.control_client().post("/orgs", json={"name": org, "tokens": [token]})
+            except httpx.HTTPError as exc:
+                resp = None
+                why = f"control plane unreachable ({type(exc).__name__})"
+            else:
+                why = f"control plane answered {resp.status_code} {_detail(resp)}".strip()
+            if resp is None or resp.status_code != 201:
+                failed = ScenarioResult(name="rfc: setup", file="harness/conformance (rfc suite)", tags=["rfc"], dialect="rfc")
+                failed.steps.append(StepResult(name="create the suite's org", action="setup", error=f"cannot create an org: {why}"))
+                return [failed]
+        try:
+            return run_rfc(self.scim_client(token), self.transcript, reporter=self.reporter, run_id=self.run_id)
+        finally:
+            if org is not None:
+                try:
+                    self.control_client().delete(f"/orgs/{org}")
+                except httpx.HTTPError:
+                    pass
 
     def run_scenario(self, scenario: Scenario, dialect: str = "okta") -> ScenarioResult:
         label = scenario_label(scenario, dialect)

@@ -104,6 +104,7 @@ class ConsoleReporter:
             if len(failures) > MAX_FAILURES_SHOWN:
                 self.console.print(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more (see the reports)")
 
+        self._rules_and_verdicts(run)
         counts, checks = run.counts(), run.check_counts()
         verdict = "[bold green]PASSED[/]" if run.ok else "[bold red]FAILED[/]"
         self.console.print(f"\n{verdict}: {len(run.scenarios)} scenario(s) — {counts['pass']} passed, "
@@ -111,3 +112,23 @@ class ConsoleReporter:
                            f"{sum(checks.values())} checks ({checks['fail']} failed) in {run.duration_s:.2f} s")
         for fmt, path in written.items():
             self.console.print(f"  {fmt}: {self._e(str(path))}")
+
+    def _rules_and_verdicts(self, run: RunResult) -> None:
+        from harness.reports.verdict import rule_table, verdict_line, verdicts
+
+        rules = rule_table(run)
+        if rules:
+            table = Table(title="Rules", show_lines=False)
+            for column, justify in (("Rule", "left"), ("Strength", "left"), ("Pass", "right"), ("Fail", "right"),
+                                    ("Skip", "right"), ("Error", "right")):
+                table.add_column(column, justify=justify)  # type: ignore[arg-type]
+            for r in rules:
+                style = "red" if r["fail"] + r["error"] else ""
+                table.add_row(self._e(r["rule"]), r["strength"], str(r["pass"]),
+                              f"[{style}]{r['fail']}[/]" if style else str(r["fail"]), str(r["skip"]), str(r["error"]))
+            self.console.print()
+            self.console.print(table)
+        self.console.print("\n[bold]Verdict per identity provider[/]")
+        for v in verdicts(run):
+            colour = {"ready": "green", "not ready": "red"}.get(v["verdict"], "dim")
+            self.console.print(f"  [{colour}]{self._e(verdict_line(v))}[/]")

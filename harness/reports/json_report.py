@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from harness.reports.verdict import rule_table, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from mock_okta.transcript import REDACTED, Exchange
 
@@ -79,6 +80,8 @@ def run_to_dict(run: RunResult, secrets: Iterable[str] = ()) -> dict[str, Any]:
         "steps": {"total": sum(len(sc.steps) for sc in run.scenarios)},
         "checks": {"total": sum(run.check_counts().values()), **run.check_counts()},
         "failures": failed,
+        "verdicts": [{**v, "line": verdict_line(v)} for v in verdicts(run)],
+        "rules": rule_table(run),
     }
     doc = {"format": "scim-harness-report", "format_version": FORMAT_VERSION, "summary": summary,
            "run": {"target": run.target, "dialect": run.dialect, "started": run.started,
