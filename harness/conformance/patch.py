@@ -28,13 +28,15 @@ class _Patcher:
             abort(f"cannot read the resource back ({ex.status})")
         return doc
 
-    def apply(self, cid: str, ops: list[dict[str, Any]], verify: Any, describe: Any) -> None:
-        """PATCH, then judge the status (200 or 204) and the state read back with GET."""
+    def apply(self, cid: str, ops: list[dict[str, Any]], verify: Any, describe: Any, *, rfc_form: bool = True) -> None:
+        """PATCH, then judge the status (200 or 204) and the state read back with GET. An IdP's own
+        (non-RFC) form is judged only by its own check, with that check's strength."""
         ex = self.patch(*ops)
-        self.ctx.standard(ex, [200, 204], self.coll[:-1])
+        self.ctx.standard(ex, [200, 204] if rfc_form else None, self.coll[:-1])
         ok_status = ex.status in (200, 204)
-        self.ctx.check("rfc.patch.status", ok_status, f"answered {ex.status}", ex, subject=cid.rsplit(".", 1)[-1])
-        if ex.status == 200:
+        if rfc_form:
+            self.ctx.check("rfc.patch.status", ok_status, f"answered {ex.status}", ex, subject=cid.rsplit(".", 1)[-1])
+        if ex.status == 200 and rfc_form:
             body = ex.json()
             if not (isinstance(body, dict) and body.get("id") == self.rid):
                 self.ctx.check("rfc.patch.status", False, "a 200 answer must carry the whole resource", ex,
@@ -110,7 +112,7 @@ def run(ctx: Ctx) -> None:
                 ctx.skip(cid, "the User resource type declares no enterprise extension")
     with ctx.step("capitalised op names (Entra)"):
         p.apply("rfc.patch.op-case", [{"op": "Replace", "path": "title", "value": "Capital"}],
-                lambda d: d.get("title") == "Capital", lambda d: f"title {d.get('title')!r}")
+                lambda d: d.get("title") == "Capital", lambda d: f"title {d.get('title')!r}", rfc_form=False)
     with ctx.step("failures: atomicity, noTarget, syntax, mutability"):
         before = p.read()
         ex = p.patch({"op": "replace", "path": "title", "value": "MustNotStick"},
@@ -155,7 +157,7 @@ def _groups(ctx: Ctx) -> None:
         p.apply("rfc.patch.group-remove-member", [{"op": "remove", "path": f'members[value eq "{u1["id"]}"]'}],
                 lambda d: member_ids(d) == [u2["id"]], lambda d: f"members {member_ids(d)}")
         p.apply("rfc.patch.group-remove-member-value", [{"op": "remove", "path": "members", "value": [{"value": u2["id"]}]}],
-                lambda d: member_ids(d) == [], lambda d: f"members {member_ids(d)}")
+                lambda d: member_ids(d) == [], lambda d: f"members {member_ids(d)}", rfc_form=False)
         new_name = ctx.name("pgroup-renamed")
         p.apply("rfc.patch.group-rename", [{"op": "replace", "path": "displayName", "value": new_name}],
                 lambda d: d.get("displayName") == new_name, lambda d: f"displayName {d.get('displayName')!r}")
