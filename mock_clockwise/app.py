@@ -6,6 +6,11 @@
 - DB_PATH: SQLite file (None = in memory)
 - MAX_CONTENT_LENGTH (bytes, default 1 MiB), MAX_RESULTS (default 1000),
   JOURNAL_SIZE (default 10,000), FAULT_SEED (random seed for fractional faults)
+
+Request limits (each answered with a SCIM Error, advertised in /_mock/openapi.json):
+body size MAX_CONTENT_LENGTH → 413; JSON nesting deeper than MAX_JSON_DEPTH → 400 invalidSyntax;
+strings with unpaired UTF-16 surrogates → 400 invalidSyntax; filter length/depth and PATCH operation
+count in filters.py / patch.py; `count` capped at maxResults.
 """
 from __future__ import annotations
 
@@ -28,6 +33,9 @@ SCIM_CONTENT_TYPE = "application/scim+json"
 SCIM_PREFIX = "/scim/v2"
 MOCK_PREFIX = "/_mock"
 EXTENSION_KEY = "mock_clockwise"
+# No SCIM document is deeper than ~6 levels (PatchOp → Operations → value → members → value);
+# a cap well above that keeps parsing and every later walk of the body iterative-safe.
+MAX_JSON_DEPTH = 64
 
 log = logging.getLogger("mock_clockwise")
 
@@ -75,6 +83,12 @@ def state() -> MockState:
 def scim_response(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Every body the mock sends is `application/scim+json` (RFC 7644 §3.1)."""
     data = "" if body is None else json.dumps(body, ensure_ascii=False)
+    try:
+        data.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate echoed from input (e.g. a filter literal "\ud800" in an error detail):
+        # RFC 8259 §8.2 allows it only as an escape, so escape everything rather than fail.
+        data = json.dumps(body, ensure_ascii=True)
     resp = Response(data, status=status, mimetype=SCIM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         resp.headers[name] = value
@@ -96,12 +110,42 @@ def read_json() -> Any:
     if not raw.strip():
         raise InvalidSyntax("the request body is empty; a JSON object is required")
     try:
-        return json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidSyntax("the request body is not valid UTF-8") from None
     except json.JSONDecodeError as exc:
         raise InvalidSyntax(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from None
+    except RecursionError:
+        raise InvalidSyntax(f"the request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    problem = json_problem(doc)
+    if problem:
+        raise InvalidSyntax(f"the request body {problem}")
+    return doc
+
+
+def json_problem(doc: Any) -> str | None:
+    """Why a parsed JSON document is unacceptable (too deep, unpaired surrogates), or None.
+
+    Iterative, so a hostile document cannot exhaust the stack here."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return f"is nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in items:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((value, depth + 1))
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                # RFC 8259 §8.2: "\ud800" alone is not a Unicode character; storing it would fail later.
+                return "contains an unpaired UTF-16 surrogate escape (such as \\ud800) in a string"
+    return None
 
 
 def _bearer(header: str | None) -> str | None:
@@ -161,8 +205,10 @@ def _after_request(response: Response) -> Response:
         if raw:
             try:
                 parsed = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
                 parsed = None
+            if parsed is not None and json_problem(parsed):
+                parsed = None  # journalled as (replaced) text instead
         st.journal.record(time=now_iso(), org=g.get("org"), method=request.method,
                           path=path[len(SCIM_PREFIX):] or "/", query=request.query_string.decode("latin-1"),
                           headers=redact_headers(request.headers.items()), body=body_for_journal(raw, parsed),

@@ -3,6 +3,7 @@ admin panel, events, journal, faults and reset. Authenticated by the admin token
 The routes are a fixed contract (common brief); errors are SCIM Error bodies like everywhere."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -124,6 +125,18 @@ def admin_panel_add(org: str) -> Response:
 @bp.get("/orgs/<org>/events")
 def events(org: str) -> Response:
     return scim_response({"data": state().store.events(org)})
+
+
+# ---------------------------------------------------------------------------- the API description
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from .app import MAX_JSON_DEPTH
+    from .openapi import openapi_document
+
+    st = state()
+    doc = openapi_document(request.url_root, max_results=st.max_results,
+                           max_content_length=st.max_content_length, json_depth=MAX_JSON_DEPTH)
+    return Response(json.dumps(doc, indent=1), mimetype="application/json")
 
 
 # ---------------------------------------------------------------------------- journal, faults, reset
