@@ -58,6 +58,16 @@ def _check(check_id: str, ok: bool, message: str, *, rule: str, strength: str = 
     return CheckResult(check_id, "pass" if ok else "fail", rule, strength, message, exchange)  # type: ignore[arg-type]
 
 
+def task_rule(dialect: str, *, detail: bool = False) -> str:
+    """The rule a failed driver task breaks (or, with `detail`, where its error shows), named for the
+    IdP the dialect imitates. Entra retries a failing object with backoff, then quarantines the job."""
+    if dialect == "entra":
+        return ("Microsoft Entra ID shows the provider's error detail in the provisioning logs" if detail else
+                "Microsoft Entra ID: a provisioning operation fails on any unexpected response (retried, then quarantined)")
+    return ("Okta shows the provider's error detail as the task's failure reason" if detail else
+            "Okta: a provisioning task fails on any unexpected response (idp-wire.md, Errors)")
+
+
 def scenario_label(scenario: Scenario, dialect: str) -> str:
     """The name a scenario result carries: the scenario name, plus [dialect] when not okta."""
     return scenario.name if dialect == "okta" else f"{scenario.name}[{dialect}]"
@@ -385,7 +395,7 @@ class _ScenarioRun:
         elif set(expect) & {"status", "json", "headers", "schema", "elapsed_ms"}:
             sr.checks.append(_check("step.response", False, f"{step.action} sent no request, so there is no response to check",
                                     rule="scenario expectation"))
-        rule = "Okta: a provisioning task fails on any unexpected response (idp-wire.md, Errors)"
+        rule = task_rule(self.dialect)
         if step.expect_failure:
             sr.checks.append(_check("step.expect_failure", failure is not None,
                                     f"the action failed as expected: {failure}" if failure else
@@ -395,7 +405,7 @@ class _ScenarioRun:
                 sr.checks.append(_check("step.expect_error", want.lower() in failure.message.lower(),
                                         f"the task error says {want!r}" if want.lower() in failure.message.lower() else
                                         f"the task error does not say {want!r}: {failure.message}",
-                                        rule="Okta shows the provider's error detail as the task's failure reason",
+                                        rule=task_rule(self.dialect, detail=True),
                                         exchange=failure.exchange or last))
         elif failure is not None:
             sr.checks.append(_check("driver.task", False, f"{step.action} failed: {failure.message}", rule=rule,
