@@ -100,9 +100,10 @@ class Ctx:
 
     def check(self, check_id: str, ok: bool, message: str, exchange: Exchange | None = None, *,
               subject: str | None = None) -> bool:
-        """Record one catalogued check; a MAY check never fails (the RFC allows either behaviour)."""
+        """Record one catalogued check. An informational check (can_fail False: the RFC allows every
+        behaviour it observes) reports "skip" with the message instead of failing."""
         d = check_def(check_id)
-        status = "pass" if ok or d.strength == "MAY" else "fail"
+        status = "pass" if ok else ("fail" if d.can_fail else "skip")
         self._add(CheckResult(_cid(check_id, subject), status, d.rule, d.strength, message, exchange))  # type: ignore[arg-type]
         return ok
 
@@ -170,6 +171,14 @@ class Ctx:
         if isinstance(doc, dict) and isinstance(doc.get("id"), str) and ex.status is not None and ex.status < 300:
             self.created.append((coll, doc["id"]))
             return ex, doc
+        location = ex.header("location")
+        if ex.status == 201 and location and not isinstance(doc, dict):
+            # RFC 7644 §3.3: the body only SHOULD hold the resource, the Location header SHALL: read it there.
+            got = self.send("GET", location)
+            doc = got.json()
+            if got.status == 200 and isinstance(doc, dict) and isinstance(doc.get("id"), str):
+                self.created.append((coll, doc["id"]))
+                return ex, doc
         return ex, None
 
     def forget(self, coll: str, rid: str) -> None:
