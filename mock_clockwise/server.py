@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import secrets
-import signal
+import shutil
 import sqlite3
 import sys
-from types import FrameType
+import tempfile
 from typing import Any, Sequence
 
 EXIT_USAGE = 2
@@ -37,7 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep all state in this SQLite file (survives restarts); default: in memory")
     p.add_argument("--threshold", type=int, default=10,
                    help="active SCIM users at which the org switches from trial to synced mode (default 10)")
-    p.add_argument("--threads", type=int, default=8, help="waitress worker threads (default 8)")
+    p.add_argument("--threads", type=int, default=8, help="waitress threads per process (default 8)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes sharing one SQLite database (default 1). With more than one, "
+                        "the control plane's journal and faults are per worker process")
     return p
 
 
@@ -59,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be 0-65535, got {args.port}")
+    if args.workers < 1 or args.threads < 1:
+        return _fail("--workers and --threads must be at least 1")
     if args.threshold < 1:
         return _fail("--threshold must be at least 1")
     if args.token is not None and (len(args.token) > 2 or not all(t.strip() for t in args.token)):
@@ -76,55 +82,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     if admin_token in tokens:
         return _fail("--admin-token must differ from the SCIM --token values")
 
-    from waitress import create_server
+    tmpdir = None
+    db_path = args.db
+    if args.workers > 1 and not db_path:
+        # Worker processes share their state through one SQLite file: without --db, a
+        # private temporary one that is removed at exit (the state is as ephemeral as
+        # :memory:).
+        tmpdir = tempfile.mkdtemp(prefix="mock_clockwise-")
+        db_path = os.path.join(tmpdir, "state.sqlite3")
+    config: dict[str, Any] = {"ORGS": [{"name": args.org, "tokens": tokens, "threshold": args.threshold}],
+                              "ADMIN_TOKEN": admin_token, "DB_PATH": db_path}
+    try:
+        return _serve(args, config, generated)
+    finally:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
+
+def _close(app: Any) -> None:
+    app.extensions["mock_clockwise"].store.close()
+
+
+def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str]) -> int:
     from .app import create_app
     from .errors import ScimError
+    from .prefork import listen_sockets, serve_threads, serve_workers
 
-    config: dict[str, Any] = {"ORGS": [{"name": args.org, "tokens": tokens, "threshold": args.threshold}],
-                              "ADMIN_TOKEN": admin_token, "DB_PATH": args.db}
     try:
+        # Built in this process first, so a bad --db or org is reported before anything
+        # listens (and the schema and start orgs exist before any worker forks).
         app = create_app(config)
     except sqlite3.Error as exc:
         return _fail(f"cannot use --db {args.db!r}: {exc}")
     except ScimError as exc:
         return _fail(exc.detail)
     try:
-        server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="mock_clockwise")
+        socks = listen_sockets(args.host, args.port, args.workers)
     except OSError as exc:
+        _close(app)
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
 
-    port = server.effective_port  # type: ignore[union-attr]
+    port = socks[0].getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{shown}:{port}"
     if not _is_loopback(args.host):
         print(f"mock_clockwise: warning: listening on {args.host}, a non-loopback address, without TLS; "
               "bearer tokens travel in clear text", file=sys.stderr, flush=True)
+    serving = (f"{args.workers} worker processes x {args.threads} threads" if args.workers > 1
+               else f"{args.threads} threads")
     print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, "
-          f"{'db ' + args.db if args.db else 'in-memory state'})")
+          f"{'db ' + args.db if args.db else 'in-memory state'}, {serving})")
     print(f"SCIM base URL: {base}/scim/v2")
     print(f"Control plane: {base}/_mock")
     for line in generated:
         print(line)
     print("Press Ctrl-C to stop.", flush=True)
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        # waitress's run() stops its loop and worker threads on KeyboardInterrupt/SystemExit.
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        server.close()
-        app.extensions["mock_clockwise"].store.close()
+    code = 0
+    if args.workers > 1:
+        _close(app)  # no SQLite connection may cross the fork: each worker opens its own
+        code = serve_workers(lambda: create_app(config), _close, socks, args.threads)
+    else:
+        try:
+            serve_threads(app, socks[0], args.threads)
+        finally:
+            _close(app)
     print("mock_clockwise: stopped", flush=True)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -1,15 +1,20 @@
 """The store's foundation: SQLite schema, the connection and its transactions, and the
 conversion of rows to SCIM JSON (no web imports). `store.py` builds the operations on it.
 
-Threading: waitress serves from several threads, and SQLite connections are not to be
-shared unguarded, so there is ONE connection and every use of it holds an RLock; writes run
-in `BEGIN IMMEDIATE` transactions that roll back on any exception (a failed operation
-changes nothing). With a file (--db) the journal mode is WAL.
+Threading and processes: in memory there is ONE connection and every use of it holds an
+RLock. With a file (--db, or the temporary file several worker processes share) the journal
+mode is WAL and each thread has its own connection: reads are snapshot transactions that
+never wait, writes are `BEGIN IMMEDIATE` transactions, queued across processes by flock().
+Every write rolls back on any exception (a failed operation changes nothing), and everything
+that must hold across processes (uniqueness, the plan threshold, group membership) is read
+and written inside one such transaction.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -57,6 +62,11 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_org ON events(org, seq);
 """
 
+# How long a write waits for another process's write transaction before SQLite reports
+# "database is locked" (worker processes share one file).
+BUSY_TIMEOUT_S = 30.0
+
+
 def now_iso() -> str:
     """ISO 8601 UTC with a `Z` (RFC 7643 §2.3.5 dateTime), millisecond precision."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -86,37 +96,104 @@ def check_if_match(version: int, if_match: list[str] | None) -> None:
 
 
 class StoreBase:
-    """One SQLite connection behind an RLock, transactions, and row → JSON helpers."""
+    """SQLite connections, transactions, and row -> JSON helpers.
+
+    In memory: ONE connection, every use of it under an RLock. With a file: one connection
+    per thread, so reads run side by side (WAL readers never block) and writers queue.
+    """
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
+        # :memory: -> guards the one connection; file -> orders this process's writers, since
+        # flock() below is held per open file, not per thread.
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._queue_fd: int | None = None
+        self._shared: sqlite3.Connection | None = None if path else self._connect(":memory:")
+        conn = self._connection()
         if path:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_DDL)
+            conn.execute("PRAGMA journal_mode=WAL")  # persistent: the file stays in WAL mode
+            # Held open until close(): closing any descriptor of the file would drop the
+            # POSIX locks SQLite holds on it (fcntl semantics).
+            self._queue_fd = os.open(path, os.O_RDONLY)
+        with self._lock:
+            conn.executescript(_DDL)
+
+    @staticmethod
+    def _connect(target: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        conn.row_factory = sqlite3.Row
+        if target != ":memory:":
+            # WAL + NORMAL: a commit is durable against a crash of the process (SIGKILL), and
+            # the file is never corrupt after a power loss (it may lose the last commits).
+            conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._shared is not None:
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            assert self.path is not None
+            conn = self._connect(self.path)
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        with self._lock, self._conns_lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+            if self._shared is not None:
+                self._shared.close()
+            if self._queue_fd is not None:
+                os.close(self._queue_fd)
+                self._queue_fd = None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: BEGIN IMMEDIATE takes the database's write lock up front (across
+        threads and processes), and any exception rolls everything back."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn = self._connection()
+            if self._queue_fd is not None:
+                # Writers from several processes queue on flock() first: the kernel wakes the
+                # next one the moment the lock is free, where SQLite's own busy handler sleeps
+                # and polls (1, 2, 5, 10... ms). Correctness does not depend on it: the
+                # transaction itself is BEGIN IMMEDIATE, the database's write lock.
+                fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                if self._queue_fd is not None:
+                    fcntl.flock(self._queue_fd, fcntl.LOCK_UN)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._conn
+        """A read: one consistent snapshot (a read transaction) of committed state."""
+        if self._shared is not None:
+            with self._lock:
+                yield self._shared
+            return
+        conn = self._connection()
+        if conn.in_transaction:  # already inside this thread's transaction
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
 
     def _org_row(self, c: sqlite3.Connection, org: str) -> sqlite3.Row:
         row = c.execute("SELECT * FROM orgs WHERE name=?", (org,)).fetchone()
