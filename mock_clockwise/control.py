@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request
 
 from . import plan
 from .app import read_json, scim_response, state
-from .errors import InvalidValue
+from .errors import InvalidValue, NotFound
 
 bp = Blueprint("control", __name__, url_prefix="/_mock")
 
@@ -79,7 +79,12 @@ def list_orgs() -> Response:
 
 @bp.get("/orgs/<org>")
 def get_org(org: str) -> Response:
-    return scim_response(state().store.get_org(org))
+    # Looked up in the list first: the store's own not-found path is not to be relied on here
+    # (it raised NameError → 500 at one point, found by the fuzz test).
+    for item in state().store.list_orgs():
+        if item["name"] == org:
+            return scim_response(state().store.get_org(org))
+    raise NotFound(f"organization {org!r} not found")
 
 
 @bp.delete("/orgs/<org>")
