@@ -60,3 +60,75 @@ def scim_client(make_client: Callable[..., httpx.Client]) -> httpx.Client:
 @pytest.fixture
 def admin_client(make_client: Callable[..., httpx.Client]) -> httpx.Client:
     return make_client("/_mock", MOCK_ADMIN_TOKEN)
+
+
+# ---------------------------------------------------------------------------- real server processes
+class MockProcess:
+    """`python -m mock_clockwise` running on a free loopback port (its own process group, so
+    a test can SIGKILL the server and all of its worker processes at once)."""
+
+    def __init__(self, proc: Any, lines: list[str]) -> None:
+        self.proc = proc
+        self.lines = lines
+        self.base = next(line.split(": ", 1)[1] for line in lines if line.startswith("SCIM base URL: "))
+        self.control = next(line.split(": ", 1)[1] for line in lines if line.startswith("Control plane: "))
+
+    def client(self, token: str, *, control: bool = False, timeout: float = 30.0) -> httpx.Client:
+        return httpx.Client(base_url=self.control if control else self.base, timeout=timeout,
+                            headers={"Authorization": f"Bearer {token}", "Accept": "application/scim+json"})
+
+    def stop(self, timeout: float = 30.0) -> int:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.proc.communicate(timeout=timeout)
+        return int(self.proc.returncode)
+
+    def kill_all(self) -> None:
+        """SIGKILL the server and every worker process (a crash, not a shutdown)."""
+        import os
+        import signal
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.communicate(timeout=30)
+
+
+@pytest.fixture
+def mock_process() -> Iterator[Callable[..., MockProcess]]:
+    """Factory: `mock_process("--workers", "2", ...)` starts a server and waits for its banner;
+    every server started is stopped (or killed) at the end of the test."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    started: list[MockProcess] = []
+
+    def start(*args: str) -> MockProcess:
+        proc = subprocess.Popen([sys.executable, "-m", "mock_clockwise", "--host", "127.0.0.1", "--port", "0", *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:  # blocks until the banner is printed
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl-C"):
+                break
+        else:
+            _, err = proc.communicate(timeout=30)
+            raise AssertionError(f"the mock did not start: {lines} {err}")
+        running = MockProcess(proc, lines)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        if running.proc.poll() is None:
+            try:
+                os.killpg(running.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            running.proc.communicate(timeout=30)
