@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
+# The embedded mock's serving model under load, chosen by measurement (BENCHMARKS.md).
+DEFAULT_MOCK_WORKERS = 2
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
 
 
@@ -41,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p.add_argument("--fail-ratio", type=float, default=0.0, metavar="X",
                    help="exit 1 when the ratio of failed requests exceeds X (default 0: any failure)")
     p.add_argument("--p95-ms", type=float, default=0.0, metavar="Y", help="exit 1 when p95 latency exceeds Y ms")
+    p.add_argument("--mock-workers", type=int, default=DEFAULT_MOCK_WORKERS, metavar="N",
+                   help=f"worker processes of the embedded mock (default {DEFAULT_MOCK_WORKERS}; see BENCHMARKS.md)")
     p.add_argument("--report-dir", default="reports", metavar="DIR", help="where locust's CSV and HTML go (default reports)")
     p.add_argument("--locustfile", metavar="PATH", help="locustfile to run (default: the shipped scenarios/locustfile.py)")
     return p
@@ -63,6 +67,8 @@ def _validate(args: argparse.Namespace) -> Path:
         raise LoadUsageError("--spawn-rate must be positive")
     if args.workers < 0:
         raise LoadUsageError("--workers must be 0 or more")
+    if args.mock_workers < 1:
+        raise LoadUsageError("--mock-workers must be at least 1")
     if not 0 <= args.fail_ratio <= 1:
         raise LoadUsageError("--fail-ratio must be between 0 and 1")
     if not args.duration or not _DURATION.match(args.duration):
@@ -112,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             host, token = args.target, args.token or os.environ[TOKEN_ENV]
         else:
             try:
-                mock = EmbeddedMock().start()
+                mock = EmbeddedMock(extra_args=["--workers", str(args.mock_workers)]).start()
             except EmbeddedMockError as exc:
                 raise LoadUsageError(str(exc)) from None
             host, token = mock.target.base_url, mock.token

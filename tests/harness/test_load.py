@@ -1,0 +1,92 @@
+"""`scim-harness load`: short real locust runs (a few seconds each) against the embedded mock
+and against a --target, the exit codes of its thresholds, and its usage errors."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from harness import load
+from harness.cli import main
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="starts real processes and stops them with signals")
+
+
+def aggregated(report_dir: Path) -> dict[str, str]:
+    with open(report_dir / "load_stats.csv", newline="") as f:
+        return next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
+
+
+def test_embedded_mock_run_exits_0_and_writes_reports(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code = main(["load", "--duration", "3s", "--users", "6", "--spawn-rate", "6", "--report-dir", str(tmp_path)])
+    out, err = capfd.readouterr()
+    assert code == 0, err[-2000:]
+    stats = aggregated(tmp_path)
+    assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0
+    html = (tmp_path / "load.html").read_text()
+    assert "<html" in html.lower() and "/Users" in html
+    assert "embedded mock at http://127.0.0.1:" in out
+    assert "Traceback" not in out + err
+
+
+def test_target_in_distributed_mode_with_a_p95_threshold_exits_1(tmp_path: Path, mock_process: Callable[..., Any],
+                                                                 capfd: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    srv = mock_process("--token", "load-token", "--admin-token", "load-admin")
+    monkeypatch.setenv(load.TOKEN_ENV, "load-token")  # the token from the environment, as documented
+    code = main(["load", "--target", srv.base, "--workers", "1", "--duration", "3s", "--users", "4",
+                 "--spawn-rate", "4", "--p95-ms", "0.001", "--report-dir", str(tmp_path)])
+    out, err = capfd.readouterr()
+    assert code == 1  # no request is answered within a microsecond
+    stats = aggregated(tmp_path)
+    assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0  # served fine, only slow
+    assert (tmp_path / "load.html").is_file()
+    assert "load-token" not in out + err  # the token never reaches the output
+    assert srv.stop() == 0
+
+
+def test_failures_over_the_ratio_exit_1(tmp_path: Path, mock_process: Callable[..., Any],
+                                        capfd: pytest.CaptureFixture[str]) -> None:
+    srv = mock_process("--token", "right-token", "--admin-token", "load-admin")
+    code = main(["load", "--target", srv.base, "--token", "wrong-token", "--duration", "2s", "--users", "2",
+                 "--spawn-rate", "2", "--report-dir", str(tmp_path)])
+    capfd.readouterr()
+    assert code == 1
+    stats = aggregated(tmp_path)
+    assert int(stats["Failure Count"]) == int(stats["Request Count"]) > 0  # every request got a 401
+    with open(tmp_path / "load_failures.csv", newline="") as f:
+        assert any("401" in row["Error"] for row in csv.DictReader(f))
+    assert srv.stop() == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--duration", "ten seconds"], "--duration"),
+    (["--users", "0"], "--users"),
+    (["--workers", "-1"], "--workers"),
+    (["--fail-ratio", "2"], "--fail-ratio"),
+    (["--mock-workers", "0"], "--mock-workers"),
+    (["--target", "http://127.0.0.1:9/scim/v2"], "--token"),
+    (["--token", "t"], "--target"),
+    (["--locustfile", "/no/such/locustfile.py"], "locustfile"),
+    (["--no-such-option"], "unrecognized"),
+])
+def test_bad_options_exit_2_with_one_clear_line(argv: list[str], message: str, tmp_path: Path,
+                                                capfd: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(load.TOKEN_ENV, raising=False)
+    assert exit_code(["load", "--report-dir", str(tmp_path), *argv]) == 2
+    _, err = capfd.readouterr()
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "load_stats.csv").exists()
+
+
+def exit_code(argv: list[str]) -> int:
+    """main()'s exit status, whether it returns it or argparse exits."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
