@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 import httpx
 
 from harness.conformance import crud, discovery, patch, protocol, query, server_schema
-from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, check_def
+from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, areas_for, check_def
 from harness.conformance.context import Ctx, base_id
 from harness.results import ScenarioResult, StepResult
 from mock_okta.transcript import Transcript
@@ -48,8 +48,13 @@ class Reporter(Protocol):
 
 
 def run_rfc(client: httpx.Client, transcript: Transcript | None = None, *, areas: list[str] | None = None,
-            reporter: Reporter | None = None, run_id: str | None = None) -> list[ScenarioResult]:
-    """Run the rfc suite with `client` (base URL = the SCIM base, Authorization set). Never raises."""
+            checks: list[str] | None = None, reporter: Reporter | None = None,
+            run_id: str | None = None) -> list[ScenarioResult]:
+    """Run the rfc suite with `client` (base URL = the SCIM base, Authorization set). Never raises.
+    `areas` and/or `checks` (catalogue ids) narrow the run to the areas they need; discovery and the
+    safety cleanup always run, so results may hold other checks of those areas too."""
+    if checks is not None:
+        areas = list(dict.fromkeys([*(areas or []), *areas_for(checks)]))
     ctx = Ctx(client, transcript if transcript is not None else Transcript(), run_id=run_id, base_url=str(client.base_url))
     wanted = [a for a in AREA_RUNNERS if areas is None or a in areas or a == "discovery"]
     users_before, groups_before = protocol._totals(ctx)
@@ -82,4 +87,4 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
         reporter.scenario_finished(sc)
 
 
-__all__ = ["AREAS", "CATALOGUE", "CheckDef", "base_id", "check_def", "run_rfc"]
+__all__ = ["AREAS", "CATALOGUE", "CheckDef", "areas_for", "base_id", "check_def", "run_rfc"]

@@ -272,6 +272,18 @@ AREAS: tuple[str, ...] = tuple(dict.fromkeys(c.area for c in _C))
 del _C
 
 
+# Checks recorded by another area's run than the one they are catalogued in (they need its fixtures).
+RECORDED_IN: Mapping[str, str] = MappingProxyType({
+    "rfc.discovery.advertised.filter": "filters", "rfc.discovery.advertised.patch": "patch",
+    "rfc.discovery.advertised.sort": "sort", "rfc.discovery.advertised.etag": "etag", "rfc.errors.conflict-scim-type": "users",
+})
+
+
+def areas_for(check_ids: list[str]) -> list[str]:
+    """The areas to run so that these checks are judged (discovery and safety always run)."""
+    return list(dict.fromkeys(RECORDED_IN.get(cid, check_def(cid).area) for cid in check_ids))
+
+
 def check_def(check_id: str) -> CheckDef:
     """The definition of a catalogued check (KeyError for an unknown id)."""
     return CATALOGUE[check_id.split("[", 1)[0]]

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.conformance import AREA_RUNNERS, CATALOGUE, run_rfc
+from harness.conformance import AREA_RUNNERS, CATALOGUE, areas_for, run_rfc
 from harness.results import CheckResult, ScenarioResult
 from tests.harness.broken_scim_app import ADMIN, BREAKS, TOKEN, Broken, make_app
 
@@ -127,7 +127,7 @@ def _areas_of(clean: list[ScenarioResult], cid: str) -> list[str]:
                    if _base(c) == cid} & set(AREA_RUNNERS))
 
 
-def _run_broken(app: Broken, switch: str, areas: list[str]) -> list[ScenarioResult]:
+def _run_broken(app: Broken, switch: str, cid: str, extra: list[str] | None = None) -> list[ScenarioResult]:
     app.set(())
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://testserver/_mock",
                       headers={"Authorization": f"Bearer {ADMIN}"}) as admin:
@@ -135,7 +135,7 @@ def _run_broken(app: Broken, switch: str, areas: list[str]) -> list[ScenarioResu
     app.set({switch})
     try:
         with _client(app) as client:
-            return run_rfc(client, areas=areas)
+            return run_rfc(client, checks=[cid], areas=extra or [])
     finally:
         app.set(())
 
@@ -150,6 +150,12 @@ def test_every_catalogued_check_has_a_switch() -> None:
 def test_every_switch_breaks_some_check() -> None:
     used = {v if isinstance(v, str) else v[0] for v in FAILS.values()} | set(INFORMS.values())
     assert used == set(BREAKS), (set(BREAKS) - used, used - set(BREAKS))
+
+
+def test_running_one_check_runs_the_areas_that_record_it(clean: list[ScenarioResult]) -> None:
+    for cid in CATALOGUE:
+        assert set(_areas_of(clean, cid)) <= set(areas_for([cid])), cid
+    assert areas_for(["rfc.discovery.advertised.patch", "rfc.patch.atomic"]) == ["patch"]
 
 
 def test_every_check_passes_on_the_correct_app(clean: list[ScenarioResult]) -> None:
@@ -168,7 +174,7 @@ def test_every_check_passes_on_the_correct_app(clean: list[ScenarioResult]) -> N
 def test_a_broken_server_fails_the_check_naming_its_rule(short: str, app: Broken, clean: list[ScenarioResult]) -> None:
     cid = f"rfc.{short}"
     switch, extra = (FAILS[short], []) if isinstance(FAILS[short], str) else FAILS[short]  # type: ignore[misc]
-    result = _run_broken(app, switch, sorted(set(_areas_of(clean, cid)) | set(extra)))
+    result = _run_broken(app, switch, cid, extra)
     mine = [c for c in _checks(result) if _base(c) == cid]
     failed = [c for c in mine if c.status == "fail"]
     assert failed, f"{cid} did not fail with {switch}: {[(c.status, c.message) for c in mine]}"
@@ -183,7 +189,7 @@ def test_a_broken_server_fails_the_check_naming_its_rule(short: str, app: Broken
 def test_an_informational_check_reports_the_other_allowed_behaviour_as_a_skip(short: str, app: Broken,
                                                                               clean: list[ScenarioResult]) -> None:
     cid = f"rfc.{short}"
-    result = _run_broken(app, INFORMS[short], _areas_of(clean, cid))
+    result = _run_broken(app, INFORMS[short], cid)
     mine = [c for c in _checks(result) if _base(c) == cid]
     assert mine and all(c.status == "skip" for c in mine)
     assert all("allows" in c.message and c.rule == CATALOGUE[cid].rule for c in mine)
