@@ -210,10 +210,14 @@ def run_paging(ctx: Ctx) -> None:
         fields = {k: doc.get(k) for k in ("totalResults", "startIndex", "itemsPerPage")} if isinstance(doc, dict) else {}
         ints = all(isinstance(v, int) and not isinstance(v, bool) for v in fields.values()) and len(fields) == 3
         ctx.check("rfc.paging.integers", ints, f"{fields}", ex)
+        first = set(pop.labels(ctx.query("Users", flt, startIndex=1, count=2)[1]))
         ex, doc = ctx.query("Users", flt, startIndex=3, count=2)
-        ok = ex.status == 200 and isinstance(doc, dict) and doc.get("startIndex") == 3 and len(resources(doc)) == 2
+        # RFC 7644 §3.4.2.4: startIndex is applied, not just echoed — the second page holds the other two.
+        second = set(pop.labels(doc))
+        ok = (ex.status == 200 and isinstance(doc, dict) and doc.get("startIndex") == 3 and len(second) == 2
+              and not first & second)
         ctx.check("rfc.paging.start-index", ok, f"startIndex=3&count=2: startIndex {doc.get('startIndex') if isinstance(doc, dict) else None!r}, "
-                  f"{len(resources(doc))} resource(s)", ex)
+                  f"{sorted(second)} after {sorted(first)} on page 1", ex)
     with ctx.step("walk the pages one by one"):
         seen: list[str] = []
         last = None

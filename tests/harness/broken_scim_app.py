@@ -79,7 +79,7 @@ OTHER = {
     "delete-unknown-204", "put-204", "put-noop", "put-takes-id", "put-keeps-omitted", "last-modified-goes-back",
     "delete-200", "delete-noop", "soft-delete", "members-value-ref", "group-delete-cascades", "filter-ignored",
     "invalid-filter-200", "invalid-filter-no-scim-type", "case-exact-values", "no-match-404", "groups-filter-empty", "search-ignores-filter",
-    "ignore-start-index", "count-ignored", "count-zero-ignored", "start-negative-400", "count-negative-400",
+    "ignore-start-index", "start-index-echoed-not-applied", "count-ignored", "count-zero-ignored", "start-negative-400", "count-negative-400",
     "start-zero-empty", "total-is-page", "past-end-404", "paging-strings", "groups-list-needs-filter", "sort-ignored",
     "sort-inverted", "sort-default-descending", "sort-sub-attr-ignored", "sort-paged-ignores-start", "sort-400",
     "projection-ignored", "projection-list-ignored", "excluded-ignored", "projection-sub-attr-whole",
@@ -258,6 +258,8 @@ class Broken:
                 raise Reply(200, {"schemas": [LIST_URN], "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
         elif "groups-list-needs-filter" in b and coll == "Groups" and item is None and method == "GET":
             raise Reply(400, error(400, "a filter is required", "invalidFilter"))
+        if "start-index-echoed-not-applied" in b and "startIndex" in query:
+            query["scimhEcho"] = query.pop("startIndex")
         for switch, param in (("ignore-start-index", "startIndex"), ("count-ignored", "count"), ("sort-ignored", "sortBy"),
                               ("projection-ignored", "attributes"), ("excluded-ignored", "excludedAttributes")):
             if switch in b:
@@ -483,6 +485,8 @@ class Broken:
             return 404, error(404, "no such page")
         if "no-match-404" in b and "filter" in query and d.get("totalResults") == 0:
             return 404, error(404, "no resource matches")
+        if "scimhEcho" in query:
+            d["startIndex"] = int(query["scimhEcho"]) if query["scimhEcho"].lstrip("-").isdigit() else 1
         if "paging-strings" in b:
             for k in ("totalResults", "startIndex", "itemsPerPage"):
                 if k in d:

@@ -54,7 +54,7 @@ FAILS: dict[str, str | tuple[str, list[str]]] = {
     "filters.invalid-scim-type": "invalid-filter-no-scim-type", "filters.with-paging": "total-is-page",
     "filters.post-search": "search-ignores-filter", "filters.groups-display-name": "groups-filter-empty",
     "filters.groups-member": "members-filter-400",
-    "paging.count": "count-ignored", "paging.total": "total-is-page", "paging.start-index": "ignore-start-index",
+    "paging.count": "count-ignored", "paging.total": "total-is-page", "paging.start-index": "start-index-echoed-not-applied",
     "paging.walk": "ignore-start-index", "paging.start-zero": "start-zero-empty", "paging.start-negative": "start-negative-400",
     "paging.count-zero": "count-zero-ignored", "paging.count-negative": "count-negative-400", "paging.past-end": "past-end-404",
     "paging.integers": "paging-strings", "paging.groups": "groups-list-needs-filter",
