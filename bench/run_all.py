@@ -1,0 +1,249 @@
+"""Every benchmark of issue 6 in one command; the figures go to BENCHMARKS.md.
+
+    python bench/run_all.py                 # the full run (about 10 minutes on 2 cores)
+    python bench/run_all.py --quick         # smoke run, a few seconds (CI runs this)
+    python bench/run_all.py --output FILE   # write the figures somewhere else
+
+Benchmarks are not tests: they print and record figures, each with the command that
+reproduces it, and judge them against issue 6's "must hold" limits. The exit status is 0
+whenever every benchmark ran (a figure over its limit is reported, not raised).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+import bench_compare
+import bench_driver
+import bench_mock_scale
+import bench_rss
+from benchlib import REPO, find_scim2_server, run_locust, start_mock
+
+PY = "python"  # as shown in the commands of BENCHMARKS.md
+
+
+def listen_counters() -> dict[str, int]:
+    """The kernel's listen-queue overflow and drop counters (TcpExt in /proc/net/netstat)."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return {}
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], (int(v) for v in values.split()[1:])))
+            return {k: row.get(k, 0) for k in ("ListenOverflows", "ListenDrops", "TCPAbortOnData")}
+    return {}
+
+
+def hundred_clients(duration: int, workdir: Path) -> dict[str, Any]:
+    """100 concurrent clients, all started within one second, against the mock's default
+    load serving model: no failures (resets show up as failures) and no listen overflows."""
+    before = listen_counters()
+    server = start_mock(2)
+    try:
+        result = run_locust(server, 100, duration, workdir / "hundred", spawn_rate=100)
+    finally:
+        server.stop()
+    after = listen_counters()
+    return {"result": result.as_dict(), "counters": {k: after.get(k, 0) - before.get(k, 0) for k in before}}
+
+
+def run_wall_time(repeat: int) -> dict[str, Any]:
+    """Wall time of the default `scim-harness run` (embedded mock, every built-in scenario)."""
+    times = []
+    for _ in range(repeat):
+        out = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-run-{os.getpid()}"
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--report-dir", str(out)], cwd=REPO,
+                           capture_output=True, text=True, timeout=600)
+        times.append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            raise RuntimeError(f"scim-harness run exited {r.returncode}: {r.stdout[-500:]} {r.stderr[-500:]}")
+    return {"median_s": statistics.median(times), "runs_s": times}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{psutil.cpu_count()} CPUs ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def verdicts(cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]], rss: dict[str, Any],
+             hundred: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    out: list[tuple[str, str, bool]] = []
+    t, ratios = cmp["targets"], cmp["ratios"]
+    for model in ("2w", "1p"):
+        mock = t.get(f"mock-{model}")
+        if mock is None:
+            continue
+        if f"mock/bare ({model})" in ratios:
+            r = ratios[f"mock/bare ({model})"]
+            out.append((f"mock ({model}) >= 70% of the bare-Flask ceiling", f"{r:.0%}", r >= 0.7))
+        if f"mock ({model})/scim2-server" in ratios:
+            r = ratios[f"mock ({model})/scim2-server"]
+            out.append((f"mock ({model}) >= 3x scim2-server", f"{r:.1f}x", r >= 3))
+        out.append((f"mock ({model}): zero failed requests", f"{mock['failures']} of {mock['requests']}",
+                    mock["failures"] == 0))
+        out.append((f"mock ({model}): p99 < 50 ms at {cmp['settings']['users']} users", f"{mock['p99']:.0f} ms",
+                    mock["p99"] < 50))
+    base = scale[0][1]
+    for size, row in scale[1:]:
+        for key, label in (("filter_ms", "filter"), ("get_ms", "GET by id")):
+            ratio = row[key] / base[key]
+            out.append((f"{label} at {size:,} users within 1.5x of {scale[0][0]:,}", f"{ratio:.2f}x", ratio <= 1.5))
+    out.append((f"peak RSS holding {rss['users']:,} users < 500 MB", f"{rss['peak_rss_mb']:.0f} MB", rss["ok"]))
+    h = hundred["result"]
+    overflows = sum(hundred["counters"].values())
+    out.append(("100 concurrent clients: no failures, resets or listen overflows",
+                f"{h['failures']} failed of {h['requests']}; kernel counters +{overflows}",
+                h["failures"] == 0 and overflows == 0))
+    return out
+
+
+def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]],
+           driver: tuple[int, float, int], run_wall: dict[str, Any], rss: dict[str, Any],
+           hundred: dict[str, Any], started: str, elapsed: float) -> str:
+    q = " --quick" if args.quick else ""
+    s = cmp["settings"]
+    n, seconds, requests = driver
+    checks = verdicts(cmp, scale, rss, hundred)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `{PY} bench/run_all.py{q}` on {started} ({elapsed / 60:.1f} min){' — SMOKE RUN, not figures' if args.quick else ''}.",
+        f"Machine: {machine()}.",
+        "The load generator runs on the same machine as the servers; other processes' CPU during each "
+        "load run is in the 'other' column (this machine may be shared).",
+        "",
+        "## Must hold (issue 6)",
+        "",
+        "| requirement | measured | holds |",
+        "|---|---|---|",
+        *[f"| {name} | {value} | {'yes' if ok else '**NO**'} |" for name, value, ok in checks],
+        "",
+        "## Throughput and latency under the Okta mix",
+        "",
+        f"Command: `{PY} bench/bench_compare.py --duration {s['duration_s']} --rounds {s['rounds']} --users {s['users']} "
+        f"--warm-up {s['warm_up_users']} --scim2-server /tmp/othervenv/bin/scim2-server`"
+        f"{' (smoke: --quick)' if args.quick else ''}",
+        "",
+        f"{s['users']} concurrent locust FastHttpUsers running scenarios/locustfile.py (default weights and "
+        f"pacing), {s['duration_s']} s per run after creating {s['warm_up_users']} users, {s['rounds']} rounds in "
+        "rotating order, medians over the rounds. `mock-2w`/`bare-2w`: 2 pre-forked waitress worker processes x 8 "
+        "threads sharing one SQLite file; `mock-1p`/`bare-1p`: one waitress process, 8 threads, in-memory SQLite. "
+        "scim2-server runs as its own CLI ships it (threaded wsgiref)."
+        + ("" if s["scim2_server"] else " scim2-server was not measured in this run (not installed or --quick)."),
+        "",
+        bench_compare.table(cmp),
+        "",
+        "## 100 concurrent clients",
+        "",
+        f"Command: `{PY} bench/run_all.py` (step `hundred_clients`): locust with 100 users spawned at once for "
+        f"{hundred['result']['wall_s']:.0f} s against the mock with 2 workers; kernel TcpExt counters before/after.",
+        "",
+        f"{hundred['result']['requests']} requests, {hundred['result']['failures']} failed, "
+        f"{hundred['result']['rps']:.0f} req/s, p50 {hundred['result']['p50']:.0f} ms, p99 "
+        f"{hundred['result']['p99']:.0f} ms; counter changes: "
+        + ", ".join(f"{k} +{v}" for k, v in hundred["counters"].items()),
+        "",
+        "## Lookups as the org grows",
+        "",
+        f"Command: `{PY} bench/bench_mock_scale.py{' --quick' if args.quick else ''}` (in-process over WSGI, "
+        "median per request)",
+        "",
+        "| users | filter userName eq, ms | x | GET by id, ms | x | page of 100, ms | x |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    base = scale[0][1]
+    for size, r in scale:
+        lines.append(f"| {size:,} | {r['filter_ms']:.3f} | {r['filter_ms'] / base['filter_ms']:.2f} | "
+                     f"{r['get_ms']:.3f} | {r['get_ms'] / base['get_ms']:.2f} | {r['page_ms']:.3f} | "
+                     f"{r['page_ms'] / base['page_ms']:.2f} |")
+    lines += [
+        "",
+        "## The driver's bulk provisioning rate",
+        "",
+        f"Command: `{PY} bench/bench_driver.py -n {n} --concurrency 4`",
+        "",
+        f"Okta assign flow (filter lookup + POST) for {n:,} people: {n / seconds:.0f} users/s "
+        f"({requests / seconds:.0f} requests/s, {seconds:.2f} s).",
+        "",
+        "## Default `scim-harness run`",
+        "",
+        "Command: `scim-harness run` (embedded mock, every built-in scenario, all report formats)",
+        "",
+        f"Wall time: median {run_wall['median_s']:.2f} s over {len(run_wall['runs_s'])} run(s) "
+        f"({', '.join(f'{x:.2f}' for x in run_wall['runs_s'])} s).",
+        "",
+        "## Memory",
+        "",
+        f"Command: `{PY} bench/bench_rss.py --users {rss['users']}`",
+        "",
+        f"The mock (default: one process, in-memory SQLite) holding {rss['users']:,} users, after serving an "
+        f"import of all of them and 200 filter + GET lookups: peak RSS {rss['peak_rss_mb']:.0f} MB (after the "
+        f"load, before any request: {rss['idle_rss_mb']:.0f} MB).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smoke run of every benchmark (a few seconds)")
+    p.add_argument("--output", default=str(REPO / "BENCHMARKS.md"), help="where to write the figures")
+    p.add_argument("--scim2-server", metavar="PATH", help="scim2-server executable (or $SCIM2_SERVER)")
+    p.add_argument("--duration", type=int, default=20, help="seconds per load run (default 20)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of the comparison (default 3)")
+    args = p.parse_args(argv)
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    t0 = time.perf_counter()
+    import tempfile
+
+    def step(name: str) -> None:
+        print(f"== {name}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        step("throughput and latency (bench_compare)")
+        scim2 = None if args.quick else find_scim2_server(args.scim2_server)
+        if scim2 is None and not args.quick:
+            print("scim2-server not found: see bench/bench_compare.py --help", file=sys.stderr)
+        cmp = bench_compare.run(2 if args.quick else args.duration, 1 if args.quick else args.rounds, 20,
+                                20 if args.quick else 600, scim2, args.quick)
+        step("100 concurrent clients")
+        hundred = hundred_clients(2 if args.quick else 10, Path(tmp))
+    step("lookups as the org grows (bench_mock_scale)")
+    sizes = [1000, 5000] if args.quick else [1000, 10_000, 100_000]
+    scale = [(size, bench_mock_scale.run(size, 40 if args.quick else 300, 7)) for size in sizes]
+    step("driver bulk rate (bench_driver)")
+    n = 100 if args.quick else 2000
+    seconds, requests = bench_driver.run(n, 4, "okta")
+    step("scim-harness run wall time")
+    run_wall = run_wall_time(1 if args.quick else 3)
+    step("memory (bench_rss)")
+    rss = bench_rss.run(2000 if args.quick else 100_000)
+    text = render(args, cmp, scale, (n, seconds, requests), run_wall, rss, hundred, started,
+                  time.perf_counter() - t0)
+    Path(args.output).write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
