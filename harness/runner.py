@@ -58,6 +58,11 @@ def _check(check_id: str, ok: bool, message: str, *, rule: str, strength: str = 
     return CheckResult(check_id, "pass" if ok else "fail", rule, strength, message, exchange)  # type: ignore[arg-type]
 
 
+def idp_name(dialect: str) -> str:
+    """The identity provider a dialect imitates."""
+    return "Microsoft Entra ID" if dialect == "entra" else "Okta"
+
+
 def task_rule(dialect: str, *, detail: bool = False) -> str:
     """The rule a failed driver task breaks (or, with `detail`, where its error shows), named for the
     IdP the dialect imitates. Entra retries a failing object with backoff, then quarantines the job."""
@@ -391,7 +396,11 @@ class _ScenarioRun:
         for ex in exchanges[:-1]:
             sr.checks.extend(checks.check_exchange(ex))
         if last is not None:
-            self._check_response(sr, last, expect)
+            # A refused IdP request (4xx/5xx) breaks what the IdP needs, not necessarily RFC 7644 (Entra's member
+            # removal with a value is a shape the RFC does not define); a wrong success status keeps its RFC rule.
+            refused = last.status is not None and last.status >= 400
+            self._check_response(sr, last, expect, status_rule=(
+                f"{idp_name(self.dialect)} needs {step.action} to succeed" if refused else None))
         elif set(expect) & {"status", "json", "headers", "schema", "elapsed_ms"}:
             sr.checks.append(_check("step.response", False, f"{step.action} sent no request, so there is no response to check",
                                     rule="scenario expectation"))
@@ -422,10 +431,11 @@ class _ScenarioRun:
         if step.save:
             self._save(step, last)
 
-    def _check_response(self, sr: StepResult, ex: Exchange, expect: dict[str, Any], *, scim: bool = True) -> None:
+    def _check_response(self, sr: StepResult, ex: Exchange, expect: dict[str, Any], *, scim: bool = True,
+                        status_rule: str | None = None) -> None:
         schema = expect.get("schema")
         if scim:
-            sr.checks.extend(checks.check_exchange(ex, expect_status=expect.get("status"),
+            sr.checks.extend(checks.check_exchange(ex, expect_status=expect.get("status"), rule=status_rule,
                                                    resource=schema if isinstance(schema, str) else None))
         elif "status" in expect:
             want = expect["status"]

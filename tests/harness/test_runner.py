@@ -151,6 +151,10 @@ def broken_app(defect: str) -> Flask:
             users[uid] = {**body, "id": uid, "meta": {"resourceType": "User", "location": loc}}
             if defect == "create-200":
                 return scim(users[uid], 200)
+            if defect == "create-400":
+                del users[uid]
+                return scim({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400",
+                             "scimType": "invalidValue", "detail": "locale is not supported"}, 400)
             return scim(users[uid], 201, Location=loc)
         m = re.fullmatch(r'userName eq "(.*)"', request.args.get("filter", ""))
         found = [u for u in users.values() if not m or u["userName"].lower() == m.group(1).lower()]
@@ -290,3 +294,11 @@ def test_an_embedded_mock_that_cannot_start_is_a_clear_error() -> None:
 
     with pytest.raises(EmbeddedMockError, match=r"exited with status \d+ before it was ready: .*--port"):
         EmbeddedMock(extra_args=["--port", "not-a-port"]).start()
+
+
+def test_a_refused_driver_request_names_the_idp_not_the_rfc() -> None:
+    # The server refuses the Okta create (a 400): that breaks what Okta needs; the status check names Okta.
+    target, transport = broken_target("create-400")
+    run = Runner(target, dialect="okta", transport=transport).run([SHIPPED["create-users"]])
+    first = failed_checks(run.scenarios[0])[0]
+    assert first.check_id == "http.status" and first.rule == "Okta needs assign to succeed", first
