@@ -6,7 +6,8 @@ default weights and pacing), `--users` concurrent clients, one locust process, h
 Each target is first warmed up with the same number of users created, then loaded for
 `--duration` seconds; the targets run in rotating order for `--rounds` rounds and each
 figure is the median over the rounds (so a burst of background load on this shared machine
-does not land on one target only). No CPU pinning: pinning the generator to one core and
+does not land on one target only), and before each run it waits (up to --quiet-wait seconds)
+for the rest of the machine to be idle. No CPU pinning: pinning the generator to one core and
 the server to the other would cap every server to one core and hide what several worker
 processes gain; instead each run reports the CPU seconds of the server, of locust, and of
 anything else on the machine.
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchlib import LoadResult, Server, find_scim2_server, run_locust, start_bare, start_mock, start_scim2_server, \
-    warm_up
+    wait_for_quiet, warm_up
 
 FIELDS = ("rps", "p50", "p95", "p99", "server_cpu_s", "locust_cpu_s", "other_cpu_s")
 
@@ -51,7 +52,12 @@ def targets(scim2: str | None, quick: bool) -> list[tuple[str, Callable[[], Serv
 
 
 def measure(key: str, start: Callable[[], Server], users: int, duration: int, warm: int, workdir: Path,
-            round_no: int) -> tuple[str, LoadResult]:
+            round_no: int, quiet_wait: float) -> tuple[str, LoadResult]:
+    if quiet_wait > 0:
+        background = wait_for_quiet(quiet_wait)
+        if background >= 0.15:
+            print(f"  (background load {background:.2f} cores after waiting {quiet_wait:.0f} s; measuring anyway)",
+                  file=sys.stderr, flush=True)
     server = start()
     try:
         warm_up(server.base, warm)
@@ -61,7 +67,8 @@ def measure(key: str, start: Callable[[], Server], users: int, duration: int, wa
         server.stop()
 
 
-def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, quick: bool) -> dict[str, Any]:
+def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, quick: bool,
+        quiet_wait: float = 0.0) -> dict[str, Any]:
     chosen = targets(scim2, quick)
     runs: dict[str, list[LoadResult]] = {key: [] for key, _ in chosen}
     names: dict[str, str] = {}
@@ -69,14 +76,15 @@ def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, qu
         for r in range(rounds):
             order = chosen[r % len(chosen):] + chosen[:r % len(chosen)]  # rotate the order every round
             for key, start in order:
-                names[key], result = measure(key, start, users, duration, warm, Path(tmp), r)
+                names[key], result = measure(key, start, users, duration, warm, Path(tmp), r, quiet_wait)
                 runs[key].append(result)
                 print(f"  round {r + 1}/{rounds} {names[key]:<34} {result.rps:8.1f} req/s  p50 {result.p50:5.0f}  "
                       f"p95 {result.p95:5.0f}  p99 {result.p99:5.0f} ms  failures {result.failures}  "
                       f"cpu server {result.server_cpu_s:5.1f}s locust {result.locust_cpu_s:5.1f}s "
                       f"other {result.other_cpu_s:5.1f}s", file=sys.stderr, flush=True)
     summary: dict[str, Any] = {"settings": {"duration_s": duration, "rounds": rounds, "users": users,
-                                            "warm_up_users": warm, "scim2_server": bool(scim2)}, "targets": {}}
+                                            "warm_up_users": warm, "scim2_server": bool(scim2),
+                                            "quiet_wait_s": quiet_wait}, "targets": {}}
     for key, results in runs.items():
         row: dict[str, Any] = {f: statistics.median(getattr(x, f) for x in results) for f in FIELDS}
         row.update(name=names[key], requests=sum(x.requests for x in results),
@@ -114,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warm-up", type=int, default=600, help="users created before each run (default 600)")
     p.add_argument("--scim2-server", metavar="PATH", help="the scim2-server executable (or $SCIM2_SERVER)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--quiet-wait", type=float, default=120.0, metavar="S",
+                   help="before each run, wait up to S seconds for the rest of the machine to go idle "
+                        "(default 120; 0: never wait)")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, the 2-worker mock and ceiling")
     args = p.parse_args(argv)
     if args.quick:
@@ -121,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     scim2 = find_scim2_server(args.scim2_server)
     if scim2 is None:
         print("bench_compare: scim2-server not found (see --help); measuring without it", file=sys.stderr)
-    summary = run(args.duration, args.rounds, args.users, args.warm_up, None if args.quick else scim2, args.quick)
+    summary = run(args.duration, args.rounds, args.users, args.warm_up, None if args.quick else scim2, args.quick,
+                  0.0 if args.quick else args.quiet_wait)
     print(table(summary))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))

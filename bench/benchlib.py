@@ -185,6 +185,19 @@ def _machine_busy_s() -> float:
     return float(t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0))
 
 
+def wait_for_quiet(max_wait_s: float, threshold_cores: float = 0.15, sample_s: float = 2.0) -> float:
+    """Wait (at most `max_wait_s`) until the rest of the machine uses less than `threshold_cores`
+    of CPU over `sample_s`: a shared machine's background load would land on one target only.
+    Returns the background load (in cores) of the last sample."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        busy_before, t0 = _machine_busy_s(), time.monotonic()
+        time.sleep(sample_s)
+        load = (_machine_busy_s() - busy_before) / (time.monotonic() - t0)
+        if load < threshold_cores or time.monotonic() >= deadline:
+            return load
+
+
 def run_locust(server: Server, users: int, duration_s: int, csv_prefix: Path, spawn_rate: int | None = None,
                extra_env: dict[str, str] | None = None) -> LoadResult:
     """The Okta mix (scenarios/locustfile.py) against `server`, headless, one locust process."""

@@ -141,12 +141,13 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         "## Throughput and latency under the Okta mix",
         "",
         f"Command: `{PY} bench/bench_compare.py --duration {s['duration_s']} --rounds {s['rounds']} --users {s['users']} "
-        f"--warm-up {s['warm_up_users']} --scim2-server /tmp/othervenv/bin/scim2-server`"
+        f"--warm-up {s['warm_up_users']} --quiet-wait {s['quiet_wait_s']:g} "
+        "--scim2-server /tmp/othervenv/bin/scim2-server`"
         f"{' (smoke: --quick)' if args.quick else ''}",
         "",
         f"{s['users']} concurrent locust FastHttpUsers running scenarios/locustfile.py (default weights and "
-        f"pacing), {s['duration_s']} s per run after creating {s['warm_up_users']} users, {s['rounds']} rounds in "
-        "rotating order, medians over the rounds. `mock-2w`/`bare-2w`: 2 pre-forked waitress worker processes x 8 "
+        f"pacing), {s['duration_s']} s per run after creating {s['warm_up_users']} users, {s['rounds']} round(s) in "
+        "rotating order, medians over the rounds; each run waits first for the rest of the machine to be idle. `mock-2w`/`bare-2w`: 2 pre-forked waitress worker processes x 8 "
         "threads sharing one SQLite file; `mock-1p`/`bare-1p`: one waitress process, 8 threads, in-memory SQLite. "
         "scim2-server runs as its own CLI ships it (threaded wsgiref)."
         + ("" if s["scim2_server"] else " scim2-server was not measured in this run (not installed or --quick)."),
@@ -211,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scim2-server", metavar="PATH", help="scim2-server executable (or $SCIM2_SERVER)")
     p.add_argument("--duration", type=int, default=20, help="seconds per load run (default 20)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of the comparison (default 3)")
+    p.add_argument("--quiet-wait", type=float, default=120.0, metavar="S",
+                   help="before each load run, wait up to S seconds for the machine to go idle (default 120)")
     args = p.parse_args(argv)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.perf_counter()
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         if scim2 is None and not args.quick:
             print("scim2-server not found: see bench/bench_compare.py --help", file=sys.stderr)
         cmp = bench_compare.run(2 if args.quick else args.duration, 1 if args.quick else args.rounds, 20,
-                                20 if args.quick else 600, scim2, args.quick)
+                                20 if args.quick else 600, scim2, args.quick, 0.0 if args.quick else args.quiet_wait)
         step("100 concurrent clients")
         hundred = hundred_clients(2 if args.quick else 10, Path(tmp))
     step("lookups as the org grows (bench_mock_scale)")

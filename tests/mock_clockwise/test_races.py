@@ -128,3 +128,18 @@ def test_threshold_switches_exactly_once_when_the_10th_user_arrives(mock_process
         plan = a.get("/orgs/globex/plan").json()
     assert plan["mode"] == "synced" and len(plan["paid"]) == 25 and plan["free"] == []
     assert srv.stop() == 0
+
+
+@pytest.mark.parametrize("serving", SERVING)
+def test_over_100_concurrent_clients_are_all_answered(mock_process: Callable[..., Any], serving: list[str]) -> None:
+    # Issue 6: no listen-queue overflow or connection reset at 100 concurrent clients (110
+    # here). Each client holds its own keep-alive connection open through the race, so with
+    # waitress's default connection_limit of 100 the last ones would never be served.
+    srv = mock_process("--token", TOKEN, "--admin-token", ADMIN, *serving)
+
+    def burst(i: int, client: httpx.Client) -> list[int]:
+        return [client.get("/Users?count=1").status_code for _ in range(3)]
+
+    statuses = together(110, burst, srv.base)
+    assert statuses == [[200, 200, 200]] * 110
+    assert srv.stop() == 0
