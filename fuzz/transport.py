@@ -52,13 +52,17 @@ class RawWSGITransport(httpx.WSGITransport):
             seen["status"], seen["headers"] = status, headers
             return lambda data: None
 
-        result = self._wsgi_app(environ, start_response)
         try:
-            content = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            result = self._wsgi_app(environ, start_response)
+            try:
+                content = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception as exc:  # what a real WSGI server does with an exception escaping the app
+            return httpx.Response(500, content=f"exception escaped the app: {type(exc).__name__}: {exc}".encode(),
+                                  request=request)
         status = int(seen["status"].split(" ", 1)[0])
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in seen["headers"]]
         return httpx.Response(status, headers=headers, content=content, request=request)

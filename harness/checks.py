@@ -23,7 +23,7 @@ from harness.expect import (MISSING, PathMissing, PathSyntaxError, check_value, 
                             resolve_path, show)
 from harness.results import CheckResult, Status, Strength
 from harness.rules import rule as get_rule
-from mock_okta.transcript import Exchange
+from mock_okta.transcript import MAX_RESPONSE_BYTES, Exchange
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SCHEMA_BASE = "https://schemas.scim-harness.test/"
@@ -250,12 +250,23 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
                     rule: str | None) -> list[CheckResult]:
     out: list[CheckResult] = []
     where = f"{exchange.method} {exchange.path}"
+    if exchange.error is not None and exchange.status is not None:
+        # The status line came, the body did not (a trickle slower than the timeout, a bad encoding).
+        out.append(_result("transport", "fail", f"{where} answered {exchange.status}, but {exchange.error}",
+                           exchange))
+        return out
     if exchange.error is not None or exchange.status is None:
         out.append(_result("transport", "fail",
                            f"could not reach the target for {where}: {exchange.error or 'no response'}", exchange))
         return out
     status = exchange.status
     out.append(_result("transport", "pass", f"{where} answered {status}", exchange))
+    if getattr(exchange, "truncated", False):
+        # Okta (and the harness) will not read an unbounded body; nothing after the cap is judged.
+        out.append(_result("body.json", "fail", f"{where}: the response body is larger than "
+                           f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB; the harness read only that much and did "
+                           "not judge it", exchange))
+        return out
 
     if expect_status is not None:
         allowed = [expect_status] if isinstance(expect_status, int) else list(expect_status)
@@ -267,6 +278,14 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
         else:
             out.append(_result(rid, "fail", f"{where}: expected status {wanted}, got {status}: {_detail(exchange)}",
                                exchange, check_id="http.status", source=rule))
+
+    if 300 <= status < 400 and status != 304:
+        # The harness, like an IdP's provisioning client, does not follow redirects: SCIM must answer at its URL.
+        location = exchange.header("location") or "(no Location header)"
+        out.append(_result("transport", "fail", f"{where} redirected ({status}) to {location}; the harness does not "
+                           "follow redirects: configure the URL the server really answers at", exchange,
+                           check_id="http.redirect"))
+        return out
 
     method = exchange.method.upper()
     body = exchange.response_body

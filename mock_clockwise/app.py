@@ -167,7 +167,10 @@ def _before_request() -> None:
     st = state()
     path = request.path
     g.org = None
-    if path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/"):
+    # Deny by default: the blueprint that will serve the request decides, whatever the path looks like.
+    scim = request.blueprint == "scim" or path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
+    control = request.blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
+    if scim:
         token = _bearer(request.headers.get("Authorization"))
         if token is None:
             raise _unauthorized("Authentication required: send Authorization: Bearer <token>")
@@ -184,7 +187,7 @@ def _before_request() -> None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 raise ScimError(f"Fault injected by the mock's control plane (status {fault.status})",
                                 status=fault.status, headers=headers)
-    elif path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
+    elif control:
         token = _bearer(request.headers.get("Authorization"))
         if token is None or not hmac.compare_digest(token.encode(), st.admin_token.encode()):
             raise _unauthorized("The control plane needs Authorization: Bearer <admin token>")
@@ -254,6 +257,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cfg = {**DEFAULTS, **(config or {})}
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_CONTENT_LENGTH"]
+    # No routing redirects (`//Users` → 308, found by the fuzz test: its Location echoed the raw query
+    # and crashed on a CR/LF). A SCIM client gets the resource or a SCIM 404, never a redirect.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     st = MockState(store=Store(cfg["DB_PATH"]), faults=Faults(cfg["FAULT_SEED"]),
                    journal=Journal(int(cfg["JOURNAL_SIZE"])), admin_token=str(cfg["ADMIN_TOKEN"]),

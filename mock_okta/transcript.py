@@ -16,6 +16,9 @@ from typing import Any, Iterable
 import httpx
 
 REDACTED = "[REDACTED]"
+# A response body is read up to this many bytes; the rest is not read (a broken or hostile target
+# must not exhaust the harness's memory). The exchange says so (`truncated`).
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 # Headers whose values are credentials; never stored in clear.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 
@@ -67,7 +70,8 @@ class Exchange:
     response_body: str | None = None
     elapsed_ms: float = 0.0
     started: str = ""
-    error: str | None = None  # transport failure (refused, timeout, reset), when no response
+    error: str | None = None  # transport failure (refused, timeout, reset, body too slow)
+    truncated: bool = False   # the body exceeded MAX_RESPONSE_BYTES; response_body holds the start
 
     @property
     def path(self) -> str:
@@ -109,6 +113,7 @@ class Exchange:
             "elapsed_ms": round(self.elapsed_ms, 3),
             "started": self.started,
             "error": self.error,
+            "truncated": self.truncated,
         }
 
     def scrubbed(self, secrets: Iterable[str]) -> "Exchange":
@@ -125,7 +130,28 @@ class Exchange:
             elapsed_ms=self.elapsed_ms,
             started=self.started,
             error=scrub(self.error, secrets),
+            truncated=self.truncated,
         )
+
+
+def _client_timeout(client: httpx.Client) -> float | None:
+    """The client's read timeout: the budget for a whole response body when no timeout is given."""
+    return client.timeout.read
+
+
+def _read_capped(response: httpx.Response, t0: float, budget: float | None) -> tuple[bytes, bool, bool]:
+    """(body, truncated, too_slow): at most MAX_RESPONSE_BYTES, and no longer than `budget` seconds
+    since `t0` in total (a byte-by-byte trickle beats every per-read timeout, not this one)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():  # decoded (gzip...): a decompression bomb is capped too
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return b"".join(chunks)[:MAX_RESPONSE_BYTES], True, False
+        if budget is not None and time.perf_counter() - t0 > budget:
+            return b"".join(chunks), False, True
+    return b"".join(chunks), False, False
 
 
 def _loads(body: str | None) -> Any:
@@ -170,7 +196,9 @@ class Transcript:
 
         A transport failure (connection refused, reset, timeout) is recorded with
         ``status=None`` and ``error`` set; the response is then None. It never raises
-        for transport errors.
+        for transport errors. The body is read for at most the request's timeout in total (else
+        ``error`` says the body was too slow, ``status`` is kept and the response is None) and at
+        most MAX_RESPONSE_BYTES (else ``truncated`` is set and the body holds the first part).
         """
         started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         exchange = Exchange(
@@ -182,24 +210,39 @@ class Transcript:
         )
         t0 = time.perf_counter()
         response: httpx.Response | None = None
+        budget = timeout if timeout is not None else _client_timeout(client)
+        content = b""
         try:
-            extensions = {}
             if timeout is not None:
-                extensions["timeout"] = httpx.Timeout(timeout).as_dict()
-                request.extensions.update(extensions)
-            response = client.send(request)
-            response.read()
+                request.extensions.update({"timeout": httpx.Timeout(timeout).as_dict()})
+            response = client.send(request, stream=True)
+            try:
+                content, exchange.truncated, slow = _read_capped(response, t0, budget)
+            finally:
+                response.close()
+            if slow:
+                exchange.error = (f"the response body was still arriving after {budget:g} s "
+                                  f"({len(content)} bytes read); the harness stopped waiting")
         except httpx.TimeoutException as exc:
-            exchange.error = f"timed out after {timeout or 'the client timeout'} s ({type(exc).__name__})"
+            exchange.error = f"timed out after {timeout or budget or 'the client timeout'} s ({type(exc).__name__})"
         except httpx.TransportError as exc:
             exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except httpx.DecodingError as exc:
+            exchange.error = f"the response body could not be decoded ({exc})"
         exchange.elapsed_ms = (time.perf_counter() - t0) * 1000.0
+        result: httpx.Response | None = None
         if response is not None:
             exchange.status = response.status_code
             exchange.response_headers = redact_headers(response.headers.items())
-            exchange.response_body = _text(response.content)
+            exchange.response_body = _text(content)
+            if exchange.error is None:
+                # A fresh, fully-read response holding what was read (already decoded, hence the
+                # framing and encoding headers dropped).
+                headers = [(k, v) for k, v in response.headers.multi_items()
+                           if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+                result = httpx.Response(response.status_code, headers=headers, content=content, request=request)
         self.append(exchange)
-        return response, exchange
+        return result, exchange
 
     # --- HAR 1.2 -------------------------------------------------------------------
     def to_har(self, creator: str = "scim-harness", secrets: Iterable[str] = ()) -> dict[str, Any]:
