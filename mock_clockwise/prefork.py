@@ -41,9 +41,12 @@ WAITRESS_OPTIONS: dict[str, Any] = {
     "ident": "mock_clockwise",
 }
 
-# A worker that dies this soon after its start is failing to start, not crashing under load:
-# stop everything instead of restarting it in a loop.
-_MIN_WORKER_LIFETIME_S = 2.0
+# A worker that could not build its app exits with this status: restarting it would fail the
+# same way, so the server stops. Any other death (a crash, a SIGKILL) gets a new worker,
+# unless workers keep dying: more than _MAX_RESTARTS within _RESTART_WINDOW_S stops it too.
+_START_FAILED = 3
+_MAX_RESTARTS = 10
+_RESTART_WINDOW_S = 10.0
 
 
 class _Stop(Exception):
@@ -118,11 +121,16 @@ def _worker(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None
     app = None
     try:
         app = make_app()
+    except Exception as exc:  # a worker must not print a traceback; say what failed
+        print(f"mock_clockwise: worker {os.getpid()} could not start: {type(exc).__name__}: {exc}",
+              file=sys.stderr, flush=True)
+        return _START_FAILED
+    try:
         serve_threads(app, sock, threads)
         return 0
     except KeyboardInterrupt:
         return 0
-    except Exception as exc:  # a worker must not print a traceback; say what failed
+    except Exception as exc:
         print(f"mock_clockwise: worker {os.getpid()} failed: {type(exc).__name__}: {exc}", file=sys.stderr,
               flush=True)
         return 1
@@ -156,24 +164,28 @@ def serve_workers(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp]
     served by its replacement instead of being reset. Returns 0 after a clean stop, 1 when a
     worker failed right after its start.
     """
-    children: dict[int, tuple[int, float]] = {}  # pid -> (socket index, start time)
+    children: dict[int, int] = {}  # pid -> socket index
+    restarts: list[float] = []
     failed = False
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
         for index in range(len(socks)):
-            children[_fork_worker(make_app, close_app, socks, index, threads)] = (index, time.monotonic())
+            children[_fork_worker(make_app, close_app, socks, index, threads)] = index
         while children:
             pid, status = os.wait()
             if pid not in children:
                 continue
-            index, started = children.pop(pid)
-            if time.monotonic() - started < _MIN_WORKER_LIFETIME_S:
+            index = children.pop(pid)
+            code = os.waitstatus_to_exitcode(status)
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < _RESTART_WINDOW_S] + [now]
+            if code == _START_FAILED or len(restarts) > _MAX_RESTARTS:
                 failed = True
                 break
-            print(f"mock_clockwise: worker {pid} exited (status {status}); starting a new one", file=sys.stderr,
-                  flush=True)
-            children[_fork_worker(make_app, close_app, socks, index, threads)] = (index, time.monotonic())
+            how = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+            print(f"mock_clockwise: worker {pid} {how}; starting a new one", file=sys.stderr, flush=True)
+            children[_fork_worker(make_app, close_app, socks, index, threads)] = index
     except _Stop:
         pass
     finally:

@@ -148,3 +148,56 @@ def test_help_mentions_every_option() -> None:
 def test_loopback_detection() -> None:
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
     assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.5") and not _is_loopback("example.com")
+
+
+def _children(pid: int) -> list[int]:
+    import psutil
+
+    return [p.pid for p in psutil.Process(pid).children()]
+
+
+def _shm_dirs() -> set[str]:
+    return {d for d in os.listdir("/dev/shm") if d.startswith("mock_clockwise-")} if os.path.isdir("/dev/shm") else set()
+
+
+def test_workers_share_state_replace_a_killed_worker_and_stop_cleanly(procs: list[Running]) -> None:
+    before = _shm_dirs()
+    srv = start("--workers", "2", "--threads", "2", "--token", "tok-w", "--admin-token", "adm-w")
+    procs.append(srv)
+    assert any("2 worker processes x 2 threads" in line for line in srv.lines)
+    workers = _children(srv.proc.pid)
+    assert len(workers) == 2
+
+    def create(n: int) -> int:  # one connection each: spread over both workers by the kernel
+        with httpx.Client(base_url=srv.base, headers={"Authorization": "Bearer tok-w"}, timeout=20) as c:
+            return c.post("/Users", json={"schemas": [CORE_USER], "userName": f"w{n}@x.com"}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(create, range(24))) == [201] * 24
+    for _ in range(4):  # every connection, whichever worker answers, sees all of them
+        with httpx.Client(base_url=srv.base, headers={"Authorization": "Bearer tok-w"}, timeout=20) as c:
+            assert c.get("/Users?count=0").json()["totalResults"] == 24
+
+    # A worker that dies is replaced; the port keeps answering meanwhile.
+    import time
+
+    os.kill(workers[0], signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    replaced = _children(srv.proc.pid)
+    while time.monotonic() < deadline and (workers[0] in replaced or len(replaced) < 2):
+        time.sleep(0.1)
+        replaced = _children(srv.proc.pid)
+    assert len(replaced) == 2 and workers[0] not in replaced
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(create, range(100, 116))) == [201] * 16
+
+    code, _, err = srv.stop(signal.SIGTERM)
+    assert code == 0 and "Traceback" not in err
+    assert _shm_dirs() == before  # the private state file is gone with the server
+
+
+def test_bad_workers_and_threads_exit_2() -> None:
+    for option in ("--workers", "--threads"):
+        r = subprocess.run([sys.executable, "-m", "mock_clockwise", option, "0"], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 2 and option in r.stderr and "Traceback" not in r.stderr
