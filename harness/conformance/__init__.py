@@ -13,7 +13,7 @@ import httpx
 
 from harness.conformance import crud, discovery, patch, protocol, query, server_schema
 from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, areas_for, check_def
-from harness.conformance.context import Ctx, base_id
+from harness.conformance.context import AreaStop, Ctx, _StepAbort, base_id
 from harness.results import ScenarioResult, StepResult
 from mock_okta.transcript import Transcript
 
@@ -77,6 +77,15 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
     t0 = time.perf_counter()
     try:
         fn(ctx)
+        failed = next((st for st in sc.steps if st.error), None)
+        if failed is not None and area != "safety":  # a step that could not finish leaves checks unjudged
+            ctx.skip_rest(area, f"not judged: step {failed.name!r} could not finish ({failed.error})", always=False)
+    except AreaStop as exc:  # what the rest of the area needs failed: its checks are skipped, saying why
+        ctx.current = None
+        ctx.skip_rest(area, f"skipped: {exc.reason}")
+    except _StepAbort as exc:  # an abort outside any step (a defect of the area's code, but not a crash)
+        ctx.current = None
+        ctx.skip_rest(area, f"skipped: {exc.reason or 'the area stopped'}")
     except Exception as exc:  # a harness bug must not stop the suite (and must not skip the cleanup)
         sc.steps.append(StepResult(name="harness error", action="internal",
                                    error=f"internal error in the rfc suite: {type(exc).__name__}: {exc}"))

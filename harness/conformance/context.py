@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from harness import checks
-from harness.conformance.catalogue import CATALOGUE, check_def
+from harness.conformance.catalogue import CATALOGUE, RECORDED_IN, check_def
 from harness.results import CheckResult, ScenarioResult, StepResult
 from mock_okta.transcript import Exchange, Transcript
 
@@ -85,17 +85,37 @@ class Ctx:
 
     # --- results -----------------------------------------------------------------------
     @contextmanager
-    def step(self, name: str, action: str = "probe") -> Iterator[StepResult]:
+    def step(self, name: str, action: str = "probe", *, needed: bool = False) -> Iterator[StepResult]:
+        """One probe. An abort ends it (its reason is the step's error); when the rest of the area
+        `needed` this step, the abort also stops the area and its remaining checks are skipped."""
         assert self.scenario is not None, "step() outside an area"
         sr = StepResult(name=name, action=action)
         previous, self.current = self.current, sr
+        stop: str | None = None
         try:
             yield sr
         except _StepAbort as exc:
             if exc.reason:
                 sr.error = exc.reason
+            if needed:
+                stop = f"step {name!r} failed: {exc.reason or 'see its checks'}"
         finally:
             self.current = previous
+            self.scenario.steps.append(sr)
+        if stop is not None:
+            raise AreaStop(stop)
+
+    def skip_rest(self, area: str, reason: str, *, always: bool = True) -> None:
+        """Skip, with `reason`, every catalogued check this area records that it has not recorded yet
+        (with `always` False, only when there is one)."""
+        assert self.scenario is not None, "skip_rest() outside an area"
+        done = {base_id(c.check_id) for st in self.scenario.steps for c in st.checks}
+        todo = [cid for cid, d in CATALOGUE.items() if RECORDED_IN.get(cid, d.area) == area and cid not in done]
+        sr = StepResult(name="the checks that depend on it", action="skipped", skipped=reason)
+        for cid in todo:
+            d = check_def(cid)
+            sr.checks.append(CheckResult(cid, "skip", d.rule, d.strength, reason, None))
+        if todo or always:
             self.scenario.steps.append(sr)
 
     def check(self, check_id: str, ok: bool, message: str, exchange: Exchange | None = None, *,
@@ -137,7 +157,13 @@ class Ctx:
             content = json.dumps(body).encode()
         if content is not None:
             hdrs.setdefault("Content-Type", SCIM_JSON)
-        req = self.client.build_request(method, path, params=params or None, headers=hdrs, content=content)
+        try:
+            req = self.client.build_request(method, path, params=params or None, headers=hdrs, content=content)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:  # e.g. a Location header that is no URL
+            raise _StepAbort(f"cannot send {method} {str(path)[:200]!r}: {exc}") from None
+        if not self.same_origin(str(req.url)):
+            # The token goes only to the target's own origin, whatever a Location or meta.location says.
+            raise _StepAbort(f"not sent: {str(req.url)[:200]} is on another origin than the SCIM base URL")
         if auth == "none":
             req.headers.pop("Authorization", None)
         elif auth == "wrong":
@@ -150,6 +176,14 @@ class Ctx:
         if ex.error:
             raise _StepAbort(f"could not reach the target: {ex.error}")
         return ex
+
+    def same_origin(self, url: str) -> bool:
+        """Is `url` (absolute, or relative to the SCIM base) on the target's own origin?"""
+        try:
+            full = self.client.base_url.join(url)
+        except (httpx.InvalidURL, ValueError):
+            return False
+        return full.scheme == self.client.base_url.scheme and full.netloc == self.client.base_url.netloc
 
     def get_json(self, path: str, **kw: Any) -> tuple[Exchange, Any]:
         ex = self.send("GET", path, **kw)
@@ -217,6 +251,33 @@ class _StepAbort(Exception):
         self.reason = reason
 
 
+class AreaStop(Exception):
+    """The rest of the area cannot run (what it depends on failed); its checks are skipped with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def stop_area(reason: str) -> None:
+    """Stop the current area: every check it has not recorded yet is skipped with `reason`."""
+    raise AreaStop(reason)
+
+
+def dig(doc: Any, *keys: str) -> Any:
+    """doc[k1][k2]… when every level is a JSON object, else None (a target may answer any shape)."""
+    for key in keys:
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(key)
+    return doc
+
+
+def dicts(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON array (anything else is empty)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def abort(reason: str = "") -> None:
     """Stop the current step (the rest of it depends on something that failed)."""
     raise _StepAbort(reason)
@@ -231,4 +292,4 @@ def base_id(check_id: str) -> str:
     return check_id.split("[", 1)[0]
 
 
-__all__ = ["CATALOGUE", "Capabilities", "Ctx", "abort", "base_id"]
+__all__ = ["CATALOGUE", "AreaStop", "Capabilities", "Ctx", "abort", "base_id", "dicts", "dig", "stop_area"]

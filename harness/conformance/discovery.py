@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, USER_URN, Capabilities, Ctx, abort
+from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, USER_URN, Capabilities, Ctx, abort, dicts
 
 FEATURES = ("patch", "bulk", "filter", "changePassword", "sort", "etag")
 
@@ -48,7 +48,7 @@ def _service_provider_config(ctx: Ctx) -> None:
             isinstance(s, dict) and all(isinstance(s.get(k), str) and s.get(k) for k in ("type", "name", "description")) for s in schemes)
         ctx.check("rfc.discovery.spc.auth-schemes", ok_schemes,
                   "authenticationSchemes lists complete schemes" if ok_schemes else f"authenticationSchemes is incomplete: {schemes!r}"[:300], ex)
-        types = [str(s.get("type", "")).lower() for s in schemes] if isinstance(schemes, list) else []
+        types = [str(s.get("type", "")).lower() for s in dicts(schemes)]
         types = [t for t in types if t]
         ctx.check("rfc.discovery.spc.bearer-advertised", "oauthbearertoken" in types,
                   f"advertised scheme types: {', '.join(types) or 'none'}", ex)
@@ -100,7 +100,7 @@ def _schemas(ctx: Ctx) -> None:
         ctx.standard(ex2, 404)
         ctx.check("rfc.discovery.schemas.unknown-404", ex2.status == 404, f"answered {ex2.status}", ex2)
         for name, rt in ctx.resource_types.items():
-            wanted = [rt.get("schema")] + [e.get("schema") for e in rt.get("schemaExtensions") or [] if isinstance(e, dict)]
+            wanted = [rt.get("schema")] + [e.get("schema") for e in dicts(rt.get("schemaExtensions"))]
             missing = [w for w in wanted if not isinstance(w, str) or w.lower() not in ctx.schemas]
             ctx.check("rfc.discovery.rt.schemas-served", not missing,
                       f"{name}: every schema is served" if not missing else f"{name}: /Schemas lacks {missing}", ex, subject=name)

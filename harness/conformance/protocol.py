@@ -1,7 +1,7 @@
 """ETags (RFC 7644 §3.14), errors (§3.12), authentication (§2) and the suite's own safety checks."""
 from __future__ import annotations
 
-from harness.conformance.context import PATCH_URN, USER_URN, Ctx, abort
+from harness.conformance.context import PATCH_URN, USER_URN, Ctx, abort, dig
 from harness.conformance.crud import unknown_id
 from harness.conformance.discovery import resources
 from mock_okta.transcript import Exchange
@@ -23,7 +23,7 @@ def run_etag(ctx: Ctx) -> None:
         ctx.check("rfc.etag.header", etag is not None, f"ETag {etag!r}", ex)
         if etag is None:
             abort("no ETag to condition on")
-        version = (doc.get("meta") or {}).get("version") if isinstance(doc, dict) else None
+        version = dig(doc, "meta", "version")
         ctx.check("rfc.etag.meta-version", version == etag, f"meta.version {version!r}, ETag {etag!r}", ex)
         ex304 = ctx.send("GET", path, headers={"If-None-Match": etag})
         ctx.check("rfc.etag.if-none-match-304", ex304.status == 304, f"answered {ex304.status}", ex304)
@@ -91,8 +91,9 @@ def run_errors(ctx: Ctx) -> None:
 def is_scim_error(e: Exchange) -> bool:
     """RFC 7644 §3.12: the Error schema, and "status" the HTTP status as a string."""
     doc = e.json()
+    schemas = dig(doc, "schemas")
     return (isinstance(doc, dict) and isinstance(doc.get("status"), str) and doc["status"] == str(e.status)
-            and any(str(s).endswith(":Error") for s in doc.get("schemas") or []))
+            and isinstance(schemas, list) and any(str(s).endswith(":Error") for s in schemas))
 
 
 ENDPOINTS = [("GET", "/ServiceProviderConfig"), ("GET", "/ResourceTypes"), ("GET", "/Schemas"), ("GET", "/Users"),

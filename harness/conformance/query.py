@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 from typing import Any
 
-from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, USER_URN, Ctx, abort
-from harness.conformance.crud import parse_time
+from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, USER_URN, Ctx, abort, dicts, dig, stop_area
+from harness.conformance.crud import meta_of, parse_time
 from harness.conformance.discovery import resources
 
 LABELS = ("alpha", "bravo", "charlie", "delta")
@@ -25,11 +25,13 @@ class Population:
         self.ctx = ctx
         self.scope = f"{ctx.prefix}q-"
         self.users: dict[str, dict[str, Any]] = {}
+        self.names: dict[str, str] = {}  # label -> the userName sent (the answer's may be anything)
         self.group: dict[str, Any] | None = None
-        self.has_enterprise = any(str(e.get("schema", "")).lower() == ENTERPRISE_URN.lower() for e in
-                                  (ctx.resource_types.get("User") or {}).get("schemaExtensions") or [] if isinstance(e, dict))
+        self.group_name = ""
+        self.has_enterprise = any(str(e.get("schema", "")).lower() == ENTERPRISE_URN.lower()
+                                  for e in dicts(dig(ctx.resource_types.get("User"), "schemaExtensions")))
 
-    def create(self) -> bool:
+    def create(self) -> None:
         ctx = self.ctx
         for label in LABELS:
             body = ctx.user_body(f"q-{label}", name={"givenName": GIVEN[label], "familyName": label.capitalize()},
@@ -43,19 +45,20 @@ class Population:
                 body[ENTERPRISE_URN] = {"department": f"Scimh-{label}"}
             ex, doc = ctx.create("Users", body)
             if doc is None:
-                return False
-            self.users[label] = doc
-        ex, grp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": ctx.name("q-group"),
+                abort(f"could not create the user {label!r} the query checks need (answered {ex.status})")
+            self.users[label], self.names[label] = doc, body["userName"]
+        self.group_name = ctx.name("q-group")
+        ex, grp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": self.group_name,
                                         "members": [{"value": self.users["alpha"]["id"]}]})
         self.group = grp
-        return True
 
     def uname(self, label: str) -> str:
-        return self.users[label]["userName"]
+        return self.names[label]
 
     def label_of(self, doc: dict[str, Any]) -> str | None:
         by_id = {u["id"]: lab for lab, u in self.users.items()}
-        return by_id.get(doc.get("id"))  # type: ignore[arg-type]
+        rid = doc.get("id")
+        return by_id.get(rid) if isinstance(rid, str) else None
 
     def scoped(self, flt: str | None) -> str:
         base = f'userName sw "{self.scope}"'
@@ -65,14 +68,21 @@ class Population:
         return [lab for lab in (self.label_of(r) for r in resources(doc)) if lab]
 
 
-def population(ctx: Ctx) -> Population | None:
+def population(ctx: Ctx) -> Population:
+    """The shared users; when they cannot be created, the calling area stops (its checks skipped, saying why)."""
     if "population" not in ctx.shared:
         pop = Population(ctx)
-        with ctx.step("create the query population (4 users, 1 group)", action="setup"):
-            if not pop.create():
-                ctx.shared["population"] = None
-                abort("could not create the users the query checks need")
+        ctx.shared["population"] = None
+        ctx.shared["population_error"] = "the query population was not created"
+        try:
+            with ctx.step("create the query population (4 users, 1 group)", action="setup", needed=True):
+                pop.create()
+        except Exception as exc:
+            ctx.shared["population_error"] = str(exc)
+            raise
         ctx.shared["population"] = pop
+    if ctx.shared["population"] is None:
+        stop_area(f"the users the query checks need could not be created ({ctx.shared['population_error']})")
     return ctx.shared["population"]
 
 
@@ -89,7 +99,7 @@ def _chronological_probe(pop: Population) -> str:
     """A dateTime filter that a string comparison gets wrong: an hour before the first user's
     creation, written in a +05:00 offset, so its text sorts after the server's own (Z) timestamps.
     RFC 7644 §3.4.2.2: gt on a dateTime compares chronologically (RFC 7643 §2.3.5)."""
-    created = parse_time((pop.users["alpha"].get("meta") or {}).get("created"))
+    created = parse_time(meta_of(pop.users["alpha"]).get("created"))
     if created is None or created.tzinfo is None:
         return 'meta.lastModified gt "2000-01-01T00:00:00Z"'
     probe = (created - timedelta(hours=1)).astimezone(timezone(timedelta(hours=5)))
@@ -98,8 +108,8 @@ def _chronological_probe(pop: Population) -> str:
 
 def _case_exact(ctx: Ctx, attr: str) -> bool:
     core = ctx.schemas.get(USER_URN.lower()) or {}
-    return any(isinstance(a, dict) and str(a.get("name", "")).lower() == attr.lower() and a.get("caseExact") is True
-               for a in core.get("attributes") or [])
+    return any(str(a.get("name", "")).lower() == attr.lower() and a.get("caseExact") is True
+               for a in dicts(core.get("attributes")))
 
 
 def run_filters(ctx: Ctx) -> None:
@@ -108,8 +118,6 @@ def run_filters(ctx: Ctx) -> None:
             ctx.skip("rfc.discovery.advertised.filter", "filter.supported is false in /ServiceProviderConfig; filter checks skipped")
         return
     pop = population(ctx)
-    if pop is None:
-        return
     a, b, c, d = (pop.uname(x) for x in LABELS)
     with ctx.step("the advertised filter works"):
         ex, doc = ctx.query("Users", f'userName eq "{a}"')
@@ -182,7 +190,7 @@ def run_filters(ctx: Ctx) -> None:
         else:
             ctx.check("rfc.filters.post-search", False, f"POST /Users/.search answered {ex.status}", ex)
         if pop.group is not None:
-            gname = pop.group["displayName"]
+            gname = pop.group_name
             ex, doc = ctx.query("Groups", f'displayName eq "{gname}"')
             ids = [r.get("id") for r in resources(doc)]
             ctx.check("rfc.filters.groups-display-name", ex.status == 200 and ids == [pop.group["id"]], f"found {ids}", ex)
@@ -193,18 +201,18 @@ def run_filters(ctx: Ctx) -> None:
 
 
 def run_paging(ctx: Ctx) -> None:
-    pop = population(ctx) if ctx.caps.filter else None
-    if pop is None:
+    if not ctx.caps.filter:
         with ctx.step("pagination"):
             ctx.skip("rfc.paging.count", "pagination is checked on the suite's own users, which needs filter support")
         return
+    pop = population(ctx)
     flt = pop.scoped(None)
     with ctx.step("count, totalResults, startIndex"):
         ex, doc = ctx.query("Users", flt, count=2)
         ctx.standard(ex, 200, "ListResponse:User")
-        items = resources(doc) if isinstance(doc, dict) else []
-        ok = ex.status == 200 and len(items) <= 2 and doc.get("itemsPerPage") == len(items)
-        ctx.check("rfc.paging.count", ok, f"count=2: {len(items)} resource(s), itemsPerPage {doc.get('itemsPerPage') if isinstance(doc, dict) else None!r}", ex)
+        items = resources(doc)
+        ok = ex.status == 200 and len(items) <= 2 and dig(doc, "itemsPerPage") == len(items)
+        ctx.check("rfc.paging.count", ok, f"count=2: {len(items)} resource(s), itemsPerPage {dig(doc, 'itemsPerPage')!r}", ex)
         ctx.check("rfc.paging.total", isinstance(doc, dict) and doc.get("totalResults") == 4,
                   f"totalResults {doc.get('totalResults') if isinstance(doc, dict) else None!r}, expected 4", ex)
         fields = {k: doc.get(k) for k in ("totalResults", "startIndex", "itemsPerPage")} if isinstance(doc, dict) else {}
@@ -250,13 +258,13 @@ def run_paging(ctx: Ctx) -> None:
 
 
 def run_sort(ctx: Ctx) -> None:
-    pop = population(ctx) if ctx.caps.sort and ctx.caps.filter else None
-    if pop is None:
+    if not (ctx.caps.sort and ctx.caps.filter):
         with ctx.step("sorting"):
             why = "sort.supported is false in /ServiceProviderConfig" if not ctx.caps.sort else "sorting is checked with a filter"
             for cid in ("rfc.discovery.advertised.sort", "rfc.sort.ascending"):
                 ctx.skip(cid, why)
         return
+    pop = population(ctx)
     flt = pop.scoped(None)
     asc, desc = list(LABELS), list(reversed(LABELS))
     with ctx.step("sortBy and sortOrder"):
@@ -275,11 +283,11 @@ def run_sort(ctx: Ctx) -> None:
 
 
 def run_projection(ctx: Ctx) -> None:
-    pop = population(ctx) if ctx.caps.filter else None
-    if pop is None:
+    if not ctx.caps.filter:
         with ctx.step("projection"):
             ctx.skip("rfc.projection.attributes-get", "projection is checked on the suite's own users, which needs filter support")
         return
+    pop = population(ctx)
     uid = ctx.path_id(pop.users["alpha"]["id"])
 
     def has(doc: Any, key: str) -> bool:

@@ -11,7 +11,8 @@ from typing import Any, Iterator
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from harness.conformance.context import ENTERPRISE_URN, USER_URN, Ctx, abort
+from harness.conformance.context import ENTERPRISE_URN, USER_URN, Ctx, abort, dicts, dig
+from harness.conformance.discovery import resources
 
 TYPES = {"string": {"type": "string"}, "boolean": {"type": "boolean"}, "decimal": {"type": "number"},
          "integer": {"type": "integer"}, "dateTime": {"type": "string", "format": "date-time"},
@@ -24,7 +25,7 @@ COMMON = {"schemas", "id", "externalId", "meta"}
 
 def _attr_schema(attr: dict[str, Any]) -> dict[str, Any]:
     if attr.get("type") == "complex":
-        subs = [s for s in attr.get("subAttributes") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)]
+        subs = [s for s in dicts(attr.get("subAttributes")) if isinstance(s.get("name"), str)]
         one: dict[str, Any] = {"type": "object", "properties": {s["name"]: _attr_schema(s) for s in subs},
                                "additionalProperties": False}
     else:
@@ -38,11 +39,11 @@ def resource_json_schema(core: dict[str, Any], extensions: list[dict[str, Any]])
     """A JSON Schema for resources of a type: its declared attributes only, plus the common ones."""
     props: dict[str, Any] = {"schemas": {"type": "array", "items": {"type": "string"}}, "id": {"type": "string"},
                              "externalId": {"type": "string"}, "meta": {"type": "object"}}
-    for attr in core.get("attributes") or []:
-        if isinstance(attr, dict) and isinstance(attr.get("name"), str):
+    for attr in dicts(core.get("attributes")):
+        if isinstance(attr.get("name"), str):
             props[attr["name"]] = _attr_schema(attr)
     for ext in extensions:
-        sub = {a["name"]: _attr_schema(a) for a in ext.get("attributes") or [] if isinstance(a, dict) and isinstance(a.get("name"), str)}
+        sub = {a["name"]: _attr_schema(a) for a in dicts(ext.get("attributes")) if isinstance(a.get("name"), str)}
         props[ext["id"]] = {"type": "object", "properties": sub, "additionalProperties": False}
     return {"type": "object", "properties": props, "additionalProperties": False}
 
@@ -77,12 +78,11 @@ def validate_resource(doc: Any, schema: dict[str, Any]) -> tuple[list[str], list
 
 
 def walk(attrs: Any, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    for a in attrs or []:
-        if isinstance(a, dict):
-            path = f"{prefix}{a.get('name', '?')}"
-            yield path, a
-            if a.get("type") == "complex":
-                yield from walk(a.get("subAttributes"), path + ".")
+    for a in dicts(attrs):
+        path = f"{prefix}{a.get('name', '?')}"
+        yield path, a
+        if a.get("type") == "complex":
+            yield from walk(a.get("subAttributes"), path + ".")
 
 
 def definition_problems(attr: dict[str, Any]) -> list[str]:
@@ -98,7 +98,7 @@ def definition_problems(attr: dict[str, Any]) -> list[str]:
     if "caseExact" in attr and not isinstance(attr["caseExact"], bool):
         out.append("caseExact is not a boolean")
     for key, allowed in (("mutability", MUTABILITY), ("returned", RETURNED), ("uniqueness", UNIQUENESS)):
-        if key in attr and attr[key] not in allowed:
+        if key in attr and not (isinstance(attr[key], str) and attr[key] in allowed):
             out.append(f"{key} {attr[key]!r}")
     if attr.get("type") == "complex" and not isinstance(attr.get("subAttributes"), list):
         out.append("a complex attribute without subAttributes")
@@ -111,8 +111,8 @@ def type_schema(ctx: Ctx, name: str) -> dict[str, Any] | None:
     rt = ctx.resource_types.get(name)
     if rt is None or not isinstance(rt.get("schema"), str) or rt["schema"].lower() not in ctx.schemas:
         return None
-    exts = [ctx.schemas[e["schema"].lower()] for e in rt.get("schemaExtensions") or []
-            if isinstance(e, dict) and isinstance(e.get("schema"), str) and e["schema"].lower() in ctx.schemas]
+    exts = [ctx.schemas[e["schema"].lower()] for e in dicts(rt.get("schemaExtensions"))
+            if isinstance(e.get("schema"), str) and e["schema"].lower() in ctx.schemas]
     return resource_json_schema(ctx.schemas[rt["schema"].lower()], exts)
 
 
@@ -129,7 +129,7 @@ def judge_resource(ctx: Ctx, doc: Any, type_name: str, ex: Any, label: str) -> N
     ctx.check("rfc.schema.no-undeclared-attributes", not undeclared, "no undeclared attribute" if not undeclared
               else f"undeclared attribute(s): {', '.join(undeclared[:6])}", ex, subject=subject)
     rt = ctx.resource_types[type_name]
-    allowed = {rt["schema"].lower()} | {str(e.get("schema", "")).lower() for e in rt.get("schemaExtensions") or [] if isinstance(e, dict)}
+    allowed = {rt["schema"].lower()} | {str(e.get("schema", "")).lower() for e in dicts(rt.get("schemaExtensions"))}
     listed = [s for s in doc.get("schemas", [])] if isinstance(doc, dict) and isinstance(doc.get("schemas"), list) else []
     extra = [s for s in listed if str(s).lower() not in allowed]
     ok = not extra and rt["schema"].lower() in [str(s).lower() for s in listed]
@@ -170,7 +170,7 @@ def _resources(ctx: Ctx) -> None:
         body = ctx.user_body("schema", title="Schema Probe", password="Scimh-Passw0rd!x",
                              id="scimh-client-chosen-id", meta={"created": "2001-01-01T00:00:00Z"})
         has_ext = any(str(e.get("schema", "")).lower() == ENTERPRISE_URN.lower()
-                      for e in (ctx.resource_types.get("User") or {}).get("schemaExtensions") or [] if isinstance(e, dict))
+                      for e in dicts(dig(ctx.resource_types.get("User"), "schemaExtensions")))
         if has_ext:
             body["schemas"] = [USER_URN, ENTERPRISE_URN]
             body[ENTERPRISE_URN] = {"department": "Scimh Dept", "employeeNumber": "42"}
@@ -186,7 +186,7 @@ def _resources(ctx: Ctx) -> None:
         ctx.check("rfc.schema.meta-resource-type", meta.get("resourceType") == "User", f"meta.resourceType is {meta.get('resourceType')!r}", ex)
         if has_ext:
             ext = next((v for k, v in doc.items() if k.lower() == ENTERPRISE_URN.lower()), None)
-            listed = [str(s).lower() for s in doc.get("schemas") or []]
+            listed = [str(s).lower() for s in doc.get("schemas") or []] if isinstance(doc.get("schemas"), list) else []
             ok = isinstance(ext, dict) and ext.get("department") == "Scimh Dept" and ENTERPRISE_URN.lower() in listed
             ctx.check("rfc.schema.extension-container", ok, "department under the enterprise URN, listed in schemas" if ok
                       else f"enterprise extension came back as {ext!r}, schemas {doc.get('schemas')}", ex)
@@ -198,8 +198,8 @@ def _resources(ctx: Ctx) -> None:
         if isinstance(got, dict):
             judge_resource(ctx, got, "User", ex2, "GET")
         ex3, lst = ctx.query("Users", f'userName eq "{body["userName"]}"')
-        if ex3.status == 200 and isinstance(lst, dict) and lst.get("Resources"):
-            judge_resource(ctx, lst["Resources"][0], "User", ex3, "list")
+        if ex3.status == 200 and resources(lst):
+            judge_resource(ctx, resources(lst)[0], "User", ex3, "list")
         # RFC 7643 §7: returned "always" comes back whatever `attributes` says.
         ex4, proj = ctx.get_json(f"/Users/{uid}", params={"attributes": "displayName"})
         user = ctx.schemas.get(USER_URN.lower(), {})
