@@ -11,6 +11,7 @@ from typing import Callable, Protocol
 
 import httpx
 
+from harness.breaker import GuardedTranscript, stopped
 from harness.conformance import crud, discovery, patch, protocol, query, server_schema
 from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, areas_for, check_def
 from harness.conformance.context import AreaStop, Ctx, _StepAbort, base_id
@@ -55,7 +56,8 @@ def run_rfc(client: httpx.Client, transcript: Transcript | None = None, *, areas
     safety cleanup always run, so results may hold other checks of those areas too."""
     if checks is not None:
         areas = list(dict.fromkeys([*(areas or []), *areas_for(checks)]))
-    ctx = Ctx(client, transcript if transcript is not None else Transcript(), run_id=run_id, base_url=str(client.base_url))
+    ctx = Ctx(client, transcript if transcript is not None else GuardedTranscript(), run_id=run_id,
+              base_url=str(client.base_url))
     wanted = [a for a in AREA_RUNNERS if areas is None or a in areas or a == "discovery"]
     users_before, groups_before = protocol._totals(ctx)
     try:
@@ -75,6 +77,12 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
     ctx.areas.append(sc)
     ctx.scenario = sc
     t0 = time.perf_counter()
+    why = stopped(ctx.transcript)
+    if why is not None and area != "safety":  # the target stopped answering: nothing more is sent
+        sc.skipped = f"skipped: {why}"
+        if reporter:
+            reporter.scenario_finished(sc)
+        return
     try:
         fn(ctx)
         failed = next((st for st in sc.steps if st.error), None)

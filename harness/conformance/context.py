@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from harness import checks
+from harness.breaker import stopped
 from harness.conformance.catalogue import CATALOGUE, RECORDED_IN, check_def
 from harness.results import CheckResult, ScenarioResult, StepResult
 from mock_okta.transcript import Exchange, Transcript
@@ -150,7 +151,11 @@ class Ctx:
     # --- HTTP --------------------------------------------------------------------------
     def send(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
              headers: dict[str, str] | None = None, auth: str = "default", raw: bytes | None = None) -> Exchange:
-        """One request, recorded; never raises. `auth`: default | none | wrong | basic."""
+        """One request, recorded. `auth`: default | none | wrong | basic. A transport failure aborts the
+        step; once the target stopped answering (harness.breaker), nothing is sent and the area stops."""
+        why = stopped(self.transcript)
+        if why is not None:
+            raise AreaStop(why)
         hdrs = dict(headers or {})
         content = raw
         if body is not None and raw is None:
@@ -174,6 +179,8 @@ class Ctx:
         if self.current is not None and ex not in self.current.exchanges:
             self.current.exchanges.append(ex)
         if ex.error:
+            if self.current is not None:
+                self.standard(ex)  # the failed transport check, with its rule
             raise _StepAbort(f"could not reach the target: {ex.error}")
         return ex
 
@@ -234,7 +241,9 @@ class Ctx:
 
     def cleanup(self) -> list[Exchange]:
         """DELETE everything created, groups first (never raises); returns the exchanges."""
-        out = []
+        out: list[Exchange] = []
+        if stopped(self.transcript) is not None:
+            return out
         doomed = [c for c in self.created if c[0] == "Groups"] + [c for c in self.created if c[0] != "Groups"]
         for coll, rid in doomed:
             req = self.client.build_request("DELETE", f"/{coll}/{self.path_id(rid)}")

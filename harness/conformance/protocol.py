@@ -1,6 +1,7 @@
 """ETags (RFC 7644 §3.14), errors (§3.12), authentication (§2) and the suite's own safety checks."""
 from __future__ import annotations
 
+from harness.breaker import stopped
 from harness.conformance.context import PATCH_URN, USER_URN, Ctx, abort, dig
 from harness.conformance.crud import unknown_id
 from harness.conformance.discovery import resources
@@ -139,6 +140,10 @@ def run_auth(ctx: Ctx) -> None:
 
 def run_safety(ctx: Ctx, users_before: int | None, groups_before: int | None) -> None:
     with ctx.step("cleanup: the target is left as it was found", action="cleanup"):
+        why = stopped(ctx.transcript)
+        if why is not None:
+            left = [f"{c}/{i}" for c, i in ctx.created]
+            abort(f"cleanup not attempted: {why}" + (f"; the suite's resources may remain: {left}" if left else ""))
         exchanges = ctx.cleanup()
         for e in exchanges:
             ctx.current.exchanges.append(e)  # type: ignore[union-attr]

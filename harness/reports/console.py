@@ -105,6 +105,13 @@ class ConsoleReporter:
                 self.console.print(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more (see the reports)")
 
         self._rules_and_verdicts(run)
+        from harness.reports.verdict import stop_reason
+
+        stop = stop_reason(run)
+        if stop:
+            not_run = sum(1 for sc in run.scenarios if sc.skipped and stop in sc.skipped)
+            self.console.print(f"\n[bold red]Stopped:[/] {self._e(stop)}; nothing more was sent "
+                               f"({not_run} scenario(s) not run)")
         counts, checks = run.counts(), run.check_counts()
         verdict = "[bold green]PASSED[/]" if run.ok else "[bold red]FAILED[/]"
         self.console.print(f"\n{verdict}: {len(run.scenarios)} scenario(s) — {counts['pass']} passed, "

@@ -2,6 +2,9 @@
 
 The same scrubbed document feeds the JUnit and HTML reporters, so no artefact can leak what another
 one redacted. Each step lists its exchanges once; a check names its exchange by index in that list.
+A body is embedded up to MAX_EMBEDDED_BODY bytes and cut with a note beyond: a broken target's 10 MiB
+answers must not make every report 10 MiB per exchange. The HAR (--har) keeps whole bodies, as read
+by the transcript (at most mock_okta.transcript.MAX_RESPONSE_BYTES each).
 """
 from __future__ import annotations
 
@@ -9,11 +12,31 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.reports.verdict import rule_table, verdict_line, verdicts
+from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from mock_okta.transcript import REDACTED, Exchange
 
 FORMAT_VERSION = 1
+MAX_EMBEDDED_BODY = 256 * 1024  # bytes of one request or response body in report.json / report.html
+
+
+def cap_body(text: str | None, limit: int = MAX_EMBEDDED_BODY) -> str | None:
+    """`text` whole when it holds at most `limit` bytes (UTF-8), else its start and "… (N bytes cut …)"."""
+    if text is None or len(text) <= limit // 4:  # at most 4 bytes a character: surely under the limit
+        return text
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text
+    return (data[:limit].decode("utf-8", "ignore")
+            + f"\n… ({len(data) - limit} bytes cut; the report keeps {limit} bytes of a body, the HAR (--har) all of it)")
+
+
+def exchange_dict(exchange: Exchange) -> dict[str, Any]:
+    """An exchange for the reports: Exchange.to_dict with each body capped (cap_body)."""
+    out = exchange.to_dict()
+    for key in ("request_body", "response_body"):
+        out[key] = cap_body(out[key])
+    return out
 
 
 def scrub_value(value: Any, secrets: list[str]) -> Any:
@@ -52,7 +75,7 @@ def _step(step: StepResult) -> dict[str, Any]:
     counts = {s: sum(1 for c in step.checks if c.status == s) for s in ("pass", "fail", "skip", "error")}
     return {"name": step.name, "action": step.action, "status": step.status, "error": step.error,
             "skipped": step.skipped, "check_counts": counts, "checks": checks,
-            "exchanges": [e.to_dict() for e in exchanges]}
+            "exchanges": [exchange_dict(e) for e in exchanges]}
 
 
 def _scenario(sc: ScenarioResult) -> dict[str, Any]:
@@ -74,7 +97,7 @@ def run_to_dict(run: RunResult, secrets: Iterable[str] = ()) -> dict[str, Any]:
                 failed.append({"scenario": sc.name, "step": st.name, "check_id": "step.error", "status": "error",
                                "rule": "", "strength": "MUST", "message": st.error})
     summary = {
-        "ok": run.ok, "target": run.target, "dialect": run.dialect, "started": run.started,
+        "ok": run.ok, "stopped": stop_reason(run), "target": run.target, "dialect": run.dialect, "started": run.started,
         "duration_s": round(run.duration_s, 3), "embedded": run.embedded,
         "scenarios": {"total": len(run.scenarios), **run.counts()},
         "steps": {"total": sum(len(sc.steps) for sc in run.scenarios)},

@@ -3,11 +3,14 @@
 An IdP is "ready" when no check it depends on failed: the rfc checks whose catalogue entry names it
 (harness.conformance.catalogue), and every check of a scenario run in its dialect. SHOULD failures
 do not make it "not ready" but are listed as warnings. Clockwise business rules get their own line.
+A target the rfc suite could not reach, or that stopped answering during the run, is "not ready" for
+both: an IdP provisions nothing through a server that does not answer.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from harness.breaker import STOPPED
 from harness.conformance.catalogue import CATALOGUE
 from harness.results import CheckResult, RunResult, ScenarioResult
 
@@ -27,15 +30,32 @@ def _reason(sc: ScenarioResult, step: str, check: CheckResult) -> str:
     return f"{check.check_id} [{check.rule}, {check.strength}] in {sc.name} › {step}: {check.message}"
 
 
+def stop_reason(run: RunResult) -> str | None:
+    """Why the run stopped sending (harness.breaker: the target stopped answering), or None."""
+    for sc in run.scenarios:
+        if sc.skipped and STOPPED in sc.skipped:
+            return sc.skipped.removeprefix("skipped: ")
+        for st in sc.steps:
+            for why in (st.skipped, st.error):
+                if why and STOPPED in why:
+                    return why[why.index(STOPPED):]
+    return None
+
+
 def verdicts(run: RunResult) -> list[dict[str, Any]]:
     """[{"idp", "name", "verdict": ready|not ready|not assessed, "because": [...], "warnings": [...], "checks": n}]"""
     out = []
+    stop = stop_reason(run)
     for idp, label in IDPS:
         failures, warnings, n = [], [], 0
+        if stop:
+            failures.append(f"the run stopped: {stop}")
         for sc in run.scenarios:
             for st in sc.steps:
                 if st.error and (DIALECT_IDP.get(sc.dialect) == idp and "clockwise" not in sc.tags):
                     failures.append(f"{sc.name} › {st.name}: the step could not run: {st.error}")
+                elif st.error and sc.dialect == "rfc" and st.error.startswith("could not reach the target"):
+                    failures.append(f"{sc.name} › {st.name}: {st.error}")
                 for c in st.checks:
                     if not _relevant(sc, c, idp) or c.status == "skip":
                         continue

@@ -140,3 +140,28 @@ def test_the_console_command_shows_no_traceback(server: BrokenServer, scenario: 
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr and TOKEN not in proc.stdout + proc.stderr
     assert "could not reach the target" in proc.stdout
+
+
+@pytest.mark.parametrize("mode", ["hang", "slow"])
+def test_a_target_that_stops_answering_stops_the_run(mode: str, server: BrokenServer, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # The full default run (rfc suite and every shipped scenario) after the probe: 3 consecutive transport
+    # failures and nothing more is sent; what did not run is skipped with that reason; reports are written.
+    before = len(server.requests)
+    code = main(["run", "--target", server.url(mode), "--token", TOKEN, "--timeout", "1", "--report-dir",
+                 str(tmp_path), "--format", "console,json,junit,html", "--har"])
+    out, err = capsys.readouterr()
+    sent = server.requests[before:]
+    assert code == 1 and "Traceback" not in out + err
+    assert len(sent) <= 8, sent  # the probe, a few requests that hang, then silence (was ~130)
+    report = json.loads((tmp_path / "report.json").read_text())
+    scenarios = report["run"]["scenarios"]
+    reason = "the target stopped answering (3 consecutive transport failures: "
+    skipped = [s for s in scenarios if s["status"] == "skip"]
+    assert len(skipped) > 10 and all(reason in (s.get("skipped") or "") for s in skipped[1:])
+    assert {s["name"] for s in scenarios} >= {"rfc: users", "rfc: safety", "create-users"}
+    safety = next(s for s in scenarios if s["name"] == "rfc: safety")
+    assert "cleanup not attempted: " + reason in safety["steps"][0]["error"]
+    for name in ("junit.xml", "report.html", "transcript.har"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert reason in out

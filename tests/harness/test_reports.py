@@ -225,3 +225,52 @@ def test_console_scrubs_secrets():
     out = buffer.getvalue()
     assert "leaky message with [REDACTED]" in out
     assert ADMIN not in out and TOKEN not in out
+
+
+def test_huge_bodies_are_cut_in_the_reports_and_whole_in_the_har(tmp_path: Path) -> None:
+    from harness.reports.json_report import MAX_EMBEDDED_BODY
+    from mock_okta.transcript import Transcript
+
+    huge = '{"padding": "' + "é" * (3 * MAX_EMBEDDED_BODY) + '"}'  # 6x the cap in UTF-8 bytes
+    ex = Exchange(method="POST", url="http://127.0.0.1:9/scim/v2/Users", request_headers={},
+                  request_body="x" * (MAX_EMBEDDED_BODY + 10), status=200,
+                  response_headers={"Content-Type": "application/scim+json"}, response_body=huge, truncated=True)
+    small = _exchange("GET", "/Users/u1", 200, {"id": "u1"})
+    run = RunResult(target="http://127.0.0.1:9/scim/v2", dialect="okta", started="2025-01-01T00:00:00+00:00",
+                    scenarios=[ScenarioResult(name="huge", file="f", steps=[StepResult(
+                        name="s", action="request", exchanges=[ex, small],
+                        checks=[CheckResult("body.json", "fail", "RFC 7644 §3.1", "MUST", "too large", ex)])])])
+    paths = write_reports(run, tmp_path, ["json", "html", "junit"])
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    big, little = doc["run"]["scenarios"][0]["steps"][0]["exchanges"]
+    body = big["response_body"]
+    assert body.startswith('{"padding": "éé') and len(body.encode()) < MAX_EMBEDDED_BODY + 200
+    cut = len(huge.encode()) - MAX_EMBEDDED_BODY
+    assert body.endswith(f"… ({cut} bytes cut; the report keeps {MAX_EMBEDDED_BODY} bytes of a body, the HAR (--har) all of it)")
+    assert big["request_body"].endswith("(10 bytes cut; the report keeps 262144 bytes of a body, the HAR (--har) all of it)")
+    assert big["truncated"] is True
+    assert little["response_body"] == '{"id": "u1"}'  # small bodies untouched
+    for fmt in ("json", "html", "junit"):
+        assert paths[fmt].stat().st_size < 3 * MAX_EMBEDDED_BODY  # not 1.5 MiB of padding
+    transcript = Transcript()
+    transcript.append(ex)
+    har = transcript.to_har()
+    assert har["log"]["entries"][0]["response"]["content"]["text"] == huge  # the HAR keeps the body whole
+
+
+def test_a_run_that_stopped_says_so_and_is_not_ready(tmp_path: Path) -> None:
+    stop = "the target stopped answering (3 consecutive transport failures: timed out after 2 s (ReadTimeout))"
+    run = fake_run()
+    run.scenarios.append(ScenarioResult(name="rfc: users", file="f", dialect="rfc", skipped=f"skipped: {stop}"))
+    paths = write_reports(run, tmp_path, ["json", "html"])
+    summary = json.loads(paths["json"].read_text(encoding="utf-8"))["summary"]
+    assert summary["stopped"] == stop
+    assert all(v["verdict"] == "not ready" and v["because"][0] == f"the run stopped: {stop}"
+               for v in summary["verdicts"] if v["idp"] in ("okta", "entra"))
+    assert f"Stopped:</strong> {stop}" in paths["html"].read_text(encoding="utf-8")
+    out = io.StringIO()
+    reporter = ConsoleReporter(Console(file=out, width=400, color_system=None))
+    reporter.finish(run, {})
+    assert f"Stopped: {stop}; nothing more was sent (1 scenario(s) not run)" in out.getvalue()
+    ok = fake_run()
+    assert json.loads(write_reports(ok, tmp_path / "ok", ["json"])["json"].read_text())["summary"]["stopped"] is None
