@@ -1,4 +1,5 @@
-"""A transcript that stops sending once the target has stopped answering.
+"""A transcript that stops sending once the target has stopped answering, and does not hoard
+oversized bodies.
 
 A target that hangs or trickles after answering the probe would otherwise cost one full timeout
 per request of the run (131 s at --timeout 2 for the default suites). After STOP_AFTER consecutive
@@ -6,19 +7,27 @@ transport failures — no response, a timeout, a reset, a body still arriving af
 every later request is refused without touching the network: `send` returns no response and an
 Exchange whose error says why, and that exchange is not recorded (it was never sent). Any HTTP
 answer, whatever its status, resets the count: a 502 page is an answer.
+
+A body larger than the transcript's cap (Exchange.truncated: 10 MiB read, the rest not) is judged
+only as "too large", so the exchange keeps just its first KEEP_OF_OVERSIZED bytes: a target that
+answers every request with 12 MiB would otherwise hold ~2 GB in memory and in the HAR. The HAR
+still says how much was read (content.size) and that the text was cut (content.comment). Every other
+body is kept whole, up to the transcript's cap.
 """
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
+from typing import Any, Iterable
 
 import httpx
 
-from mock_okta.transcript import Exchange, Transcript, redact_headers
+from mock_okta.transcript import MAX_RESPONSE_BYTES, Exchange, Transcript, redact_headers
 
 STOP_AFTER = 3
 NOT_SENT = "not sent: "
 STOPPED = "the target stopped answering"
+KEEP_OF_OVERSIZED = 64 * 1024
 
 
 class GuardedTranscript(Transcript):
@@ -30,6 +39,7 @@ class GuardedTranscript(Transcript):
         self.stopped: str | None = None
         self._streak: list[str] = []
         self._guard = threading.Lock()
+        self._cut: dict[int, int] = {}  # index in the transcript -> bytes read of an oversized body
 
     def note(self, error: str | None) -> None:
         """Count one outcome: a transport failure (`error`), or an answer (None) that resets the count.
@@ -49,7 +59,30 @@ class GuardedTranscript(Transcript):
             return None, refused(request, self.stopped)
         response, exchange = super().send(client, request, timeout=timeout)
         self.note(exchange.error)
+        body = exchange.response_body
+        if exchange.truncated and body is not None and len(body) > KEEP_OF_OVERSIZED:
+            read = MAX_RESPONSE_BYTES  # a truncated body is exactly the cap
+            exchange.response_body = (body[:KEEP_OF_OVERSIZED] + f"\n… ({read - KEEP_OF_OVERSIZED} more bytes read and "
+                                      f"not kept: the body exceeded the {read // (1024 * 1024)} MiB the harness reads)")
+            with self._guard:
+                self._cut[self._index_of(exchange)] = read
         return response, exchange
+
+    def _index_of(self, exchange: Exchange) -> int:
+        for i in range(len(self) - 1, -1, -1):
+            if self[i] is exchange:
+                return i
+        return -1
+
+    def to_har(self, creator: str = "scim-harness", secrets: Iterable[str] = ()) -> dict[str, Any]:
+        har = super().to_har(creator, secrets)
+        entries = har["log"]["entries"]
+        for index, read in self._cut.items():
+            if 0 <= index < len(entries):
+                content = entries[index]["response"]["content"]
+                content["size"] = read
+                content["comment"] = f"the first {KEEP_OF_OVERSIZED} bytes of the {read} read; the body exceeded the cap"
+        return har
 
 
 def refused(request: httpx.Request, reason: str) -> Exchange:

@@ -83,6 +83,11 @@ def test_a_gigantic_body_is_read_only_up_to_the_cap(server: BrokenServer, scenar
     sizes = [e["response"]["content"]["size"] for e in har["log"]["entries"] if e["request"]["method"] == "GET"]
     probe_excluded = [s for s in sizes if s > 1000]
     assert probe_excluded and all(s == MAX_RESPONSE_BYTES < GIGANTIC_BYTES for s in probe_excluded)
+    # Only the start of an oversized body is kept (in memory, the HAR and the reports), saying so.
+    cut = [e["response"]["content"] for e in har["log"]["entries"] if e["response"]["content"]["size"] > 1000]
+    assert all(len(c["text"]) < 70_000 and "more bytes read and not kept" in c["text"] for c in cut)
+    assert all(c["comment"].startswith("the first 65536 bytes of the 10485760 read") for c in cut)
+    assert sum(p.stat().st_size for p in tmp_path.iterdir()) < 2_000_000
 
 
 def test_a_target_that_never_answers_or_refuses_is_exit_2_with_one_line(server: BrokenServer, tmp_path: Path,
