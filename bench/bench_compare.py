@@ -13,7 +13,7 @@ processes gain; instead each run reports the CPU seconds of the server, of locus
 anything else on the machine.
 
 Targets: the mock and the bare-Flask ceiling (bench/bare_flask.py), each in both serving
-models (one process with 8 threads; 2 pre-forked worker processes x 8 threads), and
+models (one process with 4 threads; 2 pre-forked worker processes x 4 threads), and
 scim2-server from PyPI as shipped (its own threaded wsgiref server). scim2-server is never
 one of our dependencies; install it in a separate venv:
 
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warm-up", type=int, default=600, help="users created before each run (default 600)")
     p.add_argument("--scim2-server", metavar="PATH", help="the scim2-server executable (or $SCIM2_SERVER)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    p.add_argument("--quiet-wait", type=float, default=120.0, metavar="S",
+    p.add_argument("--quiet-wait", type=float, default=30.0, metavar="S",
                    help="before each run, wait up to S seconds for the rest of the machine to go idle "
-                        "(default 120; 0: never wait)")
+                        "(default 30; 0: never wait)")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, the 2-worker mock and ceiling")
     args = p.parse_args(argv)
     if args.quick:

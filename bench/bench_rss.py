@@ -43,7 +43,7 @@ def child(users: int) -> int:
         store.bulk_insert_users("acme", (fake_user(i) for i in range(start, min(users, start + 10_000))))
     sock = listen_sockets("127.0.0.1", 0)[0]
     print(f"SCIM base URL: http://127.0.0.1:{sock.getsockname()[1]}/scim/v2", flush=True)
-    serve_threads(app, sock, 8)
+    serve_threads(app, sock, 4)  # the default of `python -m mock_clockwise`
     return 0
 
 

@@ -113,13 +113,13 @@ def start_banner_server(name: str, cmd: list[str], timeout: float = 60.0) -> Ser
     raise RuntimeError(f"{name} did not start: {' | '.join(output[-5:])}")
 
 
-def start_mock(workers: int, threads: int = 8) -> Server:
+def start_mock(workers: int, threads: int = 4) -> Server:
     return start_banner_server(f"mock ({serving(workers, threads)})", [
         PY, "-m", "mock_clockwise", "--port", "0", "--token", TOKEN, "--admin-token", ADMIN,
         "--workers", str(workers), "--threads", str(threads)])
 
 
-def start_bare(workers: int, threads: int = 8) -> Server:
+def start_bare(workers: int, threads: int = 4) -> Server:
     return start_banner_server(f"bare Flask ({serving(workers, threads)})", [
         PY, str(BENCH / "bare_flask.py"), "--port", "0", "--workers", str(workers), "--threads", str(threads)])
 

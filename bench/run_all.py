@@ -117,6 +117,23 @@ def verdicts(cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]], rss
     return out
 
 
+def serving_note(cmp: dict[str, Any]) -> list[str]:
+    """The serving-model choice, with this run's figures behind it."""
+    t = cmp["targets"]
+    if "mock-1p" not in t or "mock-2w" not in t:
+        return []
+    one, two = t["mock-1p"], t["mock-2w"]
+    return [
+        "**Serving model.** `scim-harness load` starts the embedded mock with 2 pre-forked worker processes "
+        "(`--mock-workers`, default 2); `scim-harness serve` / `python -m mock_clockwise` default to one process "
+        "(`--workers 1`), because the control plane's journal and faults live in each process's memory. In this "
+        f"run: 2 workers {two['rps']:.0f} req/s, p99 {two['p99']:.0f} ms, {two['cpu_ms_per_request']:.2f} ms of "
+        f"server CPU per request; 1 process {one['rps']:.0f} req/s, p99 {one['p99']:.0f} ms, "
+        f"{one['cpu_ms_per_request']:.2f} ms. Threads: 4 per process (8 cost more CPU per request under load).",
+        "",
+    ]
+
+
 def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]],
            driver: tuple[int, float, int], run_wall: dict[str, Any], rss: dict[str, Any],
            hundred: dict[str, Any], started: str, elapsed: float) -> str:
@@ -147,13 +164,14 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         "",
         f"{s['users']} concurrent locust FastHttpUsers running scenarios/locustfile.py (default weights and "
         f"pacing), {s['duration_s']} s per run after creating {s['warm_up_users']} users, {s['rounds']} round(s) in "
-        "rotating order, medians over the rounds; each run waits first for the rest of the machine to be idle. `mock-2w`/`bare-2w`: 2 pre-forked waitress worker processes x 8 "
-        "threads sharing one SQLite file; `mock-1p`/`bare-1p`: one waitress process, 8 threads, in-memory SQLite. "
+        "rotating order, medians over the rounds; each run waits first for the rest of the machine to be idle. `mock-2w`/`bare-2w`: 2 pre-forked waitress worker processes x 4 "
+        "threads sharing one SQLite file; `mock-1p`/`bare-1p`: one waitress process, 4 threads, in-memory SQLite. "
         "scim2-server runs as its own CLI ships it (threaded wsgiref)."
         + ("" if s["scim2_server"] else " scim2-server was not measured in this run (not installed or --quick)."),
         "",
         bench_compare.table(cmp),
         "",
+        *serving_note(cmp),
         "## 100 concurrent clients",
         "",
         f"Command: `{PY} bench/run_all.py` (step `hundred_clients`): locust with 100 users spawned at once for "
@@ -212,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scim2-server", metavar="PATH", help="scim2-server executable (or $SCIM2_SERVER)")
     p.add_argument("--duration", type=int, default=20, help="seconds per load run (default 20)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of the comparison (default 3)")
-    p.add_argument("--quiet-wait", type=float, default=120.0, metavar="S",
-                   help="before each load run, wait up to S seconds for the machine to go idle (default 120)")
+    p.add_argument("--quiet-wait", type=float, default=30.0, metavar="S",
+                   help="before each load run, wait up to S seconds for the machine to go idle (default 30)")
     args = p.parse_args(argv)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.perf_counter()

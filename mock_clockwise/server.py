@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep all state in this SQLite file (survives restarts); default: in memory")
     p.add_argument("--threshold", type=int, default=10,
                    help="active SCIM users at which the org switches from trial to synced mode (default 10)")
-    p.add_argument("--threads", type=int, default=8, help="waitress threads per process (default 8)")
+    p.add_argument("--threads", type=int, default=4,
+                   help="waitress threads per process (default 4: measured faster than 8 under load, BENCHMARKS.md)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes sharing one SQLite database (default 1). With more than one, "
                         "the control plane's journal and faults are per worker process")
