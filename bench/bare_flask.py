@@ -7,7 +7,7 @@ nothing, a POST is a 201 User, an import page holds 100 Users), so the load gene
 the same work against both; only the SCIM logic and the storage are missing. No state: the
 same User, Group and page every time.
 
-    python bench/bare_flask.py [--port 0] [--workers 1] [--threads 8]
+    python bench/bare_flask.py [--port 0] [--workers 1] [--threads N]
 
 Prints `SCIM base URL: http://127.0.0.1:PORT/scim/v2` like the mock; any bearer token works.
 """
@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--threads", type=int, default=None, help="default: as the mock (4 in one process, else 1)")
     args = p.parse_args(argv)
+    args.threads = args.threads or (4 if args.workers == 1 else 1)
     socks = listen_sockets(args.host, args.port, args.workers)
     print(f"SCIM base URL: http://{args.host}:{socks[0].getsockname()[1]}/scim/v2", flush=True)
     if args.workers > 1:

@@ -13,7 +13,8 @@ processes gain; instead each run reports the CPU seconds of the server, of locus
 anything else on the machine.
 
 Targets: the mock and the bare-Flask ceiling (bench/bare_flask.py), each in both serving
-models (one process with 4 threads; 2 pre-forked worker processes x 4 threads), and
+models (one process with 4 threads; CPUs + 1 pre-forked worker processes x 1 thread, what
+`scim-harness load` runs), the mock's workers with 4 threads each (the threads choice), and
 scim2-server from PyPI as shipped (its own threaded wsgiref server). scim2-server is never
 one of our dependencies; install it in a separate venv:
 
@@ -33,19 +34,21 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from benchlib import LoadResult, Server, find_scim2_server, run_locust, start_bare, start_mock, start_scim2_server, \
-    wait_for_quiet, warm_up
+from benchlib import LoadResult, Server, default_workers, find_scim2_server, run_locust, start_bare, start_mock, \
+    start_scim2_server, wait_for_quiet, warm_up
 
 FIELDS = ("rps", "p50", "p95", "p99", "server_cpu_s", "locust_cpu_s", "other_cpu_s")
 
 
 def targets(scim2: str | None, quick: bool) -> list[tuple[str, Callable[[], Server]]]:
+    n = default_workers()
     out: list[tuple[str, Callable[[], Server]]] = [
-        ("bare-2w", lambda: start_bare(2)),
-        ("mock-2w", lambda: start_mock(2)),
+        ("bare-workers", lambda: start_bare(n)),
+        ("mock-workers", lambda: start_mock(n)),
     ]
     if not quick:
-        out += [("bare-1p", lambda: start_bare(1)), ("mock-1p", lambda: start_mock(1))]
+        out += [("bare-1p", lambda: start_bare(1)), ("mock-1p", lambda: start_mock(1)),
+                ("mock-workers-4t", lambda: start_mock(n, 4))]
     if scim2:
         out.append(("scim2-server", lambda: start_scim2_server(scim2)))
     return out
@@ -94,7 +97,7 @@ def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, qu
         summary["targets"][key] = row
     t = summary["targets"]
     ratios: dict[str, float] = {}
-    for model in ("2w", "1p"):
+    for model in ("workers", "1p"):
         if f"mock-{model}" in t and f"bare-{model}" in t:
             ratios[f"mock/bare ({model})"] = t[f"mock-{model}"]["rps"] / t[f"bare-{model}"]["rps"]
         if f"mock-{model}" in t and "scim2-server" in t:
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet-wait", type=float, default=30.0, metavar="S",
                    help="before each run, wait up to S seconds for the rest of the machine to go idle "
                         "(default 30; 0: never wait)")
-    p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, the 2-worker mock and ceiling")
+    p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, the mock's workers and their ceiling")
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warm_up = 2, 1, 20

@@ -113,13 +113,25 @@ def start_banner_server(name: str, cmd: list[str], timeout: float = 60.0) -> Ser
     raise RuntimeError(f"{name} did not start: {' | '.join(output[-5:])}")
 
 
-def start_mock(workers: int, threads: int = 4) -> Server:
+def default_workers() -> int:
+    """The serving model `scim-harness load` gives the embedded mock: CPUs + 1 worker processes."""
+    return (os.cpu_count() or 1) + 1
+
+
+def default_threads(workers: int) -> int:
+    """`python -m mock_clockwise`'s default: 4 threads in one process, 1 per worker process."""
+    return 4 if workers == 1 else 1
+
+
+def start_mock(workers: int, threads: int | None = None) -> Server:
+    threads = threads or default_threads(workers)
     return start_banner_server(f"mock ({serving(workers, threads)})", [
         PY, "-m", "mock_clockwise", "--port", "0", "--token", TOKEN, "--admin-token", ADMIN,
         "--workers", str(workers), "--threads", str(threads)])
 
 
-def start_bare(workers: int, threads: int = 4) -> Server:
+def start_bare(workers: int, threads: int | None = None) -> Server:
+    threads = threads or default_threads(workers)
     return start_banner_server(f"bare Flask ({serving(workers, threads)})", [
         PY, str(BENCH / "bare_flask.py"), "--port", "0", "--workers", str(workers), "--threads", str(threads)])
 
@@ -143,7 +155,8 @@ def start_scim2_server(executable: str, timeout: float = 60.0) -> Server:
 
 
 def serving(workers: int, threads: int) -> str:
-    return f"{workers} workers x {threads} threads" if workers > 1 else f"1 process, {threads} threads"
+    return (f"{workers} workers x {threads} thread{'s' if threads > 1 else ''}" if workers > 1
+            else f"1 process, {threads} threads")
 
 
 def warm_up(base: str, users: int, clients: int = 4) -> None:

@@ -27,7 +27,7 @@ import bench_compare
 import bench_driver
 import bench_mock_scale
 import bench_rss
-from benchlib import REPO, find_scim2_server, run_locust, start_mock
+from benchlib import REPO, default_workers, find_scim2_server, run_locust, start_mock
 
 PY = "python"  # as shown in the commands of BENCHMARKS.md
 
@@ -49,7 +49,7 @@ def hundred_clients(duration: int, workdir: Path) -> dict[str, Any]:
     """100 concurrent clients, all started within one second, against the mock's default
     load serving model: no failures (resets show up as failures) and no listen overflows."""
     before = listen_counters()
-    server = start_mock(2)
+    server = start_mock(default_workers())
     try:
         result = run_locust(server, 100, duration, workdir / "hundred", spawn_rate=100)
     finally:
@@ -89,7 +89,7 @@ def verdicts(cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]], rss
              hundred: dict[str, Any]) -> list[tuple[str, str, bool]]:
     out: list[tuple[str, str, bool]] = []
     t, ratios = cmp["targets"], cmp["ratios"]
-    for model in ("2w", "1p"):
+    for model in ("workers", "1p"):
         mock = t.get(f"mock-{model}")
         if mock is None:
             continue
@@ -120,16 +120,20 @@ def verdicts(cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]], rss
 def serving_note(cmp: dict[str, Any]) -> list[str]:
     """The serving-model choice, with this run's figures behind it."""
     t = cmp["targets"]
-    if "mock-1p" not in t or "mock-2w" not in t:
+    if not all(k in t for k in ("mock-1p", "mock-workers", "mock-workers-4t")):
         return []
-    one, two = t["mock-1p"], t["mock-2w"]
+    one, many, many4 = t["mock-1p"], t["mock-workers"], t["mock-workers-4t"]
+
+    def fig(row: dict[str, Any]) -> str:
+        return (f"{row['name']}: {row['rps']:.0f} req/s, p99 {row['p99']:.0f} ms, "
+                f"{row['cpu_ms_per_request']:.2f} ms of server CPU per request")
+
     return [
-        "**Serving model.** `scim-harness load` starts the embedded mock with 2 pre-forked worker processes "
-        "(`--mock-workers`, default 2); `scim-harness serve` / `python -m mock_clockwise` default to one process "
-        "(`--workers 1`), because the control plane's journal and faults live in each process's memory. In this "
-        f"run: 2 workers {two['rps']:.0f} req/s, p99 {two['p99']:.0f} ms, {two['cpu_ms_per_request']:.2f} ms of "
-        f"server CPU per request; 1 process {one['rps']:.0f} req/s, p99 {one['p99']:.0f} ms, "
-        f"{one['cpu_ms_per_request']:.2f} ms. Threads: 4 per process (8 cost more CPU per request under load).",
+        f"**Serving model.** `scim-harness load` starts the embedded mock with CPUs + 1 = {default_workers()} "
+        "pre-forked worker processes of one thread each (`--mock-workers`); `scim-harness serve` / "
+        "`python -m mock_clockwise` default to one process with 4 threads (`--workers 1`), because the control "
+        f"plane's journal and faults live in each process's memory. In this run — {fig(many)}; {fig(many4)}; "
+        f"{fig(one)}.",
         "",
     ]
 
@@ -164,8 +168,9 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         "",
         f"{s['users']} concurrent locust FastHttpUsers running scenarios/locustfile.py (default weights and "
         f"pacing), {s['duration_s']} s per run after creating {s['warm_up_users']} users, {s['rounds']} round(s) in "
-        "rotating order, medians over the rounds; each run waits first for the rest of the machine to be idle. `mock-2w`/`bare-2w`: 2 pre-forked waitress worker processes x 4 "
-        "threads sharing one SQLite file; `mock-1p`/`bare-1p`: one waitress process, 4 threads, in-memory SQLite. "
+        "rotating order, medians over the rounds; each run waits first for the rest of the machine to be idle. `mock-workers`/`bare-workers`: CPUs + 1 pre-forked "
+        "waitress worker processes x 1 thread (the mock's share one SQLite file); `mock-workers-4t`: the same with 4 "
+        "threads each; `mock-1p`/`bare-1p`: one waitress process, 4 threads (the mock in memory). "
         "scim2-server runs as its own CLI ships it (threaded wsgiref)."
         + ("" if s["scim2_server"] else " scim2-server was not measured in this run (not installed or --quick)."),
         "",
@@ -175,7 +180,8 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         "## 100 concurrent clients",
         "",
         f"Command: `{PY} bench/run_all.py` (step `hundred_clients`): locust with 100 users spawned at once for "
-        f"{hundred['result']['wall_s']:.0f} s against the mock with 2 workers; kernel TcpExt counters before/after.",
+        f"{hundred['result']['wall_s']:.0f} s against the mock with {default_workers()} workers; kernel TcpExt "
+        "counters before/after.",
         "",
         f"{hundred['result']['requests']} requests, {hundred['result']['failures']} failed, "
         f"{hundred['result']['rps']:.0f} req/s, p50 {hundred['result']['p50']:.0f} ms, p99 "

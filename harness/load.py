@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
-# The embedded mock's serving model under load, chosen by measurement (BENCHMARKS.md).
-DEFAULT_MOCK_WORKERS = 2
+# The embedded mock's serving model under load, chosen by measurement (BENCHMARKS.md): one
+# single-threaded worker process per core, plus one.
+DEFAULT_MOCK_WORKERS = (os.cpu_count() or 1) + 1
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
 
 
@@ -44,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
                    help="exit 1 when the ratio of failed requests exceeds X (default 0: any failure)")
     p.add_argument("--p95-ms", type=float, default=0.0, metavar="Y", help="exit 1 when p95 latency exceeds Y ms")
     p.add_argument("--mock-workers", type=int, default=DEFAULT_MOCK_WORKERS, metavar="N",
-                   help=f"worker processes of the embedded mock (default {DEFAULT_MOCK_WORKERS}; see BENCHMARKS.md)")
+                   help=f"worker processes of the embedded mock (default: CPUs + 1 = {DEFAULT_MOCK_WORKERS}; "
+                        "see BENCHMARKS.md)")
     p.add_argument("--report-dir", default="reports", metavar="DIR", help="where locust's CSV and HTML go (default reports)")
     p.add_argument("--locustfile", metavar="PATH", help="locustfile to run (default: the shipped scenarios/locustfile.py)")
     return p

@@ -38,12 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep all state in this SQLite file (survives restarts); default: in memory")
     p.add_argument("--threshold", type=int, default=10,
                    help="active SCIM users at which the org switches from trial to synced mode (default 10)")
-    p.add_argument("--threads", type=int, default=4,
-                   help="waitress threads per process (default 4: measured faster than 8 under load, BENCHMARKS.md)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes sharing one SQLite database (default 1). With more than one, "
                         "the control plane's journal and faults are per worker process")
+    p.add_argument("--threads", type=int, default=None,
+                   help="waitress threads per process (default: 4 with one process, 1 per worker process; "
+                        "measured fastest under load, see BENCHMARKS.md)")
     return p
+
+
+def default_threads(workers: int) -> int:
+    # Measured (BENCHMARKS.md): with the GIL, threads of one process compete; one process does
+    # best with 4, and worker processes with a single thread each.
+    return 4 if workers == 1 else 1
 
 
 def _fail(message: str) -> int:
@@ -64,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be 0-65535, got {args.port}")
+    if args.threads is None:
+        args.threads = default_threads(args.workers)
     if args.workers < 1 or args.threads < 1:
         return _fail("--workers and --threads must be at least 1")
     if args.threshold < 1:
@@ -134,8 +143,9 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
               "bearer tokens travel in clear text", file=sys.stderr, flush=True)
     serving = (f"{args.workers} worker processes x {args.threads} threads" if args.workers > 1
                else f"{args.threads} threads")
-    print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, "
-          f"{'db ' + args.db if args.db else 'in-memory state'}, {serving})")
+    where = ("db " + args.db if args.db else
+             "in-memory state" if args.workers == 1 else "state in a temporary file shared by the workers")
+    print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {serving})")
     print(f"SCIM base URL: {base}/scim/v2")
     print(f"Control plane: {base}/_mock")
     for line in generated:

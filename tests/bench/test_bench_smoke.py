@@ -26,8 +26,8 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
                     "## The driver's bulk provisioning rate", "## Default `scim-harness run`", "## Memory"):
         assert heading in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
-    assert "bare-2w" in rows and "mock-2w" in rows
-    assert "| 0 of " in rows["mock-2w"]  # the mock served the whole Okta mix without a failure
-    assert "mock (2w): zero failed requests" in rows and rows["mock (2w): zero failed requests"].endswith("| yes |")
+    assert "bare-workers" in rows and "mock-workers" in rows
+    assert "| 0 of " in rows["mock-workers"]  # the mock served the whole Okta mix without a failure
+    assert rows["mock (workers): zero failed requests"].endswith("| yes |")
     assert rows["peak RSS holding 2,000 users < 500 MB"].endswith("| yes |")
     assert "Command: `python bench/bench_mock_scale.py --quick`" in text
