@@ -1,0 +1,263 @@
+"""Profile the mock's own per-request CPU under the Okta mix, in-process, without locust.
+
+Requests go straight into the WSGI callable of `mock_clockwise.app.create_app()` (no socket,
+no HTTP client, no waitress), so what is measured is Flask + the mock. Each request kind of
+scenarios/locustfile.py is timed on its own (CPU time of this thread, µs/request, median of
+`--rounds` rounds), then the whole mix runs under cProfile and the top functions are printed.
+
+    python bench/profile_mock.py [--users 300] [--rounds 5] [--repeat 200] [--memory] [--top 30]
+                                 [--sort tottime|cumtime] [--no-profile] [--json out.json]
+
+By default the store is a temporary SQLite file in WAL mode, as `scim-harness serve` with
+workers runs it; `--memory` uses the in-memory store instead.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any, Callable
+
+from mock_clockwise.app import create_app
+
+TOKEN = "profile-token"
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+class Wsgi:
+    """Calls the app's WSGI callable with the headers Okta sends (shared/reference/idp-wire.md)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        target, _, query = path.partition("?")
+        raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
+        environ = {
+            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": "/scim/v2" + target,
+            "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(raw), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False, "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1:8000", "HTTP_AUTHORIZATION": f"Bearer {TOKEN}",
+            "HTTP_USER_AGENT": "Okta SCIM Client 1.0.0", "HTTP_ACCEPT": "application/scim+json",
+            "HTTP_ACCEPT_ENCODING": "gzip, deflate", "HTTP_CONNECTION": "keep-alive",
+        }
+        if raw:
+            environ["CONTENT_TYPE"] = "application/scim+json; charset=utf-8"
+            environ["CONTENT_LENGTH"] = str(len(raw))
+        status: list[str] = []
+
+        def start_response(s: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(s)
+            return lambda data: None
+
+        chunks = self.app(environ, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        code = int(status[0].split()[0])
+        return code, (json.loads(data) if data else None)
+
+
+def new_user_body() -> dict[str, Any]:
+    login = f"load.{uuid.uuid4().hex[:12]}@example.com"
+    return {"schemas": [USER], "userName": login, "name": {"givenName": "Load", "familyName": "Test"},
+            "emails": [{"primary": True, "value": login, "type": "work"}], "displayName": "Load Test",
+            "locale": "en-US", "externalId": "00u" + uuid.uuid4().hex[:17], "groups": [],
+            "password": uuid.uuid4().hex[:8], "active": True}
+
+
+class Mix:
+    """The request kinds of the Okta mix, each a callable doing ONE request."""
+
+    def __init__(self, call: Wsgi, users: int) -> None:
+        self.call = call
+        self.ids = [self._post(new_user_body()) for _ in range(users)]
+        self.members = self.ids[:3]
+        code, group = call("POST", "/Groups", {"schemas": [GROUP], "displayName": "profile-group", "members": []})
+        assert code == 201, (code, group)
+        self.group_id = group["id"]
+        self.active = True
+        self.pending_login = ""
+        self.i = 0
+
+    def _post(self, body: dict[str, Any]) -> str:
+        code, doc = self.call("POST", "/Users", body)
+        assert code == 201, (code, doc)
+        return str(doc["id"])
+
+    def _next_id(self) -> str:
+        self.i = (self.i + 1) % len(self.ids)
+        return self.ids[self.i]
+
+    def filter_lookup(self) -> None:
+        login = f"load.{uuid.uuid4().hex[:12]}@example.com"
+        code, _ = self.call("GET", f"/Users?filter=userName%20eq%20%22{login}%22&startIndex=1&count=100")
+        assert code == 200
+
+    def post_user(self) -> None:
+        code, _ = self.call("POST", "/Users", new_user_body())
+        assert code == 201
+
+    def get_user(self) -> None:
+        code, _ = self.call("GET", f"/Users/{self._next_id()}")
+        assert code == 200
+
+    def put_user(self) -> None:
+        uid = self._next_id()
+        code, user = self.call("GET", f"/Users/{uid}")
+        user["name"]["givenName"] = f"Given{uuid.uuid4().hex[:6]}"
+        self._timed_put = (uid, user)
+
+    def patch_active(self) -> None:
+        self.active = not self.active
+        code, _ = self.call("PATCH", f"/Users/{self.members[0]}",
+                            {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": self.active}}]})
+        assert code in (200, 204)
+
+    def group_add(self) -> None:
+        code, _ = self.call("PATCH", f"/Groups/{self.group_id}", {"schemas": [PATCH], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": m} for m in self.members]}]})
+        assert code in (200, 204)
+
+    def group_remove(self) -> None:
+        code, _ = self.call("PATCH", f"/Groups/{self.group_id}", {"schemas": [PATCH], "Operations": [
+            {"op": "remove", "path": f'members[value eq "{m}"]'} for m in self.members]})
+        assert code in (200, 204)
+
+    def import_page(self) -> None:
+        code, page = self.call("GET", "/Users?startIndex=1&count=100")
+        assert code == 200 and len(page["Resources"]) == 100
+
+
+def _cpu_us(fn: Callable[[], None], repeat: int) -> float:
+    start = time.thread_time_ns()
+    for _ in range(repeat):
+        fn()
+    return (time.thread_time_ns() - start) / repeat / 1000
+
+
+def measure(mix: Mix, repeat: int, rounds: int) -> dict[str, float]:
+    """Median CPU µs/request per kind. PUT is timed alone (its GET is done untimed first)."""
+    def put() -> None:
+        mix.put_user()
+        uid, user = mix._timed_put
+        start = time.thread_time_ns()
+        code, _ = mix.call("PUT", f"/Users/{uid}", user)
+        put_ns.append(time.thread_time_ns() - start)
+        assert code == 200
+
+    kinds: dict[str, Callable[[], None]] = {
+        "GET /Users?filter=userName eq": mix.filter_lookup, "POST /Users": mix.post_user,
+        "GET /Users/{id}": mix.get_user, "PATCH /Users/{id} active": mix.patch_active,
+        "PATCH /Groups/{id} add": mix.group_add, "PATCH /Groups/{id} remove": mix.group_remove,
+        "GET /Users?startIndex&count=100": mix.import_page,
+    }
+    samples: dict[str, list[float]] = {k: [] for k in [*kinds, "PUT /Users/{id}"]}
+    for _ in range(rounds):
+        for name, fn in kinds.items():
+            n = max(1, repeat // 10) if "count=100" in name else repeat
+            if name == "PATCH /Groups/{id} add":
+                # add and remove alternate so every add really adds three members
+                start_ns = 0
+                for _ in range(n):
+                    t = time.thread_time_ns()
+                    mix.group_add()
+                    start_ns += time.thread_time_ns() - t
+                    t = time.thread_time_ns()
+                    mix.group_remove()
+                    samples["PATCH /Groups/{id} remove"].append((time.thread_time_ns() - t) / 1000)
+                samples[name].append(start_ns / n / 1000)
+                continue
+            if name == "PATCH /Groups/{id} remove":
+                continue
+            samples[name].append(_cpu_us(fn, n))
+        put_ns: list[int] = []
+        for _ in range(repeat):
+            put()
+        samples["PUT /Users/{id}"].append(sum(put_ns) / len(put_ns) / 1000)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def okta_mix(mix: Mix) -> None:
+    """One pass of the locustfile's weighted mix (assign 4, update 3, deactivate 2, groups 2, import 1)."""
+    for _ in range(4):
+        mix.filter_lookup()
+        mix.post_user()
+    for _ in range(3):
+        mix.put_user()
+        uid, user = mix._timed_put
+        mix.call("PUT", f"/Users/{uid}", user)
+    for _ in range(2):
+        mix.patch_active()
+    for _ in range(2):
+        mix.group_add()
+        mix.group_remove()
+    mix.import_page()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=300, help="users created before measuring (default 300)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=200, help="requests per kind per round (pages: a tenth)")
+    ap.add_argument("--memory", action="store_true", help="in-memory store instead of a WAL file")
+    ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--sort", default="tottime", choices=("tottime", "cumtime"))
+    ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--json", help="write the µs/request figures here")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="profile-mock-") as tmp:
+        db = None if args.memory else os.path.join(tmp, "mock.db")
+        app = create_app({"ORGS": [{"name": "acme", "tokens": [TOKEN], "threshold": 10}], "DB_PATH": db})
+        mix = Mix(Wsgi(app), args.users)
+        for _ in range(20):  # warm-up: imports, caches, SQLite pages
+            okta_mix(mix)
+        figures = measure(mix, args.repeat, args.rounds)
+        print(f"CPU µs/request ({'memory' if args.memory else 'WAL file'} store, median of {args.rounds} rounds, "
+              f"Flask + mock, no server):")
+        for name, us in figures.items():
+            print(f"  {name:36s} {us:8.0f}")
+        weighted = _weighted(figures)
+        print(f"  {'Okta mix (locustfile weights)':36s} {weighted:8.0f}")
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump({**figures, "okta_mix": weighted}, fh, indent=2)
+        if not args.no_profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(max(1, args.repeat // 4)):
+                okta_mix(mix)
+            prof.disable()
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top)
+            print(out.getvalue())
+        app.extensions["mock_clockwise"].store.close()
+    return 0
+
+
+def _weighted(f: dict[str, float]) -> float:
+    """Mean CPU per request of one okta_mix() pass (the requests it sends, by kind)."""
+    counts = {"GET /Users?filter=userName eq": 4, "POST /Users": 4, "GET /Users/{id}": 3, "PUT /Users/{id}": 3,
+              "PATCH /Users/{id} active": 2, "PATCH /Groups/{id} add": 2, "PATCH /Groups/{id} remove": 2,
+              "GET /Users?startIndex&count=100": 1}
+    return sum(f[k] * n for k, n in counts.items()) / sum(counts.values())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
