@@ -48,10 +48,11 @@ def _select(names: list[str], rtype: ResourceType) -> Selection:
     return sel
 
 
-def _never(rtype: ResourceType, container: str) -> set[str]:
-    schema = rtype.core if container == "" else None
-    attrs = schema.attributes if schema else ()
-    return {a.name.lower() for a in attrs if a.returned == "never"}
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+def _never(rtype: ResourceType, container: str) -> frozenset[str]:
+    return rtype.never_returned if container == "" else _NO_NAMES
 
 
 def _pick(value: Any, subs: set[str]) -> Any:
@@ -76,7 +77,7 @@ def _drop(value: Any, subs: set[str]) -> Any:
     return copy.deepcopy(value)
 
 
-def _include(src: dict[str, Any], spec: dict[str, set[str] | None] | None, never: set[str]) -> dict[str, Any]:
+def _include(src: dict[str, Any], spec: dict[str, set[str] | None] | None, never: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in src.items():
         low = key.lower()
@@ -91,7 +92,7 @@ def _include(src: dict[str, Any], spec: dict[str, set[str] | None] | None, never
     return out
 
 
-def _exclude(src: dict[str, Any], spec: dict[str, set[str] | None], never: set[str]) -> dict[str, Any]:
+def _exclude(src: dict[str, Any], spec: dict[str, set[str] | None], never: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in src.items():
         low = key.lower()
@@ -107,9 +108,15 @@ def _exclude(src: dict[str, Any], spec: dict[str, set[str] | None], never: set[s
 
 
 def project(resource: dict[str, Any], rtype: ResourceType, attributes: list[str] | None,
-            excluded: list[str] | None) -> dict[str, Any]:
+            excluded: list[str] | None, *, owned: bool = False) -> dict[str, Any]:
     """A NEW dict with the attributes to return. `returned: never` (password) is always removed;
-    `returned: always` (id, schemas) is always kept (RFC 7643 §2.2, RFC 7644 §3.9)."""
+    `returned: always` (id, schemas) is always kept (RFC 7643 §2.2, RFC 7644 §3.9).
+
+    `owned=True`: the caller owns `resource` and will not use it again (the views serialise a
+    resource fresh from the store), so the result may share its values instead of deep-copying
+    them; with neither `attributes` nor `excludedAttributes` that is a single shallow pass."""
+    if owned and not attributes and not excluded:
+        return _default_view(resource, rtype)
     include = _select(attributes, rtype) if attributes else None
     exclude = _select(excluded, rtype) if excluded else {}
     out: dict[str, Any] = {}
@@ -141,6 +148,24 @@ def project(resource: dict[str, Any], rtype: ResourceType, attributes: list[str]
         else:
             part = {key: copy.deepcopy(value)}
         out.update(_exclude(part, exclude.get("") or {}, never))
+    return out
+
+
+def _default_view(resource: dict[str, Any], rtype: ResourceType) -> dict[str, Any]:
+    """What `project(resource, rtype, None, None)` returns, sharing the values (no copies)."""
+    never = rtype.never_returned
+    out: dict[str, Any] = {}
+    for key, value in resource.items():
+        if key in _ALWAYS:
+            out[key] = value
+            continue
+        urn = rtype.extension_urn(key)
+        if urn is None:
+            if key.lower() not in never:
+                out[key] = value
+        elif isinstance(value, dict) and value:
+            # An extension object is returned under its canonical URN; empty or non-object → omitted.
+            out[urn] = value
     return out
 
 

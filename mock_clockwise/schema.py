@@ -6,6 +6,7 @@ No web imports: the views call `validate_resource`, filters/patch/projection cal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mock_clockwise.errors import InvalidSyntax, InvalidValue
@@ -268,13 +269,22 @@ class ResourceType:
     def core(self) -> Schema:
         return SCHEMAS[self.schema]
 
+    @cached_property
+    def _extensions_by_lower(self) -> dict[str, str]:
+        # Computed once per (immutable) resource type: extension_urn runs for every key of every
+        # resource the mock serialises.
+        return {urn.lower(): urn for urn in self.extensions}
+
+    @cached_property
+    def never_returned(self) -> frozenset[str]:
+        """Lower-case names of the core attributes with `returned: never` (RFC 7643 §2.2: password)."""
+        return frozenset(a.name.lower() for a in self.core.attributes if a.returned == "never")
+
     def extension_urn(self, name: str) -> str | None:
         """The canonical URN if `name` is one of this type's extension schema URNs (case-insensitive)."""
-        low = name.lower()
-        for urn in self.extensions:
-            if urn.lower() == low:
-                return urn
-        return None
+        if not self.extensions:
+            return None
+        return self._extensions_by_lower.get(name.lower())
 
     def schema_urn(self, name: str) -> str | None:
         """The canonical URN if `name` is the core URN or an extension URN of this type."""

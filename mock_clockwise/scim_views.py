@@ -61,7 +61,7 @@ def _single(resource: dict[str, Any], rtype: ResourceType, status: int = 200) ->
     if status == 201:
         # RFC 7644 §3.3: 201 Created with Location = meta.location.
         headers["Location"] = resource["meta"]["location"]
-    return scim_response(project(resource, rtype, attributes, excluded), status, headers)
+    return scim_response(project(resource, rtype, attributes, excluded, owned=True), status, headers)
 
 
 def _if_match() -> list[str] | None:
@@ -101,7 +101,7 @@ def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | N
         raise InvalidValue(f"sortOrder must be 'ascending' or 'descending', got {params.get('sortOrder')!r}")
     total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending")
     base = base_url()
-    resources = [project(_decorate(r, rtype, base), rtype, attributes, excluded) for r in page]
+    resources = [project(_decorate(r, rtype, base), rtype, attributes, excluded, owned=True) for r in page]
     # RFC 7644 §3.4.2: integers; Resources always present ([] when empty — Okta expects an array).
     body = {"schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
             "itemsPerPage": len(resources), "Resources": resources}

@@ -119,3 +119,24 @@ def test_sort_multi_valued_uses_primary_then_first() -> None:
 def test_sort_unknown_attribute_keeps_order() -> None:
     users = _users()
     assert sorted(users, key=lambda u: sort_key(u, USER, "nope")) == users
+
+
+@pytest.mark.parametrize("doc,rtype", [
+    (USER_DOC, USER), (GROUP_DOC, GROUP),
+    ({**USER_DOC, ENTERPRISE_USER: {}}, USER),
+    ({**USER_DOC, ENTERPRISE_USER: "not an object"}, USER),
+    ({k: v for k, v in USER_DOC.items() if k != ENTERPRISE_USER} | {ENTERPRISE_USER.upper(): {"department": "x"}},
+     USER),
+    ({**USER_DOC, "PassWord": "other"}, USER),
+])
+def test_owned_default_view_equals_the_copying_projection(doc, rtype) -> None:
+    # The views' fast path (owned=True, no attributes) must return exactly what project() returns.
+    expected = project(copy.deepcopy(doc), rtype, None, None)
+    got = project(copy.deepcopy(doc), rtype, None, None, owned=True)
+    assert got == expected and list(got) == list(expected)
+    assert "password" not in {k.lower() for k in got}
+
+
+def test_owned_with_attributes_still_projects() -> None:
+    out = project(copy.deepcopy(USER_DOC), USER, ["userName"], None, owned=True)
+    assert out == {"schemas": USER_DOC["schemas"], "id": "u1", "userName": "ann"}
