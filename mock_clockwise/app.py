@@ -61,6 +61,19 @@ class MockState:
     start_orgs: list[dict[str, Any]] = field(default_factory=list)
     max_results: int = 1000
     max_content_length: int | None = None
+    # (scheme, Host, root path) -> request.url_root: werkzeug's IRI conversion costs ~50 µs per
+    # request; the Host header is the client's, so the cache is small and simply emptied when full.
+    url_roots: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def url_root(self) -> str:
+        """`request.url_root` (the base for meta.location and $ref URLs), computed once per host."""
+        key = (request.scheme, request.host, request.root_path)
+        root = self.url_roots.get(key)
+        if root is None:
+            if len(self.url_roots) >= 64:
+                self.url_roots.clear()
+            root = self.url_roots[key] = request.url_root
+        return root
 
     def seed_start_orgs(self) -> None:
         for org in self.start_orgs:
@@ -204,19 +217,24 @@ def _after_request(response: Response) -> Response:
                 raw = request.get_data(cache=True)
             except Exception:  # a body we could not read is simply not journalled
                 raw = None
-        parsed = None
-        if raw:
-            try:
-                parsed = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-                parsed = None
-            if parsed is not None and json_problem(parsed):
-                parsed = None  # journalled as (replaced) text instead
+        # The body is journalled as bytes and decoded only if someone reads the journal.
         st.journal.record(time=now_iso(), org=g.get("org"), method=request.method,
                           path=path[len(SCIM_PREFIX):] or "/", query=request.query_string.decode("latin-1"),
-                          headers=redact_headers(request.headers.items()), body=body_for_journal(raw, parsed),
+                          headers=redact_headers(request.headers.items()), raw=raw or None,
                           status=response.status_code)
     return response
+
+
+def journal_body(raw: bytes) -> Any:
+    """A journalled body: the JSON document when it is acceptable JSON, else (truncated) text."""
+    parsed = None
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        parsed = None
+    if parsed is not None and json_problem(parsed):
+        parsed = None  # journalled as (replaced) text instead
+    return body_for_journal(raw, parsed)
 
 
 def _render_http_exception(exc: HTTPException) -> Response:
@@ -263,7 +281,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.strict_slashes = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     st = MockState(store=Store(cfg["DB_PATH"]), faults=Faults(cfg["FAULT_SEED"]),
-                   journal=Journal(int(cfg["JOURNAL_SIZE"])), admin_token=str(cfg["ADMIN_TOKEN"]),
+                   journal=Journal(int(cfg["JOURNAL_SIZE"]), decode=journal_body), admin_token=str(cfg["ADMIN_TOKEN"]),
                    start_orgs=list(cfg["ORGS"]), max_results=int(cfg["MAX_RESULTS"]),
                    max_content_length=cfg["MAX_CONTENT_LENGTH"])
     st.seed_start_orgs()

@@ -12,7 +12,8 @@ from .filters import parse_filter
 from .projection import parse_attr_list, project
 from .schema import GROUP, USER, ResourceType
 
-bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
+SCIM_PATH = "/scim/v2"
+bp = Blueprint("scim", __name__, url_prefix=SCIM_PATH)
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -21,7 +22,7 @@ BULK_MAX_OPERATIONS = 0
 
 def base_url() -> str:
     # meta.location and $ref are absolute URLs built from the request's own host.
-    return request.url_root.rstrip("/") + bp.url_prefix
+    return state().url_root().rstrip("/") + SCIM_PATH
 
 
 def _decorate(resource: dict[str, Any], rtype: ResourceType, base: str) -> dict[str, Any]:
