@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -191,6 +192,13 @@ def parse_filter(text: str) -> Filter:
     if not isinstance(text, str) or not text.strip():
         raise InvalidFilter("The filter is empty.")
     _check_limits(text, InvalidFilter, "filter")
+    fast = _fast_compare(text)
+    if fast is not None:
+        return fast
+    return _lark_filter(text)
+
+
+def _lark_filter(text: str) -> Filter:
     try:
         tree = _parser().parse(text, start="filter")
         flt = _ToAst().transform(tree)
@@ -200,14 +208,53 @@ def parse_filter(text: str) -> Filter:
     return flt
 
 
+# The shapes IdPs send on nearly every request (`userName eq "x"`, `members[value eq "id"]`, a bare
+# attribute path) are recognised by one regular expression; the result is exactly what the
+# grammar gives (tests compare the two), and anything else goes through lark.
+_WS = "[ \t\r\n]"
+_ATTR = r"[A-Za-z$][A-Za-z0-9_$:.\-]*"
+_STRING = r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"'
+_COMPARE_RE = re.compile(f"{_WS}*({_ATTR}){_WS}+(eq|ne|co|sw|ew|gt|ge|lt|le){_WS}+({_STRING}){_WS}*",
+                         re.IGNORECASE | re.ASCII)
+_ATTR_RE = re.compile(_ATTR, re.ASCII)
+_VALUE_PATH_RE = re.compile(f"({_ATTR})\\[({_ATTR}){_WS}+(eq|ne|co|sw|ew|gt|ge|lt|le){_WS}+({_STRING})\\]"
+                            r"(\.[A-Za-z$][A-Za-z0-9_$\-]*)?", re.IGNORECASE | re.ASCII)
+# Words the grammar may read as keywords where an attribute could also stand: left to lark.
+_KEYWORDS = frozenset({"and", "or", "not", "pr", "true", "false", "null", "eq", "ne", "co", "sw", "ew", "gt", "ge",
+                       "lt", "le"})
+
+
+def _fast_compare(text: str) -> Compare | None:
+    m = _COMPARE_RE.fullmatch(text)
+    if m is None or m.group(1).lower() in _KEYWORDS:
+        return None
+    return Compare(m.group(1), m.group(2).lower(), json.loads(m.group(3)))
+
+
+def _split_path(text: str) -> tuple[str, Filter | None, str | None]:
+    """`attrPath` or `attr[sub op "value"]` (+ `.sub`) without lark when it has those shapes."""
+    if _ATTR_RE.fullmatch(text) and text.lower() not in _KEYWORDS:
+        return (text, None, None)
+    m = _VALUE_PATH_RE.fullmatch(text)
+    if m is not None and m.group(1).lower() not in _KEYWORDS and m.group(2).lower() not in _KEYWORDS:
+        sub = m.group(5)
+        return (m.group(1), Compare(m.group(2), m.group(3).lower(), json.loads(m.group(4))),
+                sub[1:] if sub else None)
+    return _lark_path(text)
+
+
+def _lark_path(text: str) -> tuple[str, Filter | None, str | None]:
+    tree = _parser().parse(text, start="path")
+    return _ToAst().transform(tree)  # type: ignore[no-any-return]
+
+
 def parse_path(text: str, rtype: ResourceType) -> PatchPath:
     """Parse and resolve a PATCH path (RFC 7644 §3.5.2 `PATH = attrPath / valuePath [subAttr]`)."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidPath("The PATCH path is empty.")
     _check_limits(text, InvalidPath, "PATCH path")
     try:
-        tree = _parser().parse(text.strip(), start="path")
-        attr_text, inner, sub = _ToAst().transform(tree)
+        attr_text, inner, sub = _split_path(text.strip())
     except LarkError as exc:
         raise InvalidPath(_describe(exc, text, "PATCH path")) from None
     ref = rtype.resolve(attr_text)

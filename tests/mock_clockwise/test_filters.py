@@ -327,3 +327,50 @@ def test_plus_inside_a_string_is_literal() -> None:
     assert parse_filter('userName eq "a+b@x.com"') == Compare("userName", "eq", "a+b@x.com")
     with pytest.raises(InvalidFilter):
         parse_filter('userName+eq+"a"')
+
+
+# The regex fast paths must give exactly what the grammar gives, and leave everything else to it.
+FAST_FILTERS = [
+    'userName eq "ann@example.com"', 'USERNAME Eq "a\\"b\\\\c\\u00e9"', ' externalId eq "00u1" ', 'displayName co ""',
+    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"', 'name.givenName sw "A"',
+    'userName\teq\n"x"', 'userName eq "é\u2028"',
+]
+NOT_FAST_FILTERS = ['userName eq"x"', 'not eq "x"', 'userName eq "x" and active eq true', 'active eq true',
+                    'userName eq "\\x"', 'userName pr', 'emails[type eq "work"]', 'userNameeq "x"',
+                    'userName eq "a"b"', 'user\u212aame eq "x"']
+
+
+@pytest.mark.parametrize("text", FAST_FILTERS + NOT_FAST_FILTERS)
+def test_fast_filter_agrees_with_grammar(text: str) -> None:
+    from mock_clockwise import filters
+    try:
+        expected: object = filters._lark_filter(text)
+    except InvalidFilter as exc:
+        expected = ("error", exc.detail)
+    try:
+        got: object = parse_filter(text)
+    except InvalidFilter as exc:
+        got = ("error", exc.detail)
+    assert got == expected
+    assert (filters._fast_compare(text) is not None) == (text in FAST_FILTERS)
+
+
+FAST_PATHS = ['members[value eq "2819c223-7f76-453a-919d-413861904646"]', 'active', 'name.givenName',
+              'emails[type eq "work"].value', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager',
+              'Members[VALUE EQ "x"]']
+OTHER_PATHS = ['members[value eq "a" or value eq "b"]', 'members [value eq "x"]', 'members[value pr]',
+               'emails[type eq "work"].', 'not', '', 'members[value eq "x"', 'emails[primary eq true]']
+
+
+@pytest.mark.parametrize("text", FAST_PATHS + OTHER_PATHS)
+def test_fast_path_split_agrees_with_grammar(text: str) -> None:
+    from lark.exceptions import LarkError
+
+    from mock_clockwise import filters
+
+    def run(fn):  # type: ignore[no-untyped-def]
+        try:
+            return fn(text)
+        except LarkError as exc:
+            return ("error", type(exc).__name__)
+    assert run(filters._split_path) == run(filters._lark_path)
