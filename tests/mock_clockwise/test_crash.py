@@ -78,7 +78,7 @@ def test_sigkill_mid_load_loses_no_answered_user(mock_process: Callable[..., Any
     with srv2.client(TOKEN) as c:
         for uid, name in created.items():
             r = c.get(f"/Users/{uid}")
-            assert r.status_code == 200 and r.json()["userName"] == name
+            assert r.status_code == 200 and r.json()["userName"] == name, r.text
         total = c.get("/Users?count=0").json()["totalResults"]  # the maintained per-org count
         listed = c.get("/Users?filter=userName pr&count=0").json()["totalResults"]  # counted row by row
         assert total == listed >= len(created)  # a creation answered or not, but never half-written
