@@ -156,10 +156,8 @@ def _default_view(resource: dict[str, Any], rtype: ResourceType) -> dict[str, An
     never = rtype.never_returned
     out: dict[str, Any] = {}
     for key, value in resource.items():
-        if key in _ALWAYS:
-            out[key] = value
-            continue
-        urn = rtype.extension_urn(key)
+        # Extension URNs contain ':'; plain names skip the URN lookup (`schemas`/`id` are never "never").
+        urn = rtype.extension_urn(key) if ":" in key else None
         if urn is None:
             if key.lower() not in never:
                 out[key] = value
