@@ -88,12 +88,17 @@ def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, qu
     summary: dict[str, Any] = {"settings": {"duration_s": duration, "rounds": rounds, "users": users,
                                             "warm_up_users": warm, "scim2_server": bool(scim2),
                                             "quiet_wait_s": quiet_wait}, "targets": {}}
-    for key, results in runs.items():
+    for key, all_results in runs.items():
+        # Runs that other processes disturbed (over 0.1 core on average) are left out of the
+        # medians when undisturbed runs of the same target exist; all runs stay in the JSON.
+        clean = [x for x in all_results if x.other_cpu_s < 0.1 * x.wall_s]
+        results = clean or all_results
         row: dict[str, Any] = {f: statistics.median(getattr(x, f) for x in results) for f in FIELDS}
+        row["runs_in_median"] = len(results)
         # CPU per request does not depend on how busy the rest of the machine was.
         row["cpu_ms_per_request"] = statistics.median(1000 * x.server_cpu_s / max(1, x.requests) for x in results)
-        row.update(name=names[key], requests=sum(x.requests for x in results),
-                   failures=sum(x.failures for x in results), runs=[x.as_dict() for x in results])
+        row.update(name=names[key], requests=sum(x.requests for x in all_results),
+                   failures=sum(x.failures for x in all_results), runs=[x.as_dict() for x in all_results])
         summary["targets"][key] = row
     t = summary["targets"]
     ratios: dict[str, float] = {}

@@ -30,4 +30,5 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
     assert "| 0 of " in rows["mock-workers"]  # the mock served the whole Okta mix without a failure
     assert rows["mock (workers): zero failed requests"].endswith("| yes |")
     assert rows["peak RSS holding 2,000 users < 500 MB"].endswith("| yes |")
+    assert "listen overflows/drops +0" in text
     assert "Command: `python bench/bench_mock_scale.py --quick`" in text
