@@ -193,7 +193,8 @@ def test_workers_share_state_replace_a_killed_worker_and_stop_cleanly(procs: lis
 
     code, _, err = srv.stop(signal.SIGTERM)
     assert code == 0 and "Traceback" not in err
-    assert _shm_dirs() == before  # the private state file is gone with the server
+    # The private state file is gone with the server (other mocks on the machine may come and go meanwhile).
+    assert not (_shm_dirs() - before)
 
 
 def test_bad_workers_and_threads_exit_2() -> None:
