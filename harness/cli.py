@@ -28,6 +28,7 @@ def _serve(argv: list[str]) -> int:
     # The mock runs as its own program (`python -m mock_clockwise`), so `harness/` never
     # imports the code it checks (DESIGN.md, "Independence rule").
     cmd = [sys.executable, "-m", "mock_clockwise", *argv]
+    os.environ["MOCK_CLOCKWISE_PROG"] = "scim-harness serve"  # its --help and errors name this command
     if os.name == "posix":
         sys.stdout.flush()
         os.execv(sys.executable, cmd)

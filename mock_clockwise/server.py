@@ -21,7 +21,8 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m mock_clockwise",
+        # `scim-harness serve` runs this program and names itself through MOCK_CLOCKWISE_PROG.
+        prog=os.environ.get("MOCK_CLOCKWISE_PROG", "python -m mock_clockwise"),
         description="Mock Clockwise SCIM 2.0 service provider (bearer-token SCIM under /scim/v2, "
                     "control plane under /_mock).")
     p.add_argument("--host", default="127.0.0.1",

@@ -130,3 +130,13 @@ def test_external_target_with_env_token(capsys: pytest.CaptureFixture[str], tmp_
     report = json.loads((tmp_path / "b" / "report.json").read_text())
     assert {s["name"]: s["status"] for s in report["run"]["scenarios"]} == {"cli-pass": "pass", "cli-clockwise": "pass"}
     assert mock.admin_token not in (tmp_path / "b" / "report.json").read_text()
+
+
+def test_serve_help_names_the_command_the_user_typed() -> None:
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "harness.cli", "serve", "--help"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0
+    assert out.stdout.startswith("usage: scim-harness serve ")
+    assert "--db PATH" in out.stdout
