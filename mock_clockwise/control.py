@@ -97,11 +97,15 @@ def delete_org(org: str) -> Response:
 @bp.post("/orgs/<org>/members")
 def add_member(org: str) -> Response:
     # Seeding members that existed before the IdP: always allowed.
+    return _add_member(org, source="seed")
+
+
+def _add_member(org: str, *, source: str) -> Response:
     body = _object()
     plan_name = body.get("plan", plan.PAID)
     if plan_name not in plan.PLANS:
         raise InvalidValue(f"plan must be one of {list(plan.PLANS)}")
-    member = state().store.add_member(org, _email(body), plan_name, _bool(body, "admin"), source="seed")
+    member = state().store.add_member(org, _email(body), plan_name, _bool(body, "admin"), source=source)
     return scim_response(member, 201)
 
 
@@ -119,12 +123,7 @@ def get_plan(org: str) -> Response:
 def admin_panel_add(org: str) -> Response:
     # Clockwise: the admin panel is disabled once the org's IdP directory has provisioned
     # (the store answers 403 with plan.ADMIN_PANEL_DETAIL).
-    body = _object()
-    plan_name = body.get("plan", plan.PAID)
-    if plan_name not in plan.PLANS:
-        raise InvalidValue(f"plan must be one of {list(plan.PLANS)}")
-    member = state().store.add_member(org, _email(body), plan_name, _bool(body, "admin"), source="admin-panel")
-    return scim_response(member, 201)
+    return _add_member(org, source="admin-panel")
 
 
 @bp.get("/orgs/<org>/events")
