@@ -108,6 +108,11 @@ def scim_response(body: Any = None, status: int = 200, headers: dict[str, str] |
     return resp
 
 
+def scim_text_response(text: str, status: int = 200) -> Response:
+    """A body already serialised as JSON text (the views' splice of stored resources)."""
+    return Response(text, status=status, mimetype=SCIM_CONTENT_TYPE)
+
+
 def error_response(err: ScimError) -> Response:
     return scim_response(err.to_body(), err.status, err.headers)
 

@@ -2,11 +2,12 @@
 serialise. The org comes from the bearer token (`g.org`, set in app.py)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from .app import read_json, scim_response, state
+from .app import read_json, scim_response, scim_text_response, state
 from .errors import InvalidValue, NotFound, NotImplementedScim
 from .filters import parse_filter
 from .projection import parse_attr_list, project
@@ -100,13 +101,36 @@ def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | N
     order = str(params.get("sortOrder") or "ascending").lower()
     if order not in ("ascending", "descending"):
         raise InvalidValue(f"sortOrder must be 'ascending' or 'descending', got {params.get('sortOrder')!r}")
-    total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending")
     base = base_url()
+    if rtype is USER and flt is None and not sort_by and not attributes and not excluded:
+        return _user_page(st.store.user_page_text(g.org, start, count), start, base)
+    total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending")
     resources = [project(_decorate(r, rtype, base), rtype, attributes, excluded, owned=True) for r in page]
     # RFC 7644 §3.4.2: integers; Resources always present ([] when empty — Okta expects an array).
     body = {"schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
             "itemsPerPage": len(resources), "Resources": resources}
     return scim_response(body)
+
+
+def _user_page(result: tuple[int, list[tuple[Any, ...]]], start: int, base: str) -> Response:
+    """Okta's import page (no filter, sort or projection) spliced from the stored JSON text:
+    each user's text is its default view, closed here after the `groups` and `meta` that
+    _decorate would add. Ids are the store's UUIDs and the dates its own ISO strings, so only
+    the base URL and the groups need JSON escaping."""
+    total, rows = result
+    users = json.dumps(f"{base}/Users/")[:-1]
+    items = []
+    for uid, text, created, modified, version, groups in rows:
+        extra = ""
+        if groups:
+            for grp in groups:
+                grp["$ref"] = f"{base}/Groups/{grp['value']}"
+            extra = f'"groups": {json.dumps(groups)}, '
+        items.append(f'{text[:-1]}, {extra}"meta": {{"resourceType": "User", "created": "{created}", '
+                     f'"lastModified": "{modified}", "version": "W/\\"{version}\\"", "location": {users}{uid}"}}}}')
+    head = json.dumps({"schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
+                       "itemsPerPage": len(items)})
+    return scim_text_response(f'{head[:-1]}, "Resources": [{", ".join(items)}]}}')
 
 
 def _search(rtype: ResourceType) -> Response:

@@ -18,7 +18,7 @@ import uuid
 from typing import Any, Iterable
 
 from . import plan
-from .errors import Forbidden, InvalidValue, Uniqueness
+from .errors import Forbidden, InvalidValue, NotFound, Uniqueness
 from .filters import index_hint, matches
 from .patch import apply_patch
 from .projection import sort_key
@@ -197,6 +197,21 @@ class Store(StoreBase):
             if table == "users":
                 self._with_groups(c, [u for u in page if "groups" not in u])
         return total, page
+
+    def user_page_text(self, org: str, start_index: int, count: int) -> tuple[int, list[tuple[Any, ...]]]:
+        """The unfiltered, unsorted page of users as stored: (totalResults, rows), each row
+        (id, JSON text, created, lastModified, version, groups).
+
+        The stored text is already the user's default view (validate_resource canonicalises
+        it; `password` and `groups` are never stored), so the views can answer Okta's import
+        pages (RFC 7644 §3.4.2.4) without parsing and re-serialising every user."""
+        with self._read() as c:
+            total = self._org_row(c, org)["users_count"]
+            rows = c.execute("SELECT id, data, created, last_modified, version FROM users WHERE seq IN "
+                             "(SELECT seq FROM users WHERE org=? ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq",
+                             (org, count, start_index - 1)).fetchall() if count > 0 else []
+            groups = self._user_groups(c, [r[0] for r in rows])
+        return total, [(*r, groups[r[0]]) for r in rows]
 
     def _out(self, c: sqlite3.Connection, table: str, row: sqlite3.Row) -> dict[str, Any]:
         return self._user_out(row) if table == "users" else self._group_out(c, row)

@@ -104,5 +104,6 @@ def test_unexpected_exception_is_a_scim_500(mock_app: Any, scim_client: httpx.Cl
         raise RuntimeError("simulated bug with secret acme-scim-test-token")
 
     monkeypatch.setattr(store, "list_resources", boom)
+    monkeypatch.setattr(store, "user_page_text", boom)
     body = assert_error(scim_client.get("/Users"), 500)
     assert "RuntimeError" in body["detail"] and "secret" not in body["detail"]
