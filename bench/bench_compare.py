@@ -23,6 +23,7 @@ one of our dependencies; install it in a separate venv:
 and point --scim2-server (or $SCIM2_SERVER) at /tmp/othervenv/bin/scim2-server.
 
     python bench/bench_compare.py [--duration 20] [--rounds 3] [--users 20] [--json out.json] [--quick]
+                                  [--targets bare-workers,mock-workers]
 """
 from __future__ import annotations
 
@@ -40,7 +41,10 @@ from benchlib import LoadResult, Server, default_workers, find_scim2_server, run
 FIELDS = ("rps", "p50", "p95", "p99", "server_cpu_s", "locust_cpu_s", "other_cpu_s")
 
 
-def targets(scim2: str | None, quick: bool) -> list[tuple[str, Callable[[], Server]]]:
+TARGETS = ("bare-workers", "mock-workers", "bare-1p", "mock-1p", "mock-workers-4t", "scim2-server")
+
+
+def targets(scim2: str | None, quick: bool, only: list[str] | None = None) -> list[tuple[str, Callable[[], Server]]]:
     n = default_workers()
     out: list[tuple[str, Callable[[], Server]]] = [
         ("bare-workers", lambda: start_bare(n)),
@@ -51,7 +55,7 @@ def targets(scim2: str | None, quick: bool) -> list[tuple[str, Callable[[], Serv
                 ("mock-workers-4t", lambda: start_mock(n, 4))]
     if scim2:
         out.append(("scim2-server", lambda: start_scim2_server(scim2)))
-    return out
+    return [t for t in out if only is None or t[0] in only]
 
 
 def measure(key: str, start: Callable[[], Server], users: int, duration: int, warm: int, workdir: Path,
@@ -71,8 +75,8 @@ def measure(key: str, start: Callable[[], Server], users: int, duration: int, wa
 
 
 def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, quick: bool,
-        quiet_wait: float = 0.0) -> dict[str, Any]:
-    chosen = targets(scim2, quick)
+        quiet_wait: float = 0.0, only: list[str] | None = None) -> dict[str, Any]:
+    chosen = targets(scim2, quick, only)
     runs: dict[str, list[LoadResult]] = {key: [] for key, _ in chosen}
     names: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
@@ -137,14 +141,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="before each run, wait up to S seconds for the rest of the machine to go idle "
                         "(default 30; 0: never wait)")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, the mock's workers and their ceiling")
+    p.add_argument("--targets", metavar="NAMES", help=f"comma-separated subset of {', '.join(TARGETS)} (default: all)")
     args = p.parse_args(argv)
+    only = None
+    if args.targets:
+        only = [t.strip() for t in args.targets.split(",") if t.strip()]
+        unknown = [t for t in only if t not in TARGETS]
+        if unknown:
+            p.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
     if args.quick:
         args.duration, args.rounds, args.warm_up = 2, 1, 20
     scim2 = find_scim2_server(args.scim2_server)
     if scim2 is None:
         print("bench_compare: scim2-server not found (see --help); measuring without it", file=sys.stderr)
     summary = run(args.duration, args.rounds, args.users, args.warm_up, None if args.quick else scim2, args.quick,
-                  0.0 if args.quick else args.quiet_wait)
+                  0.0 if args.quick else args.quiet_wait, only)
     print(table(summary))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))

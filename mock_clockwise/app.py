@@ -136,7 +136,9 @@ def read_json() -> Any:
                             f"column {exc.colno}") from None
     except RecursionError:
         raise InvalidSyntax(f"the request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
-    problem = json_problem(doc)
+    # Only a body with enough brackets can be too deep, and only a \u escape can hold a lone
+    # surrogate (raw UTF-8 cannot): most bodies need no walk at all.
+    problem = json_problem(doc) if b"\\u" in raw or raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH else None
     if problem:
         raise InvalidSyntax(f"the request body {problem}")
     return doc

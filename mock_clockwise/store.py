@@ -52,6 +52,7 @@ class Store(StoreBase):
             if c.execute("SELECT 1 FROM orgs WHERE name=?", (name,)).fetchone():
                 c.execute("UPDATE orgs SET threshold=? WHERE name=?", (threshold, name))
                 c.execute("DELETE FROM tokens WHERE org=?", (name,))
+                self._refresh_mode(c, name)  # a lower threshold may already be reached
             else:
                 c.execute("INSERT INTO orgs (name, threshold, mode, created_at) VALUES (?,?,?,?)",
                           (name, threshold, plan.TRIAL, now_iso()))
@@ -93,8 +94,7 @@ class Store(StoreBase):
 
     def org_for_token(self, token: str) -> str | None:
         digest = token_digest(token)
-        with self._read() as c:
-            row = c.execute("SELECT digest, org FROM tokens WHERE digest=?", (digest,)).fetchone()
+        row = self._read_one("SELECT digest, org FROM tokens WHERE digest=?", (digest,))
         if row is None or not hmac.compare_digest(row["digest"], digest):
             return None
         return str(row["org"])
@@ -137,8 +137,11 @@ class Store(StoreBase):
             members = [self._member_out(r) for r in c.execute("SELECT * FROM members WHERE org=?", (org,))]
         return plan.plan_summary(org_row["mode"], org_row["threshold"], members)
 
-    def _refresh_mode(self, c: sqlite3.Connection, org: str) -> None:
-        org_row = self._org_row(c, org)
+    def _refresh_mode(self, c: sqlite3.Connection, org: str, org_row: sqlite3.Row | None = None) -> None:
+        """Switch the org to synced mode when its active SCIM users reach the threshold. Called
+        inside every write that can add an active user; `org_row` is the org as read earlier in
+        the same transaction (the mode is written nowhere else)."""
+        org_row = org_row if org_row is not None else self._org_row(c, org)
         if org_row["mode"] == plan.SYNCED:
             return  # synced latches; per-user plan changes are applied where they happen
         active = c.execute("SELECT COUNT(*) FROM users WHERE org=? AND active=1", (org,)).fetchone()[0]
@@ -234,7 +237,7 @@ class Store(StoreBase):
         resource = self._clean(validate_resource(body, USER), "groups")
         uid = str(uuid.uuid4())
         with self._tx() as c:
-            self._org_row(c, org)
+            org_row = self._org_row(c, org)
             self._check_user_name(c, org, resource["userName"], None)
             email = plan.user_email(resource)
             member = c.execute("SELECT * FROM members WHERE org=? AND email=?", (org, email)).fetchone()
@@ -255,8 +258,9 @@ class Store(StoreBase):
                 c.execute("INSERT INTO members (org, email, plan, admin, scim_user_id, source) VALUES (?,?,?,?,?,?)",
                           (org, email, plan.scim_member_plan(active), 0, uid, "scim"))
             c.execute("UPDATE orgs SET provisioned=1, users_count=users_count+1 WHERE name=?", (org,))
-            self._refresh_mode(c, org)
-            out = self._user_out(self._row(c, "users", org, uid))
+            self._refresh_mode(c, org, org_row)
+            # What was just written, without reading it back.
+            out = {**data, "meta": self._meta("User", now, now, 1)}
             self._event(c, org, "dsync.user.created", out)
         return out
 
@@ -294,22 +298,26 @@ class Store(StoreBase):
             changed = plan.admin_changes(before, after)
             if changed:
                 raise Forbidden(plan.admin_refusal_detail(before.get("userName", uid), changed))
-        self._check_user_name(c, org, after["userName"], uid)
+        if after["userName"].lower() != before.get("userName", "").lower():
+            self._check_user_name(c, org, after["userName"], uid)
         email = plan.user_email(after)
         active = plan.is_active(after)
         if member is not None:
             if email != member["email"]:
                 if c.execute("SELECT 1 FROM members WHERE org=? AND email=?", (org, email)).fetchone():
                     raise Uniqueness(f"another member of this organization already has the e-mail {email!r}")
-                c.execute("UPDATE members SET email=? WHERE seq=?", (email, member["seq"]))
             # Both modes: deactivation → free, reactivation → paid.
-            c.execute("UPDATE members SET plan=? WHERE seq=?", (plan.scim_member_plan(active), member["seq"]))
+            new_plan = plan.scim_member_plan(active)
+            if (email, new_plan) != (member["email"], member["plan"]):
+                c.execute("UPDATE members SET email=?, plan=? WHERE seq=?", (email, new_plan, member["seq"]))
+        now = now_iso()
         c.execute("UPDATE users SET user_name=?, user_name_lower=?, external_id=?, email_lower=?, active=?, "
-                  "version=version+1, last_modified=?, data=? WHERE id=?",
+                  "version=?, last_modified=?, data=? WHERE id=?",
                   (after["userName"], after["userName"].lower(), after.get("externalId"), email, int(active),
-                   now_iso(), json.dumps(after), uid))
-        self._refresh_mode(c, org)
-        out = self._user_out(self._row(c, "users", org, uid))
+                   row["version"] + 1, now, json.dumps(after), uid))
+        if active and not plan.is_active(before):
+            self._refresh_mode(c, org)  # only a (re)activation adds an active user
+        out = {**after, "meta": self._meta("User", row["created"], now, row["version"] + 1)}
         self._event(c, org, "dsync.user.updated", out)
         return self._with_groups(c, [out])[0]
 
@@ -368,11 +376,22 @@ class Store(StoreBase):
                 raise InvalidValue("each member needs a 'value' (the id of a User)")
             if str(m.get("type") or "User").lower() != "user":
                 raise InvalidValue(f"member {m['value']!r}: only Users can be members (nested groups unsupported)")
-            if not c.execute("SELECT 1 FROM users WHERE org=? AND id=?", (org, m["value"])).fetchone():
-                raise InvalidValue(f"member {m['value']!r} is not a User of this organization")
             display = m.get("display")
             out[m["value"]] = display if isinstance(display, str) else None
+        known = {r["id"] for r in self._users_by_id(c, org, list(out), "id")}
+        for uid in out:
+            if uid not in known:
+                raise InvalidValue(f"member {uid!r} is not a User of this organization")
         return out
+
+    @staticmethod
+    def _users_by_id(c: sqlite3.Connection, org: str, ids: list[str], columns: str = "*") -> list[sqlite3.Row]:
+        rows: list[sqlite3.Row] = []
+        for i in range(0, len(ids), 500):  # well under SQLite's bound-parameter limit
+            chunk = ids[i:i + 500]
+            rows += c.execute(f"SELECT {columns} FROM users WHERE +org=? AND id IN ({','.join('?' * len(chunk))})",
+                              (org, *chunk)).fetchall()
+        return rows
 
     def create_group(self, org: str, body: Any) -> dict[str, Any]:
         resource = self._clean(validate_resource(body, GROUP))
@@ -388,10 +407,10 @@ class Store(StoreBase):
                       (gid, org, data["displayName"], data["displayName"].lower(), data.get("externalId"), 1, now,
                        now, json.dumps(data)))
             c.execute("UPDATE orgs SET provisioned=1, groups_count=groups_count+1 WHERE name=?", (org,))
-            row = self._row(c, "groups", org, gid)
-            self._event(c, org, "dsync.group.created", self._group_brief(row))
-            self._apply_membership(c, org, row, {}, wanted)
-            return self._group_out(c, row)
+            brief = {**data, "meta": self._meta("Group", now, now, 1)}
+            self._event(c, org, "dsync.group.created", brief)
+            self._apply_membership(c, org, gid, brief, {}, wanted)
+            return self._group_out(c, self._row(c, "groups", org, gid))
 
     def replace_group(self, org: str, gid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         resource = self._clean(validate_resource(body, GROUP))
@@ -399,61 +418,67 @@ class Store(StoreBase):
         with self._tx() as c:
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
-            return self._change_group(c, org, row, self._compose(gid, resource), members)
+            return self._change_group(c, org, row, self._compose(gid, resource), members, self._current_members(c, gid))
 
     def patch_group(self, org: str, gid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         with self._tx() as c:
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
+            current_members = self._current_members(c, gid)
             current = json.loads(row["data"])
-            current["members"] = [{"value": r["user_id"], **({"display": r["display"]} if r["display"] else {})}
-                                  for r in c.execute("SELECT user_id, display FROM group_members WHERE group_id=? "
-                                                     "ORDER BY seq", (gid,))]
+            current["members"] = [{"value": uid, **({"display": d} if d else {})} for uid, d in current_members.items()]
             patched = apply_patch(current, body, GROUP)
             resource = self._clean(validate_resource(patched, GROUP))
             members = resource.pop("members", None)
-            return self._change_group(c, org, row, self._compose(gid, resource), members)
+            return self._change_group(c, org, row, self._compose(gid, resource), members, current_members)
+
+    @staticmethod
+    def _current_members(c: sqlite3.Connection, gid: str) -> dict[str, str | None]:
+        return {r["user_id"]: r["display"] for r in
+                c.execute("SELECT user_id, display FROM group_members WHERE group_id=? ORDER BY seq", (gid,))}
 
     def _change_group(self, c: sqlite3.Connection, org: str, row: sqlite3.Row, after: dict[str, Any],
-                      members: Any) -> dict[str, Any]:
+                      members: Any, current: dict[str, str | None]) -> dict[str, Any]:
         gid = row["id"]
         wanted = self._resolve_members(c, org, members)
-        current = {r["user_id"]: r["display"] for r in
-                   c.execute("SELECT user_id, display FROM group_members WHERE group_id=? ORDER BY seq", (gid,))}
         attrs_changed = after != json.loads(row["data"])
         if attrs_changed:
             c.execute("UPDATE groups SET display_name=?, display_name_lower=?, external_id=?, data=? WHERE id=?",
                       (after["displayName"], after["displayName"].lower(), after.get("externalId"),
                        json.dumps(after), gid))
-        members_changed = self._apply_membership(c, org, self._row(c, "groups", org, gid), current, wanted)
+        # Membership events carry the group as it is now, before its version moves on.
+        brief = {**after, "meta": self._meta("Group", row["created"], row["last_modified"], row["version"])}
+        members_changed = self._apply_membership(c, org, gid, brief, current, wanted)
+        version, modified = row["version"], row["last_modified"]
         if attrs_changed or members_changed:
-            c.execute("UPDATE groups SET version=version+1, last_modified=? WHERE id=?", (now_iso(), gid))
-        row = self._row(c, "groups", org, gid)
+            version, modified = version + 1, now_iso()
+            c.execute("UPDATE groups SET version=?, last_modified=? WHERE id=?", (version, modified, gid))
+        meta = self._meta("Group", row["created"], modified, version)
         if attrs_changed:
-            self._event(c, org, "dsync.group.updated", self._group_brief(row))
-        return self._group_out(c, row)
+            self._event(c, org, "dsync.group.updated", {**after, "meta": meta})
+        return {**after, "members": self._members_of(c, gid), "meta": meta}
 
-    def _apply_membership(self, c: sqlite3.Connection, org: str, group: sqlite3.Row,
+    def _apply_membership(self, c: sqlite3.Connection, org: str, gid: str, brief: dict[str, Any],
                           current: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
         """Bring the group's members from `current` to `wanted`, one WorkOS event per member
-        added or removed. Group membership does not change plans (Clockwise)."""
-        gid, brief = group["id"], self._group_brief(group)
-        changed = False
-        for uid in [u for u in current if u not in wanted]:
-            c.execute("DELETE FROM group_members WHERE group_id=? AND user_id=?", (gid, uid))
-            self._event(c, org, "dsync.group.user_removed",
-                        {"user": self._user_out(self._row(c, "users", org, uid)), "group": brief})
-            changed = True
-        for uid, display in wanted.items():
-            if uid not in current:
-                c.execute("INSERT INTO group_members (group_id, user_id, display) VALUES (?,?,?)", (gid, uid, display))
-                self._event(c, org, "dsync.group.user_added",
-                            {"user": self._user_out(self._row(c, "users", org, uid)), "group": brief})
-                changed = True
-            elif display is not None and display != current[uid]:
-                c.execute("UPDATE group_members SET display=? WHERE group_id=? AND user_id=?", (display, gid, uid))
-                changed = True
-        return changed
+        removed or added (in that order). Group membership does not change plans (Clockwise)."""
+        removed = [u for u in current if u not in wanted]
+        added = [(u, d) for u, d in wanted.items() if u not in current]
+        renamed = [(d, gid, u) for u, d in wanted.items() if u in current and d is not None and d != current[u]]
+        if removed:
+            c.executemany("DELETE FROM group_members WHERE group_id=? AND user_id=?", [(gid, u) for u in removed])
+        if added:
+            c.executemany("INSERT INTO group_members (group_id, user_id, display) VALUES (?,?,?)",
+                          [(gid, u, d) for u, d in added])
+        if renamed:
+            c.executemany("UPDATE group_members SET display=? WHERE group_id=? AND user_id=?", renamed)
+        if removed or added:
+            users = {r["id"]: r for r in self._users_by_id(c, org, removed + [u for u, _ in added])}
+            self._events(c, org, [("dsync.group.user_removed", {"user": self._user_out(users[u]), "group": brief})
+                                  for u in removed] +
+                         [("dsync.group.user_added", {"user": self._user_out(users[u]), "group": brief})
+                          for u, _ in added])
+        return bool(removed or added or renamed)
 
     def delete_group(self, org: str, gid: str, if_match: list[str] | None = None) -> None:
         with self._tx() as c:

@@ -195,6 +195,14 @@ class StoreBase:
         finally:
             conn.execute("COMMIT")
 
+    def _read_one(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
+        """One row from one SELECT: a single statement is its own consistent snapshot, so it
+        needs no BEGIN/COMMIT around it (two statements fewer on every request's token lookup)."""
+        if self._shared is not None:
+            with self._lock:
+                return self._shared.execute(sql, params).fetchone()  # type: ignore[no-any-return]
+        return self._connection().execute(sql, params).fetchone()  # type: ignore[no-any-return]
+
     def _org_row(self, c: sqlite3.Connection, org: str) -> sqlite3.Row:
         row = c.execute("SELECT * FROM orgs WHERE name=?", (org,)).fetchone()
         if row is None:
@@ -202,22 +210,29 @@ class StoreBase:
         return row
 
     def _event(self, c: sqlite3.Connection, org: str, name: str, data: dict[str, Any]) -> None:
-        event_id = "event_" + secrets.token_hex(13).upper()
-        c.execute("INSERT INTO events (org, id, event, data, created_at) VALUES (?,?,?,?,?)",
-                  (org, event_id, name, json.dumps(data), now_iso()))
+        self._events(c, org, [(name, data)])
+
+    def _events(self, c: sqlite3.Connection, org: str, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """WorkOS-style events, in order, with one statement however many there are."""
+        now = now_iso()
+        c.executemany("INSERT INTO events (org, id, event, data, created_at) VALUES (?,?,?,?,?)",
+                      [(org, "event_" + secrets.token_hex(13).upper(), name, json.dumps(data), now)
+                       for name, data in events])
+
+    @staticmethod
+    def _meta(kind: str, created: str, last_modified: str, version: int) -> dict[str, Any]:
+        return {"resourceType": kind, "created": created, "lastModified": last_modified, "version": etag(version)}
 
     def _user_out(self, row: sqlite3.Row) -> dict[str, Any]:
         data = json.loads(row["data"])
-        data["meta"] = {"resourceType": "User", "created": row["created"], "lastModified": row["last_modified"],
-                        "version": etag(row["version"])}
+        data["meta"] = self._meta("User", row["created"], row["last_modified"], row["version"])
         return data
 
     def _group_out(self, c: sqlite3.Connection, row: sqlite3.Row,
                    members: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         data = json.loads(row["data"])
         data["members"] = self._members_of(c, row["id"]) if members is None else members
-        data["meta"] = {"resourceType": "Group", "created": row["created"], "lastModified": row["last_modified"],
-                        "version": etag(row["version"])}
+        data["meta"] = self._meta("Group", row["created"], row["last_modified"], row["version"])
         return data
 
     @staticmethod
@@ -271,6 +286,5 @@ class StoreBase:
     @staticmethod
     def _group_brief(row: sqlite3.Row) -> dict[str, Any]:
         data = json.loads(row["data"])
-        data["meta"] = {"resourceType": "Group", "created": row["created"], "lastModified": row["last_modified"],
-                        "version": etag(row["version"])}
+        data["meta"] = StoreBase._meta("Group", row["created"], row["last_modified"], row["version"])
         return data

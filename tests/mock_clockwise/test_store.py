@@ -113,6 +113,46 @@ def test_trial_mode_then_synced_at_threshold_latching(store: Store) -> None:
     assert store.add_member("acme", "late@x.com", "paid")["plan"] == "free"
 
 
+def test_reactivation_and_a_lower_threshold_at_restart_reach_synced(store: Store, tmp_path: Path) -> None:
+    a = store.create_user("acme", user("a@x.com"))
+    store.create_user("acme", user("b@x.com"))
+    c = store.create_user("acme", user("c@x.com", active=False))
+    store.replace_user("acme", a["id"], user("a@x.com", displayName="A"))  # no activation: still 2 active
+    assert store.plan_state("acme")["mode"] == "trial"
+    store.patch_user("acme", c["id"], patch({"op": "replace", "value": {"active": True}}))  # third active
+    assert store.plan_state("acme")["mode"] == "synced"
+    # A server restarted on its --db file with a lower --threshold applies it at once.
+    db = str(tmp_path / "m.db")
+    s = Store(db)
+    s.ensure_org("globex", ["tok-g"], threshold=5)
+    s.create_user("globex", user("a@x.com"))
+    s.create_user("globex", user("b@x.com"))
+    s.close()
+    s = Store(db)
+    assert s.plan_state("globex")["mode"] == "trial"
+    s.ensure_org("globex", ["tok-g"], threshold=2)
+    assert s.plan_state("globex")["mode"] == "synced"
+    s.close()
+
+
+def test_writes_return_exactly_what_a_read_returns(store: Store) -> None:
+    # create/update build their answer from what they wrote instead of reading it back.
+    created = store.create_user("acme", user("a@x.com", nickName="ä"))
+    assert created == store.get_user("acme", created["id"])
+    g = store.create_group("acme", {"schemas": [CORE_GROUP], "displayName": "g", "members": [{"value": created["id"]}]})
+    assert g == store.get_group("acme", g["id"])
+    for body in (patch({"op": "replace", "value": {"active": False}}),
+                 patch({"op": "replace", "path": "name.givenName", "value": "Z"})):
+        changed = store.patch_user("acme", created["id"], body)
+        assert changed == store.get_user("acme", created["id"]) and changed["groups"][0]["value"] == g["id"]
+    assert changed["meta"]["version"] == 'W/"3"'
+    replaced = store.replace_user("acme", created["id"], user("A@x.com"))
+    assert replaced == store.get_user("acme", created["id"]) and replaced["userName"] == "A@x.com"
+    patched = store.patch_group("acme", g["id"], patch({"op": "remove", "path": f'members[value eq "{created["id"]}"]'},
+                                                       {"op": "replace", "path": "displayName", "value": "h"}))
+    assert patched == store.get_group("acme", g["id"]) and patched["members"] == [] and patched["meta"]["version"] == 'W/"2"'
+
+
 def test_trial_deactivation_only_changes_that_member(store: Store) -> None:
     store.add_member("acme", "seed@x.com", "paid")
     a = store.create_user("acme", user("a@x.com"))
