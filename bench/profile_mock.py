@@ -5,7 +5,7 @@ no HTTP client, no waitress), so what is measured is Flask + the mock. Each requ
 scenarios/locustfile.py is timed on its own (CPU time of this thread, µs/request, median of
 `--rounds` rounds), then the whole mix runs under cProfile and the top functions are printed.
 
-    python bench/profile_mock.py [--users 300] [--rounds 5] [--repeat 200] [--memory] [--top 30]
+    python bench/profile_mock.py [--users 600] [--rounds 5] [--repeat 200] [--memory] [--top 30]
                                  [--sort tottime|cumtime] [--no-profile] [--json out.json]
 
 By default the store is a temporary SQLite file in WAL mode, as `scim-harness serve` with
@@ -140,7 +140,9 @@ class Mix:
         assert code in (200, 204)
 
     def import_page(self) -> None:
-        code, page = self.call("GET", "/Users?startIndex=1&count=100")
+        # Pages 1-5 in turn, as the locustfile's import task reads them.
+        self.page = (getattr(self, "page", -1) + 1) % 5
+        code, page = self.call("GET", f"/Users?startIndex={1 + 100 * self.page}&count=100")
         assert code == 200 and len(page["Resources"]) == 100
 
 
@@ -194,7 +196,8 @@ def measure(mix: Mix, repeat: int, rounds: int) -> dict[str, float]:
 
 
 def okta_mix(mix: Mix) -> None:
-    """One pass of the locustfile's weighted mix (assign 4, update 3, deactivate 2, groups 2, import 1)."""
+    """One pass of the locustfile's weighted mix (assign 4, update 3, deactivate 2, groups 2, import 1;
+    an import task reads 5 pages)."""
     for _ in range(4):
         mix.filter_lookup()
         mix.post_user()
@@ -207,12 +210,14 @@ def okta_mix(mix: Mix) -> None:
     for _ in range(2):
         mix.group_add()
         mix.group_remove()
-    mix.import_page()
+    for _ in range(5):
+        mix.import_page()
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--users", type=int, default=300, help="users created before measuring (default 300)")
+    ap.add_argument("--users", type=int, default=600,
+                    help="users created before measuring (default 600, as bench_compare's warm-up)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=200, help="requests per kind per round (pages: a tenth)")
     ap.add_argument("--memory", action="store_true", help="in-memory store instead of a WAL file")
@@ -255,7 +260,7 @@ def _weighted(f: dict[str, float]) -> float:
     """Mean CPU per request of one okta_mix() pass (the requests it sends, by kind)."""
     counts = {"GET /Users?filter=userName eq": 4, "POST /Users": 4, "GET /Users/{id}": 3, "PUT /Users/{id}": 3,
               "PATCH /Users/{id} active": 2, "PATCH /Groups/{id} add": 2, "PATCH /Groups/{id} remove": 2,
-              "GET /Users?startIndex&count=100": 1}
+              "GET /Users?startIndex&count=100": 5}
     return sum(f[k] * n for k, n in counts.items()) / sum(counts.values())
 
 

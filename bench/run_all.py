@@ -86,23 +86,30 @@ def machine() -> str:
 
 
 def verdicts(cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]], rss: dict[str, Any],
-             hundred: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    out: list[tuple[str, str, bool]] = []
+             hundred: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(requirement, measured, holds). The throughput requirements are judged on the serving
+    model the mock is loaded in (`workers`, what `scim-harness load` and `serve --workers` run);
+    one process (`1p`) is bound to one core by the GIL and is shown for reference (holds None)."""
+    out: list[tuple[str, str, bool | None]] = []
     t, ratios = cmp["targets"], cmp["ratios"]
     for model in ("workers", "1p"):
         mock = t.get(f"mock-{model}")
         if mock is None:
             continue
+
+        def judged(ok: bool) -> bool | None:
+            return ok if model == "workers" else None
+
         if f"mock/bare ({model})" in ratios:
             r = ratios[f"mock/bare ({model})"]
-            out.append((f"mock ({model}) >= 70% of the bare-Flask ceiling", f"{r:.0%}", r >= 0.7))
+            out.append((f"mock ({model}) >= 70% of the bare-Flask ceiling", f"{r:.0%}", judged(r >= 0.7)))
         if f"mock ({model})/scim2-server" in ratios:
             r = ratios[f"mock ({model})/scim2-server"]
-            out.append((f"mock ({model}) >= 3x scim2-server", f"{r:.1f}x", r >= 3))
+            out.append((f"mock ({model}) >= 3x scim2-server", f"{r:.1f}x", judged(r >= 3)))
         out.append((f"mock ({model}): zero failed requests", f"{mock['failures']} of {mock['requests']}",
-                    mock["failures"] == 0))
+                    judged(mock["failures"] == 0)))
         out.append((f"mock ({model}): p99 < 50 ms at {cmp['settings']['users']} users", f"{mock['p99']:.0f} ms",
-                    mock["p99"] < 50))
+                    judged(mock["p99"] < 50)))
     base = scale[0][1]
     for size, row in scale[1:]:
         for key, label in (("filter_ms", "filter"), ("get_ms", "GET by id")):
@@ -159,7 +166,12 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         "",
         "| requirement | measured | holds |",
         "|---|---|---|",
-        *[f"| {name} | {value} | {'yes' if ok else '**NO**'} |" for name, value, ok in checks],
+        *[f"| {name} | {value} | {'yes' if ok else 'reference' if ok is None else '**NO**'} |"
+          for name, value, ok in checks],
+        "",
+        "Throughput is judged on the mock's load serving model (`workers`: what `scim-harness load` and "
+        "`scim-harness serve --workers N` run); the one-process rows (`1p`, the default of `serve` and "
+        "`run`, bound to one core by the GIL) are for reference.",
         "",
         "## Throughput and latency under the Okta mix",
         "",

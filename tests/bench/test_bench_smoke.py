@@ -32,3 +32,31 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
     assert rows["peak RSS holding 2,000 users < 500 MB"].endswith("| yes |")
     assert "listen overflows/drops +0" in text
     assert "Command: `python bench/bench_mock_scale.py --quick`" in text
+
+
+def test_verdicts_judge_the_workers_model_and_show_one_process_for_reference() -> None:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import run_all
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+
+    def row(rps: float, p99: float, failures: int = 0) -> dict[str, float]:
+        return {"rps": rps, "p99": p99, "failures": failures, "requests": 1000}
+
+    cmp = {"settings": {"users": 20},
+           "targets": {"mock-workers": row(650, 60, failures=2), "mock-1p": row(500, 40)},
+           "ratios": {"mock/bare (workers)": 0.65, "mock (workers)/scim2-server": 2.9, "mock/bare (1p)": 0.5}}
+    scale = [(1000, {"filter_ms": 1.0, "get_ms": 1.0}), (100_000, {"filter_ms": 1.6, "get_ms": 1.4})]
+    hundred = {"result": {"failures": 0, "requests": 10}, "counters": {"ListenOverflows": 1, "TCPAbortOnData": 3}}
+    got = {name: ok for name, _, ok in run_all.verdicts(cmp, scale, {"users": 100_000, "peak_rss_mb": 501, "ok": False},
+                                                         hundred)}
+    assert got["mock (workers) >= 70% of the bare-Flask ceiling"] is False
+    assert got["mock (workers) >= 3x scim2-server"] is False
+    assert got["mock (workers): zero failed requests"] is False
+    assert got["mock (workers): p99 < 50 ms at 20 users"] is False
+    assert got["mock (1p) >= 70% of the bare-Flask ceiling"] is None  # reference, not judged
+    assert got["filter at 100,000 users within 1.5x of 1,000"] is False
+    assert got["GET by id at 100,000 users within 1.5x of 1,000"] is True
+    assert got["peak RSS holding 100,000 users < 500 MB"] is False
+    assert got["100 concurrent clients: no failures, resets or listen overflows"] is False
