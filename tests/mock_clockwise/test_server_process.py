@@ -165,7 +165,12 @@ def test_workers_share_state_replace_a_killed_worker_and_stop_cleanly(procs: lis
     srv = start("--workers", "2", "--threads", "2", "--token", "tok-w", "--admin-token", "adm-w")
     procs.append(srv)
     assert any("2 worker processes x 2 threads" in line for line in srv.lines)
-    workers = _children(srv.proc.pid)
+    import time
+
+    # The banner comes once the port is bound; the workers are forked right after it.
+    deadline = time.monotonic() + 20
+    while len(workers := _children(srv.proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(workers) == 2
 
     def create(n: int) -> int:  # one connection each: spread over both workers by the kernel
@@ -179,8 +184,6 @@ def test_workers_share_state_replace_a_killed_worker_and_stop_cleanly(procs: lis
             assert c.get("/Users?count=0").json()["totalResults"] == 24
 
     # A worker that dies is replaced; the port keeps answering meanwhile.
-    import time
-
     os.kill(workers[0], signal.SIGKILL)
     deadline = time.monotonic() + 20
     replaced = _children(srv.proc.pid)
