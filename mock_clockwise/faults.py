@@ -4,11 +4,26 @@ A fault matches on method, a regex on the path below /scim/v2, and org; it adds 
 and/or forces a status (429 may carry Retry-After), for the next `count` matching
 requests and/or a `fraction` of them. The first matching fault applies. Faults are checked
 after authentication (a request with a bad token still gets its 401), never on /_mock.
+
+Two implementations with one interface (set, list, clear, pick, close):
+- `Faults`: one process, in memory.
+- `SharedFaults`: the worker processes of one server (prefork.py) share the faults through a
+  table of the SQLite file they already share. A `count` is consumed inside a write
+  transaction, so it holds across workers; a `fraction` draws from each process's own
+  random generator. Each process keeps a cached copy and re-reads the table only when a
+  generation counter in a small mmap'd file of the state folder has moved, so a request
+  costs no SQL statement unless a fault matches it and has a `count`.
 """
 from __future__ import annotations
 
+import fcntl
+import json
+import mmap
+import os
 import random
 import re
+import sqlite3
+import struct
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +45,7 @@ class Fault:
     count: int | None = None  # remaining applications; None = unlimited
     fraction: float | None = None
     _regex: re.Pattern[str] | None = field(default=None, repr=False)
+    key: int | None = field(default=None, repr=False)  # its row id in SharedFaults' table
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -140,3 +156,143 @@ class Faults:
                         self._faults.remove(fault)
                 return fault
         return None
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------- shared by workers
+_TABLE = "mock_faults"
+# AUTOINCREMENT: a row id is never reused, so a worker whose cached copy is one change
+# behind can never consume the count of a newer fault that took an old fault's id.
+_DDL = (f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "spec TEXT NOT NULL, count INTEGER)")
+_BUSY_TIMEOUT_S = 30.0
+_GEN = struct.Struct("<Q")
+
+
+class Generation:
+    """A change counter every process of a server maps from one 8-byte file.
+
+    Reading it is a memory read (no system call). A writer bumps it after its change is
+    committed, under flock(), so two bumps are never merged into one.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(self._fd).st_size < _GEN.size:
+            os.ftruncate(self._fd, _GEN.size)  # zero-filled; a race with another process is harmless
+        self._map = mmap.mmap(self._fd, _GEN.size)
+
+    def value(self) -> int:
+        return int(_GEN.unpack_from(self._map, 0)[0])
+
+    def bump(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            _GEN.pack_into(self._map, 0, self.value() + 1)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._map.close()
+        os.close(self._fd)
+
+
+class SharedFaults:
+    """The faults of all worker processes of one server (same interface as `Faults`).
+
+    `db_path` is the SQLite file the workers share (the table is created here, through this
+    module's own connection); `state_dir` is the server's private folder for the counter.
+    """
+
+    def __init__(self, db_path: str, state_dir: str, seed: int | None = None) -> None:
+        self._conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None,
+                                     timeout=_BUSY_TIMEOUT_S)
+        self._conn.execute(_DDL)
+        self._lock = threading.Lock()  # one connection per process, used by one thread at a time
+        self._random = random.Random(seed)  # `fraction`: random per process, as the issue allows
+        self._gen = Generation(os.path.join(state_dir, "faults.gen"))
+        # (the generation it was read at, the faults): replaced as one object, so a thread never
+        # pairs one reload's rows with another reload's generation.
+        self._snapshot: tuple[int, tuple[Fault, ...]] = (-1, ())
+
+    def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    self._conn.execute(sql, params)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        self._gen.bump()  # after the commit: a reader that sees the new value reads the new rows
+
+    def set(self, specs: Any) -> list[dict[str, Any]]:
+        if not isinstance(specs, list):
+            raise InvalidValue("'faults' must be a list of fault objects")
+        parsed = [parse_fault(spec, i) for i, spec in enumerate(specs)]
+        rows: list[tuple[str, tuple[Any, ...]]] = [(f"DELETE FROM {_TABLE}", ())]
+        for fault in parsed:
+            spec = {k: v for k, v in fault.to_dict().items() if k != "count"}
+            rows.append((f"INSERT INTO {_TABLE} (spec, count) VALUES (?, ?)", (json.dumps(spec), fault.count)))
+        self._write(rows)
+        return self.list()
+
+    def _rows(self) -> list[Fault]:
+        with self._lock:
+            rows = self._conn.execute(f"SELECT id, spec, count FROM {_TABLE} ORDER BY id").fetchall()
+        faults = []
+        for key, spec, count in rows:
+            fault = parse_fault(json.loads(spec), 0)  # written by set(): valid
+            fault.key, fault.count = key, count
+            faults.append(fault)
+        return faults
+
+    def list(self) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in self._rows()]
+
+    def clear(self) -> None:
+        self._write([(f"DELETE FROM {_TABLE}", ())])
+
+    def _current(self) -> tuple[Fault, ...]:
+        gen = self._gen.value()  # read before the rows: a change after this read is seen next time
+        seen, faults = self._snapshot
+        if gen != seen:
+            faults = tuple(self._rows())
+            self._snapshot = (gen, faults)
+        return faults
+
+    def _consume(self, key: int) -> bool:
+        """Take one application of a `count` fault; False when other workers used them all."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                taken = self._conn.execute(f"UPDATE {_TABLE} SET count = count - 1 WHERE id = ? AND count > 0",
+                                           (key,)).rowcount == 1
+                gone = self._conn.execute(f"DELETE FROM {_TABLE} WHERE id = ? AND count <= 0", (key,)).rowcount
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if gone:
+            self._gen.bump()  # the other workers drop it from their copies
+        return taken
+
+    def pick(self, method: str, path: str, org: str | None) -> Fault | None:
+        """The fault to apply to this request, if any (consumes one of its `count`)."""
+        for fault in self._current():
+            if not fault.matches(method, path, org):
+                continue
+            if fault.fraction is not None and self._random.random() >= fault.fraction:
+                continue
+            if fault.count is not None and (fault.key is None or not self._consume(fault.key)):
+                continue  # used up meanwhile: as if it were gone, the next matching fault applies
+            return fault
+        return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+        self._gen.close()
