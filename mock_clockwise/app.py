@@ -4,6 +4,9 @@
 - ORGS: the start orgs, `[{"name": "acme", "tokens": ["..."], "threshold": 10}]`
 - ADMIN_TOKEN: the control plane's bearer token
 - DB_PATH: SQLite file (None = in memory)
+- STATE_DIR: the private folder of a server whose worker processes share DB_PATH (server.py):
+  given, the control plane's faults and journal are shared by all of them (SharedFaults in
+  DB_PATH, SharedJournal files in STATE_DIR); None, they live in this process's memory
 - MAX_CONTENT_LENGTH (bytes, default 1 MiB), MAX_RESULTS (default 1000),
   JOURNAL_SIZE (default 10,000), FAULT_SEED (random seed for fractional faults)
 
@@ -25,8 +28,8 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import InvalidSyntax, ScimError, Unauthorized, UnsupportedMediaType
-from .faults import Faults
-from .journal import Journal, body_for_journal, redact_headers
+from .faults import Faults, SharedFaults
+from .journal import Journal, SharedJournal, body_for_journal, redact_headers
 from .store import Store, now_iso
 
 SCIM_CONTENT_TYPE = "application/scim+json"
@@ -43,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "ORGS": [{"name": "acme", "tokens": ["acme-token"], "threshold": 10}],
     "ADMIN_TOKEN": "admin-token",
     "DB_PATH": None,
+    "STATE_DIR": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_RESULTS": 1000,
     "JOURNAL_SIZE": 10_000,
@@ -55,8 +59,8 @@ class MockState:
     """Everything one mock instance holds; lives in `app.extensions["mock_clockwise"]`."""
 
     store: Store
-    faults: Faults
-    journal: Journal
+    faults: Faults | SharedFaults
+    journal: Journal | SharedJournal
     admin_token: str
     start_orgs: list[dict[str, Any]] = field(default_factory=list)
     max_results: int = 1000
@@ -85,6 +89,12 @@ class MockState:
         self.seed_start_orgs()
         self.journal.clear()
         self.faults.clear()
+
+    def close(self) -> None:
+        """Release every connection and file (before a fork, or at the end of a worker)."""
+        self.store.close()
+        self.faults.close()
+        self.journal.close()
 
 
 def state() -> MockState:
@@ -287,8 +297,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    st = MockState(store=Store(cfg["DB_PATH"]), faults=Faults(cfg["FAULT_SEED"]),
-                   journal=Journal(int(cfg["JOURNAL_SIZE"]), decode=journal_body), admin_token=str(cfg["ADMIN_TOKEN"]),
+    store = Store(cfg["DB_PATH"])
+    faults: Faults | SharedFaults
+    journal: Journal | SharedJournal
+    if cfg["STATE_DIR"]:
+        if not cfg["DB_PATH"]:
+            raise ValueError("STATE_DIR needs DB_PATH: the workers share their faults through that file")
+        faults = SharedFaults(cfg["DB_PATH"], cfg["STATE_DIR"], cfg["FAULT_SEED"])
+        journal = SharedJournal(cfg["STATE_DIR"], int(cfg["JOURNAL_SIZE"]), decode=journal_body)
+    else:
+        faults = Faults(cfg["FAULT_SEED"])
+        journal = Journal(int(cfg["JOURNAL_SIZE"]), decode=journal_body)
+    st = MockState(store=store, faults=faults, journal=journal, admin_token=str(cfg["ADMIN_TOKEN"]),
                    start_orgs=list(cfg["ORGS"]), max_results=int(cfg["MAX_RESULTS"]),
                    max_content_length=cfg["MAX_CONTENT_LENGTH"])
     st.seed_start_orgs()

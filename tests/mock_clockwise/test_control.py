@@ -1,12 +1,32 @@
-"""The control plane /_mock (mock_clockwise/control.py): the routes of the shared contract."""
+"""The control plane /_mock (mock_clockwise/control.py): the routes of the shared contract.
+
+Every test runs twice: on the one-process mock (faults and journal in memory) and on a mock
+whose faults and journal are those the worker processes share (a state folder, as server.py
+gives its workers; test_shared_control.py runs two such apps side by side).
+"""
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 import httpx
+import pytest
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+@pytest.fixture(params=["in-memory", "shared"])
+def mock_app(request: pytest.FixtureRequest, tmp_path: Path, mock_tokens: dict[str, str]) -> Iterator[Any]:
+    from mock_clockwise.app import create_app
+
+    config: dict[str, Any] = {"ORGS": [{"name": mock_tokens["org"], "tokens": [mock_tokens["scim"]], "threshold": 10}],
+                              "ADMIN_TOKEN": mock_tokens["admin"], "FAULT_SEED": 1234}
+    if request.param == "shared":
+        config |= {"DB_PATH": str(tmp_path / "state.sqlite3"), "STATE_DIR": str(tmp_path)}
+    app = create_app(config)
+    yield app
+    app.extensions["mock_clockwise"].close()
 
 
 def create(c: httpx.Client, name: str, active: bool = True) -> dict[str, Any]:
