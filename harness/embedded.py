@@ -48,8 +48,11 @@ class EmbeddedMock:
                       control_url=self.control_url, embedded=True, has_control_plane=True)
 
     def start(self) -> "EmbeddedMock":
+        # One process (4 threads, state in memory) unless extra_args say otherwise (`load` passes its
+        # --mock-workers; the last --workers wins): a sequential client gains nothing from worker
+        # processes, and one process starts faster.
         cmd = [sys.executable, "-m", "mock_clockwise", "--host", "127.0.0.1", "--port", "0", "--org", self.org,
-               "--token", self.token, "--admin-token", self.admin_token, *self.extra_args]
+               "--token", self.token, "--admin-token", self.admin_token, "--workers", "1", *self.extra_args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
