@@ -222,13 +222,16 @@ def _control_paths() -> dict[str, Any]:
         "/_mock/orgs/{org}/admin-panel/members": {"parameters": org, "post": _op(
             "Simulated admin panel: add a member (403 once SCIM has provisioned)", obj, **ctl)},
         "/_mock/orgs/{org}/events": {"parameters": org, "get": _op("WorkOS-style events, oldest first", ok, **ctl)},
-        "/_mock/journal": {"get": _op("Request journal (Authorization redacted)", ok, **ctl) | {"parameters": [
+        "/_mock/journal": {"get": _op("Request journal of every worker process, oldest first (credentials "
+                                      "redacted)", ok, **ctl) | {"parameters": [
             {"name": "org", "in": "query", "schema": {"type": "string"}},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}}]}},
         "/_mock/faults": {"get": _op("Active faults", {"200": _resp("faults")}, errors=("401",), **ctl),
-                          "put": _op("Replace the faults {faults: [...]}", {"200": _resp("faults")}, **ctl),
+                          "put": _op("Replace the faults {faults: [...]}; they apply in every worker process, a "
+                                     "count across all of them", {"200": _resp("faults")}, **ctl),
                           "delete": _op("Clear the faults", gone, errors=("401",), **ctl)},
-        "/_mock/reset": {"post": _op("Back to the start state", gone, errors=("401",), **ctl)},
+        "/_mock/reset": {"post": _op("Back to the start state (every worker's journal and faults cleared)", gone,
+                                     errors=("401",), **ctl)},
     }
 
 

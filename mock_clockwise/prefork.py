@@ -10,7 +10,9 @@ serve through here, so they run on exactly the same stack.
   cross a fork) and runs waitress on the inherited socket; the kernel hands each new
   connection to one of them. The parent only supervises: it forwards SIGINT/SIGTERM,
   replaces a worker that dies, and exits 0 when all have stopped. Everything that must hold
-  across workers lives in the shared SQLite file and its `BEGIN IMMEDIATE` transactions.
+  across workers lives in the shared SQLite file and its `BEGIN IMMEDIATE` transactions,
+  the control plane's faults included (faults.py); each worker journals to its own file in
+  the server's state folder and reads them all (journal.py).
 
 Waitress settings for load (issue 6, "no listen-queue overflows or connection resets at 100
 concurrent clients"): a listen backlog of 2048 (the kernel caps it at net.core.somaxconn),

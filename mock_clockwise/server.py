@@ -3,20 +3,31 @@
 Serves the app on waitress (a real, threaded WSGI server), prints the SCIM base URL and the
 control-plane URL (and any generated tokens), and stops cleanly on SIGINT/SIGTERM (exit 0).
 A port in use or an unusable --db is a one-line error on stderr and exit 2.
+
+Serving model (measured, BENCHMARKS.md): by default CPUs + 1 pre-forked worker processes of
+one thread each, sharing one SQLite file and a private state folder through which the
+control plane's faults and journal are shared too; `--workers 1` is one process with
+4 threads and all state in memory.
 """
 from __future__ import annotations
 
 import argparse
+import fcntl
 import ipaddress
 import os
 import secrets
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
 from typing import Any, Sequence
 
 EXIT_USAGE = 2
+# Measured fastest (BENCHMARKS.md): one single-threaded worker process per core, plus one.
+DEFAULT_WORKERS = (os.cpu_count() or 1) + 1
+STATE_PREFIX = "mock_clockwise-"
+_STATE_LOCK = "server.lock"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,12 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin-token", default=None, metavar="TOKEN",
                    help="bearer token of the control plane /_mock (default: random, printed at start)")
     p.add_argument("--db", default=None, metavar="PATH",
-                   help="keep all state in this SQLite file (survives restarts); default: in memory")
+                   help="keep all state in this SQLite file (survives restarts; the journal and faults do "
+                        "not); default: a temporary file removed at exit, or memory with --workers 1")
     p.add_argument("--threshold", type=int, default=10,
                    help="active SCIM users at which the org switches from trial to synced mode (default 10)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="worker processes sharing one SQLite database (default 1). With more than one, "
-                        "the control plane's journal and faults are per worker process")
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                   help=f"worker processes sharing one SQLite database and the control plane's faults and "
+                        f"journal (default: CPUs + 1 = {DEFAULT_WORKERS}); 1 is a single process whose "
+                        "journal and faults live in its memory")
     p.add_argument("--threads", type=int, default=None,
                    help="waitress threads per process (default: 4 with one process, 1 per worker process; "
                         "measured fastest under load, see BENCHMARKS.md)")
@@ -68,7 +81,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM stops the server as SIGINT does even while it is starting (before the serving
+    # loops install their own handlers), so the state folder is still removed and no worker
+    # is left behind.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("mock_clockwise: stopped", flush=True)
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be 0-65535, got {args.port}")
@@ -94,27 +123,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--admin-token must differ from the SCIM --token values")
 
     tmpdir = None
+    lock_fd = None
     db_path = args.db
-    if args.workers > 1 and not db_path:
-        # Worker processes share their state through one SQLite file: without --db, a
-        # private temporary one that is removed at exit (the state is as ephemeral as
-        # :memory:). On tmpfs when there is one: its fsync is free, so a WAL checkpoint
-        # never stalls the writers on a disk.
-        shm = "/dev/shm"
-        tmpdir = tempfile.mkdtemp(prefix="mock_clockwise-",
-                                  dir=shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None)
-        db_path = os.path.join(tmpdir, "state.sqlite3")
+    if args.workers > 1:
+        # Worker processes share a private state folder (mode 0700, removed at exit): the
+        # control plane's journal files and fault counter, and, without --db, the SQLite file
+        # itself (then as ephemeral as :memory:).
+        tmpdir, lock_fd = make_state_dir()
+        db_path = db_path or os.path.join(tmpdir, "state.sqlite3")
     config: dict[str, Any] = {"ORGS": [{"name": args.org, "tokens": tokens, "threshold": args.threshold}],
-                              "ADMIN_TOKEN": admin_token, "DB_PATH": db_path}
+                              "ADMIN_TOKEN": admin_token, "DB_PATH": db_path, "STATE_DIR": tmpdir}
     try:
         return _serve(args, config, generated)
     finally:
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
+        if lock_fd is not None:
+            os.close(lock_fd)
+
+
+def state_base() -> str:
+    # On tmpfs when there is one: its fsync is free, so a WAL checkpoint never stalls the
+    # writers on a disk.
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+def make_state_dir() -> tuple[str, int]:
+    """A new private state folder and the descriptor of its lock file, held (shared) for the
+    server's life; the forked workers inherit it, so it is held while any of them lives."""
+    base = state_base()
+    remove_stale_state_dirs(base)
+    path = tempfile.mkdtemp(prefix=STATE_PREFIX, dir=base)
+    # Locked before it takes its name: another server's clean-up never sees it unlocked.
+    fresh = os.path.join(path, ".server.lock.new")
+    fd = os.open(fresh, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    os.rename(fresh, os.path.join(path, _STATE_LOCK))
+    return path, fd
+
+
+def remove_stale_state_dirs(base: str) -> None:
+    """Remove the state folders of servers that were killed (a SIGKILL leaves no chance to clean
+    up): one whose lock no process holds. Folders without a lock file are left alone."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(STATE_PREFIX):
+            continue
+        path = os.path.join(base, name)
+        try:
+            fd = os.open(os.path.join(path, _STATE_LOCK), os.O_RDONLY)
+        except OSError:
+            continue  # not a state folder of this version, or not ours to open
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # in use: a live server, or a worker of one
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def _close(app: Any) -> None:
-    app.extensions["mock_clockwise"].store.close()
+    app.extensions["mock_clockwise"].close()
 
 
 def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str]) -> int:
@@ -122,6 +197,7 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
     from .errors import ScimError
     from .prefork import listen_sockets, serve_threads, serve_workers
 
+    app: Any
     try:
         # Built in this process first, so a bad --db or org is reported before anything
         # listens (and the schema and start orgs exist before any worker forks).
@@ -130,6 +206,9 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
         return _fail(f"cannot use --db {args.db!r}: {exc}")
     except ScimError as exc:
         return _fail(exc.detail)
+    if config.get("STATE_DIR"):
+        # Faults never outlive a server (as in memory), though a --db file may hold the last run's.
+        app.extensions["mock_clockwise"].faults.clear()
     try:
         socks = listen_sockets(args.host, args.port, args.workers)
     except OSError as exc:
@@ -142,25 +221,27 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
     if not _is_loopback(args.host):
         print(f"mock_clockwise: warning: listening on {args.host}, a non-loopback address, without TLS; "
               "bearer tokens travel in clear text", file=sys.stderr, flush=True)
-    serving = (f"{args.workers} worker processes x {args.threads} threads" if args.workers > 1
-               else f"{args.threads} threads")
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
+    serving = (f"{args.workers} worker processes x {threads}; faults and journal shared by the workers"
+               if args.workers > 1 else f"1 process x {threads}")
     where = ("db " + args.db if args.db else
              "in-memory state" if args.workers == 1 else "state in a temporary file shared by the workers")
-    print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {serving})")
-    print(f"SCIM base URL: {base}/scim/v2")
-    print(f"Control plane: {base}/_mock")
-    for line in generated:
-        print(line)
-    print("Press Ctrl-C to stop.", flush=True)
-
     code = 0
-    if args.workers > 1:
-        _close(app)  # no SQLite connection may cross the fork: each worker opens its own
-        code = serve_workers(lambda: create_app(config), _close, socks, args.threads)
-    else:
-        try:
+    try:
+        print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {serving})")
+        print(f"SCIM base URL: {base}/scim/v2")
+        print(f"Control plane: {base}/_mock")
+        for line in generated:
+            print(line)
+        print("Press Ctrl-C to stop.", flush=True)
+        if args.workers > 1:
+            _close(app)  # no SQLite connection may cross the fork: each worker opens its own
+            app = None
+            code = serve_workers(lambda: create_app(config), _close, socks, args.threads)
+        else:
             serve_threads(app, socks[0], args.threads)
-        finally:
+    finally:
+        if app is not None:
             _close(app)
     print("mock_clockwise: stopped", flush=True)
     return code

@@ -37,8 +37,9 @@ class Running:
 
 
 def start(*args: str) -> Running:
+    # Its own process group: a failed test kills the server and its worker processes together.
     proc = subprocess.Popen([sys.executable, "-m", "mock_clockwise", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:  # blocks until the server has printed its banner
@@ -55,14 +56,19 @@ def start(*args: str) -> Running:
 def procs() -> Iterator[list[Running]]:
     running: list[Running] = []
     yield running
-    for r in running:  # never leave a server behind
+    for r in running:  # never leave a server (or a worker of it) behind
         if r.proc.poll() is None:
-            r.proc.kill()
+            try:
+                os.killpg(r.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             r.proc.wait(timeout=10)
 
 
-def test_serve_talk_and_sigint(procs: list[Running]) -> None:
-    srv = start("--token", "tok-1", "--admin-token", "adm-1")
+# The default (CPUs + 1 worker processes) and one process with threads.
+@pytest.mark.parametrize("serving", [pytest.param([], id="default"), pytest.param(["--workers", "1"], id="1-process")])
+def test_serve_talk_and_sigint(procs: list[Running], serving: list[str]) -> None:
+    srv = start("--token", "tok-1", "--admin-token", "adm-1", *serving)
     procs.append(srv)
     assert srv.base.startswith("http://127.0.0.1:") and srv.base.endswith("/scim/v2")
     assert srv.control.endswith("/_mock")
@@ -75,7 +81,7 @@ def test_serve_talk_and_sigint(procs: list[Running]) -> None:
     with httpx.Client(base_url=srv.control, headers={"Authorization": "Bearer adm-1"}, timeout=10) as a:
         assert a.get("/orgs/acme/plan").json()["paid"] == ["sock@x.com"]
 
-    # Concurrent clients on waitress's worker threads: every create lands exactly once.
+    # Concurrent clients on the worker processes or threads: every create lands exactly once.
     def create_many(n: int) -> list[int]:
         with httpx.Client(base_url=srv.base, headers={"Authorization": "Bearer tok-1"}, timeout=20) as c:
             return [c.post("/Users", json={"schemas": [CORE_USER], "userName": f"c{n}-{i}@x.com"}).status_code
