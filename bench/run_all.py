@@ -87,8 +87,8 @@ def machine() -> str:
 
 def verdicts(cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]], rss: dict[str, Any],
              hundred: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
-    """(requirement, measured, holds). The throughput requirements are judged on the serving
-    model the mock is loaded in (`workers`, what `scim-harness load` and `serve --workers` run);
+    """(requirement, measured, holds). The throughput requirements are judged on the mock's
+    default serving model (`workers`, what `scim-harness serve` and `scim-harness load` run);
     one process (`1p`) is bound to one core by the GIL and is shown for reference (holds None)."""
     out: list[tuple[str, str, bool | None]] = []
     t, ratios = cmp["targets"], cmp["ratios"]
@@ -138,11 +138,11 @@ def serving_note(cmp: dict[str, Any]) -> list[str]:
                 f"{row['cpu_ms_per_request']:.2f} ms of server CPU per request")
 
     return [
-        f"**Serving model.** `scim-harness load` starts the embedded mock with CPUs + 1 = {default_workers()} "
-        "pre-forked worker processes of one thread each (`--mock-workers`); `scim-harness serve` / "
-        "`python -m mock_clockwise` default to one process with 4 threads (`--workers 1`), because the control "
-        f"plane's journal and faults live in each process's memory. In this run — {fig(many)}; {fig(many4)}; "
-        f"{fig(one)}.",
+        f"**Serving model.** `scim-harness serve` / `python -m mock_clockwise` and the mock `scim-harness load` "
+        f"starts default to CPUs + 1 = {default_workers()} pre-forked worker processes of one thread each, sharing "
+        "one SQLite file and the control plane (journal and faults); `--workers 1` (one process, 4 threads, "
+        "everything in memory) is what `scim-harness run` uses for its sequential replay. In this run — "
+        f"{fig(many)}; {fig(many4)}; {fig(one)}.",
         "",
     ]
 
@@ -169,9 +169,9 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         *[f"| {name} | {value} | {'yes' if ok else 'reference' if ok is None else '**NO**'} |"
           for name, value, ok in checks],
         "",
-        "Throughput is judged on the mock's load serving model (`workers`: what `scim-harness load` and "
-        "`scim-harness serve --workers N` run); the one-process rows (`1p`, the default of `serve` and "
-        "`run`, bound to one core by the GIL) are for reference.",
+        "Throughput is judged on the mock's default serving model (`workers`: what `scim-harness serve` and "
+        "`scim-harness load` run); the one-process rows (`1p`: `--workers 1`, what `scim-harness run` uses, "
+        "bound to one core by the GIL) are for reference.",
         "",
         "## Throughput and latency under the Okta mix",
         "",

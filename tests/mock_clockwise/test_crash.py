@@ -65,7 +65,8 @@ def provision_until_killed(srv: Any, clients: int, kill_after: int) -> dict[str,
     return created
 
 
-@pytest.mark.parametrize("serving", [pytest.param([], id="threads"), pytest.param(["--workers", "2"], id="2-workers")])
+@pytest.mark.parametrize("serving", [pytest.param(["--workers", "1"], id="threads"),
+                                     pytest.param(["--workers", "2"], id="2-workers")])
 def test_sigkill_mid_load_loses_no_answered_user(mock_process: Callable[..., Any], tmp_path: Path,
                                                  serving: list[str]) -> None:
     db = tmp_path / "crash.sqlite3"

@@ -22,7 +22,7 @@ CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 TOKEN, ADMIN = "race-scim-token", "race-admin-token"
 
-SERVING = [pytest.param([], id="threads"), pytest.param(["--workers", "3"], id="3-workers")]
+SERVING = [pytest.param(["--workers", "1"], id="threads"), pytest.param(["--workers", "3"], id="3-workers")]
 
 
 def together(n: int, request: Callable[[int, httpx.Client], Any], base: str, token: str = TOKEN) -> list[Any]:
