@@ -29,7 +29,10 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
     assert "bare-workers" in rows and "mock-workers" in rows
     assert "| 0 of " in rows["mock-workers"]  # the mock served the whole Okta mix without a failure
     assert rows["mock (workers): zero failed requests"].endswith("| yes |")
-    assert rows["peak RSS holding 2,000 users < 500 MB"].endswith("| yes |")
+    assert rows["peak RSS holding 2,000 users < 500 MB (1 process)"].endswith("| yes |")
+    workers = (os.cpu_count() or 1) + 1
+    assert rows[f"peak RSS holding 2,000 users < 500 MB ({workers} workers: all processes + state file)"].endswith(
+        "| yes |")
     assert "listen overflows/drops +0" in text
     assert "Command: `python bench/bench_mock_scale.py --quick`" in text
 
@@ -49,8 +52,9 @@ def test_verdicts_judge_the_workers_model_and_show_one_process_for_reference() -
            "ratios": {"mock/bare (workers)": 0.65, "mock (workers)/scim2-server": 2.9, "mock/bare (1p)": 0.5}}
     scale = [(1000, {"filter_ms": 1.0, "get_ms": 1.0}), (100_000, {"filter_ms": 1.6, "get_ms": 1.4})]
     hundred = {"result": {"failures": 0, "requests": 10}, "counters": {"ListenOverflows": 1, "TCPAbortOnData": 3}}
-    got = {name: ok for name, _, ok in run_all.verdicts(cmp, scale, {"users": 100_000, "peak_rss_mb": 501, "ok": False},
-                                                         hundred)}
+    rss = [{"users": 100_000, "workers": 1, "peak_rss_mb": 501, "state_file_mb": 0, "ok": False},
+           {"users": 100_000, "workers": 3, "peak_rss_mb": 300, "state_file_mb": 99, "ok": True}]
+    got = {name: ok for name, _, ok in run_all.verdicts(cmp, scale, rss, hundred)}
     assert got["mock (workers) >= 70% of the bare-Flask ceiling"] is False
     assert got["mock (workers) >= 3x scim2-server"] is False
     assert got["mock (workers): zero failed requests"] is False
@@ -58,5 +62,6 @@ def test_verdicts_judge_the_workers_model_and_show_one_process_for_reference() -
     assert got["mock (1p) >= 70% of the bare-Flask ceiling"] is None  # reference, not judged
     assert got["filter at 100,000 users within 1.5x of 1,000"] is False
     assert got["GET by id at 100,000 users within 1.5x of 1,000"] is True
-    assert got["peak RSS holding 100,000 users < 500 MB"] is False
+    assert got["peak RSS holding 100,000 users < 500 MB (1 process)"] is False
+    assert got["peak RSS holding 100,000 users < 500 MB (3 workers: all processes + state file)"] is True
     assert got["100 concurrent clients: no failures, resets or listen overflows"] is False
