@@ -179,13 +179,9 @@ class Store(StoreBase):
         with self._read() as c:
             org_row = self._org_row(c, org)
             if flt is None and not sort_by:
-                # No filter: the org's maintained count and one LIMIT/OFFSET page in creation order
-                # (stable across pages). The OFFSET walks only the covering (org, seq) index.
+                # No filter: the org's maintained count and one page in creation order.
                 total = org_row[f"{table}_count"]
-                rows = c.execute(f"SELECT * FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE org=? "
-                                 f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq",
-                                 (org, count, start_index - 1)).fetchall() if count > 0 else []
-                page = [self._out(c, table, r) for r in rows]
+                page = [self._out(c, table, r) for r in self._page_rows(c, table, org, start_index, count)]
             else:
                 candidates = [self._out(c, table, r) for r in self._candidates(c, table, org, rtype, flt)]
                 if table == "users" and "groups" in repr((flt, sort_by)).lower():
@@ -210,11 +206,19 @@ class Store(StoreBase):
         pages (RFC 7644 §3.4.2.4) without parsing and re-serialising every user."""
         with self._read() as c:
             total = self._org_row(c, org)["users_count"]
-            rows = c.execute("SELECT id, data, created, last_modified, version FROM users WHERE seq IN "
-                             "(SELECT seq FROM users WHERE org=? ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq",
-                             (org, count, start_index - 1)).fetchall() if count > 0 else []
+            rows = self._page_rows(c, "users", org, start_index, count, "id, data, created, last_modified, version")
             groups = self._user_groups(c, [r[0] for r in rows])
         return total, [(*r, groups[r[0]]) for r in rows]
+
+    @staticmethod
+    def _page_rows(c: sqlite3.Connection, table: str, org: str, start_index: int, count: int,
+                   columns: str = "*") -> list[sqlite3.Row]:
+        """One LIMIT/OFFSET page of the org's rows in creation order (stable across pages); the
+        OFFSET walks only the covering (org, seq) index."""
+        if count <= 0:
+            return []
+        return c.execute(f"SELECT {columns} FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE org=? "
+                         f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, count, start_index - 1)).fetchall()
 
     def _out(self, c: sqlite3.Connection, table: str, row: sqlite3.Row) -> dict[str, Any]:
         return self._user_out(row) if table == "users" else self._group_out(c, row)
@@ -410,7 +414,8 @@ class Store(StoreBase):
             brief = {**data, "meta": self._meta("Group", now, now, 1)}
             self._event(c, org, "dsync.group.created", brief)
             self._apply_membership(c, org, gid, brief, {}, wanted)
-            return self._group_out(c, self._row(c, "groups", org, gid))
+            # What was just written, without reading it back (adding members keeps version 1).
+            return {**data, "members": self._members_of(c, gid), "meta": self._meta("Group", now, now, 1)}
 
     def replace_group(self, org: str, gid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         resource = self._clean(validate_resource(body, GROUP))
