@@ -55,6 +55,10 @@ class Fault:
                 out[key] = value
         return out
 
+    def applies(self, method: str, path: str, org: str | None, rng: random.Random) -> bool:
+        """Matches this request and, with a `fraction`, is drawn for it (both fault stores)."""
+        return self.matches(method, path, org) and (self.fraction is None or rng.random() < self.fraction)
+
     def matches(self, method: str, path: str, org: str | None) -> bool:
         if self.method is not None and self.method != method.upper():
             return False
@@ -146,9 +150,7 @@ class Faults:
         """The fault to apply to this request, if any (consumes one of its `count`)."""
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(method, path, org):
-                    continue
-                if fault.fraction is not None and self._random.random() >= fault.fraction:
+                if not fault.applies(method, path, org, self._random):
                     continue
                 if fault.count is not None:
                     fault.count -= 1
@@ -283,9 +285,7 @@ class SharedFaults:
     def pick(self, method: str, path: str, org: str | None) -> Fault | None:
         """The fault to apply to this request, if any (consumes one of its `count`)."""
         for fault in self._current():
-            if not fault.matches(method, path, org):
-                continue
-            if fault.fraction is not None and self._random.random() >= fault.fraction:
+            if not fault.applies(method, path, org, self._random):
                 continue
             if fault.count is not None and (fault.key is None or not self._consume(fault.key)):
                 continue  # used up meanwhile: as if it were gone, the next matching fault applies
