@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness.conformance import run_rfc  # noqa: E402
-from mock_okta.transcript import Transcript  # noqa: E402
+from harness.transcript import Transcript  # noqa: E402
 
 TESTER = r"""
 import json, sys, time

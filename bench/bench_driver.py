@@ -1,7 +1,7 @@
 """Benchmark: users per second for Okta's assign flow (lookup + POST) against mock_clockwise.
 
 In-process over WSGI (no sockets), so the figure measures the driver plus the mock, not a
-network. Usage:
+network; every exchange is recorded as the harness records it (Transcript.transport). Usage:
 
     python bench/bench_driver.py [-n 2000] [--concurrency 4] [--dialect okta] [--quick]
 """
@@ -14,6 +14,7 @@ import time
 import httpx
 
 from mock_clockwise.app import create_app  # the bench, not the driver, knows about the mock
+from harness.transcript import Transcript
 from mock_okta import DIALECTS, OktaOrg
 
 TOKEN = "bench-scim-token"
@@ -22,14 +23,15 @@ TOKEN = "bench-scim-token"
 def run(n: int, concurrency: int, dialect: str, seed: int = 0) -> tuple[float, int]:
     """Assign ``n`` fresh people; return (seconds, requests sent)."""
     app = create_app({"ORGS": [{"name": "bench", "tokens": [TOKEN], "threshold": 10}], "ADMIN_TOKEN": "bench-admin"})
-    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://testserver/scim/v2",
+    recorded = Transcript()
+    with httpx.Client(transport=recorded.transport(httpx.WSGITransport(app=app)), base_url="http://testserver/scim/v2",
                       headers={"Authorization": f"Bearer {TOKEN}"}) as client:
         org = OktaOrg(client, dialect=dialect, seed=seed, max_concurrency=concurrency)
         people = org.add_people(n)
         t0 = time.perf_counter()
         org.assign_many(people)
         elapsed = time.perf_counter() - t0
-        return elapsed, len(org.transcript)
+        return elapsed, len(recorded)
 
 
 def main(argv: list[str] | None = None) -> int:

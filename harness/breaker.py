@@ -5,7 +5,8 @@ A target that hangs or trickles after answering the probe would otherwise cost o
 per request of the run (131 s at --timeout 2 for the default suites). After STOP_AFTER consecutive
 transport failures — no response, a timeout, a reset, a body still arriving after the timeout —
 every later request is refused without touching the network: `send` returns no response and an
-Exchange whose error says why, and that exchange is not recorded (it was never sent). Any HTTP
+Exchange whose error says why (a client on `transport(...)` gets `NotSent` raised), and that
+exchange is not recorded (it was never sent). Any HTTP
 answer, whatever its status, resets the count: a 502 page is an answer.
 
 A body larger than the transcript's cap (Exchange.truncated: 10 MiB read, the rest not) is judged
@@ -18,11 +19,11 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import httpx
 
-from mock_okta.transcript import MAX_RESPONSE_BYTES, Exchange, Transcript, redact_headers
+from harness.transcript import EXCHANGE_KEY, MAX_RESPONSE_BYTES, Exchange, Transcript, redact_headers
 
 STOP_AFTER = 3
 NOT_SENT = "not sent: "
@@ -53,12 +54,16 @@ class GuardedTranscript(Transcript):
                 why = "; ".join(dict.fromkeys(e[:160] for e in self._streak))
                 self.stopped = f"{STOPPED} ({len(self._streak)} consecutive transport failures: {why})"
 
-    def send(self, client: httpx.Client, request: httpx.Request, *,
-             timeout: float | None = None) -> tuple[httpx.Response | None, Exchange]:
+    def record(self, request: httpx.Request, respond: Callable[[], httpx.Response],
+               budget: float | None) -> httpx.Response:
         if self.stopped is not None:
-            return None, refused(request, self.stopped)
-        response, exchange = super().send(client, request, timeout=timeout)
-        self.note(exchange.error)
+            request.extensions[EXCHANGE_KEY] = refused(request, self.stopped)
+            raise NotSent(self.stopped, request=request)
+        try:
+            response = super().record(request, respond, budget)
+        finally:
+            exchange: Exchange = request.extensions[EXCHANGE_KEY]
+            self.note(exchange.error)
         body = exchange.response_body
         if exchange.truncated and body is not None and len(body) > KEEP_OF_OVERSIZED:
             read = MAX_RESPONSE_BYTES  # a truncated body is exactly the cap
@@ -66,7 +71,7 @@ class GuardedTranscript(Transcript):
                                       f"not kept: the body exceeded the {read // (1024 * 1024)} MiB the harness reads)")
             with self._guard:
                 self._cut[self._index_of(exchange)] = read
-        return response, exchange
+        return response
 
     def _index_of(self, exchange: Exchange) -> int:
         for i in range(len(self) - 1, -1, -1):
@@ -83,6 +88,10 @@ class GuardedTranscript(Transcript):
                 content["size"] = read
                 content["comment"] = f"the first {KEEP_OF_OVERSIZED} bytes of the {read} read; the body exceeded the cap"
         return har
+
+
+class NotSent(httpx.TransportError):
+    """The breaker refused to send: the target had stopped answering."""
 
 
 def refused(request: httpx.Request, reason: str) -> Exchange:

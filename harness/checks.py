@@ -18,7 +18,7 @@ from harness.results import CheckResult, Status, Strength
 from harness.rules import rule as get_rule
 from harness.schema_validation import (SCHEMA_BASE, SCHEMA_DIR, SCHEMA_NAMES, SNIPPET, _describe,  # noqa: F401 (API)
                                        _errors, load_schema, validate)
-from mock_okta.transcript import MAX_RESPONSE_BYTES, Exchange
+from harness.transcript import MAX_RESPONSE_BYTES, Exchange
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 # RFC 7644 §3.12 Table 9: the scimType keywords.

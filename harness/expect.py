@@ -20,7 +20,7 @@ from harness.results import CheckResult
 
 if TYPE_CHECKING:
     from harness.results import Strength
-    from mock_okta.transcript import Exchange
+    from harness.transcript import Exchange
 
 MAX_SHOWN = 200  # characters of a value shown in a message
 

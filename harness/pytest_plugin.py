@@ -155,7 +155,7 @@ class ScenarioItem(pytest.Item):
 
 def format_failure(result: "ScenarioResult", secrets_: Iterable[str] = ()) -> str:
     """The steps of a failed scenario, each failed check with its rule and message (no traceback)."""
-    from mock_okta.transcript import scrub
+    from harness.transcript import scrub
     lines = [f"scenario {result.name} ({result.file}) {result.status.upper()}"]
     if result.description:
         lines.append(f"  {result.description}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mock_okta.transcript import Exchange
+from harness.transcript import Exchange
 
 Status = Literal["pass", "fail", "skip", "error"]
 Strength = Literal["MUST", "SHOULD", "MAY"]

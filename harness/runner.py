@@ -21,7 +21,7 @@ from harness.scenario_run import (CONTROL_OK, CONTROL_ROUTES, SCIM_JSON, Scenari
                                   task_rule)
 from harness.scenarios import Scenario
 from harness.target import Target
-from mock_okta.transcript import Transcript
+from harness.transcript import Transcript
 
 __all__ = ["CONTROL_OK", "CONTROL_ROUTES", "EMBEDDED_TIME_SCALE", "NO_CONTROL_PLANE", "SCIM_JSON", "Reporter", "Runner",
            "StepError", "idp_name", "plan_runs", "scenario_label", "task_rule"]
@@ -68,6 +68,7 @@ class Runner:
         self._count = 0
         # One client each for the whole run: creating an httpx.Client costs ~40 ms (TLS context).
         self._scim: httpx.Client | None = None
+        self._driver: httpx.Client | None = None
         self._control: httpx.Client | None = None
 
     def scim_client(self, token: str) -> httpx.Client:
@@ -77,16 +78,25 @@ class Runner:
         self._scim.headers["Authorization"] = f"Bearer {token}"
         return self._scim
 
+    def driver_client(self, token: str) -> httpx.Client:
+        """The client the driver sends on: the run's SCIM client whose transport records every
+        exchange in the run's transcript (the driver only sends; the harness records)."""
+        if self._driver is None:
+            inner = self.transport if self.transport is not None else httpx.HTTPTransport()
+            self._driver = self.target.scim_client(token, transport=self.transcript.transport(inner))
+        self._driver.headers["Authorization"] = f"Bearer {token}"
+        return self._driver
+
     def control_client(self) -> httpx.Client:
         if self._control is None:
             self._control = self.target.control_client(transport=self.transport)
         return self._control
 
     def close(self) -> None:
-        for client in (self._scim, self._control):
+        for client in (self._scim, self._driver, self._control):
             if client is not None:
                 client.close()
-        self._scim = self._control = None
+        self._scim = self._driver = self._control = None
 
     def __enter__(self) -> "Runner":
         return self

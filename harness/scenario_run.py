@@ -16,7 +16,7 @@ from harness.breaker import NOT_SENT
 from harness.results import CheckResult, ScenarioResult, StepResult
 from harness.scenarios import Step, VariableError, Variables
 from mock_okta import OktaOrg, ProvisioningError
-from mock_okta.transcript import Exchange
+from harness.transcript import Exchange, exchange_of
 
 if TYPE_CHECKING:
     from harness.runner import Runner
@@ -120,7 +120,7 @@ class ScenarioRun:
                     self._control_call("POST", f"/orgs/{self.org_name}/members", m, expect=201,
                                        what=f"seed member {m['email']}")
             seed = zlib.crc32(f"{self.sc.name}/{self.dialect}".encode())
-            self.org = OktaOrg(self.client, dialect=self.dialect, seed=seed, transcript=self.r.transcript,
+            self.org = OktaOrg(self.r.driver_client(self.token), dialect=self.dialect, seed=seed,
                                time_scale=self.r.time_scale, timeout=t.timeout)
             for spec in self.sc.setup.people:
                 overrides = {k: v for k, v in spec.items() if k != "ref"}
@@ -273,9 +273,10 @@ class ScenarioRun:
             raise StepError(f"the driver refused the action: {exc}") from None
         self._remember_driver_ids()
         exchanges = self.r.transcript.since(mark)
-        if failure is not None and failure.exchange is not None and failure.exchange.error:
-            sr.checks.extend(checks.check_exchange(failure.exchange))
-            raise StepError(f"could not reach the target: {failure.exchange.error}")
+        failed = exchange_of(failure.request) if failure is not None else None
+        if failed is not None and failed.error:
+            sr.checks.extend(checks.check_exchange(failed))
+            raise StepError(f"could not reach the target: {failed.error}")
         last = exchanges[-1] if exchanges else None
         expect = self.vars.substitute(step.expect)
         for ex in exchanges[:-1]:
@@ -300,10 +301,10 @@ class ScenarioRun:
                                         f"the task error says {want!r}" if want.lower() in failure.message.lower() else
                                         f"the task error does not say {want!r}: {failure.message}",
                                         rule=task_rule(self.dialect, detail=True),
-                                        exchange=failure.exchange or last))
+                                        exchange=failed or last))
         elif failure is not None:
             sr.checks.append(_check("driver.task", False, f"{step.action} failed: {failure.message}", rule=rule,
-                                    exchange=failure.exchange or last))
+                                    exchange=failed or last))
             raise _Abort(failure.message)
         if "result" in expect:
             sr.checks.append(checks.check_value("step.result", value, expect["result"], rule="scenario expectation",

@@ -9,9 +9,8 @@ from mock_okta.dialects import DIALECTS
 from mock_okta.driver import OktaOrg
 from mock_okta.errors import ProvisioningError, UnknownDialect
 from mock_okta.people import OktaGroup, Person
-from mock_okta.transcript import Exchange, Transcript
 
 __all__ = [
-    "DIALECTS", "Backoff", "Exchange", "OktaGroup", "OktaOrg", "Person", "ProvisioningError",
-    "Transcript", "UnknownDialect", "first_wait", "schedule",
+    "DIALECTS", "Backoff", "OktaGroup", "OktaOrg", "Person", "ProvisioningError",
+    "UnknownDialect", "first_wait", "schedule",
 ]

@@ -12,12 +12,10 @@ from typing import Callable
 
 import httpx
 
-from mock_okta.transcript import Exchange
-
 DEFAULT_WAIT = 300.0
 MAX_ATTEMPTS = 10
 
-Sender = Callable[[], tuple[httpx.Response | None, Exchange]]
+Sender = Callable[[], httpx.Response]
 
 
 def first_wait(retry_after: str | None, default: float = DEFAULT_WAIT) -> float:
@@ -42,9 +40,9 @@ def schedule(retry_after: str | None, attempts: int = MAX_ATTEMPTS, default: flo
 
 @dataclass
 class RateLimitExhausted:
-    """What a give-up looked like: the last 429 exchange and how many attempts were made."""
+    """What a give-up looked like: the last 429 response and how many attempts were made."""
 
-    exchange: Exchange
+    response: httpx.Response
     attempts: int
 
 
@@ -62,21 +60,21 @@ class Backoff:
     default_wait: float = DEFAULT_WAIT
     waits: list[float] = field(default_factory=list)
 
-    def run(self, send: Sender) -> tuple[httpx.Response | None, Exchange, RateLimitExhausted | None]:
+    def run(self, send: Sender) -> tuple[httpx.Response, RateLimitExhausted | None]:
         """Send until the answer is not 429 or attempts run out.
 
-        Returns the last response and exchange, and a ``RateLimitExhausted`` when it gave up.
-        Transport failures are returned as they are (response None); they are not retried.
+        Returns the last response, and a ``RateLimitExhausted`` when it gave up. A transport
+        failure is whatever ``send`` raises; it is not retried.
         """
         wait: float | None = None
         attempt = 0
         while True:
             attempt += 1
-            response, exchange = send()
-            if response is None or response.status_code != 429:
-                return response, exchange, None
+            response = send()
+            if response.status_code != 429:
+                return response, None
             if attempt >= self.max_attempts:
-                return response, exchange, RateLimitExhausted(exchange, attempt)
+                return response, RateLimitExhausted(response, attempt)
             # Okta: the first wait comes from the first 429; later waits double it.
             wait = first_wait(response.headers.get("retry-after"), self.default_wait) if wait is None else wait * 2
             self.waits.append(wait)

@@ -1,7 +1,8 @@
 """OktaOrg: an in-memory Okta org whose actions emit Okta's (or Entra's) exact SCIM requests.
 
 Each public method is one IdP action; the HTTP sequence it sends is documented on it and
-comes from ``shared/reference/idp-wire.md``. Every exchange is recorded in ``transcript``.
+comes from ``shared/reference/idp-wire.md``. The driver only sends, on the injected ``httpx.Client``;
+whoever wants a record of the exchanges gives it a client whose transport records them.
 """
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
@@ -18,9 +18,8 @@ import httpx
 
 from mock_okta.backoff import Backoff
 from mock_okta.dialects import Dialect, Member, dumps, get_dialect, patch
-from mock_okta.errors import TASK_TITLES as _TITLES, ProvisioningError, Task as _Task, remote_detail as _detail
+from mock_okta.errors import TASK_TITLES as _TITLES, ProvisioningError, Task as _Task, remote_detail as _detail, transport_error
 from mock_okta.people import OktaGroup, PeopleFactory, Person
-from mock_okta.transcript import Exchange, Transcript
 
 # Profile attributes an update may change (okta_id and the password placeholder are Okta's own).
 CHANGEABLE = ("first_name", "last_name", "email", "login", "display_name", "locale",
@@ -38,7 +37,7 @@ class OktaOrg:
     """An Okta org with one SCIM app (the target behind ``client``)."""
 
     def __init__(self, client: httpx.Client, *, dialect: str = "okta", seed: int = 0, base_path: str = "",
-                 transcript: Transcript | None = None, sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] = time.sleep,
                  time_scale: float = 1.0, rename_groups: bool = False, batch_size: int = 100,
                  max_concurrency: int = 4, timeout: float = 60.0, domain: str = "example.com",
                  app_name: str = "Clockwise") -> None:
@@ -50,7 +49,6 @@ class OktaOrg:
         self.client = client
         self.seed = seed
         self.base_path = base_path.rstrip("/")
-        self.transcript = transcript if transcript is not None else Transcript()
         self.backoff = Backoff(sleep=sleep, time_scale=time_scale)
         self.rename_groups = rename_groups
         self.batch_size = batch_size
@@ -92,66 +90,61 @@ class OktaOrg:
         with self._lock:
             return self._group_links.get(g.okta_id)
 
-    def write_har(self, path: str | Path) -> Path:
-        return self.transcript.write_har(path, secrets=self._secrets())
-
-    def _secrets(self) -> list[str]:
-        auth = self.client.headers.get("authorization") or ""
-        return [s for s in (auth, auth.split(" ", 1)[-1]) if s]
-
     # --- HTTP -----------------------------------------------------------------------------
     def _url(self, path: str, query: str = "") -> str:
         return f"{self.base_path}{path}" + (f"?{query}" if query else "")
 
     def _request(self, method: str, path: str, task: _Task, *, query: str = "", body: Any = None,
-                 ok: Iterable[int] = ()) -> tuple[httpx.Response, Exchange]:
+                 ok: Iterable[int] = ()) -> httpx.Response:
         """Send one request (retrying 429s), or raise the task's ProvisioningError.
 
         A 2xx, or a status listed in ``ok``, is returned; anything else fails the task.
         """
         content = dumps(body) if body is not None else None
 
-        def send() -> tuple[httpx.Response | None, Exchange]:
+        def send() -> httpx.Response:
             request = self.client.build_request(method, self._url(path, query), content=content,
-                                                headers=self.dialect.headers(content is not None))
+                                                headers=self.dialect.headers(content is not None),
+                                                timeout=self.timeout)
             if content is None:
                 request.headers.pop("Content-Type", None)
-            return self.transcript.send(self.client, request, timeout=self.timeout)
+            try:
+                return self.client.send(request)
+            except httpx.TimeoutException:
+                raise task.fail(f"The remote server did not answer within {self.timeout:g} s", request=request) from None
+            except httpx.HTTPError as exc:
+                raise task.fail(f"Could not reach the remote server ({transport_error(exc)})", request=request) from None
 
         try:
-            response, exchange, exhausted = self.backoff.run(send)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # anything Transcript.send does not absorb
+            response, exhausted = self.backoff.run(send)
+        except httpx.InvalidURL as exc:
             raise task.fail(f"Could not reach the remote server ({type(exc).__name__}: {exc})") from None
-        if response is None:
-            if exchange.error and exchange.error.startswith("timed out"):
-                raise task.fail(f"The remote server did not answer within {self.timeout:g} s", exchange)
-            raise task.fail(f"Could not reach the remote server ({exchange.error})", exchange)
         if exhausted is not None:
             raise task.fail(f"Errors reported by remote server: rate limit exceeded (429 Too Many Requests) "
-                            f"on {exhausted.attempts} attempts", exchange)
+                            f"on {exhausted.attempts} attempts", response)
         if not (200 <= response.status_code < 300 or response.status_code in ok):
-            raise task.fail(f"Errors reported by remote server: {_detail(response)}", exchange)
-        return response, exchange
+            raise task.fail(f"Errors reported by remote server: {_detail(response)}", response)
+        return response
 
-    def _json(self, response: httpx.Response, exchange: Exchange, task: _Task, *, required: bool) -> Any:
+    def _json(self, response: httpx.Response, task: _Task, *, required: bool) -> Any:
         """The JSON body; an empty (when ``required``) or non-JSON body fails the task."""
         if not response.content:
             if required:
-                raise task.fail(f"the remote server answered {response.status_code} with an empty body", exchange)
+                raise task.fail(f"the remote server answered {response.status_code} with an empty body", response)
             return None
         try:
             return response.json()
         except ValueError:
             raise task.fail(f"the remote server answered {response.status_code} with a body that is not JSON",
-                            exchange) from None
+                            response) from None
 
     def _create(self, path: str, body: dict[str, Any], task: _Task) -> str:
         """POST and return the new id; a 2xx without ``id`` is a failed task (Okta)."""
-        response, exchange = self._request("POST", path, task, body=body)
-        data = self._json(response, exchange, task, required=True)
+        response = self._request("POST", path, task, body=body)
+        data = self._json(response, task, required=True)
         scim_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(scim_id, str) or not scim_id:
-            raise task.fail(f"the remote server answered {response.status_code} without an id", exchange)
+            raise task.fail(f"the remote server answered {response.status_code} without an id", response)
         return scim_id
 
     # --- user tasks -----------------------------------------------------------------------
@@ -163,17 +156,17 @@ class OktaOrg:
 
         # idp-wire.md: "not found" is 200 with totalResults 0 / empty Resources, or a 404 Error.
         """
-        response, exchange = self._request("GET", path, task, query=query, ok=(404,))
+        response = self._request("GET", path, task, query=query, ok=(404,))
         if response.status_code == 404:
             return None
-        data = self._json(response, exchange, task, required=True)
+        data = self._json(response, task, required=True)
         resources = data.get("Resources", []) if isinstance(data, dict) else None
         if not isinstance(resources, list):
-            raise task.fail("the remote server answered without a Resources list", exchange)
+            raise task.fail("the remote server answered without a Resources list", response)
         for r in resources:
             if isinstance(r, dict) and str(r.get(key, "")).lower() == value.lower():
                 if not r.get("id"):
-                    raise task.fail(f"the remote server returned {value} without an id", exchange)
+                    raise task.fail(f"the remote server returned {value} without an id", response)
                 return r
         return None
 
@@ -246,7 +239,7 @@ class OktaOrg:
         if failures:
             first = next(iter(failures.values()))
             raise ProvisioningError(f"{len(failures)} of {len(people)} assignments failed; first: {first.message}",
-                                    first.exchange, failures=failures, partial=results)
+                                    first.response, request=first.request, failures=failures, partial=results)
         return {p.okta_id: results[p.okta_id] for p in people}
 
     def update_profile(self, p: Person, **changes: Any) -> dict[str, Any]:
@@ -272,13 +265,13 @@ class OktaOrg:
             body: dict[str, Any] = patch(self.dialect.profile_ops(p, list(changes)))  # type: ignore[attr-defined]
         else:
             read = self._user_task("update", p, "reading")
-            response, exchange = self._request("GET", path, read)
-            received = self._json(response, exchange, read, required=True)
+            response = self._request("GET", path, read)
+            received = self._json(response, read, required=True)
             if not isinstance(received, dict):
-                raise read.fail("the remote server did not return a user object", exchange)
+                raise read.fail("the remote server did not return a user object", response)
             body = self.dialect.profile_put(received, p)
-        response, exchange = self._request("PATCH" if self.dialect.name == "entra" else "PUT", path, task, body=body)
-        answer = self._json(response, exchange, task, required=False)
+        response = self._request("PATCH" if self.dialect.name == "entra" else "PUT", path, task, body=body)
+        answer = self._json(response, task, required=False)
         return answer if isinstance(answer, dict) else body
 
     def _set_active(self, p: Person, scim_id: str, active: bool, task: _Task) -> None:
@@ -340,16 +333,16 @@ class OktaOrg:
         start = 1
         for _ in range(MAX_PAGES):
             query = self.dialect.page_query(start, PAGE_SIZE, groups=(what == "groups"))
-            response, exchange = self._request("GET", path, task, query=query)
-            data = self._json(response, exchange, task, required=True)
+            response = self._request("GET", path, task, query=query)
+            data = self._json(response, task, required=True)
             if not isinstance(data, dict):
-                raise task.fail("the remote server did not return a ListResponse", exchange)
+                raise task.fail("the remote server did not return a ListResponse", response)
             total = data.get("totalResults")
             if not isinstance(total, int) or isinstance(total, bool):
-                raise task.fail(f"totalResults is not an integer ({total!r})", exchange)
+                raise task.fail(f"totalResults is not an integer ({total!r})", response)
             resources = data.get("Resources", [])
             if not isinstance(resources, list):
-                raise task.fail("Resources is not a list", exchange)
+                raise task.fail("Resources is not a list", response)
             out.extend(r for r in resources if isinstance(r, dict))
             start += PAGE_SIZE
             if not resources or start > total:

@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    import httpx
-
-    from mock_okta.transcript import Exchange
+import httpx
 
 
 class ProvisioningError(Exception):
@@ -15,15 +11,18 @@ class ProvisioningError(Exception):
 
     ``message`` reads like Okta's task error (``Automatic provisioning of user … to app …
     failed: Error while creating user …: Errors reported by remote server: <detail>``);
-    ``exchange`` is the exchange that made it fail (None when nothing was sent).
+    ``request`` is the request that made it fail (None when nothing was sent) and ``response`` its
+    answer (None when none came: refused, reset, timed out).
     """
 
-    def __init__(self, message: str, exchange: "Exchange | None" = None, *,
+    def __init__(self, message: str, response: httpx.Response | None = None, *,
+                 request: httpx.Request | None = None,
                  failures: "dict[str, ProvisioningError] | None" = None,
                  partial: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.exchange = exchange
+        self.response = response
+        self.request = request if request is not None or response is None else response.request
         # Only for bulk actions (assign_many): per-person failures and the ids that did succeed.
         self.failures: dict[str, ProvisioningError] = failures or {}
         self.partial: dict[str, str] = partial or {}
@@ -60,11 +59,17 @@ class Task:
     title: str
     doing: str
 
-    def fail(self, reason: str, exchange: "Exchange | None" = None) -> ProvisioningError:
-        return ProvisioningError(f"{self.title}: {self.doing}: {reason}", exchange)
+    def fail(self, reason: str, response: httpx.Response | None = None, *,
+             request: httpx.Request | None = None) -> ProvisioningError:
+        return ProvisioningError(f"{self.title}: {self.doing}: {reason}", response, request=request)
 
 
-def remote_detail(response: "httpx.Response") -> str:
+def transport_error(exc: Exception) -> str:
+    """A transport failure in one phrase: its kind, and what it said."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def remote_detail(response: httpx.Response) -> str:
     """The SCIM Error ``detail`` (RFC 7644 §3.12), else the status line."""
     try:
         body = response.json()

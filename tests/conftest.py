@@ -38,11 +38,16 @@ def mock_app() -> Any:
 def make_client(mock_app: Any) -> Iterator[Callable[..., httpx.Client]]:
     clients: list[httpx.Client] = []
 
-    def make(base_path: str = "/scim/v2", token: str | None = None, **headers: str) -> httpx.Client:
+    def make(base_path: str = "/scim/v2", token: str | None = None, record_in: Any = None,
+             **headers: str) -> httpx.Client:
+        """A client on the in-process mock; `record_in` (a harness Transcript) records its exchanges."""
         hdrs = {"Accept": "application/scim+json", **headers}
         if token is not None:
             hdrs["Authorization"] = f"Bearer {token}"
-        client = httpx.Client(transport=httpx.WSGITransport(app=mock_app),
+        transport: httpx.BaseTransport = httpx.WSGITransport(app=mock_app)
+        if record_in is not None:
+            transport = record_in.transport(transport)
+        client = httpx.Client(transport=transport,
                               base_url=f"http://testserver{base_path}", headers=hdrs)
         clients.append(client)
         return client

@@ -16,7 +16,7 @@ from harness.conformance import crud, discovery, patch, protocol, query, server_
 from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, areas_for, check_def
 from harness.conformance.context import AreaStop, Ctx, _StepAbort, base_id
 from harness.results import ScenarioResult, StepResult
-from mock_okta.transcript import Transcript
+from harness.transcript import Transcript
 
 SUITE_FILE = "harness/conformance (rfc suite)"
 AREA_RUNNERS: dict[str, Callable[[Ctx], None]] = {

@@ -19,7 +19,7 @@ from harness import checks
 from harness.breaker import stopped
 from harness.conformance.catalogue import CATALOGUE, RECORDED_IN, check_def
 from harness.results import CheckResult, ScenarioResult, StepResult
-from mock_okta.transcript import Exchange, Transcript
+from harness.transcript import Exchange, Transcript
 
 SCIM_JSON = "application/scim+json; charset=utf-8"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"

@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN, Ctx, abort, dicts, dig
 from harness.conformance.crud import member_ids, unknown_id
-from mock_okta.transcript import Exchange
+from harness.transcript import Exchange
 
 
 def _ops(*ops: dict[str, Any]) -> dict[str, Any]:

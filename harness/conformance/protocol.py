@@ -5,7 +5,7 @@ from harness.breaker import stopped
 from harness.conformance.context import PATCH_URN, USER_URN, Ctx, abort, dig
 from harness.conformance.crud import unknown_id
 from harness.conformance.discovery import resources
-from mock_okta.transcript import Exchange
+from harness.transcript import Exchange
 
 
 def run_etag(ctx: Ctx) -> None:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.results import RunResult, ScenarioResult, StepResult
-from mock_okta.transcript import scrub
+from harness.transcript import scrub
 
 STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow", "skip": "dim"}
 LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}

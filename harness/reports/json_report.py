@@ -4,7 +4,7 @@ The same scrubbed document feeds the JUnit and HTML reporters, so no artefact ca
 one redacted. Each step lists its exchanges once; a check names its exchange by index in that list.
 A body is embedded up to MAX_EMBEDDED_BODY bytes and cut with a note beyond: a broken target's 10 MiB
 answers must not make every report 10 MiB per exchange. The HAR (--har) keeps whole bodies, as read
-by the transcript (at most mock_okta.transcript.MAX_RESPONSE_BYTES each).
+by the transcript (at most harness.transcript.MAX_RESPONSE_BYTES each).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from mock_okta.transcript import REDACTED, Exchange
+from harness.transcript import REDACTED, Exchange
 
 FORMAT_VERSION = 1
 MAX_EMBEDDED_BODY = 256 * 1024  # bytes of one request or response body in report.json / report.html

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 
 from harness.breaker import NOT_SENT, GuardedTranscript, stopped
-from mock_okta.transcript import Transcript
+from harness.transcript import Transcript
 
 
 def _client(outcomes: list[str]) -> tuple[httpx.Client, list[str]]:

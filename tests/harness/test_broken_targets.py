@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from harness.cli import main
-from mock_okta.transcript import MAX_RESPONSE_BYTES
+from harness.transcript import MAX_RESPONSE_BYTES
 from tests.harness.broken_targets import GIGANTIC_BYTES, BrokenServer, closed_port_url
 
 TOKEN = "broken-target-secret-token-7f3a"

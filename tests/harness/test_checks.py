@@ -7,7 +7,7 @@ import pytest
 
 from harness.checks import check_exchange, check_expectations, check_value, infer_schema
 from harness.expect import MISSING
-from mock_okta.transcript import Exchange
+from harness.transcript import Exchange
 
 BASE = "https://sp.example.com/scim/v2"
 SCIM = {"Content-Type": "application/scim+json; charset=utf-8"}

@@ -10,7 +10,7 @@ import pytest
 from harness.conformance import CATALOGUE, run_rfc
 from harness.conformance import crud as crud_mod
 from harness.results import ScenarioResult
-from mock_okta.transcript import Transcript
+from harness.transcript import Transcript
 from tests.harness.broken_scim_app import TOKEN, make_app
 
 def _client(app: Any) -> httpx.Client:

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from harness.reports import ConsoleReporter, write_reports
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from mock_okta.transcript import Exchange
+from harness.transcript import Exchange
 
 TOKEN = "tok-SECRET-9f8e7d6c5b4a"
 ADMIN = "adm-SECRET-0123456789"
@@ -229,7 +229,7 @@ def test_console_scrubs_secrets():
 
 def test_huge_bodies_are_cut_in_the_reports_and_whole_in_the_har(tmp_path: Path) -> None:
     from harness.reports.json_report import MAX_EMBEDDED_BODY
-    from mock_okta.transcript import Transcript
+    from harness.transcript import Transcript
 
     huge = '{"padding": "' + "é" * (3 * MAX_EMBEDDED_BODY) + '"}'  # 6x the cap in UTF-8 bytes
     ex = Exchange(method="POST", url="http://127.0.0.1:9/scim/v2/Users", request_headers={},

@@ -28,6 +28,8 @@ from urllib.parse import parse_qsl  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
+from harness.transcript import Transcript  # noqa: E402
+
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 TOKEN = "s3cret-token-value"
@@ -45,6 +47,7 @@ class FakeScim:
         self.users: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, dict[str, Any]] = {}
         self.requests: list[httpx.Request] = []
+        self.transcript = Transcript()
         self.next_id = 1
         self._lock = threading.Lock()  # the driver's bulk assignment calls in from threads
         self.preset_ids: list[str] = []  # ids handed out first, in order
@@ -52,7 +55,8 @@ class FakeScim:
         self.script: list[httpx.Response | Callable[[httpx.Request], httpx.Response | None]] = []
 
     def client(self, base_url: str = "http://testserver/scim/v2") -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self.handle), base_url=base_url,
+        """A client on this fake whose exchanges are recorded in ``self.transcript`` (as the harness does)."""
+        return httpx.Client(transport=self.transcript.transport(httpx.MockTransport(self.handle)), base_url=base_url,
                             headers={"Authorization": f"Bearer {TOKEN}"})
 
     def _id(self, prefix: str) -> str:

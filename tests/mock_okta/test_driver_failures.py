@@ -26,7 +26,7 @@ def test_409_detail_in_okta_message(org, fake, tu):
     with pytest.raises(ProvisioningError) as info:
         org.assign(tu)
     assert info.value.message == PREFIX + "Errors reported by remote server: User already exists in the directory"
-    assert info.value.exchange.status == 409 and info.value.exchange.method == "POST"
+    assert info.value.response.status_code == 409 and info.value.request.method == "POST"
     assert str(info.value) == info.value.message
 
 
@@ -87,7 +87,7 @@ def test_timeout_is_provisioning_error(tu):
     with pytest.raises(ProvisioningError) as info:
         org.assign(p)
     assert "did not answer within 60 s" in info.value.message
-    assert info.value.exchange.status is None and info.value.exchange.error
+    assert info.value.response is None and info.value.request.method == "GET"
 
 
 def test_refused_connection_over_a_real_socket():
@@ -119,7 +119,7 @@ def test_assign_many_concurrent_matches_serial(fake):
     assert list(ids) == [p.okta_id for p in people]
     assert len(set(ids.values())) == 300
     assert all(org.scim_id(p) == ids[p.okta_id] for p in people)
-    assert len(org.transcript) == 600
+    assert len(fake.transcript) == 600
 
 
 def test_bad_settings():

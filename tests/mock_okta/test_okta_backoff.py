@@ -30,7 +30,7 @@ def test_retries_with_doubling_waits_then_succeeds(fake, sleeps):
     org.test_connection()
     assert sleeps.calls == [5, 10, 20]
     assert org.backoff.waits == [5, 10, 20]
-    statuses = [ex.status for ex in org.transcript]
+    statuses = [ex.status for ex in fake.transcript]
     assert statuses == [429, 429, 429, 200, 200]  # every attempt is recorded
 
 
@@ -52,7 +52,7 @@ def test_gives_up_after_10_attempts(fake, sleeps):
     assert len(fake.requests) == 10
     assert sleeps.calls == [5, 10, 20, 40, 80, 160, 320, 640, 1280]
     err = info.value
-    assert err.exchange is not None and err.exchange.status == 429
+    assert err.response is not None and err.response.status_code == 429
     assert err.message.startswith("Automatic provisioning of user Test User to app Clockwise failed: ")
     assert "429" in err.message and "10 attempts" in err.message
 
@@ -64,4 +64,4 @@ def test_429_applies_to_every_operation(fake, sleeps):
     fake.script.append(too_many("2"))
     org.deactivate(p)
     assert sleeps.calls == [2]
-    assert [ex.method for ex in org.transcript][-2:] == ["PATCH", "PATCH"]
+    assert [ex.method for ex in fake.transcript][-2:] == ["PATCH", "PATCH"]

@@ -1,7 +1,8 @@
-"""The transcript: every HTTP exchange in order, with secrets redacted, writable as HAR 1.2.
+"""The transcript: every HTTP exchange of a run in order, with secrets redacted, writable as HAR 1.2.
 
-This module is a shared contract: `harness/` records its own raw SCIM requests with
-`Transcript.send` too, so every exchange of a run has the same shape.
+The harness records, the driver only sends: the harness's own raw SCIM requests go through
+`Transcript.send`, and the driver (mock_okta) is given an `httpx.Client` whose transport is
+`Transcript.transport(...)`, so every exchange of a run has the same shape and the same caps.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import httpx
 
@@ -21,6 +22,8 @@ REDACTED = "[REDACTED]"
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 # Headers whose values are credentials; never stored in clear.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+# Where a recorded request keeps its Exchange (httpx.Request.extensions), for whoever holds the request.
+EXCHANGE_KEY = "scim_harness.exchange"
 
 
 def _text(content: bytes | None) -> str | None:
@@ -134,11 +137,6 @@ class Exchange:
         )
 
 
-def _client_timeout(client: httpx.Client) -> float | None:
-    """The client's read timeout: the budget for a whole response body when no timeout is given."""
-    return client.timeout.read
-
-
 def _read_capped(response: httpx.Response, t0: float, budget: float | None) -> tuple[bytes, bool, bool]:
     """(body, truncated, too_slow): at most MAX_RESPONSE_BYTES, and no longer than `budget` seconds
     since `t0` in total (a byte-by-byte trickle beats every per-read timeout, not this one)."""
@@ -191,31 +189,30 @@ class Transcript:
         with self._lock:
             self._exchanges.append(exchange)
 
-    def send(self, client: httpx.Client, request: httpx.Request, *, timeout: float | None = None) -> tuple[httpx.Response | None, Exchange]:
-        """Send ``request`` on ``client``, record the exchange, and return both.
+    def record(self, request: httpx.Request, respond: Callable[[], httpx.Response],
+               budget: float | None) -> httpx.Response:
+        """Send ``request`` with ``respond()`` (a streamed response), record the exchange, and return
+        a fully-read response; the exchange is also kept in ``request.extensions[EXCHANGE_KEY]``.
 
-        A transport failure (connection refused, reset, timeout) is recorded with
-        ``status=None`` and ``error`` set; the response is then None. It never raises
-        for transport errors. The body is read for at most the request's timeout in total (else
-        ``error`` says the body was too slow, ``status`` is kept and the response is None) and at
-        most MAX_RESPONSE_BYTES (else ``truncated`` is set and the body holds the first part).
+        The body is read for at most ``budget`` seconds in total (a byte-by-byte trickle beats every
+        per-read timeout, not this one) and at most MAX_RESPONSE_BYTES (else ``truncated`` is set and
+        the body holds the first part). A transport failure (refused, reset, timeout, a body too slow
+        or undecodable) is recorded with ``error`` set, then raised as an ``httpx`` exception.
         """
-        started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         exchange = Exchange(
             method=request.method,
             url=str(request.url),
             request_headers=redact_headers(request.headers.items()),
             request_body=_text(request.content),
-            started=started,
+            started=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         )
+        request.extensions[EXCHANGE_KEY] = exchange
         t0 = time.perf_counter()
+        failure: Exception | None = None
         response: httpx.Response | None = None
-        budget = timeout if timeout is not None else _client_timeout(client)
         content = b""
         try:
-            if timeout is not None:
-                request.extensions.update({"timeout": httpx.Timeout(timeout).as_dict()})
-            response = client.send(request, stream=True)
+            response = respond()
             try:
                 content, exchange.truncated, slow = _read_capped(response, t0, budget)
             finally:
@@ -223,26 +220,48 @@ class Transcript:
             if slow:
                 exchange.error = (f"the response body was still arriving after {budget:g} s "
                                   f"({len(content)} bytes read); the harness stopped waiting")
+                failure = httpx.ReadError(exchange.error, request=request)
         except httpx.TimeoutException as exc:
-            exchange.error = f"timed out after {timeout or budget or 'the client timeout'} s ({type(exc).__name__})"
+            exchange.error, failure = f"timed out after {budget or 'the client timeout'} s ({type(exc).__name__})", exc
         except httpx.TransportError as exc:
-            exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            exchange.error, failure = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__), exc
         except httpx.DecodingError as exc:
-            exchange.error = f"the response body could not be decoded ({exc})"
+            exchange.error, failure = f"the response body could not be decoded ({exc})", exc
         exchange.elapsed_ms = (time.perf_counter() - t0) * 1000.0
-        result: httpx.Response | None = None
         if response is not None:
             exchange.status = response.status_code
             exchange.response_headers = redact_headers(response.headers.items())
             exchange.response_body = _text(content)
-            if exchange.error is None:
-                # A fresh, fully-read response holding what was read (already decoded, hence the
-                # framing and encoding headers dropped).
-                headers = [(k, v) for k, v in response.headers.multi_items()
-                           if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
-                result = httpx.Response(response.status_code, headers=headers, content=content, request=request)
         self.append(exchange)
-        return result, exchange
+        if failure is not None or response is None:
+            raise failure or httpx.TransportError("no response", request=request)
+        # A fresh, fully-read response holding what was read (already decoded, hence the framing
+        # and encoding headers dropped).
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=content, request=request,
+                              extensions={k: v for k, v in response.extensions.items() if k != "network_stream"})
+
+    def send(self, client: httpx.Client, request: httpx.Request, *,
+             timeout: float | None = None) -> tuple[httpx.Response | None, Exchange]:
+        """Send ``request`` on ``client``, record the exchange, and return both.
+
+        It never raises for transport failures: the response is then None and the exchange has
+        ``status=None`` (or the status, for a body too slow) and ``error`` set. ``timeout`` (else
+        the client's read timeout) bounds the whole exchange, body included.
+        """
+        if timeout is not None:
+            request.extensions.update({"timeout": httpx.Timeout(timeout).as_dict()})
+        budget = timeout if timeout is not None else client.timeout.read
+        try:
+            response: httpx.Response | None = self.record(request, lambda: client.send(request, stream=True), budget)
+        except (httpx.TransportError, httpx.DecodingError):
+            response = None
+        return response, request.extensions[EXCHANGE_KEY]
+
+    def transport(self, inner: httpx.BaseTransport) -> "RecordingTransport":
+        """A transport that sends through ``inner`` and records every exchange here."""
+        return RecordingTransport(inner, self)
 
     # --- HAR 1.2 -------------------------------------------------------------------
     def to_har(self, creator: str = "scim-harness", secrets: Iterable[str] = ()) -> dict[str, Any]:
@@ -289,3 +308,24 @@ class Transcript:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_har(secrets=secrets), indent=2), encoding="utf-8")
         return path
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """An httpx transport that records every exchange in a transcript (for clients the harness
+    hands to code that only sends, such as the driver). Failures are recorded, then raised."""
+
+    def __init__(self, inner: httpx.BaseTransport, transcript: Transcript) -> None:
+        self.inner = inner
+        self.transcript = transcript
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        budget = (request.extensions.get("timeout") or {}).get("read")
+        return self.transcript.record(request, lambda: self.inner.handle_request(request), budget)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def exchange_of(request: httpx.Request | None) -> Exchange | None:
+    """The exchange a transcript recorded for ``request`` (None: not recorded, or no request)."""
+    return None if request is None else request.extensions.get(EXCHANGE_KEY)
