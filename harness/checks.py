@@ -16,8 +16,8 @@ from harness.expect import (MISSING, PathMissing, PathSyntaxError, check_value, 
                             resolve_path, show)
 from harness.results import CheckResult, Status, Strength
 from harness.rules import rule as get_rule
-from harness.schema_validation import (SCHEMA_BASE, SCHEMA_DIR, SCHEMA_NAMES, SNIPPET, _describe,  # noqa: F401 (API)
-                                       _errors, load_schema, validate)
+from harness.schema_validation import (SCHEMA_BASE, SCHEMA_DIR, SCHEMA_NAMES, SNIPPET,  # noqa: F401 (API)
+                                       describe_error, load_schema, schema_errors, validate)
 from mock_okta.transcript import MAX_RESPONSE_BYTES, Exchange
 
 SCIM_MEDIA_TYPE = "application/scim+json"
@@ -130,7 +130,9 @@ def _projection(exchange: Exchange) -> bool:
 
 def check_exchange(exchange: Exchange, *, expect_status: int | list[int] | None = None,
                    resource: str | None = None, rule: str | None = None) -> list[CheckResult]:
-    """The standard checks on a SCIM response (see checks_api.md). `rule` overrides the status check's rule."""
+    """The standard checks on a SCIM response: transport, the expected status, redirects, the body and its
+    media type, the JSON Schema (`resource`, else inferred), and per kind the create, ETag, Error and password
+    checks. `rule` overrides the status check's rule (the source of what the response broke)."""
     try:
         return _check_exchange(exchange, expect_status, resource, rule)
     except Exception as exc:  # a bug here must not hide the run's other results
@@ -248,13 +250,13 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
 def _schema_check(exchange: Exchange, doc: Any, name: str, where: str) -> CheckResult:
     rid = f"schema.{name}"
     try:
-        errors = _errors(doc, name, relax_required=_projection(exchange))
+        errors = schema_errors(doc, name, relax_required=_projection(exchange))
     except KeyError as exc:
         return _result(rid, "error", str(exc).strip("'\""), exchange)
     r = get_rule(rid)
     if not errors:
         return _result(rid, "pass", f"{where}: the body is a valid {name} ({r.source})", exchange)
-    shown = "; ".join(_describe(e) for e in errors[:MAX_ERRORS_SHOWN])
+    shown = "; ".join(describe_error(e) for e in errors[:MAX_ERRORS_SHOWN])
     more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
     return _result(rid, "fail", f"{where}: the body is not a valid {name} ({r.source}): {shown}{more}", exchange)
 

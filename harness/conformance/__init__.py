@@ -14,7 +14,7 @@ import httpx
 from harness.breaker import GuardedTranscript, stopped
 from harness.conformance import crud, discovery, patch, protocol, query, server_schema
 from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, areas_for, check_def
-from harness.conformance.context import AreaStop, Ctx, _StepAbort, base_id
+from harness.conformance.context import AreaStop, Ctx, StepAbort, base_id
 from harness.results import ScenarioResult, StepResult
 from mock_okta.transcript import Transcript
 
@@ -59,7 +59,7 @@ def run_rfc(client: httpx.Client, transcript: Transcript | None = None, *, areas
     ctx = Ctx(client, transcript if transcript is not None else GuardedTranscript(), run_id=run_id,
               base_url=str(client.base_url))
     wanted = [a for a in AREA_RUNNERS if areas is None or a in areas or a == "discovery"]
-    users_before, groups_before = protocol._totals(ctx)
+    users_before, groups_before = protocol.totals(ctx)
     try:
         for area in wanted:
             _run_area(ctx, area, AREA_RUNNERS[area], reporter)
@@ -91,7 +91,7 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
     except AreaStop as exc:  # what the rest of the area needs failed: its checks are skipped, saying why
         ctx.current = None
         ctx.skip_rest(area, f"skipped: {exc.reason}")
-    except _StepAbort as exc:  # an abort outside any step (a defect of the area's code, but not a crash)
+    except StepAbort as exc:  # an abort outside any step (a defect of the area's code, but not a crash)
         ctx.current = None
         ctx.skip_rest(area, f"skipped: {exc.reason or 'the area stopped'}")
     except Exception as exc:  # a harness bug must not stop the suite (and must not skip the cleanup)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import quote
 
@@ -31,15 +31,12 @@ LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 @dataclass
 class Capabilities:
-    """What /ServiceProviderConfig advertises (RFC 7643 §5); unknown features count as unsupported."""
+    """What /ServiceProviderConfig advertises (RFC 7643 §5) of the features the suite's areas depend on;
+    unknown features count as unsupported."""
     patch: bool = False
     filter: bool = False
     sort: bool = False
     etag: bool = False
-    bulk: bool = False
-    change_password: bool = False
-    max_results: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_document(cls, doc: Any) -> "Capabilities":
@@ -50,11 +47,7 @@ class Capabilities:
             part = doc.get(key)
             return isinstance(part, dict) and part.get("supported") is True
 
-        flt = doc.get("filter") if isinstance(doc.get("filter"), dict) else {}
-        max_results = flt.get("maxResults") if isinstance(flt.get("maxResults"), int) else None
-        return cls(patch=supported("patch"), filter=supported("filter"), sort=supported("sort"),
-                   etag=supported("etag"), bulk=supported("bulk"), change_password=supported("changePassword"),
-                   max_results=max_results, raw=doc)
+        return cls(patch=supported("patch"), filter=supported("filter"), sort=supported("sort"), etag=supported("etag"))
 
 
 class Ctx:
@@ -71,7 +64,6 @@ class Ctx:
         self.schemas: dict[str, dict[str, Any]] = {}          # lower-case URN -> schema document
         self.resource_types: dict[str, dict[str, Any]] = {}   # name -> ResourceType document
         self.created: list[tuple[str, str]] = []              # (collection, id), creation order
-        self.sent_names: list[str] = []                       # userName/displayName of every create sent
         self.areas: list[ScenarioResult] = []
         self.scenario: ScenarioResult | None = None
         self.current: StepResult | None = None
@@ -95,7 +87,7 @@ class Ctx:
         stop: str | None = None
         try:
             yield sr
-        except _StepAbort as exc:
+        except StepAbort as exc:
             if exc.reason:
                 sr.error = exc.reason
             if needed:
@@ -137,9 +129,9 @@ class Ctx:
         projected = "attributes=" in ex.query.lower()
         for c in checks.check_exchange(ex, expect_status=expect_status, resource=resource):
             if c.status == "skip" and c.check_id in ("etag.consistent", "schema"):
-                continue
+                continue  # an unversioned server, or no schema to judge: not a finding, and not worth a row per response
             if projected and c.check_id == "etag.consistent":
-                continue  # RFC 7644 §3.4.2.5: meta may be projected away while the ETag header stays  # an unversioned server: not a finding, and not worth a row per response
+                continue  # RFC 7644 §3.4.2.5: meta may be projected away while the ETag header stays
             self._add(c)
 
     def _add(self, result: CheckResult) -> None:
@@ -165,10 +157,10 @@ class Ctx:
         try:
             req = self.client.build_request(method, path, params=params or None, headers=hdrs, content=content)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:  # e.g. a Location header that is no URL
-            raise _StepAbort(f"cannot send {method} {str(path)[:200]!r}: {exc}") from None
+            raise StepAbort(f"cannot send {method} {str(path)[:200]!r}: {exc}") from None
         if not self.same_origin(str(req.url)):
             # The token goes only to the target's own origin, whatever a Location or meta.location says.
-            raise _StepAbort(f"not sent: {str(req.url)[:200]} is on another origin than the SCIM base URL")
+            raise StepAbort(f"not sent: {str(req.url)[:200]} is on another origin than the SCIM base URL")
         if auth == "none":
             req.headers.pop("Authorization", None)
         elif auth == "wrong":
@@ -181,7 +173,7 @@ class Ctx:
         if ex.error:
             if self.current is not None:
                 self.standard(ex)  # the failed transport check, with its rule
-            raise _StepAbort(f"could not reach the target: {ex.error}")
+            raise StepAbort(f"could not reach the target: {ex.error}")
         return ex
 
     def same_origin(self, url: str) -> bool:
@@ -204,9 +196,6 @@ class Ctx:
     # --- resources ---------------------------------------------------------------------
     def create(self, coll: str, body: dict[str, Any]) -> tuple[Exchange, dict[str, Any] | None]:
         """POST and remember the id for cleanup (also when the server answered oddly but gave an id)."""
-        name = body.get("userName") or body.get("displayName")
-        if isinstance(name, str):
-            self.sent_names.append(name)
         ex = self.send("POST", f"/{coll}", body=body)
         doc = ex.json()
         if isinstance(doc, dict) and isinstance(doc.get("id"), str) and ex.status is not None and ex.status < 300:
@@ -254,7 +243,7 @@ class Ctx:
         return out
 
 
-class _StepAbort(Exception):
+class StepAbort(Exception):
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
@@ -289,7 +278,7 @@ def dicts(value: Any) -> list[dict[str, Any]]:
 
 def abort(reason: str = "") -> None:
     """Stop the current step (the rest of it depends on something that failed)."""
-    raise _StepAbort(reason)
+    raise StepAbort(reason)
 
 
 def _cid(check_id: str, subject: str | None) -> str:

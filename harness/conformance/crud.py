@@ -47,7 +47,6 @@ def run_users(ctx: Ctx) -> None:
             problems.append("location")
         ctx.check("rfc.users.create.meta", not problems, "meta.created, lastModified and location are set" if not problems
                   else f"meta lacks a valid {', '.join(problems)}: {meta}", ex)
-        ctx.shared["crud_user"] = doc
     assert doc is not None  # the step above stops the area otherwise
     uid = ctx.path_id(doc["id"])
     with ctx.step("a second user gets another id; duplicates conflict"):
@@ -145,8 +144,6 @@ def run_groups(ctx: Ctx) -> None:
         ctx.check("rfc.groups.create.201", ex.status == 201, f"answered {ex.status}", ex)
         if grp is None:
             abort(f"no group id in the {ex.status} answer")
-        ctx.shared["group"] = grp
-        ctx.shared["group_users"] = (user, user2)
         unique = _displayname_unique(ctx)
         ex2, dup = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": name})
         if unique:

@@ -153,7 +153,7 @@ def run_safety(ctx: Ctx, users_before: int | None, groups_before: int | None) ->
             for coll, attr in (("Users", "userName"), ("Groups", "displayName")):
                 ex, doc = ctx.query(coll, f'{attr} sw "{ctx.prefix}"', count=50)
                 found += [f"{coll}/{r.get('id')}" for r in resources(doc)]
-        counts = _totals(ctx)
+        counts = totals(ctx)
         same = users_before is None or counts == (users_before, groups_before)
         ok = not leftovers and not found
         msg = (f"deleted {len(exchanges)} resource(s); nothing named {ctx.prefix}… remains" if ok else
@@ -165,7 +165,7 @@ def run_safety(ctx: Ctx, users_before: int | None, groups_before: int | None) ->
         ctx.check("rfc.safety.cleanup", ok, msg)
 
 
-def _totals(ctx: Ctx) -> tuple[int | None, int | None]:
+def totals(ctx: Ctx) -> tuple[int | None, int | None]:
     out = []
     for coll in ("Users", "Groups"):
         req = ctx.client.build_request("GET", f"/{coll}", params={"count": "0"})
