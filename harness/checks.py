@@ -136,8 +136,8 @@ def check_exchange(exchange: Exchange, *, expect_status: int | list[int] | None 
     try:
         return _check_exchange(exchange, expect_status, resource, rule)
     except Exception as exc:  # a bug here must not hide the run's other results
-        return [CheckResult("checks.internal", "error", "harness", "MUST",
-                            f"the harness could not check this response: {type(exc).__name__}: {exc}", exchange)]
+        return [_result("checks.internal", "error", f"the harness could not check this response: {type(exc).__name__}: {exc}",
+                        exchange)]
 
 
 def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, resource: str | None,
@@ -231,8 +231,7 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
     if name == "ListResponse" and inferred and inferred.startswith("ListResponse:"):
         name = inferred
     if name is None:
-        out.append(_result("schema.User", "skip", f"{where}: cannot tell which SCIM schema this body follows",
-                           exchange, check_id="schema", source="RFC 7643 §3"))
+        out.append(_result("schema", "skip", f"{where}: cannot tell which SCIM schema this body follows", exchange))
     else:
         out.append(_schema_check(exchange, doc, name, where))
 

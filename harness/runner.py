@@ -17,14 +17,13 @@ import httpx
 from harness import checks  # noqa: F401  (tests patch harness.runner.checks)
 from harness.breaker import GuardedTranscript, stopped
 from harness.results import RunResult, ScenarioResult, StepResult
-from harness.scenario_run import (CONTROL_OK, CONTROL_ROUTES, SCIM_JSON, ScenarioRun, StepError, _detail, idp_name,
-                                  task_rule)
+from harness.scenario_run import CONTROL_OK, CONTROL_ROUTES, SCIM_JSON, ScenarioRun, StepError, _detail
 from harness.scenarios import Scenario
 from harness.target import Target
 from mock_okta.transcript import Transcript
 
 __all__ = ["CONTROL_OK", "CONTROL_ROUTES", "EMBEDDED_TIME_SCALE", "NO_CONTROL_PLANE", "SCIM_JSON", "Reporter", "Runner",
-           "StepError", "idp_name", "plan_runs", "scenario_label", "task_rule"]
+           "StepError", "plan_runs", "scenario_label"]
 
 NO_CONTROL_PLANE = "needs the Clockwise control plane (/_mock); the target has none"
 EMBEDDED_TIME_SCALE = 0.01

@@ -14,6 +14,7 @@ import httpx
 from harness import checks
 from harness.breaker import NOT_SENT
 from harness.results import CheckResult, ScenarioResult, StepResult
+from harness.rules import RULES, Rule, request_accepted_source, task_rule
 from harness.scenarios import Step, VariableError, Variables
 from mock_okta import OktaOrg, ProvisioningError
 from mock_okta.transcript import Exchange
@@ -34,6 +35,7 @@ CONTROL_ROUTES = {  # control step -> (method, path under /_mock; {org} is the s
 }
 CONTROL_OK = {"GET": 200, "POST": 201, "PUT": 200, "DELETE": 204}
 SCIM_JSON = "application/scim+json; charset=utf-8"
+STEP_EXPECT = RULES["step.expect"]
 
 
 class StepError(Exception):
@@ -44,24 +46,8 @@ class _Abort(Exception):
     """A driver task failed unexpectedly: the rest of the scenario depends on it."""
 
 
-def _check(check_id: str, ok: bool, message: str, *, rule: str, strength: str = "MUST",
-           exchange: Exchange | None = None) -> CheckResult:
-    return CheckResult(check_id, "pass" if ok else "fail", rule, strength, message, exchange)  # type: ignore[arg-type]
-
-
-def idp_name(dialect: str) -> str:
-    """The identity provider a dialect imitates."""
-    return "Microsoft Entra ID" if dialect == "entra" else "Okta"
-
-
-def task_rule(dialect: str, *, detail: bool = False) -> str:
-    """The rule a failed driver task breaks (or, with `detail`, where its error shows), named for the
-    IdP the dialect imitates. Entra retries a failing object with backoff, then quarantines the job."""
-    if dialect == "entra":
-        return ("Microsoft Entra ID shows the provider's error detail in the provisioning logs" if detail else
-                "Microsoft Entra ID: a provisioning operation fails on any unexpected response (retried, then quarantined)")
-    return ("Okta shows the provider's error detail as the task's failure reason" if detail else
-            "Okta: a provisioning task fails on any unexpected response (idp-wire.md, Errors)")
+def _check(check_id: str, ok: bool, message: str, *, rule: Rule, exchange: Exchange | None = None) -> CheckResult:
+    return CheckResult(check_id, "pass" if ok else "fail", rule.source, rule.strength, message, exchange)
 
 
 class ScenarioRun:
@@ -285,10 +271,10 @@ class ScenarioRun:
             # removal with a value is a shape the RFC does not define); a wrong success status keeps its RFC rule.
             refused = last.status is not None and last.status >= 400
             self._check_response(sr, last, expect, status_rule=(
-                f"{idp_name(self.dialect)} needs {step.action} to succeed" if refused else None))
+                request_accepted_source(self.dialect, str(step.action)) if refused else None))
         elif set(expect) & {"status", "json", "headers", "schema", "elapsed_ms"}:
             sr.checks.append(_check("step.response", False, f"{step.action} sent no request, so there is no response to check",
-                                    rule="scenario expectation"))
+                                    rule=RULES["step.expect"]))
         rule = task_rule(self.dialect)
         if step.expect_failure:
             sr.checks.append(_check("step.expect_failure", failure is not None,
@@ -306,13 +292,13 @@ class ScenarioRun:
                                     exchange=failure.exchange or last))
             raise _Abort(failure.message)
         if "result" in expect:
-            sr.checks.append(checks.check_value("step.result", value, expect["result"], rule="scenario expectation",
-                                                strength="MUST", exchange=last, label=f"the result of {step.action}"))
+            sr.checks.append(checks.check_value("step.result", value, expect["result"], rule=STEP_EXPECT.source,
+                                                strength=STEP_EXPECT.strength, exchange=last, label=f"the result of {step.action}"))
         if "requests" in expect:
             base = httpx.URL(self.r.target.base_url).path.rstrip("/")
             sent = [f"{ex.method} {ex.path.removeprefix(base)}" + (f"?{ex.query}" if ex.query else "") for ex in exchanges]
-            sr.checks.append(checks.check_value("step.requests", sent, expect["requests"], rule="scenario expectation",
-                                                strength="MUST", exchange=last, label=f"the requests {step.action} sent"))
+            sr.checks.append(checks.check_value("step.requests", sent, expect["requests"], rule=STEP_EXPECT.source,
+                                                strength=STEP_EXPECT.strength, exchange=last, label=f"the requests {step.action} sent"))
         if step.save:
             self._save(step, last)
 
@@ -326,15 +312,16 @@ class ScenarioRun:
             want = expect["status"]
             ok = ex.status in (want if isinstance(want, list) else [want])
             sr.checks.append(_check("http.status", ok, f"status {ex.status}" + ("" if ok else f", expected {want}"),
-                                    rule="Clockwise control plane (scenario expectation)", exchange=ex))
+                                    rule=RULES["control.expect"], exchange=ex))
         own = {k: expect[k] for k in ("json", "headers") if k in expect}
         if schema is not None and (not scim or isinstance(schema, dict)):
             own["schema"] = schema
         if own:
             sr.checks.extend(checks.check_expectations(ex, own))
         if "elapsed_ms" in expect:
+            timing = RULES["step.response-time"]
             sr.checks.append(checks.check_value("response.time", round(ex.elapsed_ms, 1), expect["elapsed_ms"],
-                                                rule="Okta OIN SPEC test (response time)", strength="SHOULD",
+                                                rule=timing.source, strength=timing.strength,
                                                 exchange=ex, label="the response time in ms"))
 
     def _save(self, step: Step, ex: Exchange | None) -> None:

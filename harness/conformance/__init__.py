@@ -13,9 +13,10 @@ import httpx
 
 from harness.breaker import GuardedTranscript, stopped
 from harness.conformance import crud, discovery, patch, protocol, query, server_schema
-from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, areas_for, check_def
-from harness.conformance.context import AreaStop, Ctx, StepAbort, base_id
+from harness.conformance.areas import areas_for
+from harness.conformance.context import AreaStop, Ctx, StepAbort
 from harness.results import ScenarioResult, StepResult
+from harness.rules import CATALOGUE
 from mock_okta.transcript import Transcript
 
 SUITE_FILE = "harness/conformance (rfc suite)"
@@ -73,7 +74,7 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
     if reporter:
         reporter.scenario_started(name)
     sc = ScenarioResult(name=name, file=SUITE_FILE, description=DESCRIPTIONS.get(area, ""), tags=["rfc", area],
-                        rules=sorted({d.rule for d in CATALOGUE.values() if d.area == area}), dialect="rfc")
+                        rules=sorted({d.source for d in CATALOGUE.values() if d.area == area}), dialect="rfc")
     ctx.areas.append(sc)
     ctx.scenario = sc
     t0 = time.perf_counter()
@@ -104,4 +105,4 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
         reporter.scenario_finished(sc)
 
 
-__all__ = ["AREAS", "CATALOGUE", "CheckDef", "areas_for", "base_id", "check_def", "run_rfc"]
+__all__ = ["AREA_RUNNERS", "CATALOGUE", "areas_for", "run_rfc"]

@@ -17,8 +17,9 @@ import httpx
 
 from harness import checks
 from harness.breaker import stopped
-from harness.conformance.catalogue import CATALOGUE, RECORDED_IN, check_def
+from harness.conformance.areas import recorded_by
 from harness.results import CheckResult, ScenarioResult, StepResult
+from harness.rules import base_id, rule
 from mock_okta.transcript import Exchange, Transcript
 
 SCIM_JSON = "application/scim+json; charset=utf-8"
@@ -103,11 +104,11 @@ class Ctx:
         (with `always` False, only when there is one)."""
         assert self.scenario is not None, "skip_rest() outside an area"
         done = {base_id(c.check_id) for st in self.scenario.steps for c in st.checks}
-        todo = [cid for cid, d in CATALOGUE.items() if RECORDED_IN.get(cid, d.area) == area and cid not in done]
+        todo = [cid for cid in recorded_by(area) if cid not in done]
         sr = StepResult(name="the checks that depend on it", action="skipped", skipped=reason)
         for cid in todo:
-            d = check_def(cid)
-            sr.checks.append(CheckResult(cid, "skip", d.rule, d.strength, reason, None))
+            d = rule(cid)
+            sr.checks.append(CheckResult(cid, "skip", d.source, d.strength, reason, None))
         if todo or always:
             self.scenario.steps.append(sr)
 
@@ -115,14 +116,14 @@ class Ctx:
               subject: str | None = None) -> bool:
         """Record one catalogued check. An informational check (can_fail False: the RFC allows every
         behaviour it observes) reports "skip" with the message instead of failing."""
-        d = check_def(check_id)
+        d = rule(check_id)
         status = "pass" if ok else ("fail" if d.can_fail else "skip")
-        self._add(CheckResult(_cid(check_id, subject), status, d.rule, d.strength, message, exchange))  # type: ignore[arg-type]
+        self._add(CheckResult(_cid(check_id, subject), status, d.source, d.strength, message, exchange))  # type: ignore[arg-type]
         return ok
 
     def skip(self, check_id: str, reason: str, *, subject: str | None = None) -> None:
-        d = check_def(check_id)
-        self._add(CheckResult(_cid(check_id, subject), "skip", d.rule, d.strength, reason, None))
+        d = rule(check_id)
+        self._add(CheckResult(_cid(check_id, subject), "skip", d.source, d.strength, reason, None))
 
     def standard(self, ex: Exchange, expect_status: int | list[int] | None = None, resource: str | None = None) -> None:
         """The harness's standard per-exchange checks (transport, media type, RFC JSON Schemas, errors)."""
@@ -285,9 +286,4 @@ def _cid(check_id: str, subject: str | None) -> str:
     return f"{check_id}[{subject}]" if subject else check_id
 
 
-def base_id(check_id: str) -> str:
-    """`rfc.x.y[subject]` -> `rfc.x.y`."""
-    return check_id.split("[", 1)[0]
-
-
-__all__ = ["CATALOGUE", "AreaStop", "Capabilities", "Ctx", "abort", "base_id", "dicts", "dig", "stop_area"]
+__all__ = ["AreaStop", "Capabilities", "Ctx", "abort", "dicts", "dig", "stop_area"]
