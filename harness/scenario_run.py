@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness import checks
+from harness.actions import ACTIONS, REFS, ActionCall
 from harness.breaker import NOT_SENT
 from harness.results import CheckResult, ScenarioResult, StepResult
 from harness.rules import RULES, Rule, request_accepted_source, task_rule
@@ -231,28 +232,8 @@ class ScenarioRun:
         value: Any = None
         failure: ProvisioningError | None = None
         try:
-            name = step.action
-            if name == "test_connection":
-                org.test_connection()
-            elif name in ("import_users", "import_groups"):
-                value = getattr(org, name)()
-            elif name == "assign_many":
-                value = org.assign_many(people)
-            elif name in ("assign", "deactivate", "unassign", "reactivate", "deprovision"):
-                value = [getattr(org, name)(p) for p in people]
-                value = value[0] if len(value) == 1 else value
-            elif name == "update_profile":
-                value = org.update_profile(people[0], **self.vars.substitute(params["changes"]))
-            elif name == "push_group":
-                value = org.push_group(group, link_existing=bool(params.get("link_existing", False)))
-            elif name in ("add_to_group", "remove_from_group"):
-                getattr(org, name)(group, people)
-            elif name == "push_now":
-                org.push_now(group)
-            elif name == "rename_group":
-                value = org.rename_group(group, self.prefix + self.vars.substitute(params["new_name"]))
-            elif name == "unlink_group":
-                org.unlink_group(group, delete=bool(params.get("delete", True)))
+            given = self.vars.substitute({k: v for k, v in params.items() if k not in REFS})
+            value = ACTIONS[str(step.action)].run(ActionCall(org, people, group, given, self.prefix))
         except ProvisioningError as exc:
             failure = exc
         except (TypeError, ValueError) as exc:  # e.g. an unknown Person field in `changes`
