@@ -1,5 +1,6 @@
-"""The conformance run's context: one SCIM client, the server's advertised capabilities and schemas,
-the resources the suite created (removed at the end, whatever happens), and the result sink.
+"""The conformance run's context: the suite's prober (harness.prober: sending, recording, the run
+prefix and the ledger of what the suite created, removed at the end whatever happens), the server's
+advertised capabilities and schemas, and the result sink.
 
 Each area of the `rfc` suite becomes one ScenarioResult; each probe inside it one StepResult holding
 the CheckResults it produced and the exchanges it judged, so every reporter shows them unchanged.
@@ -7,22 +8,19 @@ the CheckResults it produced and the exchanges it judged, so every reporter show
 from __future__ import annotations
 
 import json
-import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
-from urllib.parse import quote
 
 import httpx
 
 from harness import checks
-from harness.breaker import stopped
 from harness.conformance.areas import recorded_by
+from harness.prober import Prober
 from harness.results import CheckResult, ScenarioResult, StepResult
 from harness.rules import base_id, rule
-from mock_okta.transcript import Exchange, Transcript
+from mock_okta.transcript import Exchange
 
-SCIM_JSON = "application/scim+json; charset=utf-8"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -54,28 +52,20 @@ class Capabilities:
 class Ctx:
     """Everything a check needs; `area()` and `step()` decide where results go."""
 
-    def __init__(self, client: httpx.Client, transcript: Transcript, *, run_id: str | None = None,
-                 base_url: str = "") -> None:
-        self.client = client
-        self.transcript = transcript
-        self.run_id = run_id or secrets.token_hex(3)
-        self.prefix = f"scimh-{self.run_id}-"
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, prober: Prober, *, run_id: str) -> None:
+        self.prober = prober  # sends, records, names with the run prefix, keeps the ledger for the cleanup
+        self.run_id = run_id
         self.caps = Capabilities()
         self.schemas: dict[str, dict[str, Any]] = {}          # lower-case URN -> schema document
         self.resource_types: dict[str, dict[str, Any]] = {}   # name -> ResourceType document
-        self.created: list[tuple[str, str]] = []              # (collection, id), creation order
         self.areas: list[ScenarioResult] = []
         self.scenario: ScenarioResult | None = None
         self.current: StepResult | None = None
         self.shared: dict[str, Any] = {}                      # fixtures shared between areas
-        self._n = 0
 
-    # --- naming ------------------------------------------------------------------------
     def name(self, label: str) -> str:
         """A unique name carrying the run prefix: `scimh-<run>-<label>-<n>`."""
-        self._n += 1
-        return f"{self.prefix}{label}-{self._n}"
+        return self.prober.name(label)
 
     # --- results -----------------------------------------------------------------------
     @contextmanager
@@ -146,29 +136,20 @@ class Ctx:
              headers: dict[str, str] | None = None, auth: str = "default", raw: bytes | None = None) -> Exchange:
         """One request, recorded. `auth`: default | none | wrong | basic. A transport failure aborts the
         step; once the target stopped answering (harness.breaker), nothing is sent and the area stops."""
-        why = stopped(self.transcript)
+        why = self.prober.stopped
         if why is not None:
             raise AreaStop(why)
-        hdrs = dict(headers or {})
         content = raw
         if body is not None and raw is None:
             content = json.dumps(body).encode()
-        if content is not None:
-            hdrs.setdefault("Content-Type", SCIM_JSON)
         try:
-            req = self.client.build_request(method, path, params=params or None, headers=hdrs, content=content)
+            req = self.prober.build(method, path, params=params, headers=headers, content=content, auth=auth)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:  # e.g. a Location header that is no URL
             raise StepAbort(f"cannot send {method} {str(path)[:200]!r}: {exc}") from None
-        if not self.same_origin(str(req.url)):
+        if not self.prober.same_origin(str(req.url)):
             # The token goes only to the target's own origin, whatever a Location or meta.location says.
             raise StepAbort(f"not sent: {str(req.url)[:200]} is on another origin than the SCIM base URL")
-        if auth == "none":
-            req.headers.pop("Authorization", None)
-        elif auth == "wrong":
-            req.headers["Authorization"] = f"Bearer scimh-wrong-{secrets.token_hex(8)}"
-        elif auth == "basic":
-            req.headers["Authorization"] = "Basic c2NpbWg6bm90LWEtdG9rZW4="
-        _, ex = self.transcript.send(self.client, req)
+        ex = self.prober.send(req)
         if self.current is not None and ex not in self.current.exchanges:
             self.current.exchanges.append(ex)
         if ex.error:
@@ -176,14 +157,6 @@ class Ctx:
                 self.standard(ex)  # the failed transport check, with its rule
             raise StepAbort(f"could not reach the target: {ex.error}")
         return ex
-
-    def same_origin(self, url: str) -> bool:
-        """Is `url` (absolute, or relative to the SCIM base) on the target's own origin?"""
-        try:
-            full = self.client.base_url.join(url)
-        except (httpx.InvalidURL, ValueError):
-            return False
-        return full.scheme == self.client.base_url.scheme and full.netloc == self.client.base_url.netloc
 
     def get_json(self, path: str, **kw: Any) -> tuple[Exchange, Any]:
         ex = self.send("GET", path, **kw)
@@ -199,22 +172,16 @@ class Ctx:
         """POST and remember the id for cleanup (also when the server answered oddly but gave an id)."""
         ex = self.send("POST", f"/{coll}", body=body)
         doc = ex.json()
-        if isinstance(doc, dict) and isinstance(doc.get("id"), str) and ex.status is not None and ex.status < 300:
-            self.created.append((coll, doc["id"]))
+        if ex.status is not None and ex.status < 300 and self.prober.remember_resource(coll, doc):
             return ex, doc
         location = ex.header("location")
         if ex.status == 201 and location and not isinstance(doc, dict):
             # RFC 7644 §3.3: the body only SHOULD hold the resource, the Location header SHALL: read it there.
             got = self.send("GET", location)
             doc = got.json()
-            if got.status == 200 and isinstance(doc, dict) and isinstance(doc.get("id"), str):
-                self.created.append((coll, doc["id"]))
+            if got.status == 200 and self.prober.remember_resource(coll, doc):
                 return ex, doc
         return ex, None
-
-    def forget(self, coll: str, rid: str) -> None:
-        if (coll, rid) in self.created:
-            self.created.remove((coll, rid))
 
     def user_body(self, label: str, **attrs: Any) -> dict[str, Any]:
         user = self.name(label)
@@ -224,24 +191,6 @@ class Ctx:
                                 "active": True}
         body.update(attrs)
         return body
-
-    @staticmethod
-    def path_id(rid: str) -> str:
-        return quote(rid, safe="")
-
-    def cleanup(self) -> list[Exchange]:
-        """DELETE everything created, groups first (never raises); returns the exchanges."""
-        out: list[Exchange] = []
-        if stopped(self.transcript) is not None:
-            return out
-        doomed = [c for c in self.created if c[0] == "Groups"] + [c for c in self.created if c[0] != "Groups"]
-        for coll, rid in doomed:
-            req = self.client.build_request("DELETE", f"/{coll}/{self.path_id(rid)}")
-            _, ex = self.transcript.send(self.client, req)
-            out.append(ex)
-            if ex.status in (200, 204, 404):
-                self.created.remove((coll, rid))
-        return out
 
 
 class StepAbort(Exception):

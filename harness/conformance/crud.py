@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.conformance.context import GROUP_URN, USER_URN, Ctx, abort, dicts, dig
+from harness.prober import path_id
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -48,7 +49,7 @@ def run_users(ctx: Ctx) -> None:
         ctx.check("rfc.users.create.meta", not problems, "meta.created, lastModified and location are set" if not problems
                   else f"meta lacks a valid {', '.join(problems)}: {meta}", ex)
     assert doc is not None  # the step above stops the area otherwise
-    uid = ctx.path_id(doc["id"])
+    uid = path_id(doc["id"])
     with ctx.step("a second user gets another id; duplicates conflict"):
         ex2, doc2 = ctx.create("Users", ctx.user_body("crud2"))
         ctx.standard(ex2, 201, "User")
@@ -71,7 +72,7 @@ def run_users(ctx: Ctx) -> None:
         ok = ex.status == 200 and isinstance(got, dict) and got.get("id") == doc["id"] and got.get("userName") == body["userName"]
         ctx.check("rfc.users.get.200", ok, f"answered {ex.status}" + ("" if ok else f" with {str(got)[:200]}"), ex)
         location = meta_of(doc).get("location")
-        if isinstance(location, str) and location.startswith(("http://", "https://")) and not ctx.same_origin(location):
+        if isinstance(location, str) and location.startswith(("http://", "https://")) and not ctx.prober.same_origin(location):
             ctx.skip("rfc.users.get.location", f"meta.location {location[:200]!r} is on another origin than the SCIM "
                      "base URL (a proxy?); not followed, the token goes to the target only")
         elif isinstance(location, str) and location.startswith(("http://", "https://")):
@@ -114,7 +115,7 @@ def run_users(ctx: Ctx) -> None:
         ctx.standard(ex, 204)
         ctx.check("rfc.users.delete.204", ex.status == 204, f"answered {ex.status}", ex)
         if ex.status in (200, 204):
-            ctx.forget("Users", doc["id"])
+            ctx.prober.forget("Users", doc["id"])
         ex2 = ctx.send("GET", f"/Users/{uid}")
         ctx.standard(ex2, 404)
         ctx.check("rfc.users.delete.then-404", ex2.status == 404, f"GET after DELETE answered {ex2.status}", ex2)
@@ -152,7 +153,7 @@ def run_groups(ctx: Ctx) -> None:
         else:
             ctx.skip("rfc.groups.create.conflict-409", "Group.displayName is not declared unique in /Schemas")
     assert user is not None and user2 is not None and grp is not None  # else the first step stopped the area
-    gid = ctx.path_id(grp["id"])
+    gid = path_id(grp["id"])
     with ctx.step("read the group"):
         ex, got = ctx.get_json(f"/Groups/{gid}")
         ctx.standard(ex, 200, "Group")
@@ -165,7 +166,7 @@ def run_groups(ctx: Ctx) -> None:
         declares_groups = any(str(a.get("name", "")).lower() == "groups"
                               for a in dicts(dig(ctx.schemas.get(USER_URN.lower()), "attributes")))
         if declares_groups:
-            exu3, u = ctx.get_json(f"/Users/{ctx.path_id(user['id'])}")
+            exu3, u = ctx.get_json(f"/Users/{path_id(user['id'])}")
             values = [g.get("value") for g in dicts(dig(u, "groups"))]
             ctx.check("rfc.groups.user.groups", grp["id"] in values, f"User.groups holds {values}", exu3)
         else:
@@ -184,13 +185,13 @@ def run_groups(ctx: Ctx) -> None:
                                          "members": [{"value": user2["id"]}]})
         if tmp is None:
             abort(f"could not create the group to delete ({exg.status})")
-        ex = ctx.send("DELETE", f"/Groups/{ctx.path_id(tmp['id'])}")
+        ex = ctx.send("DELETE", f"/Groups/{path_id(tmp['id'])}")
         ctx.standard(ex, 204)
         if ex.status in (200, 204):
-            ctx.forget("Groups", tmp["id"])
-        ex2 = ctx.send("GET", f"/Groups/{ctx.path_id(tmp['id'])}")
+            ctx.prober.forget("Groups", tmp["id"])
+        ex2 = ctx.send("GET", f"/Groups/{path_id(tmp['id'])}")
         ctx.check("rfc.groups.delete.204", ex.status == 204 and ex2.status == 404, f"DELETE {ex.status}, then GET {ex2.status}", ex)
-        ex3 = ctx.send("GET", f"/Users/{ctx.path_id(user2['id'])}")
+        ex3 = ctx.send("GET", f"/Users/{path_id(user2['id'])}")
         ctx.check("rfc.groups.delete.keeps-users", ex3.status == 200, f"the member answered {ex3.status}", ex3)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN, Ctx, abort, dicts, dig
 from harness.conformance.crud import member_ids, unknown_id
+from harness.prober import path_id
 from mock_okta.transcript import Exchange
 
 
@@ -20,10 +21,10 @@ class _Patcher:
         self.ctx, self.coll, self.rid = ctx, coll, rid
 
     def patch(self, *ops: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
-        return self.ctx.send("PATCH", f"/{self.coll}/{self.ctx.path_id(self.rid)}", body=_ops(*ops), headers=headers)
+        return self.ctx.send("PATCH", f"/{self.coll}/{path_id(self.rid)}", body=_ops(*ops), headers=headers)
 
     def read(self) -> dict[str, Any]:
-        ex, doc = self.ctx.get_json(f"/{self.coll}/{self.ctx.path_id(self.rid)}")
+        ex, doc = self.ctx.get_json(f"/{self.coll}/{path_id(self.rid)}")
         if not isinstance(doc, dict):
             abort(f"cannot read the resource back ({ex.status})")
         return doc
@@ -41,7 +42,7 @@ class _Patcher:
             if not (isinstance(body, dict) and body.get("id") == self.rid):
                 self.ctx.check("rfc.patch.status", False, "a 200 answer must carry the whole resource", ex,
                                subject=cid.rsplit(".", 1)[-1] + " body")
-        exr, state = self.ctx.get_json(f"/{self.coll}/{self.ctx.path_id(self.rid)}")
+        exr, state = self.ctx.get_json(f"/{self.coll}/{path_id(self.rid)}")
         if not isinstance(state, dict):
             self.ctx.check(cid, False, f"PATCH answered {ex.status}; reading the resource back answered {exr.status} "
                            "without a JSON object", exr)
@@ -69,7 +70,7 @@ def run(ctx: Ctx) -> None:
         ex, user = ctx.create("Users", body)
         if user is None:
             abort(f"could not create the user to patch ({ex.status})")
-        exp = ctx.send("PATCH", f"/Users/{ctx.path_id(user['id'])}",
+        exp = ctx.send("PATCH", f"/Users/{path_id(user['id'])}",
                        body=_ops({"op": "replace", "path": "title", "value": "Patched"}))
         ctx.check("rfc.discovery.advertised.patch", exp.status in (200, 204), f"PATCH answered {exp.status}", exp)
     assert user is not None  # else the step above stopped the area

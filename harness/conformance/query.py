@@ -11,6 +11,7 @@ from typing import Any
 from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, USER_URN, Ctx, abort, dicts, dig, stop_area
 from harness.conformance.crud import meta_of, parse_time
 from harness.conformance.discovery import resources
+from harness.prober import path_id
 
 LABELS = ("alpha", "bravo", "charlie", "delta")
 # Given names sort in the reverse order of userNames, so a sort on name.givenName is distinguishable.
@@ -23,7 +24,7 @@ class Population:
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
-        self.scope = f"{ctx.prefix}q-"
+        self.scope = f"{ctx.prober.prefix}q-"
         self.users: dict[str, dict[str, Any]] = {}
         self.names: dict[str, str] = {}  # label -> the userName sent (the answer's may be anything)
         self.group: dict[str, Any] | None = None
@@ -161,7 +162,7 @@ def run_filters(ctx: Ctx) -> None:
         else:
             _expect(ctx, pop, "rfc.filters.value-case", 'title eq "ENGINEER"', {"alpha", "delta"}, subject="title")
     with ctx.step("no match, invalid filters"):
-        ex, doc = ctx.query("Users", f'userName eq "{ctx.prefix}nobody"')
+        ex, doc = ctx.query("Users", f'userName eq "{ctx.prober.prefix}nobody"')
         ctx.standard(ex, 200, "ListResponse:User")
         total = doc.get("totalResults") if isinstance(doc, dict) else None
         ctx.check("rfc.filters.no-match", ex.status == 200 and total == 0 and not resources(doc),
@@ -288,7 +289,7 @@ def run_projection(ctx: Ctx) -> None:
             ctx.skip("rfc.projection.attributes-get", "projection is checked on the suite's own users, which needs filter support")
         return
     pop = population(ctx)
-    uid = ctx.path_id(pop.users["alpha"]["id"])
+    uid = path_id(pop.users["alpha"]["id"])
 
     def has(doc: Any, key: str) -> bool:
         return isinstance(doc, dict) and any(k.lower() == key.lower() for k in doc)

@@ -8,6 +8,7 @@ import pytest
 from harness.rules import task_rule
 from harness.runner import Runner
 from harness.scenarios import load_text
+from harness.session import Session
 from harness.target import Target
 from tests.harness.broken_scim_app import ADMIN, TOKEN, make_app
 
@@ -30,7 +31,7 @@ def test_a_failed_task_names_the_dialects_idp(dialect: str, idp: str) -> None:
     target = Target("http://testserver/scim/v2", TOKEN, admin_token=ADMIN)
     transport = httpx.WSGITransport(app=make_app())
     target.probe(transport=transport)
-    result = Runner(target, transport=transport).run_scenario(sc, dialect)
+    result = Runner(Session(target, transport=transport)).run_scenario(sc, dialect)
     [task] = [c for st in result.steps for c in st.checks if c.check_id == "driver.task"]
     assert task.status == "fail" and task.exchange is not None and task.exchange.status == 403
     assert task.rule == task_rule(dialect).source and task.rule.startswith(idp)
