@@ -364,7 +364,7 @@ _add("safety", [
 RULES: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R})
 # The rfc suite's catalogue: its rules, in the order the suite runs them.
 CATALOGUE: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R if r.id.startswith(SUITE_PREFIX)})
-del _R, _name, _source
+del _name, _source
 
 
 def base_id(check_id: str) -> str:

@@ -12,6 +12,7 @@ import httpx
 
 from harness import checks
 from harness.control_plane import CONTROL_OK, CONTROL_ROUTES, ControlPlaneError
+from harness.expect import check_value, resolve_path
 from harness.idp_org import IdpOrg, Outcome
 from harness.prober import Prober
 from harness.results import CheckResult, ScenarioResult, StepResult
@@ -212,13 +213,13 @@ class ScenarioRun:
                       expect: dict[str, Any], last: Exchange | None) -> None:
         """expect.result (what the action returned) and expect.requests (what it sent)."""
         if "result" in expect:
-            sr.checks.append(checks.check_value("step.result", value, expect["result"], rule=STEP_EXPECT.source,
+            sr.checks.append(check_value("step.result", value, expect["result"], rule=STEP_EXPECT.source,
                                                 strength=STEP_EXPECT.strength, exchange=last,
                                                 label=f"the result of {step.action}"))
         if "requests" in expect:
             base = httpx.URL(self.session.target.base_url).path.rstrip("/")
             sent = [f"{ex.method} {ex.path.removeprefix(base)}" + (f"?{ex.query}" if ex.query else "") for ex in exchanges]
-            sr.checks.append(checks.check_value("step.requests", sent, expect["requests"], rule=STEP_EXPECT.source,
+            sr.checks.append(check_value("step.requests", sent, expect["requests"], rule=STEP_EXPECT.source,
                                                 strength=STEP_EXPECT.strength, exchange=last,
                                                 label=f"the requests {step.action} sent"))
 
@@ -240,7 +241,7 @@ class ScenarioRun:
             sr.checks.extend(checks.check_expectations(ex, own))
         if "elapsed_ms" in expect:
             timing = RULES["step.response-time"]
-            sr.checks.append(checks.check_value("response.time", round(ex.elapsed_ms, 1), expect["elapsed_ms"],
+            sr.checks.append(check_value("response.time", round(ex.elapsed_ms, 1), expect["elapsed_ms"],
                                                 rule=timing.source, strength=timing.strength,
                                                 exchange=ex, label="the response time in ms"))
 
@@ -248,7 +249,7 @@ class ScenarioRun:
         doc = ex.json() if ex is not None else None
         for var, path in step.save.items():
             try:
-                self.vars.saved[var] = checks.resolve_path(doc, self.vars.substitute(path))
+                self.vars.saved[var] = resolve_path(doc, self.vars.substitute(path))
             except Exception as exc:  # PathMissing or a malformed path: the step cannot save
                 raise StepError(f"cannot save {var!r}: nothing at {path!r} in the response ({exc})") from None
 

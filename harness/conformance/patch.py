@@ -66,6 +66,18 @@ def run(ctx: Ctx) -> None:
         return
     body = ctx.user_body("patch")
     body["emails"].append({"value": f"{body['userName']}@home.example.org", "type": "home"})
+    user = _advertised(ctx, body)
+    p = _Patcher(ctx, "Users", user["id"])
+    _simple(ctx, p)
+    _complex(ctx, p)
+    _multi_valued(ctx, p, body)
+    _extension(ctx, p)
+    _op_case(ctx, p)
+    _failures(ctx, p, user)
+    _groups(ctx)
+
+
+def _advertised(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     with ctx.step("the advertised PATCH works", needed=True):
         ex, user = ctx.create("Users", body)
         if user is None:
@@ -73,8 +85,11 @@ def run(ctx: Ctx) -> None:
         exp = ctx.send("PATCH", f"/Users/{path_id(user['id'])}",
                        body=_ops({"op": "replace", "path": "title", "value": "Patched"}))
         ctx.check("rfc.discovery.advertised.patch", exp.status in (200, 204), f"PATCH answered {exp.status}", exp)
-    assert user is not None  # else the step above stopped the area
-    p = _Patcher(ctx, "Users", user["id"])
+    assert user is not None  # else the step stopped the area
+    return user
+
+
+def _simple(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("simple attributes"):
         p.apply("rfc.patch.replace-simple", [{"op": "replace", "path": "displayName", "value": "Scimh Replaced"}],
                 lambda d: d.get("displayName") == "Scimh Replaced", lambda d: f"displayName {d.get('displayName')!r}")
@@ -82,6 +97,9 @@ def run(ctx: Ctx) -> None:
                 lambda d: d.get("nickName") == "Added", lambda d: f"nickName {d.get('nickName')!r}")
         p.apply("rfc.patch.remove-simple", [{"op": "remove", "path": "nickName"}],
                 lambda d: d.get("nickName") in (None, ""), lambda d: f"nickName {d.get('nickName')!r}")
+
+
+def _complex(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("complex attributes"):
         p.apply("rfc.patch.replace-sub-attribute", [{"op": "replace", "path": "name.givenName", "value": "Sub"}],
                 lambda d: dig(d, "name", "givenName") == "Sub" and dig(d, "name", "familyName") == "Scimh",
@@ -94,6 +112,9 @@ def run(ctx: Ctx) -> None:
                 lambda d: f"title {d.get('title')!r}, nickName {d.get('nickName')!r}")
         p.apply("rfc.patch.replace-no-path", [{"op": "replace", "value": {"active": False}}],
                 lambda d: d.get("active") is False, lambda d: f"active {d.get('active')!r}")
+
+
+def _multi_valued(ctx: Ctx, p: _Patcher, body: dict[str, Any]) -> None:
     with ctx.step("multi-valued attributes and value paths"):
         extra = f"{body['userName']}@other.example.org"
         p.apply("rfc.patch.add-multi-valued", [{"op": "add", "path": "emails", "value": [{"value": extra, "type": "other"}]}],
@@ -106,6 +127,9 @@ def run(ctx: Ctx) -> None:
         p.apply("rfc.patch.remove-value-path", [{"op": "remove", "path": 'emails[type eq "home"]'}],
                 lambda d: [e.get("type") for e in _emails(d)].count("home") == 0 and len(_emails(d)) == 2,
                 lambda d: f"emails {[(e.get('type'), e.get('value')) for e in _emails(d)]}")
+
+
+def _extension(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("extension attributes"):
         has_ext = any(str(e.get("schema", "")).lower() == ENTERPRISE_URN.lower()
                       for e in dicts(dig(ctx.resource_types.get("User"), "schemaExtensions")))
@@ -117,9 +141,15 @@ def run(ctx: Ctx) -> None:
         else:
             for cid in ("rfc.patch.extension-path", "rfc.patch.extension-no-path"):
                 ctx.skip(cid, "the User resource type declares no enterprise extension")
+
+
+def _op_case(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("capitalised op names (Entra)"):
         p.apply("rfc.patch.op-case", [{"op": "Replace", "path": "title", "value": "Capital"}],
                 lambda d: d.get("title") == "Capital", lambda d: f"title {d.get('title')!r}", rfc_form=False)
+
+
+def _failures(ctx: Ctx, p: _Patcher, user: dict[str, Any]) -> None:
     with ctx.step("failures: atomicity, noTarget, syntax, mutability"):
         before = p.read()
         ex = p.patch({"op": "replace", "path": "title", "value": "MustNotStick"},
@@ -149,7 +179,6 @@ def run(ctx: Ctx) -> None:
         ex = ctx.send("PATCH", f"/Users/{unknown_id()}", body=_ops({"op": "replace", "path": "title", "value": "x"}))
         ctx.standard(ex, 404)
         ctx.check("rfc.patch.unknown-404", ex.status == 404, f"answered {ex.status}", ex)
-    _groups(ctx)
 
 
 def _groups(ctx: Ctx) -> None:
