@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN, Ctx, abort, dicts, dig
+from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, Ctx, abort, dicts, dig
 from harness.conformance.crud import member_ids, unknown_id
 from harness.prober import path_id
 from mock_okta.transcript import Exchange
@@ -199,5 +199,3 @@ def _groups(ctx: Ctx) -> None:
         p.apply("rfc.patch.group-rename", [{"op": "replace", "path": "displayName", "value": new_name}],
                 lambda d: d.get("displayName") == new_name, lambda d: f"displayName {d.get('displayName')!r}")
 
-
-__all__ = ["run", "USER_URN"]

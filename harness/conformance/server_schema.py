@@ -21,7 +21,6 @@ TYPES = {"string": {"type": "string"}, "boolean": {"type": "boolean"}, "decimal"
 MUTABILITY = {"readOnly", "readWrite", "immutable", "writeOnly"}
 RETURNED = {"always", "never", "default", "request"}
 UNIQUENESS = {"none", "server", "global"}
-COMMON = {"schemas", "id", "externalId", "meta"}
 
 
 def _attr_schema(attr: dict[str, Any]) -> dict[str, Any]:
