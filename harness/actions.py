@@ -30,6 +30,12 @@ class ActionCall:
     params: dict[str, Any]
     prefix: str = ""
 
+    @property
+    def the_group(self) -> "OktaGroup":
+        """The group of a group action (the loader makes sure the step names one)."""
+        assert self.group is not None, "a group action without a group"
+        return self.group
+
 
 @dataclass(frozen=True)
 class Action:
@@ -68,16 +74,16 @@ ACTIONS: Mapping[str, Action] = MappingProxyType({a.name: a for a in [
     Action("deprovision", _each("deprovision"), accepts=_ONE_OR_MORE, people=True),
     Action("update_profile", lambda c: c.org.update_profile(c.people[0], **c.params["changes"]),
            needs=frozenset({"person", "changes"})),
-    Action("push_group", lambda c: c.org.push_group(c.group, link_existing=bool(c.params.get("link_existing", False))),
+    Action("push_group", lambda c: c.org.push_group(c.the_group, link_existing=bool(c.params.get("link_existing", False))),
            needs=frozenset({"group"}), accepts=frozenset({"link_existing"})),
-    Action("add_to_group", _no_result(lambda c: c.org.add_to_group(c.group, c.people)),
+    Action("add_to_group", _no_result(lambda c: c.org.add_to_group(c.the_group, c.people)),
            needs=frozenset({"group", "people"})),
-    Action("remove_from_group", _no_result(lambda c: c.org.remove_from_group(c.group, c.people)),
+    Action("remove_from_group", _no_result(lambda c: c.org.remove_from_group(c.the_group, c.people)),
            needs=frozenset({"group", "people"})),
-    Action("push_now", _no_result(lambda c: c.org.push_now(c.group)), needs=frozenset({"group"})),
+    Action("push_now", _no_result(lambda c: c.org.push_now(c.the_group)), needs=frozenset({"group"})),
     # The new name gets the run prefix, like every group name on a shared target.
-    Action("rename_group", lambda c: c.org.rename_group(c.group, c.prefix + c.params["new_name"]),
+    Action("rename_group", lambda c: c.org.rename_group(c.the_group, c.prefix + c.params["new_name"]),
            needs=frozenset({"group", "new_name"})),
-    Action("unlink_group", _no_result(lambda c: c.org.unlink_group(c.group, delete=bool(c.params.get("delete", True)))),
+    Action("unlink_group", _no_result(lambda c: c.org.unlink_group(c.the_group, delete=bool(c.params.get("delete", True)))),
            needs=frozenset({"group"}), accepts=frozenset({"delete"})),
 ]})

@@ -234,7 +234,7 @@ class ScenarioRun:
             ok = ex.status in (want if isinstance(want, list) else [want])
             sr.checks.append(_check("http.status", ok, f"status {ex.status}" + ("" if ok else f", expected {want}"),
                                     rule=RULES["control.expect"], exchange=ex))
-        own = {k: expect[k] for k in ("json", "headers") if k in expect}
+        own: dict[str, Any] = {k: expect[k] for k in ("json", "headers") if k in expect}
         if schema is not None and (not scim or isinstance(schema, dict)):
             own["schema"] = schema
         if own:
