@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover  (typing only: the loader reads this table without loading the driver, ~0.25 s)
     from mock_okta import OktaGroup, OktaOrg, Person
 
 # Every parameter an action step may carry (beyond name, dialects, expect*, save).
