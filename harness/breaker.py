@@ -43,8 +43,7 @@ class GuardedTranscript(Transcript):
         self._cut: dict[int, int] = {}  # index in the transcript -> bytes read of an oversized body
 
     def note(self, error: str | None) -> None:
-        """Count one outcome: a transport failure (`error`), or an answer (None) that resets the count.
-        For requests sent outside the transcript too (the runner's control-plane calls)."""
+        """Count one outcome: a transport failure (`error`), or an answer (None) that resets the count."""
         with self._guard:
             if error is None:
                 self._streak.clear()

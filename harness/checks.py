@@ -12,12 +12,10 @@ from urllib.parse import urljoin
 
 from jsonschema.exceptions import SchemaError
 
-from harness.expect import (MISSING, PathMissing, PathSyntaxError, check_value, lookup, match,  # noqa: F401 (API)
-                            resolve_path, show)
+from harness.expect import MISSING, PathMissing, PathSyntaxError, check_value, resolve_path, show
 from harness.results import CheckResult, Status, Strength
 from harness.rules import rule as get_rule
-from harness.schema_validation import (SCHEMA_BASE, SCHEMA_DIR, SCHEMA_NAMES, SNIPPET, _describe,  # noqa: F401 (API)
-                                       _errors, load_schema, validate)
+from harness.schema_validation import SNIPPET, describe_error, schema_errors, validate
 from harness.transcript import MAX_RESPONSE_BYTES, Exchange
 
 SCIM_MEDIA_TYPE = "application/scim+json"
@@ -130,47 +128,25 @@ def _projection(exchange: Exchange) -> bool:
 
 def check_exchange(exchange: Exchange, *, expect_status: int | list[int] | None = None,
                    resource: str | None = None, rule: str | None = None) -> list[CheckResult]:
-    """The standard checks on a SCIM response (see checks_api.md). `rule` overrides the status check's rule."""
+    """The standard checks on a SCIM response: transport, the expected status, redirects, the body and its
+    media type, the JSON Schema (`resource`, else inferred), and per kind the create, ETag, Error and password
+    checks. `rule` overrides the status check's rule (the source of what the response broke)."""
     try:
         return _check_exchange(exchange, expect_status, resource, rule)
     except Exception as exc:  # a bug here must not hide the run's other results
-        return [CheckResult("checks.internal", "error", "harness", "MUST",
-                            f"the harness could not check this response: {type(exc).__name__}: {exc}", exchange)]
+        return [_result("checks.internal", "error", f"the harness could not check this response: {type(exc).__name__}: {exc}",
+                        exchange)]
 
 
 def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, resource: str | None,
                     rule: str | None) -> list[CheckResult]:
-    out: list[CheckResult] = []
     where = f"{exchange.method} {exchange.path}"
-    if exchange.error is not None and exchange.status is not None:
-        # The status line came, the body did not (a trickle slower than the timeout, a bad encoding).
-        out.append(_result("transport", "fail", f"{where} answered {exchange.status}, but {exchange.error}",
-                           exchange))
-        return out
-    if exchange.error is not None or exchange.status is None:
-        out.append(_result("transport", "fail",
-                           f"could not reach the target for {where}: {exchange.error or 'no response'}", exchange))
-        return out
+    out = _transport_checks(exchange, where)
+    if exchange.error is not None or exchange.status is None or getattr(exchange, "truncated", False):
+        return out  # nothing (more) to judge
     status = exchange.status
-    out.append(_result("transport", "pass", f"{where} answered {status}", exchange))
-    if getattr(exchange, "truncated", False):
-        # Okta (and the harness) will not read an unbounded body; nothing after the cap is judged.
-        out.append(_result("body.json", "fail", f"{where}: the response body is larger than "
-                           f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB; the harness read only that much and did "
-                           "not judge it", exchange))
-        return out
-
     if expect_status is not None:
-        allowed = [expect_status] if isinstance(expect_status, int) else list(expect_status)
-        wanted = " or ".join(str(s) for s in allowed)
-        rid = _status_rule(exchange, allowed)
-        if status in allowed:
-            out.append(_result(rid, "pass", f"{where}: status {status} as expected", exchange,
-                               check_id="http.status", source=rule))
-        else:
-            out.append(_result(rid, "fail", f"{where}: expected status {wanted}, got {status}: {_detail(exchange)}",
-                               exchange, check_id="http.status", source=rule))
-
+        out.append(_status_check(exchange, status, expect_status, rule, where))
     if 300 <= status < 400 and status != 304:
         # The harness, like an IdP's provisioning client, does not follow redirects: SCIM must answer at its URL.
         location = exchange.header("location") or "(no Location header)"
@@ -178,40 +154,11 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
                            "follow redirects: configure the URL the server really answers at", exchange,
                            check_id="http.redirect"))
         return out
-
-    method = exchange.method.upper()
     body = exchange.response_body
-    empty = body is None or not body.strip()
-    # RFC 7644 §3.5.2 / §3.6: 204 No Content carries no body; a successful DELETE needs none either.
-    body_expected = status != 204 and method != "HEAD" and not (method == "DELETE" and status < 300)
-    if empty:
-        if status == 201:
-            out.append(_result("body.create", "fail", f"{where}: 201 Created with an empty body; "
-                               "the created resource (with its id) must be returned", exchange, check_id="body.json"))
-        elif body_expected:
-            what = "a SCIM Error JSON body" if status >= 400 else "a JSON body"
-            rid = "schema.Error" if status >= 400 else "body.json"
-            out.append(_result(rid, "fail", f"{where}: {status} with an empty body, expected {what}", exchange,
-                               check_id="body.json"))
+    if body is None or not body.strip():
+        out.extend(_empty_body_checks(exchange, status, where))
         return out
-
-    # RFC 7644 §3.8 / §8.1: SCIM responses use application/scim+json.
-    content_type = exchange.header("content-type")
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    accept = (exchange.request_header("accept") or "").lower()
-    if media == SCIM_MEDIA_TYPE:
-        out.append(_result("http.content-type", "pass", f"Content-Type is {content_type}", exchange))
-    elif media == "application/json" and "application/json" in accept and SCIM_MEDIA_TYPE not in accept:
-        # RFC 7644 §3.8: the client asked for application/json only, which servers SHOULD support.
-        out.append(_result("http.content-type", "pass", f"Content-Type is {content_type}, as the client's "
-                           "Accept asked", exchange))
-    elif content_type is None:
-        out.append(_result("http.content-type", "fail",
-                           f"{where}: no Content-Type header; expected {SCIM_MEDIA_TYPE}", exchange))
-    else:
-        out.append(_result("http.content-type", "fail",
-                           f"{where}: Content-Type is {content_type!r}; expected {SCIM_MEDIA_TYPE}", exchange))
-
+    out.append(_media_type_check(exchange, where))
     parsed, doc = _parse(exchange)
     if not parsed:
         out.append(_result("body.json", "fail", f"{where}: the response body is not JSON: {_snippet(body)}", exchange))
@@ -222,18 +169,84 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
                            exchange))
         return out
     out.append(_result("body.json", "pass", f"{where}: the body is a JSON object", exchange))
+    out.extend(_document_checks(exchange, doc, status, resource, where))
+    return out
 
+
+def _transport_checks(exchange: Exchange, where: str) -> list[CheckResult]:
+    """Did an answer come, whole and within the size the harness reads?"""
+    if exchange.error is not None and exchange.status is not None:
+        # The status line came, the body did not (a trickle slower than the timeout, a bad encoding).
+        return [_result("transport", "fail", f"{where} answered {exchange.status}, but {exchange.error}", exchange)]
+    if exchange.error is not None or exchange.status is None:
+        return [_result("transport", "fail",
+                        f"could not reach the target for {where}: {exchange.error or 'no response'}", exchange)]
+    out = [_result("transport", "pass", f"{where} answered {exchange.status}", exchange)]
+    if getattr(exchange, "truncated", False):
+        # Okta (and the harness) will not read an unbounded body; nothing after the cap is judged.
+        out.append(_result("body.json", "fail", f"{where}: the response body is larger than "
+                           f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB; the harness read only that much and did "
+                           "not judge it", exchange))
+    return out
+
+
+def _status_check(exchange: Exchange, status: int, expect_status: int | list[int], rule: str | None,
+                  where: str) -> CheckResult:
+    allowed = [expect_status] if isinstance(expect_status, int) else list(expect_status)
+    rid = _status_rule(exchange, allowed)
+    if status in allowed:
+        return _result(rid, "pass", f"{where}: status {status} as expected", exchange, check_id="http.status", source=rule)
+    wanted = " or ".join(str(s) for s in allowed)
+    return _result(rid, "fail", f"{where}: expected status {wanted}, got {status}: {_detail(exchange)}",
+                   exchange, check_id="http.status", source=rule)
+
+
+def _empty_body_checks(exchange: Exchange, status: int, where: str) -> list[CheckResult]:
+    method = exchange.method.upper()
+    # RFC 7644 §3.5.2 / §3.6: 204 No Content carries no body; a successful DELETE needs none either.
+    body_expected = status != 204 and method != "HEAD" and not (method == "DELETE" and status < 300)
+    if status == 201:
+        return [_result("body.create", "fail", f"{where}: 201 Created with an empty body; "
+                        "the created resource (with its id) must be returned", exchange, check_id="body.json")]
+    if body_expected:
+        what = "a SCIM Error JSON body" if status >= 400 else "a JSON body"
+        rid = "schema.Error" if status >= 400 else "body.json"
+        return [_result(rid, "fail", f"{where}: {status} with an empty body, expected {what}", exchange,
+                        check_id="body.json")]
+    return []
+
+
+def _media_type_check(exchange: Exchange, where: str) -> CheckResult:
+    # RFC 7644 §3.8 / §8.1: SCIM responses use application/scim+json.
+    content_type = exchange.header("content-type")
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    accept = (exchange.request_header("accept") or "").lower()
+    if media == SCIM_MEDIA_TYPE:
+        return _result("http.content-type", "pass", f"Content-Type is {content_type}", exchange)
+    if media == "application/json" and "application/json" in accept and SCIM_MEDIA_TYPE not in accept:
+        # RFC 7644 §3.8: the client asked for application/json only, which servers SHOULD support.
+        return _result("http.content-type", "pass", f"Content-Type is {content_type}, as the client's "
+                       "Accept asked", exchange)
+    if content_type is None:
+        return _result("http.content-type", "fail", f"{where}: no Content-Type header; expected {SCIM_MEDIA_TYPE}",
+                       exchange)
+    return _result("http.content-type", "fail", f"{where}: Content-Type is {content_type!r}; expected {SCIM_MEDIA_TYPE}",
+                   exchange)
+
+
+def _document_checks(exchange: Exchange, doc: dict[str, Any], status: int, resource: str | None,
+                     where: str) -> list[CheckResult]:
+    """A JSON object body: its schema, and what each kind of answer must carry."""
+    out: list[CheckResult] = []
     # Which schema: an explicit resource for success responses, otherwise inferred. Errors are always Error.
     inferred = infer_schema(exchange, doc)
     name = resource if (resource and status < 400) else inferred
     if name == "ListResponse" and inferred and inferred.startswith("ListResponse:"):
         name = inferred
     if name is None:
-        out.append(_result("schema.User", "skip", f"{where}: cannot tell which SCIM schema this body follows",
-                           exchange, check_id="schema", source="RFC 7643 §3"))
+        out.append(_result("schema", "skip", f"{where}: cannot tell which SCIM schema this body follows", exchange))
     else:
         out.append(_schema_check(exchange, doc, name, where))
-
     if status == 201:
         out.extend(_create_checks(exchange, doc, where))
     if status < 300 and name in ("User", "Group", "ResourceType", "Schema", "ServiceProviderConfig"):
@@ -248,13 +261,13 @@ def _check_exchange(exchange: Exchange, expect_status: int | list[int] | None, r
 def _schema_check(exchange: Exchange, doc: Any, name: str, where: str) -> CheckResult:
     rid = f"schema.{name}"
     try:
-        errors = _errors(doc, name, relax_required=_projection(exchange))
+        errors = schema_errors(doc, name, relax_required=_projection(exchange))
     except KeyError as exc:
         return _result(rid, "error", str(exc).strip("'\""), exchange)
     r = get_rule(rid)
     if not errors:
         return _result(rid, "pass", f"{where}: the body is a valid {name} ({r.source})", exchange)
-    shown = "; ".join(_describe(e) for e in errors[:MAX_ERRORS_SHOWN])
+    shown = "; ".join(describe_error(e) for e in errors[:MAX_ERRORS_SHOWN])
     more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
     return _result(rid, "fail", f"{where}: the body is not a valid {name} ({r.source}): {shown}{more}", exchange)
 

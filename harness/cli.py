@@ -136,9 +136,11 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
     from harness.conformance import AREA_RUNNERS
     from harness.reports import ConsoleReporter, write_reports
     from harness.runner import Runner
+    from harness.session import Session
 
     reporter = ConsoleReporter(verbose=args.verbose) if "console" in formats else None
-    runner = Runner(target, dialect=args.dialect, reporter=reporter)
+    session = Session(target, reporter=reporter)
+    runner = Runner(session, dialect=args.dialect)
     total = len(planned) + (len(AREA_RUNNERS) + 1 if plan.rfc else 0)
     if reporter:
         reporter.start(total, target.base_url + (" (embedded mock)" if target.embedded else ""), args.dialect or "all")
@@ -148,9 +150,9 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
     report_dir = Path(args.report_dir)
     files = [f for f in formats if f != "console"]
     try:
-        written = write_reports(result, report_dir, files, secrets=runner.secrets) if files else {}
+        written = write_reports(result, report_dir, files, secrets=session.secrets) if files else {}
         if args.har:
-            written["har"] = runner.transcript.write_har(report_dir / "transcript.har", secrets=runner.secrets)
+            written["har"] = session.transcript.write_har(report_dir / "transcript.har", secrets=session.secrets)
     except OSError as exc:
         raise UsageError(f"cannot write reports to {report_dir}: {exc}") from None
     if reporter:

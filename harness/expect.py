@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness.results import CheckResult
-
-if TYPE_CHECKING:
-    from harness.results import Strength
-    from harness.transcript import Exchange
+from harness.results import CheckResult, Strength
+from harness.transcript import Exchange
 
 MAX_SHOWN = 200  # characters of a value shown in a message
 
@@ -333,8 +330,8 @@ def match(actual: Any, matcher: Any) -> tuple[bool, str]:
     return _equal(actual, matcher), f"equal to {show(matcher)}"
 
 
-def check_value(check_id: str, actual: Any, matcher: Any, *, rule: str, strength: "Strength",
-                exchange: "Exchange | None" = None, label: str, missing: str | None = None) -> CheckResult:
+def check_value(check_id: str, actual: Any, matcher: Any, *, rule: str, strength: Strength,
+                exchange: Exchange | None = None, label: str, missing: str | None = None) -> CheckResult:
     """One expectation: `actual` (MISSING when absent) against `matcher`."""
     try:
         ok, expected = match(actual, matcher)

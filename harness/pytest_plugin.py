@@ -26,10 +26,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.results import ScenarioResult
     from harness.runner import Runner
     from harness.scenarios import Scenario
+    from harness.session import Session
     from harness.target import Target
 
 SUFFIX = ".scim.yaml"
-_STATE = pytest.StashKey["_Session"]()
+_STATE = pytest.StashKey["_PluginState"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,21 +42,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="only run scenarios for this IdP dialect (default: every dialect each scenario lists)")
 
 
-class _Session:
-    """The target shared by every scenario of a pytest session (one embedded mock at most)."""
+class _PluginState:
+    """What every scenario and fixture of a pytest session shares: the target (one embedded mock at
+    most) and one run session (harness.session) on it."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.mock: EmbeddedMock | None = None
         self._target: Target | None = None
+        self._session: Session | None = None
         self._runner: Runner | None = None
         self.secrets: list[str] = []
+
+    def session(self) -> "Session":
+        if self._session is None:
+            from harness.session import Session
+            self._session = Session(self.target())
+        return self._session
 
     def runner(self) -> "Runner":
         if self._runner is None:
             from harness.runner import Runner
-            self._runner = Runner(self.target(), dialect=self.config.getoption("scim_dialect"))
+            self._runner = Runner(self.session(), dialect=self.config.getoption("scim_dialect"))
         return self._runner
+
+    def known_secrets(self) -> list[str]:
+        """Every secret of the pytest session: the target's, the mock's and the run's org tokens."""
+        return list(dict.fromkeys(self.secrets + (self._session.secrets if self._session is not None else [])))
 
     def embedded(self) -> "EmbeddedMock":
         if self.mock is None:
@@ -84,15 +97,15 @@ class _Session:
         return self._target
 
     def close(self) -> None:
-        if self._runner is not None:
-            self._runner.close()
+        if self._session is not None:
+            self._session.close()
         if self.mock is not None:
             self.mock.stop()
             self.mock = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_STATE] = _Session(config)
+    config.stash[_STATE] = _PluginState(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -135,10 +148,8 @@ class ScenarioItem(pytest.Item):
     result: "ScenarioResult | None" = None
 
     def runtest(self) -> None:
-        state: _Session = self.config.stash[_STATE]
-        runner = state.runner()
-        self.result = result = runner.run_scenario(self.scenario, self.dialect)
-        state.secrets = list(dict.fromkeys(state.secrets + runner.secrets))
+        state: _PluginState = self.config.stash[_STATE]
+        self.result = result = state.runner().run_scenario(self.scenario, self.dialect)
         if result.skipped is not None:
             pytest.skip(result.skipped)
         if result.status in ("fail", "error"):
@@ -146,7 +157,7 @@ class ScenarioItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
-            return format_failure(excinfo.value.result, self.config.stash[_STATE].secrets)
+            return format_failure(excinfo.value.result, self.config.stash[_STATE].known_secrets())
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -201,19 +212,20 @@ class ScimOrg:
 
 
 @pytest.fixture
-def scim_org(scim_target: "Target") -> Iterator[ScimOrg]:
+def scim_org(scim_target: "Target", request: pytest.FixtureRequest) -> Iterator[ScimOrg]:
     if not scim_target.has_control_plane:
         yield ScimOrg(scim_target, scim_target.token, None)
         return
-    name, token = f"pytest-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
-    with scim_target.control_client() as control:
-        r = control.post("/orgs", json={"name": name, "tokens": [token]})
-        if r.status_code != 201:
-            pytest.fail(f"cannot create a test org on the control plane: {r.status_code}", pytrace=False)
-        try:
-            yield ScimOrg(scim_target, token, name)
-        finally:
-            control.delete(f"/orgs/{name}")
+    from harness.control_plane import ControlPlaneError
+    session = request.config.stash[_STATE].session()
+    try:
+        org = session.open_org(f"pytest-{secrets.token_hex(4)}", what="create a test org on the control plane")
+    except ControlPlaneError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield ScimOrg(scim_target, org.token, org.name)
+    finally:
+        session.close_org(org.name)
 
 
 @pytest.fixture
@@ -226,7 +238,7 @@ def scim_http(scim_org: ScimOrg) -> Iterator["httpx.Client"]:
 @pytest.fixture
 def okta_org(scim_org: ScimOrg, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh mock_okta OktaOrg driving the test org (dialect from --scim-dialect, default okta)."""
-    from mock_okta import OktaOrg
+    from harness.idp_org import new_okta_org
     dialect = request.config.getoption("scim_dialect") or "okta"
     with scim_org.client() as client:
-        yield OktaOrg(client, dialect=dialect, timeout=scim_org.target.timeout)
+        yield new_okta_org(client, dialect=dialect, timeout=scim_org.target.timeout)

@@ -1,8 +1,24 @@
-"""The catalogue of rules the checks enforce: what each says, where it comes from, how strong it is.
+"""The rules every check belongs to: one registry of id, text, source, strength and the identity
+providers whose provisioning breaks when the rule fails (DESIGN.md, "Verdicts").
+
+Three kinds of rule, one shape:
+- the per-exchange rules of `harness.checks` (transport, status, media type, JSON Schemas, Errors…),
+  judged on every SCIM response a scenario or the rfc suite sees;
+- the rules of the `rfc` conformance suite (`rfc.<area>.<check>`, harness.conformance), whose
+  ids are the check ids the suite records;
+- the rules of a scenario's own steps (`harness.scenario_run`): an IdP task that must succeed, the
+  values a step expects, the Clockwise control plane's answers.
 
 Strengths follow the source's own words (RFC 2119: MUST/SHALL/REQUIRED → MUST, SHOULD/RECOMMENDED →
 SHOULD, MAY/OPTIONAL → MAY). A rule from Okta's or Entra's behaviour is a MUST when the IdP fails the
-provisioning task without it.
+provisioning task without it. Sources were checked against the RFC text: RFC 7643 (schema) and
+RFC 7644 (protocol); IdP behaviour is that of /work/shared/reference/idp-wire.md.
+
+`idps` says what the verdicts (harness.reports.verdict) know today: an rfc suite rule breaks the IdPs
+it names (an IdP "depends" on a rule when its provisioning fails or misbehaves without it), and the
+per-exchange rules judged there are RFC-only; judged in a scenario, any failure breaks the IdP whose
+dialect ran it, so the per-exchange and expectation rules name both IdPs and an IdP's task rules name
+that IdP. Clockwise business rules break no IdP (they have their own verdict line).
 """
 from __future__ import annotations
 
@@ -12,69 +28,372 @@ from typing import Mapping
 
 from harness.results import Strength
 
+BOTH = frozenset({"okta", "entra"})
+OKTA = frozenset({"okta"})
+ENTRA = frozenset({"entra"})
+NONE: frozenset[str] = frozenset()
+SUITE_PREFIX = "rfc."
+
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     text: str
-    source: str  # "RFC 7644 §3.3", "Okta: …"
+    source: str  # "RFC 7644 §3.3", "Okta: …": what a check result names as its rule
     strength: Strength
+    idps: frozenset[str]  # the IdPs whose provisioning breaks when the rule fails
+    # False for an rfc check that by design never fails: the RFC allows every behaviour it can observe
+    # (a MAY), so the check only reports which one the server chose — "pass", or "skip" with why.
+    can_fail: bool = True
+
+    @property
+    def area(self) -> str | None:
+        """The rfc suite area an `rfc.<area>.<check>` rule is catalogued in (None for other rules)."""
+        return self.id.split(".")[1] if self.id.startswith(SUITE_PREFIX) else None
 
 
-_RULES = [
+_R: list[Rule] = []
+
+# --- per-exchange rules (harness.checks) ---------------------------------------------------------
+_R += [
     Rule("transport", "The target answers the HTTP request (no refused connection, reset or timeout).",
-         "RFC 7644 §3 (HTTP)", "MUST"),
+         "RFC 7644 §3 (HTTP)", "MUST", BOTH),
     Rule("http.status", "The response status is the one the protocol prescribes for this request.",
-         "RFC 7644 §3.12", "MUST"),
-    Rule("http.status.create", "A successful create answers 201 Created.", "RFC 7644 §3.3", "MUST"),
-    Rule("http.status.get", "A successful retrieval answers 200 OK.", "RFC 7644 §3.4.1", "MUST"),
-    Rule("http.status.query", "A successful query answers 200 OK with a ListResponse.", "RFC 7644 §3.4.2", "MUST"),
-    Rule("http.status.put", "A successful replace answers 200 OK with the resource.", "RFC 7644 §3.5.1", "MUST"),
+         "RFC 7644 §3.12", "MUST", BOTH),
+    Rule("http.status.create", "A successful create answers 201 Created.", "RFC 7644 §3.3", "MUST", BOTH),
+    Rule("http.status.get", "A successful retrieval answers 200 OK.", "RFC 7644 §3.4.1", "MUST", BOTH),
+    Rule("http.status.query", "A successful query answers 200 OK with a ListResponse.", "RFC 7644 §3.4.2", "MUST", BOTH),
+    Rule("http.status.put", "A successful replace answers 200 OK with the resource.", "RFC 7644 §3.5.1", "MUST", BOTH),
     Rule("http.status.patch", "A successful PATCH answers 200 OK with the resource, or 204 No Content.",
-         "RFC 7644 §3.5.2", "MUST"),
-    Rule("http.status.delete", "A successful delete answers 204 No Content.", "RFC 7644 §3.6", "MUST"),
-    Rule("http.status.error", "Errors use the HTTP status codes of Table 8.", "RFC 7644 §3.12", "MUST"),
+         "RFC 7644 §3.5.2", "MUST", BOTH),
+    Rule("http.status.delete", "A successful delete answers 204 No Content.", "RFC 7644 §3.6", "MUST", BOTH),
+    Rule("http.status.error", "Errors use the HTTP status codes of Table 8.", "RFC 7644 §3.12", "MUST", BOTH),
     Rule("http.content-type",
          "SCIM responses are identified with the media type application/scim+json "
          "(servers MUST support Accept: application/scim+json, SHOULD support application/json).",
-         "RFC 7644 §3.8, §8.1", "SHOULD"),
-    Rule("body.json", "A SCIM response body is JSON encoded in UTF-8.", "RFC 7644 §3.8", "MUST"),
+         "RFC 7644 §3.8, §8.1", "SHOULD", BOTH),
+    Rule("body.json", "A SCIM response body is JSON encoded in UTF-8.", "RFC 7644 §3.8", "MUST", BOTH),
     Rule("body.create",
          "The create response contains the created resource with its id (Okta fails the task on an empty body).",
-         "RFC 7644 §3.3; Okta: the 201 body carries id", "MUST"),
+         "RFC 7644 §3.3; Okta: the 201 body carries id", "MUST", BOTH),
     Rule("header.location",
          "A 201 response carries the resource URI in the Location header and in meta.location.",
-         "RFC 7644 §3.3", "MUST"),
+         "RFC 7644 §3.3", "MUST", BOTH),
     Rule("etag.consistent", "The ETag header equals meta.version when both are returned.",
-         "RFC 7643 §3.1; RFC 7644 §3.14", "MUST"),
+         "RFC 7643 §3.1; RFC 7644 §3.14", "MUST", BOTH),
     Rule("etag.both", "A service provider that versions resources returns the version both as ETag and meta.version.",
-         "RFC 7644 §3.14", "SHOULD"),
+         "RFC 7644 §3.14", "SHOULD", BOTH),
     Rule("error.status-string", "An Error's status is the HTTP status code expressed as a JSON string.",
-         "RFC 7644 §3.12", "MUST"),
+         "RFC 7644 §3.12", "MUST", BOTH),
     Rule("error.scim-type", "An Error's scimType, when present, is one of the keywords of Table 9.",
-         "RFC 7644 §3.12", "MUST"),
+         "RFC 7644 §3.12", "MUST", BOTH),
     Rule("error.detail", "An Error carries a human-readable detail; Okta shows it to the admin as the failure reason.",
-         "Okta: OIN SPEC test (error detail)", "SHOULD"),
+         "Okta: OIN SPEC test (error detail)", "SHOULD", BOTH),
     Rule("user.password-never-returned", "The password attribute is never returned (returned: never).",
-         "RFC 7643 §4.1.1, §7", "MUST"),
-    Rule("expect", "The value the scenario expects.", "Scenario expectation", "MUST"),
+         "RFC 7643 §4.1.1, §7", "MUST", BOTH),
+    Rule("schema", "The body follows one of the SCIM schemas the harness knows.", "RFC 7643 §3", "MUST", BOTH),
+    Rule("checks.internal", "The harness could judge the response (a failure here is a harness bug).", "harness",
+         "MUST", BOTH),
+    Rule("expect", "The value the scenario expects.", "Scenario expectation", "MUST", BOTH),
 ]
 for _name, _source in [("User", "RFC 7643 §4.1"), ("EnterpriseUser", "RFC 7643 §4.3"), ("Group", "RFC 7643 §4.2"),
                        ("ListResponse", "RFC 7644 §3.4.2"), ("ListResponse:User", "RFC 7644 §3.4.2; RFC 7643 §4.1"),
                        ("ListResponse:Group", "RFC 7644 §3.4.2; RFC 7643 §4.2"), ("PatchOp", "RFC 7644 §3.5.2"),
                        ("Error", "RFC 7644 §3.12"), ("ServiceProviderConfig", "RFC 7643 §5"),
                        ("ResourceType", "RFC 7643 §6"), ("Schema", "RFC 7643 §7")]:
-    _RULES.append(Rule(f"schema.{_name}", f"The body is a valid {_name} representation.", _source, "MUST"))
+    _R.append(Rule(f"schema.{_name}", f"The body is a valid {_name} representation.", _source, "MUST", BOTH))
 
-RULES: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _RULES})
-del _RULES, _name, _source
+# --- a scenario's own steps (harness.scenario_run) -----------------------------------------------
+_R += [
+    Rule("step.expect", "The step gets what the scenario expects of it (its result, its requests, a response).",
+         "scenario expectation", "MUST", BOTH),
+    Rule("step.response-time", "A response arrives within the time the scenario allows.",
+         "Okta OIN SPEC test (response time)", "SHOULD", BOTH),
+    Rule("control.expect", "The Clockwise control plane answers as the scenario expects.",
+         "Clockwise control plane (scenario expectation)", "MUST", NONE),
+    Rule("okta.task", "Okta fails a provisioning task on any unexpected response.",
+         "Okta: a provisioning task fails on any unexpected response (idp-wire.md, Errors)", "MUST", OKTA),
+    Rule("okta.task-detail", "Okta shows the provider's error detail as the task's failure reason.",
+         "Okta shows the provider's error detail as the task's failure reason", "MUST", OKTA),
+    Rule("okta.request-accepted", "The target accepts the request an Okta action sends (a 4xx/5xx fails the action).",
+         "Okta needs {action} to succeed", "MUST", OKTA),
+    Rule("entra.task", "Entra retries a failing object with backoff, then quarantines the job.",
+         "Microsoft Entra ID: a provisioning operation fails on any unexpected response (retried, then quarantined)",
+         "MUST", ENTRA),
+    Rule("entra.task-detail", "Entra shows the provider's error detail in the provisioning logs.",
+         "Microsoft Entra ID shows the provider's error detail in the provisioning logs", "MUST", ENTRA),
+    Rule("entra.request-accepted", "The target accepts the request an Entra action sends (a 4xx/5xx fails the action).",
+         "Microsoft Entra ID needs {action} to succeed", "MUST", ENTRA),
+]
+
+
+# --- the rfc conformance suite (harness.conformance): rfc.<area>.<check> ---------------------------
+INFORMATIONAL = {"rfc.users.put.omitted"}  # rules that report, never fail (see Rule.can_fail)
+
+
+def _add(area: str, rows: list[tuple[str, str, str, frozenset[str], str]]) -> None:
+    for cid, source, strength, idps, text in rows:
+        full = f"{SUITE_PREFIX}{area}.{cid}"
+        _R.append(Rule(full, text, source, strength, idps, can_fail=full not in INFORMATIONAL))  # type: ignore[arg-type]
+
+
+_add("discovery", [
+    ("spc.get", "RFC 7644 §4", "MUST", BOTH, "GET /ServiceProviderConfig answers 200 with the configuration."),
+    ("spc.features", "RFC 7643 §5", "MUST", NONE, "patch, bulk, filter, changePassword, sort and etag each carry a boolean 'supported'."),
+    ("spc.bulk-limits", "RFC 7643 §5", "MUST", NONE, "bulk carries integer maxOperations and maxPayloadSize."),
+    ("spc.filter-max-results", "RFC 7643 §5", "MUST", NONE, "filter carries an integer maxResults."),
+    ("spc.auth-schemes", "RFC 7643 §5", "MUST", NONE, "authenticationSchemes is a non-empty list, each with type, name and description."),
+    ("spc.bearer-advertised", "RFC 7643 §5; RFC 6750", "SHOULD", OKTA, "A server accepting a bearer token advertises the oauthbearertoken scheme."),
+    ("rt.list", "RFC 7644 §4", "MUST", NONE, "GET /ResourceTypes answers 200 with a ListResponse of ResourceTypes."),
+    ("rt.users", "RFC 7643 §6; Okta/Entra provision /Users", "MUST", BOTH, "A User resource type is served at /Users with the core User schema."),
+    ("rt.groups", "RFC 7643 §6; Okta/Entra push groups to /Groups", "SHOULD", BOTH, "A Group resource type is served at /Groups with the core Group schema."),
+    ("rt.schemas-served", "RFC 7643 §6", "MUST", NONE, "Each resource type's schema and schemaExtensions are served by /Schemas."),
+    ("rt.by-id", "RFC 7644 §4", "SHOULD", NONE, "GET /ResourceTypes/{name} returns that resource type."),
+    ("rt.unknown-404", "RFC 7644 §3.12", "MUST", NONE, "GET /ResourceTypes/<unknown> answers 404."),
+    ("schemas.list", "RFC 7644 §4", "MUST", NONE, "GET /Schemas answers 200 with a ListResponse of Schemas."),
+    ("schemas.by-id", "RFC 7644 §4", "SHOULD", NONE, "GET /Schemas/{urn} returns that schema."),
+    ("schemas.unknown-404", "RFC 7644 §3.12", "MUST", NONE, "GET /Schemas/<unknown urn> answers 404."),
+    ("write-refused", "RFC 7644 §4 (discovery endpoints are read-only, GET only)", "MUST", NONE,
+     "A POST/PUT/PATCH/DELETE on a discovery endpoint is refused with a 4xx (405 Method Not Allowed or 501 expected)."),
+    ("advertised.filter", "RFC 7643 §5 (filter.supported)", "MUST", BOTH, "A server advertising filter.supported filters."),
+    ("advertised.patch", "RFC 7643 §5 (patch.supported)", "MUST", ENTRA, "A server advertising patch.supported accepts PATCH."),
+    ("advertised.sort", "RFC 7643 §5 (sort.supported)", "MUST", NONE, "A server advertising sort.supported sorts."),
+    ("advertised.etag", "RFC 7643 §5; RFC 7644 §3.14", "MUST", NONE, "A server advertising etag.supported returns ETag headers."),
+])
+
+_add("schema", [
+    ("attribute-definition", "RFC 7643 §7", "MUST", NONE,
+     "An attribute definition has a name, a valid type, boolean multiValued/required/caseExact, and valid mutability, returned and uniqueness."),
+    ("core-user", "RFC 7643 §4.1", "MUST", BOTH, "The User schema declares userName, required, with uniqueness server or global."),
+    ("core-group", "RFC 7643 §4.2", "SHOULD", BOTH, "The Group schema declares displayName and members."),
+    ("resource-conforms", "RFC 7643 §2, §7", "MUST", BOTH,
+     "A returned resource follows the server's own /Schemas: types, multiValued, sub-attributes."),
+    ("no-undeclared-attributes", "RFC 7643 §3, §7", "MUST", NONE,
+     "A resource carries only attributes its schemas declare (plus the common id, externalId, meta)."),
+    ("schemas-declared", "RFC 7643 §3", "MUST", NONE,
+     "A resource's 'schemas' lists only its resource type's schema and schema extensions."),
+    ("extension-container", "RFC 7643 §3.3", "MUST", ENTRA, "Extension attributes sit under the extension's URN, listed in 'schemas'."),
+    ("returned-never", "RFC 7643 §7 (returned: never)", "MUST", BOTH, "An attribute declared returned: never is never returned."),
+    ("returned-always", "RFC 7643 §7 (returned: always)", "MUST", NONE, "id and attributes declared returned: always come back even when not requested."),
+    ("readonly-ignored", "RFC 7643 §3.1; RFC 7644 §3.5.1 (readOnly values SHALL be ignored)", "MUST", NONE,
+     "Client-supplied id and meta are not taken."),
+    ("required-enforced", "RFC 7643 §7 (required); RFC 7644 §3.12 (invalidValue)", "MUST", NONE,
+     "A create without a required attribute (userName) is refused with 400."),
+    ("meta-resource-type", "RFC 7643 §3.1", "MUST", NONE, "meta.resourceType names the resource's type."),
+])
+
+_add("users", [
+    ("create.201", "RFC 7644 §3.3", "MUST", BOTH, "POST /Users answers 201 with the created resource."),
+    ("create.returns-attributes", "RFC 7644 §3.3 (the response body SHOULD contain the created resource)", "SHOULD", BOTH,
+     "The 201 body holds the attributes sent (userName, name, emails, active)."),
+    ("create.meta", "RFC 7643 §3.1", "MUST", NONE, "meta.created, meta.lastModified (dateTimes) and meta.location are set."),
+    ("create.unique-ids", "RFC 7643 §3.1", "MUST", BOTH, "Two resources get two different ids."),
+    ("create.conflict-409", "RFC 7644 §3.3", "MUST", BOTH, "A duplicate userName answers 409 with scimType uniqueness."),
+    ("create.conflict-case-insensitive", "RFC 7643 §4.1.1 (userName caseExact false, uniqueness server)", "SHOULD", OKTA,
+     "userName uniqueness ignores case: the same name in upper case also answers 409."),
+    ("get.200", "RFC 7644 §3.4.1", "MUST", BOTH, "GET /Users/{id} answers 200 with the resource as stored."),
+    ("get.location", "RFC 7643 §3.1 (meta.location)", "MUST", NONE, "GET on meta.location returns the same resource."),
+    ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", BOTH, "GET /Users/<unknown id> answers 404."),
+    ("put.200", "RFC 7644 §3.5.1", "MUST", OKTA, "PUT /Users/{id} answers 200 with the replaced resource."),
+    ("put.replaces", "RFC 7644 §3.5.1", "MUST", OKTA, "Values sent in a PUT replace the stored ones."),
+    ("put.omitted", "RFC 7644 §3.5.1 (omitted readWrite attributes MAY be cleared)", "MAY", NONE,
+     "Informational: whether an attribute omitted from a PUT is cleared (pass) or kept (skip, which the RFC also allows)."),
+    ("put.readonly-ignored", "RFC 7644 §3.5.1 (readOnly: values SHALL be ignored)", "MUST", NONE, "A PUT cannot change id."),
+    ("put.unknown-404", "RFC 7644 §3.5.1, §3.12", "MUST", NONE, "PUT /Users/<unknown id> answers 404."),
+    ("meta.last-modified", "RFC 7643 §3.1", "MUST", NONE, "meta.lastModified moves forward (never back) on a change; meta.created stays."),
+    ("delete.204", "RFC 7644 §3.6", "MUST", ENTRA, "DELETE /Users/{id} answers 204."),
+    ("delete.then-404", "RFC 7644 §3.6", "MUST", ENTRA, "A deleted user answers 404 afterwards."),
+    ("delete.omitted-from-queries", "RFC 7644 §3.6", "MUST", ENTRA, "A deleted user no longer matches a filter."),
+    ("delete.unknown-404", "RFC 7644 §3.6, §3.12", "MUST", NONE, "DELETE /Users/<unknown id> answers 404."),
+])
+
+_add("groups", [
+    ("create.201", "RFC 7644 §3.3", "MUST", BOTH, "POST /Groups answers 201 with the group and its members."),
+    ("create.conflict-409", "RFC 7644 §3.3; RFC 7643 §4.2", "SHOULD", OKTA, "A duplicate displayName answers 409 uniqueness (when displayName is declared unique)."),
+    ("get.200", "RFC 7644 §3.4.1", "MUST", BOTH, "GET /Groups/{id} returns the group with its members."),
+    ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", BOTH, "GET /Groups/<unknown id> answers 404."),
+    ("members.value", "RFC 7643 §4.2", "MUST", BOTH, "members[].value holds the member's id."),
+    ("user.groups", "RFC 7643 §4.1.2 (groups, readOnly)", "SHOULD", NONE, "A member's User.groups lists the group (when User declares groups)."),
+    ("put.200", "RFC 7644 §3.5.1", "MUST", OKTA, "PUT /Groups/{id} replaces the name and members."),
+    ("delete.204", "RFC 7644 §3.6", "MUST", BOTH, "DELETE /Groups/{id} answers 204, then 404."),
+    ("delete.keeps-users", "RFC 7644 §3.6", "MUST", BOTH, "Deleting a group does not delete its member users."),
+])
+
+_add("filters", [
+    ("eq", "RFC 7644 §3.4.2.2 (eq)", "MUST", BOTH, "eq matches equal values."),
+    ("ne", "RFC 7644 §3.4.2.2 (ne)", "MUST", NONE, "ne matches the other values."),
+    ("co", "RFC 7644 §3.4.2.2 (co)", "MUST", NONE, "co matches substrings."),
+    ("sw", "RFC 7644 §3.4.2.2 (sw)", "MUST", NONE, "sw matches prefixes."),
+    ("ew", "RFC 7644 §3.4.2.2 (ew)", "MUST", NONE, "ew matches suffixes."),
+    ("pr", "RFC 7644 §3.4.2.2 (pr)", "MUST", NONE, "pr matches resources having a value."),
+    ("gt", "RFC 7644 §3.4.2.2 (gt, lexicographic for strings)", "MUST", NONE, "gt compares strings lexicographically."),
+    ("ge", "RFC 7644 §3.4.2.2 (ge)", "MUST", NONE, "ge includes equal values."),
+    ("lt", "RFC 7644 §3.4.2.2 (lt)", "MUST", NONE, "lt compares strings lexicographically."),
+    ("le", "RFC 7644 §3.4.2.2 (le)", "MUST", NONE, "le includes equal values."),
+    ("and", "RFC 7644 §3.4.2.2 (and)", "MUST", ENTRA, "and requires both."),
+    ("or", "RFC 7644 §3.4.2.2 (or)", "MUST", NONE, "or accepts either."),
+    ("not", "RFC 7644 §3.4.2.2 (not)", "MUST", NONE, "not inverts."),
+    ("precedence", "RFC 7644 §3.4.2.2 (and binds tighter than or)", "MUST", NONE, "a or b and c means a or (b and c)."),
+    ("grouping", "RFC 7644 §3.4.2.2 (parentheses)", "MUST", NONE, "Parentheses group."),
+    ("sub-attribute", "RFC 7644 §3.4.2.2; RFC 7643 §2.1", "MUST", NONE, "name.givenName eq … filters on a sub-attribute."),
+    ("value-path", "RFC 7644 §3.4.2.2 (valuePath)", "MUST", NONE, "emails[type eq \"work\" and value co …] filters multi-valued attributes."),
+    ("multi-valued", "RFC 7644 §3.4.2.2", "MUST", NONE, "emails.value eq … matches any of the values."),
+    ("urn-qualified", "RFC 7644 §3.10 (fully qualified attribute names)", "MUST", NONE, "The URN-qualified attribute name filters like the short one."),
+    ("extension", "RFC 7644 §3.10; RFC 7643 §4.3", "MUST", ENTRA, "A filter on an extension attribute by its URN path."),
+    ("boolean", "RFC 7644 §3.4.2.2 (boolean eq)", "MUST", NONE, "active eq true filters booleans."),
+    ("datetime", "RFC 7644 §3.4.2.2 (dateTime compared chronologically)", "MUST", NONE, "meta.lastModified gt … compares dates."),
+    ("attribute-name-case", "RFC 7644 §3.4.2.2 (attribute names and operators are case-insensitive)", "MUST", BOTH,
+     "USERNAME EQ … works like userName eq …."),
+    ("value-case", "RFC 7644 §3.4.2.2; RFC 7643 §2.2 (caseExact false)", "MUST", OKTA,
+     "A caseExact=false attribute (userName) matches regardless of case."),
+    ("no-match", "RFC 7644 §3.4.2", "MUST", BOTH, "A filter matching nothing answers 200 with totalResults 0."),
+    ("invalid-400", "RFC 7644 §3.4.2.2, §3.12 (invalidFilter)", "MUST", NONE, "A malformed filter answers 400."),
+    ("invalid-scim-type", "RFC 7644 §3.12 Table 9 (invalidFilter)", "SHOULD", NONE, "A malformed filter's Error carries scimType invalidFilter."),
+    ("with-paging", "RFC 7644 §3.4.2.4", "MUST", BOTH, "totalResults counts every match while the page holds count of them."),
+    ("post-search", "RFC 7644 §3.4.3 (POST /.search, MAY)", "MAY", NONE,
+     "POST /Users/.search filters like GET; skipped when not offered, failed when offered but wrong."),
+    ("groups-display-name", "RFC 7644 §3.4.2.2; Okta looks groups up by displayName", "MUST", OKTA, "displayName eq … finds the group."),
+    ("groups-member", "RFC 7644 §3.4.2.2; Entra checks membership with members[value eq …]", "SHOULD", ENTRA,
+     "members[value eq \"<id>\"] finds the groups holding that member."),
+])
+
+_add("paging", [
+    ("count", "RFC 7644 §3.4.2.4 (count)", "MUST", BOTH, "count=N returns at most N resources; itemsPerPage equals the number returned."),
+    ("total", "RFC 7644 §3.4.2 (totalResults)", "MUST", BOTH, "totalResults is the number of matches, not the page size."),
+    ("start-index", "RFC 7644 §3.4.2.4 (startIndex, 1-based)", "MUST", BOTH, "startIndex is 1-based and echoed in the response."),
+    ("walk", "RFC 7644 §3.4.2.4", "SHOULD", BOTH, "Paging through with count=1 returns each match once."),
+    ("start-zero", "RFC 7644 §3.4.2.4 (startIndex < 1 SHALL be interpreted as 1)", "MUST", NONE, "startIndex=0 is taken as 1."),
+    ("start-negative", "RFC 7644 §3.4.2.4 (startIndex < 1 SHALL be interpreted as 1)", "MUST", NONE, "startIndex=-5 is taken as 1."),
+    ("count-zero", "RFC 7644 §3.4.2.4 (count 0: only totalResults)", "MUST", NONE, "count=0 returns no resources, with totalResults."),
+    ("count-negative", "RFC 7644 §3.4.2.4 (negative count SHALL be interpreted as 0)", "MUST", NONE, "count=-1 is taken as 0."),
+    ("past-end", "RFC 7644 §3.4.2.4", "MUST", OKTA, "startIndex past the last match answers 200 with no resources."),
+    ("integers", "RFC 7644 §3.4.2 (totalResults, startIndex, itemsPerPage are integers)", "MUST", OKTA,
+     "totalResults, startIndex and itemsPerPage are JSON integers."),
+    ("groups", "RFC 7644 §3.4.2.4", "MUST", OKTA, "Groups page with startIndex/count too."),
+])
+
+_add("sort", [
+    ("ascending", "RFC 7644 §3.4.2.3", "MUST", NONE, "sortBy=userName&sortOrder=ascending sorts ascending."),
+    ("descending", "RFC 7644 §3.4.2.3", "MUST", NONE, "sortOrder=descending sorts descending."),
+    ("default-order", "RFC 7644 §3.4.2.3 (sortOrder defaults to ascending)", "MUST", NONE, "sortBy alone sorts ascending."),
+    ("sub-attribute", "RFC 7644 §3.4.2.3", "MUST", NONE, "sortBy=name.givenName sorts on a sub-attribute."),
+    ("paged", "RFC 7644 §3.4.2.3, §3.4.2.4", "MUST", NONE, "Sorting applies before paging."),
+])
+
+_add("projection", [
+    ("attributes-get", "RFC 7644 §3.4.2.5 (attributes)", "MUST", NONE, "GET /Users/{id}?attributes=userName returns userName, id, schemas, not name."),
+    ("attributes-list", "RFC 7644 §3.4.2.5", "MUST", NONE, "attributes applies to every resource of a list."),
+    ("attributes-filter", "RFC 7644 §3.4.2.5", "MUST", NONE, "attributes combines with a filter."),
+    ("excluded-get", "RFC 7644 §3.4.2.5 (excludedAttributes)", "MUST", NONE, "excludedAttributes=name drops name and keeps the rest."),
+    ("excluded-list", "RFC 7644 §3.4.2.5", "MUST", NONE, "excludedAttributes applies to every resource of a list."),
+    ("sub-attribute", "RFC 7644 §3.4.2.5; RFC 7643 §2.1", "MUST", NONE, "attributes=name.givenName returns only that sub-attribute of name."),
+    ("always-returned", "RFC 7643 §7 (returned: always)", "MUST", NONE, "excludedAttributes=id still returns id."),
+    ("name-case", "RFC 7643 §2.1 (attribute names are case-insensitive)", "MUST", NONE, "attributes=USERNAME works like attributes=userName."),
+    ("urn-qualified", "RFC 7644 §3.10", "MUST", NONE, "attributes=<core URN>:userName works like attributes=userName."),
+])
+
+_add("patch", [
+    ("status", "RFC 7644 §3.5.2 (200 with the resource, or 204)", "MUST", ENTRA, "A successful PATCH answers 200 with the resource, or 204."),
+    ("replace-simple", "RFC 7644 §3.5.2.3", "MUST", ENTRA, "replace with a path sets a simple attribute."),
+    ("add-simple", "RFC 7644 §3.5.2.1", "MUST", ENTRA, "add with a path sets an absent attribute."),
+    ("remove-simple", "RFC 7644 §3.5.2.2", "MUST", ENTRA, "remove with a path clears an attribute."),
+    ("replace-sub-attribute", "RFC 7644 §3.5.2.3", "MUST", ENTRA, "replace name.givenName changes only that sub-attribute."),
+    ("replace-complex", "RFC 7644 §3.5.2.3", "MUST", NONE, "replace name with an object sets its sub-attributes."),
+    ("add-no-path", "RFC 7644 §3.5.2.1 (no path: value holds attributes)", "MUST", NONE, "add without path merges the value's attributes."),
+    ("replace-no-path", "RFC 7644 §3.5.2.3; Okta deactivates with a path-less replace of active", "MUST", OKTA,
+     "replace without path (value {active: false}) applies."),
+    ("add-multi-valued", "RFC 7644 §3.5.2.1 (add to a multi-valued attribute appends)", "MUST", NONE, "add emails appends a value."),
+    ("replace-value-path", "RFC 7644 §3.5.2.3 (valuePath)", "MUST", ENTRA, "replace emails[type eq \"work\"].value changes the matching value."),
+    ("remove-value-path", "RFC 7644 §3.5.2.2 (valuePath)", "MUST", NONE, "remove emails[type eq \"home\"] removes only the matching value."),
+    ("value-path-no-match", "RFC 7644 §3.5.2.3 (no match: 400 noTarget)", "MUST", NONE, "replace on emails[type eq \"<none>\"] (a valuePath matching nothing) answers 400 noTarget."),
+    ("remove-no-path", "RFC 7644 §3.5.2.2 (no path: 400 noTarget)", "MUST", NONE, "remove without path answers 400 noTarget."),
+    ("extension-path", "RFC 7644 §3.5.2; RFC 7643 §3.3", "MUST", ENTRA, "replace <extension URN>:department sets the extension attribute."),
+    ("extension-no-path", "RFC 7644 §3.5.2.1; RFC 7643 §3.3", "MUST", ENTRA, "add with value {<extension URN>: {…}} sets the extension attribute."),
+    ("atomic", "RFC 7644 §3.5.2 (a failing operation leaves the resource unmodified)", "MUST", BOTH,
+     "When one operation fails the whole PATCH fails and nothing changes."),
+    ("invalid-op", "RFC 7644 §3.5.2, §3.12 (invalidSyntax)", "MUST", NONE, "An unknown op answers 400."),
+    ("invalid-path", "RFC 7644 §3.5.2, §3.12 (invalidPath)", "MUST", NONE, "A malformed path answers 400."),
+    ("mutability", "RFC 7644 §3.5.2, §3.12 (mutability)", "MUST", NONE, "Replacing a readOnly attribute (id) answers 400."),
+    ("op-case", "Entra sends \"Add\"/\"Replace\"/\"Remove\" capitalised (Microsoft Entra SCIM docs)", "SHOULD", ENTRA,
+     "Capitalised op names are accepted."),
+    ("unknown-404", "RFC 7644 §3.5.2, §3.12", "MUST", NONE, "PATCH /Users/<unknown id> answers 404."),
+    ("group-add-member", "RFC 7644 §3.5.2.1; Okta and Entra add members with PATCH", "MUST", BOTH, "add members appends the member."),
+    ("group-remove-member", "RFC 7644 §3.5.2.2; Okta removes members[value eq …]", "MUST", OKTA, "remove members[value eq \"<id>\"] removes that member."),
+    ("group-remove-member-value", "Entra removes members with path members and a value list", "SHOULD", ENTRA,
+     "remove path members with value [{value: id}] removes that member."),
+    ("group-rename", "RFC 7644 §3.5.2.3; Okta renames with PATCH replace", "MUST", BOTH, "replace displayName renames the group."),
+])
+
+_add("etag", [
+    ("header", "RFC 7644 §3.14 (ETags MUST be an HTTP header when supported)", "MUST", NONE, "GET of a resource returns an ETag header."),
+    ("meta-version", "RFC 7644 §3.14 (SHOULD be meta.version too)", "SHOULD", NONE, "meta.version equals the ETag."),
+    ("changes", "RFC 7644 §3.14; RFC 7232 §2.3", "MUST", NONE, "The version changes when the resource changes."),
+    ("if-none-match-304", "RFC 7644 §3.14; RFC 7232 §3.2", "MUST", NONE, "GET with If-None-Match: <current> answers 304."),
+    ("if-none-match-stale", "RFC 7644 §3.14; RFC 7232 §3.2", "MUST", NONE, "GET with If-None-Match: <stale> answers 200."),
+    ("if-match-412", "RFC 7644 §3.14; RFC 7232 §3.1", "MUST", NONE, "A PUT/PATCH with If-Match: <stale> answers 412 and changes nothing."),
+    ("if-match-ok", "RFC 7644 §3.14; RFC 7232 §3.1", "MUST", NONE, "A PATCH with If-Match: <current> succeeds."),
+])
+
+_add("errors", [
+    ("unknown-endpoint-404", "RFC 7644 §3.12", "MUST", NONE, "An unknown endpoint answers 404."),
+    ("invalid-json-400", "RFC 7644 §3.12 (invalidSyntax)", "MUST", BOTH, "A body that is not JSON answers 400."),
+    ("invalid-json-scim-type", "RFC 7644 §3.12 Table 9 (invalidSyntax)", "SHOULD", NONE, "…with scimType invalidSyntax."),
+    ("conflict-scim-type", "RFC 7644 §3.3 (409 uniqueness)", "MUST", OKTA, "A 409 carries scimType uniqueness."),
+    ("error-body", "RFC 7644 §3.12", "MUST", BOTH, "Every 4xx answer is a SCIM Error: Error schema, status as a string equal to the HTTP status."),
+    ("collection-delete-refused", "RFC 7644 §3.6 (DELETE targets one resource)", "MUST", NONE, "DELETE /Users (the collection) is refused."),
+    ("too-large-413", "RFC 7644 §3.12 (413 tooLarge / limits)", "SHOULD", NONE, "A 2 MB body is refused (400/413), not a 5xx."),
+    ("403", "RFC 7644 §3.12 (403)", "MUST", NONE,
+     "Every 403 the suite provoked is a SCIM Error with status \"403\"; skipped when none was provoked."),
+])
+
+_add("auth", [
+    ("missing-401", "RFC 7644 §2, §3.12 (401: authorization header missing); RFC 6750 §3.1", "MUST", BOTH,
+     "Every endpoint refuses a request without Authorization with 401."),
+    ("wrong-401", "RFC 7644 §2, §3.12 (401: authorization header invalid); RFC 6750 §3.1", "MUST", BOTH,
+     "Every endpoint refuses an unknown bearer token with 401."),
+    ("basic-401", "RFC 7644 §2; Okta OIN SPEC test (non-token Authorization)", "MUST", OKTA, "A Basic credential is refused with 401."),
+    ("www-authenticate", "RFC 7235 §3.1; RFC 6750 §3", "SHOULD", NONE, "A 401 carries a WWW-Authenticate header."),
+    ("no-side-effect", "RFC 7644 §2", "MUST", BOTH, "An unauthenticated POST creates nothing."),
+])
+
+_add("safety", [
+    ("cleanup", "scim-harness: the suite leaves the target as it found it", "MUST", NONE,
+     "Everything the suite created is deleted at the end (a filter on the prefix finds nothing)."),
+])
+
+RULES: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R})
+# The rfc suite's catalogue: its rules, in the order the suite runs them.
+CATALOGUE: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R if r.id.startswith(SUITE_PREFIX)})
+del _name, _source
+
+
+def base_id(check_id: str) -> str:
+    """`rfc.x.y[subject]` -> `rfc.x.y` (a check id with its subject is still its rule's id)."""
+    return check_id.split("[", 1)[0]
 
 
 def rule(rule_id: str) -> Rule:
-    """The rule with this id (a generic schema rule for unknown schema ids)."""
-    found = RULES.get(rule_id)
+    """The rule with this id, or of this rfc check id with a subject (a generic schema rule for an
+    unknown schema id; KeyError for any other unknown id)."""
+    found = RULES.get(base_id(rule_id))
     if found is not None:
         return found
     if rule_id.startswith("schema."):
-        return Rule(rule_id, f"The body is valid against {rule_id[7:]}.", "Scenario schema", "MUST")
+        return Rule(rule_id, f"The body is valid against {rule_id[7:]}.", "Scenario schema", "MUST", BOTH)
     raise KeyError(rule_id)
+
+
+def idp_of(dialect: str) -> str:
+    """The IdP a driver dialect imitates: okta for okta and okta-aiw, entra for entra."""
+    return "entra" if dialect == "entra" else "okta"
+
+
+def task_rule(dialect: str, *, detail: bool = False) -> Rule:
+    """The rule a failed driver task breaks (or, with `detail`, where its error shows), for the IdP the
+    dialect imitates."""
+    return RULES[f"{idp_of(dialect)}.task-detail" if detail else f"{idp_of(dialect)}.task"]
+
+
+def request_accepted_source(dialect: str, action: str) -> str:
+    """The source a refused IdP request names: `<IdP> needs <action> to succeed`."""
+    return RULES[f"{idp_of(dialect)}.request-accepted"].source.format(action=action)

@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable, Iterator
 import jsonschema
 import yaml
 
+from harness.actions import ACTIONS, PARAMS
+
 SCENARIO_GLOB = "*.scim.yaml"
 VAR_RE = re.compile(r"\$\{([^}]*)\}")
 WHOLE_VAR_RE = re.compile(r"^\$\{([^}]*)\}$")
@@ -26,30 +28,7 @@ PERSON_ATTRS = ("id", "userName", "email", "login", "first_name", "last_name", "
                 "externalId", "locale", "employee_number", "department")
 GROUP_ATTRS = ("id", "name", "displayName")
 RUN_ATTRS = ("prefix", "org", "domain")
-PEOPLE_ACTIONS = ("assign", "assign_many", "deactivate", "unassign", "reactivate", "deprovision")
-GROUP_ACTIONS = ("push_group", "add_to_group", "remove_from_group", "push_now", "rename_group", "unlink_group")
-# Parameters each action needs / accepts (beyond name, dialects, expect*, save).
-ACTION_PARAMS: dict[str, tuple[set[str], set[str]]] = {
-    "test_connection": (set(), set()),
-    "import_users": (set(), set()),
-    "import_groups": (set(), set()),
-    "assign": (set(), {"person", "people"}),
-    "assign_many": ({"people"}, set()),
-    "deactivate": (set(), {"person", "people"}),
-    "unassign": (set(), {"person", "people"}),
-    "reactivate": (set(), {"person", "people"}),
-    "deprovision": (set(), {"person", "people"}),
-    "update_profile": ({"person", "changes"}, set()),
-    "push_group": ({"group"}, {"link_existing"}),
-    "add_to_group": ({"group", "people"}, set()),
-    "remove_from_group": ({"group", "people"}, set()),
-    "push_now": ({"group"}, set()),
-    "rename_group": ({"group", "new_name"}, set()),
-    "unlink_group": ({"group"}, {"delete"}),
-}
-ACTION_ONLY_KEYS = {"person", "people", "group", "changes", "new_name", "link_existing", "delete",
-                    "expect_failure", "expect_error"}
-COMMON_STEP_KEYS = {"name", "dialects", "expect", "save", "action", "request", "control", "body"}
+ACTION_ONLY_KEYS = {*PARAMS, "expect_failure", "expect_error"}
 
 
 class ScenarioError(ValueError):
@@ -242,13 +221,13 @@ def _check_semantics(doc: dict[str, Any], c: _Checker) -> None:
             continue
         kind = kinds[0]
         if kind == "action":
-            needed, optional = ACTION_PARAMS[step["action"]]
-            given = set(step) & {"person", "people", "group", "changes", "new_name", "link_existing", "delete"}
-            for missing in sorted(needed - given):
-                c.add(base, f"action {step['action']} needs `{missing}`")
-            if step["action"] in PEOPLE_ACTIONS and not given & {"person", "people"}:
-                c.add(base, f"action {step['action']} needs `person` or `people`")
-            for extra in sorted(given - needed - optional):
+            action = ACTIONS[step["action"]]
+            given = set(step) & set(PARAMS)
+            for missing in sorted(action.needs - given):
+                c.add(base, f"action {action.name} needs `{missing}`")
+            if action.people and not given & {"person", "people"}:
+                c.add(base, f"action {action.name} needs `person` or `people`")
+            for extra in sorted(given - action.needs - action.accepts):
                 c.add(base + [extra], f"`{extra}` does not apply to action {step['action']}", key=True)
         else:
             for extra in sorted(set(step) & ACTION_ONLY_KEYS):
@@ -336,7 +315,7 @@ def _build(doc: dict[str, Any], file: str, line: int, node: yaml.Node) -> Scenar
 
 
 def _params(step: dict[str, Any], all_people: list[str]) -> dict[str, Any]:
-    params = {k: step[k] for k in ("person", "people", "group", "changes", "new_name", "link_existing", "delete") if k in step}
+    params = {k: step[k] for k in PARAMS if k in step}
     if params.get("people") == "*":
         params["people"] = list(all_people)
     return params

@@ -88,7 +88,7 @@ def _validator(schema: str | dict[str, Any]) -> Draft202012Validator:
     return Draft202012Validator(inline, registry=_registry(), format_checker=_format_checker())
 
 
-def _describe(error: ValidationError) -> str:
+def describe_error(error: ValidationError) -> str:
     where = error.json_path
     if error.validator == "contains" and isinstance(error.validator_value, dict) and "const" in error.validator_value:
         return f"{where}: must contain {error.validator_value['const']!r}"
@@ -105,7 +105,7 @@ def _describe(error: ValidationError) -> str:
     return f"{where}: {message}"
 
 
-def _errors(instance: Any, schema: str | dict[str, Any], relax_required: bool = False) -> list[ValidationError]:
+def schema_errors(instance: Any, schema: str | dict[str, Any], relax_required: bool = False) -> list[ValidationError]:
     errors = sorted(_validator(schema).iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
     if relax_required:
         # RFC 7644 §3.4.2.5: with attributes/excludedAttributes only the requested attributes come back;
@@ -120,4 +120,4 @@ def validate(instance: Any, schema_name: str | dict[str, Any]) -> list[str]:
 
     Raises KeyError for an unknown name and jsonschema.SchemaError for a malformed inline schema.
     """
-    return [_describe(e) for e in _errors(instance, schema_name)]
+    return [describe_error(e) for e in schema_errors(instance, schema_name)]

@@ -1,21 +1,26 @@
 """The `rfc` conformance suite: every RFC 7643/7644 rule Okta and Entra lean on, as checks.
 
-`run_rfc(client, transcript)` runs the areas in order — discovery, schema, users, groups, filters,
-paging, sort, projection, patch, etag, errors, auth — and returns one ScenarioResult per area
-plus the `safety` area, which always runs (try/finally) and deletes everything the suite created.
+`run_suite(prober)` (or `run_rfc(client, transcript)`, which makes the prober) runs the areas in
+order — discovery, schema, users, groups, filters, paging, sort, projection, patch, etag, errors,
+auth — and returns one ScenarioResult per area plus the `safety` area, which always runs
+(try/finally) and deletes everything the suite created (the prober's ledger).
 """
 from __future__ import annotations
 
+import secrets
 import time
-from typing import Callable, Protocol
+from typing import Callable
 
 import httpx
 
-from harness.breaker import GuardedTranscript, stopped
+from harness.breaker import GuardedTranscript
 from harness.conformance import crud, discovery, patch, protocol, query, server_schema
-from harness.conformance.catalogue import AREAS, CATALOGUE, CheckDef, areas_for, check_def
-from harness.conformance.context import AreaStop, Ctx, _StepAbort, base_id
+from harness.conformance.areas import areas_for
+from harness.conformance.context import AreaStop, Ctx, StepAbort
+from harness.prober import Prober
 from harness.results import ScenarioResult, StepResult
+from harness.rules import CATALOGUE
+from harness.session import Reporter, run_prefix
 from harness.transcript import Transcript
 
 SUITE_FILE = "harness/conformance (rfc suite)"
@@ -42,24 +47,26 @@ DESCRIPTIONS = {
 }
 
 
-class Reporter(Protocol):
-    def scenario_started(self, name: str) -> None: ...
-    def step_finished(self, scenario: str, step: StepResult) -> None: ...
-    def scenario_finished(self, result: ScenarioResult) -> None: ...
-
-
 def run_rfc(client: httpx.Client, transcript: Transcript | None = None, *, areas: list[str] | None = None,
             checks: list[str] | None = None, reporter: Reporter | None = None,
             run_id: str | None = None) -> list[ScenarioResult]:
-    """Run the rfc suite with `client` (base URL = the SCIM base, Authorization set). Never raises.
+    """Run the rfc suite with `client` (base URL = the SCIM base, Authorization set), recording into
+    `transcript` (default: one with a breaker). Never raises. See run_suite."""
+    run_id = run_id or secrets.token_hex(3)
+    prober = Prober(client, transcript if transcript is not None else GuardedTranscript(), prefix=run_prefix(run_id))
+    return run_suite(prober, run_id=run_id, areas=areas, checks=checks, reporter=reporter)
+
+
+def run_suite(prober: Prober, *, run_id: str, areas: list[str] | None = None, checks: list[str] | None = None,
+              reporter: Reporter | None = None) -> list[ScenarioResult]:
+    """Run the rfc suite through `prober` (its names carry the run prefix). Never raises.
     `areas` and/or `checks` (catalogue ids) narrow the run to the areas they need; discovery and the
     safety cleanup always run, so results may hold other checks of those areas too."""
     if checks is not None:
         areas = list(dict.fromkeys([*(areas or []), *areas_for(checks)]))
-    ctx = Ctx(client, transcript if transcript is not None else GuardedTranscript(), run_id=run_id,
-              base_url=str(client.base_url))
+    ctx = Ctx(prober, run_id=run_id)
     wanted = [a for a in AREA_RUNNERS if areas is None or a in areas or a == "discovery"]
-    users_before, groups_before = protocol._totals(ctx)
+    users_before, groups_before = protocol.totals(ctx)
     try:
         for area in wanted:
             _run_area(ctx, area, AREA_RUNNERS[area], reporter)
@@ -73,11 +80,11 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
     if reporter:
         reporter.scenario_started(name)
     sc = ScenarioResult(name=name, file=SUITE_FILE, description=DESCRIPTIONS.get(area, ""), tags=["rfc", area],
-                        rules=sorted({d.rule for d in CATALOGUE.values() if d.area == area}), dialect="rfc")
+                        rules=sorted({d.source for d in CATALOGUE.values() if d.area == area}), dialect="rfc")
     ctx.areas.append(sc)
     ctx.scenario = sc
     t0 = time.perf_counter()
-    why = stopped(ctx.transcript)
+    why = ctx.prober.stopped
     if why is not None and area != "safety":  # the target stopped answering: nothing more is sent
         sc.skipped = f"skipped: {why}"
         if reporter:
@@ -91,7 +98,7 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
     except AreaStop as exc:  # what the rest of the area needs failed: its checks are skipped, saying why
         ctx.current = None
         ctx.skip_rest(area, f"skipped: {exc.reason}")
-    except _StepAbort as exc:  # an abort outside any step (a defect of the area's code, but not a crash)
+    except StepAbort as exc:  # an abort outside any step (a defect of the area's code, but not a crash)
         ctx.current = None
         ctx.skip_rest(area, f"skipped: {exc.reason or 'the area stopped'}")
     except Exception as exc:  # a harness bug must not stop the suite (and must not skip the cleanup)
@@ -104,4 +111,4 @@ def _run_area(ctx: Ctx, area: str, fn: Callable[[Ctx], None], reporter: Reporter
         reporter.scenario_finished(sc)
 
 
-__all__ = ["AREAS", "CATALOGUE", "CheckDef", "areas_for", "base_id", "check_def", "run_rfc"]
+__all__ = ["AREA_RUNNERS", "CATALOGUE", "SUITE_FILE", "areas_for", "run_rfc", "run_suite"]

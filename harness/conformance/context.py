@@ -1,5 +1,6 @@
-"""The conformance run's context: one SCIM client, the server's advertised capabilities and schemas,
-the resources the suite created (removed at the end, whatever happens), and the result sink.
+"""The conformance run's context: the suite's prober (harness.prober: sending, recording, the run
+prefix and the ledger of what the suite created, removed at the end whatever happens), the server's
+advertised capabilities and schemas, and the result sink.
 
 Each area of the `rfc` suite becomes one ScenarioResult; each probe inside it one StepResult holding
 the CheckResults it produced and the exchanges it judged, so every reporter shows them unchanged.
@@ -7,21 +8,19 @@ the CheckResults it produced and the exchanges it judged, so every reporter show
 from __future__ import annotations
 
 import json
-import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
-from urllib.parse import quote
 
 import httpx
 
 from harness import checks
-from harness.breaker import stopped
-from harness.conformance.catalogue import CATALOGUE, RECORDED_IN, check_def
+from harness.conformance.areas import recorded_by
+from harness.prober import Prober
 from harness.results import CheckResult, ScenarioResult, StepResult
-from harness.transcript import Exchange, Transcript
+from harness.rules import base_id, rule
+from harness.transcript import Exchange
 
-SCIM_JSON = "application/scim+json; charset=utf-8"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -31,15 +30,12 @@ LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 @dataclass
 class Capabilities:
-    """What /ServiceProviderConfig advertises (RFC 7643 §5); unknown features count as unsupported."""
+    """What /ServiceProviderConfig advertises (RFC 7643 §5) of the features the suite's areas depend on;
+    unknown features count as unsupported."""
     patch: bool = False
     filter: bool = False
     sort: bool = False
     etag: bool = False
-    bulk: bool = False
-    change_password: bool = False
-    max_results: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_document(cls, doc: Any) -> "Capabilities":
@@ -50,39 +46,26 @@ class Capabilities:
             part = doc.get(key)
             return isinstance(part, dict) and part.get("supported") is True
 
-        flt = doc.get("filter") if isinstance(doc.get("filter"), dict) else {}
-        max_results = flt.get("maxResults") if isinstance(flt.get("maxResults"), int) else None
-        return cls(patch=supported("patch"), filter=supported("filter"), sort=supported("sort"),
-                   etag=supported("etag"), bulk=supported("bulk"), change_password=supported("changePassword"),
-                   max_results=max_results, raw=doc)
+        return cls(patch=supported("patch"), filter=supported("filter"), sort=supported("sort"), etag=supported("etag"))
 
 
 class Ctx:
     """Everything a check needs; `area()` and `step()` decide where results go."""
 
-    def __init__(self, client: httpx.Client, transcript: Transcript, *, run_id: str | None = None,
-                 base_url: str = "") -> None:
-        self.client = client
-        self.transcript = transcript
-        self.run_id = run_id or secrets.token_hex(3)
-        self.prefix = f"scimh-{self.run_id}-"
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, prober: Prober, *, run_id: str) -> None:
+        self.prober = prober  # sends, records, names with the run prefix, keeps the ledger for the cleanup
+        self.run_id = run_id
         self.caps = Capabilities()
         self.schemas: dict[str, dict[str, Any]] = {}          # lower-case URN -> schema document
         self.resource_types: dict[str, dict[str, Any]] = {}   # name -> ResourceType document
-        self.created: list[tuple[str, str]] = []              # (collection, id), creation order
-        self.sent_names: list[str] = []                       # userName/displayName of every create sent
         self.areas: list[ScenarioResult] = []
         self.scenario: ScenarioResult | None = None
         self.current: StepResult | None = None
         self.shared: dict[str, Any] = {}                      # fixtures shared between areas
-        self._n = 0
 
-    # --- naming ------------------------------------------------------------------------
     def name(self, label: str) -> str:
         """A unique name carrying the run prefix: `scimh-<run>-<label>-<n>`."""
-        self._n += 1
-        return f"{self.prefix}{label}-{self._n}"
+        return self.prober.name(label)
 
     # --- results -----------------------------------------------------------------------
     @contextmanager
@@ -95,7 +78,7 @@ class Ctx:
         stop: str | None = None
         try:
             yield sr
-        except _StepAbort as exc:
+        except StepAbort as exc:
             if exc.reason:
                 sr.error = exc.reason
             if needed:
@@ -111,11 +94,11 @@ class Ctx:
         (with `always` False, only when there is one)."""
         assert self.scenario is not None, "skip_rest() outside an area"
         done = {base_id(c.check_id) for st in self.scenario.steps for c in st.checks}
-        todo = [cid for cid, d in CATALOGUE.items() if RECORDED_IN.get(cid, d.area) == area and cid not in done]
+        todo = [cid for cid in recorded_by(area) if cid not in done]
         sr = StepResult(name="the checks that depend on it", action="skipped", skipped=reason)
         for cid in todo:
-            d = check_def(cid)
-            sr.checks.append(CheckResult(cid, "skip", d.rule, d.strength, reason, None))
+            d = rule(cid)
+            sr.checks.append(CheckResult(cid, "skip", d.source, d.strength, reason, None))
         if todo or always:
             self.scenario.steps.append(sr)
 
@@ -123,23 +106,23 @@ class Ctx:
               subject: str | None = None) -> bool:
         """Record one catalogued check. An informational check (can_fail False: the RFC allows every
         behaviour it observes) reports "skip" with the message instead of failing."""
-        d = check_def(check_id)
+        d = rule(check_id)
         status = "pass" if ok else ("fail" if d.can_fail else "skip")
-        self._add(CheckResult(_cid(check_id, subject), status, d.rule, d.strength, message, exchange))  # type: ignore[arg-type]
+        self._add(CheckResult(_cid(check_id, subject), status, d.source, d.strength, message, exchange))  # type: ignore[arg-type]
         return ok
 
     def skip(self, check_id: str, reason: str, *, subject: str | None = None) -> None:
-        d = check_def(check_id)
-        self._add(CheckResult(_cid(check_id, subject), "skip", d.rule, d.strength, reason, None))
+        d = rule(check_id)
+        self._add(CheckResult(_cid(check_id, subject), "skip", d.source, d.strength, reason, None))
 
     def standard(self, ex: Exchange, expect_status: int | list[int] | None = None, resource: str | None = None) -> None:
         """The harness's standard per-exchange checks (transport, media type, RFC JSON Schemas, errors)."""
         projected = "attributes=" in ex.query.lower()
         for c in checks.check_exchange(ex, expect_status=expect_status, resource=resource):
             if c.status == "skip" and c.check_id in ("etag.consistent", "schema"):
-                continue
+                continue  # an unversioned server, or no schema to judge: not a finding, and not worth a row per response
             if projected and c.check_id == "etag.consistent":
-                continue  # RFC 7644 §3.4.2.5: meta may be projected away while the ETag header stays  # an unversioned server: not a finding, and not worth a row per response
+                continue  # RFC 7644 §3.4.2.5: meta may be projected away while the ETag header stays
             self._add(c)
 
     def _add(self, result: CheckResult) -> None:
@@ -153,44 +136,27 @@ class Ctx:
              headers: dict[str, str] | None = None, auth: str = "default", raw: bytes | None = None) -> Exchange:
         """One request, recorded. `auth`: default | none | wrong | basic. A transport failure aborts the
         step; once the target stopped answering (harness.breaker), nothing is sent and the area stops."""
-        why = stopped(self.transcript)
+        why = self.prober.stopped
         if why is not None:
             raise AreaStop(why)
-        hdrs = dict(headers or {})
         content = raw
         if body is not None and raw is None:
             content = json.dumps(body).encode()
-        if content is not None:
-            hdrs.setdefault("Content-Type", SCIM_JSON)
         try:
-            req = self.client.build_request(method, path, params=params or None, headers=hdrs, content=content)
+            req = self.prober.build(method, path, params=params, headers=headers, content=content, auth=auth)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:  # e.g. a Location header that is no URL
-            raise _StepAbort(f"cannot send {method} {str(path)[:200]!r}: {exc}") from None
-        if not self.same_origin(str(req.url)):
+            raise StepAbort(f"cannot send {method} {str(path)[:200]!r}: {exc}") from None
+        if not self.prober.same_origin(str(req.url)):
             # The token goes only to the target's own origin, whatever a Location or meta.location says.
-            raise _StepAbort(f"not sent: {str(req.url)[:200]} is on another origin than the SCIM base URL")
-        if auth == "none":
-            req.headers.pop("Authorization", None)
-        elif auth == "wrong":
-            req.headers["Authorization"] = f"Bearer scimh-wrong-{secrets.token_hex(8)}"
-        elif auth == "basic":
-            req.headers["Authorization"] = "Basic c2NpbWg6bm90LWEtdG9rZW4="
-        _, ex = self.transcript.send(self.client, req)
+            raise StepAbort(f"not sent: {str(req.url)[:200]} is on another origin than the SCIM base URL")
+        ex = self.prober.send(req)
         if self.current is not None and ex not in self.current.exchanges:
             self.current.exchanges.append(ex)
         if ex.error:
             if self.current is not None:
                 self.standard(ex)  # the failed transport check, with its rule
-            raise _StepAbort(f"could not reach the target: {ex.error}")
+            raise StepAbort(f"could not reach the target: {ex.error}")
         return ex
-
-    def same_origin(self, url: str) -> bool:
-        """Is `url` (absolute, or relative to the SCIM base) on the target's own origin?"""
-        try:
-            full = self.client.base_url.join(url)
-        except (httpx.InvalidURL, ValueError):
-            return False
-        return full.scheme == self.client.base_url.scheme and full.netloc == self.client.base_url.netloc
 
     def get_json(self, path: str, **kw: Any) -> tuple[Exchange, Any]:
         ex = self.send("GET", path, **kw)
@@ -204,27 +170,18 @@ class Ctx:
     # --- resources ---------------------------------------------------------------------
     def create(self, coll: str, body: dict[str, Any]) -> tuple[Exchange, dict[str, Any] | None]:
         """POST and remember the id for cleanup (also when the server answered oddly but gave an id)."""
-        name = body.get("userName") or body.get("displayName")
-        if isinstance(name, str):
-            self.sent_names.append(name)
         ex = self.send("POST", f"/{coll}", body=body)
         doc = ex.json()
-        if isinstance(doc, dict) and isinstance(doc.get("id"), str) and ex.status is not None and ex.status < 300:
-            self.created.append((coll, doc["id"]))
+        if ex.status is not None and ex.status < 300 and self.prober.remember_resource(coll, doc):
             return ex, doc
         location = ex.header("location")
         if ex.status == 201 and location and not isinstance(doc, dict):
             # RFC 7644 §3.3: the body only SHOULD hold the resource, the Location header SHALL: read it there.
             got = self.send("GET", location)
             doc = got.json()
-            if got.status == 200 and isinstance(doc, dict) and isinstance(doc.get("id"), str):
-                self.created.append((coll, doc["id"]))
+            if got.status == 200 and self.prober.remember_resource(coll, doc):
                 return ex, doc
         return ex, None
-
-    def forget(self, coll: str, rid: str) -> None:
-        if (coll, rid) in self.created:
-            self.created.remove((coll, rid))
 
     def user_body(self, label: str, **attrs: Any) -> dict[str, Any]:
         user = self.name(label)
@@ -235,26 +192,8 @@ class Ctx:
         body.update(attrs)
         return body
 
-    @staticmethod
-    def path_id(rid: str) -> str:
-        return quote(rid, safe="")
 
-    def cleanup(self) -> list[Exchange]:
-        """DELETE everything created, groups first (never raises); returns the exchanges."""
-        out: list[Exchange] = []
-        if stopped(self.transcript) is not None:
-            return out
-        doomed = [c for c in self.created if c[0] == "Groups"] + [c for c in self.created if c[0] != "Groups"]
-        for coll, rid in doomed:
-            req = self.client.build_request("DELETE", f"/{coll}/{self.path_id(rid)}")
-            _, ex = self.transcript.send(self.client, req)
-            out.append(ex)
-            if ex.status in (200, 204, 404):
-                self.created.remove((coll, rid))
-        return out
-
-
-class _StepAbort(Exception):
+class StepAbort(Exception):
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
@@ -289,16 +228,11 @@ def dicts(value: Any) -> list[dict[str, Any]]:
 
 def abort(reason: str = "") -> None:
     """Stop the current step (the rest of it depends on something that failed)."""
-    raise _StepAbort(reason)
+    raise StepAbort(reason)
 
 
 def _cid(check_id: str, subject: str | None) -> str:
     return f"{check_id}[{subject}]" if subject else check_id
 
 
-def base_id(check_id: str) -> str:
-    """`rfc.x.y[subject]` -> `rfc.x.y`."""
-    return check_id.split("[", 1)[0]
-
-
-__all__ = ["CATALOGUE", "AreaStop", "Capabilities", "Ctx", "abort", "base_id", "dicts", "dig", "stop_area"]
+__all__ = ["AreaStop", "Capabilities", "Ctx", "abort", "dicts", "dig", "stop_area"]

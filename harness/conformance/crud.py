@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.conformance.context import GROUP_URN, USER_URN, Ctx, abort, dicts, dig
+from harness.prober import path_id
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -27,6 +28,15 @@ def meta_of(doc: Any) -> dict[str, Any]:
 
 def run_users(ctx: Ctx) -> None:
     body = ctx.user_body("crud", title="Original Title", nickName="Nick")
+    doc = _create_user(ctx, body)
+    uid = path_id(doc["id"])
+    _second_user_and_conflicts(ctx, body, doc)
+    _read_back(ctx, body, doc, uid)
+    _replace(ctx, body, doc, uid)
+    _delete(ctx, body, doc, uid)
+
+
+def _create_user(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     with ctx.step("create a user", needed=True):
         ex, doc = ctx.create("Users", body)
         ctx.standard(ex, 201, "User")
@@ -47,9 +57,11 @@ def run_users(ctx: Ctx) -> None:
             problems.append("location")
         ctx.check("rfc.users.create.meta", not problems, "meta.created, lastModified and location are set" if not problems
                   else f"meta lacks a valid {', '.join(problems)}: {meta}", ex)
-        ctx.shared["crud_user"] = doc
-    assert doc is not None  # the step above stops the area otherwise
-    uid = ctx.path_id(doc["id"])
+    assert doc is not None  # the step stops the area otherwise
+    return doc
+
+
+def _second_user_and_conflicts(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any]) -> None:
     with ctx.step("a second user gets another id; duplicates conflict"):
         ex2, doc2 = ctx.create("Users", ctx.user_body("crud2"))
         ctx.standard(ex2, 201, "User")
@@ -66,13 +78,16 @@ def run_users(ctx: Ctx) -> None:
                                          "emails": [{"value": f"{body['userName']}-case@example.org", "type": "work"}]})
         ctx.check("rfc.users.create.conflict-case-insensitive", ex4.status == 409,
                   f"the upper-case userName answered {ex4.status}" + ("" if ex4.status == 409 else " (userName is caseExact: false)"), ex4)
+
+
+def _read_back(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:
     with ctx.step("read it back"):
         ex, got = ctx.get_json(f"/Users/{uid}")
         ctx.standard(ex, 200, "User")
         ok = ex.status == 200 and isinstance(got, dict) and got.get("id") == doc["id"] and got.get("userName") == body["userName"]
         ctx.check("rfc.users.get.200", ok, f"answered {ex.status}" + ("" if ok else f" with {str(got)[:200]}"), ex)
         location = meta_of(doc).get("location")
-        if isinstance(location, str) and location.startswith(("http://", "https://")) and not ctx.same_origin(location):
+        if isinstance(location, str) and location.startswith(("http://", "https://")) and not ctx.prober.same_origin(location):
             ctx.skip("rfc.users.get.location", f"meta.location {location[:200]!r} is on another origin than the SCIM "
                      "base URL (a proxy?); not followed, the token goes to the target only")
         elif isinstance(location, str) and location.startswith(("http://", "https://")):
@@ -84,6 +99,9 @@ def run_users(ctx: Ctx) -> None:
         ex404 = ctx.send("GET", f"/Users/{unknown_id()}")
         ctx.standard(ex404, 404)
         ctx.check("rfc.users.get.unknown-404", ex404.status == 404, f"answered {ex404.status}", ex404)
+
+
+def _replace(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:
     with ctx.step("replace it with PUT"):
         replacement = {k: v for k, v in body.items() if k not in ("title",)}
         replacement = {**replacement, "id": "scimh-other-id", "name": {"givenName": "Replaced", "familyName": "Scimh"},
@@ -110,12 +128,15 @@ def run_users(ctx: Ctx) -> None:
         ex404 = ctx.send("PUT", f"/Users/{unknown_id()}", body={**replacement, "userName": ctx.name("ghost")})
         ctx.standard(ex404, 404)
         ctx.check("rfc.users.put.unknown-404", ex404.status == 404, f"answered {ex404.status}", ex404)
+
+
+def _delete(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:
     with ctx.step("delete it"):
         ex = ctx.send("DELETE", f"/Users/{uid}")
         ctx.standard(ex, 204)
         ctx.check("rfc.users.delete.204", ex.status == 204, f"answered {ex.status}", ex)
         if ex.status in (200, 204):
-            ctx.forget("Users", doc["id"])
+            ctx.prober.forget("Users", doc["id"])
         ex2 = ctx.send("GET", f"/Users/{uid}")
         ctx.standard(ex2, 404)
         ctx.check("rfc.users.delete.then-404", ex2.status == 404, f"GET after DELETE answered {ex2.status}", ex2)
@@ -133,6 +154,14 @@ def member_ids(doc: Any) -> list[Any]:
 
 
 def run_groups(ctx: Ctx) -> None:
+    user, user2, grp, name = _create_group(ctx)
+    gid = path_id(grp["id"])
+    _read_group(ctx, gid, name, user, grp)
+    _replace_group(ctx, gid, user2)
+    _delete_group(ctx, user2)
+
+
+def _create_group(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
     with ctx.step("create a group with a member", needed=True):
         exu, user = ctx.create("Users", ctx.user_body("member"))
         exu2, user2 = ctx.create("Users", ctx.user_body("member2"))
@@ -145,8 +174,6 @@ def run_groups(ctx: Ctx) -> None:
         ctx.check("rfc.groups.create.201", ex.status == 201, f"answered {ex.status}", ex)
         if grp is None:
             abort(f"no group id in the {ex.status} answer")
-        ctx.shared["group"] = grp
-        ctx.shared["group_users"] = (user, user2)
         unique = _displayname_unique(ctx)
         ex2, dup = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": name})
         if unique:
@@ -154,8 +181,11 @@ def run_groups(ctx: Ctx) -> None:
             ctx.check("rfc.groups.create.conflict-409", ex2.status == 409, f"a duplicate displayName answered {ex2.status}", ex2)
         else:
             ctx.skip("rfc.groups.create.conflict-409", "Group.displayName is not declared unique in /Schemas")
-    assert user is not None and user2 is not None and grp is not None  # else the first step stopped the area
-    gid = ctx.path_id(grp["id"])
+    assert user is not None and user2 is not None and grp is not None  # else the step stopped the area
+    return user, user2, grp, name
+
+
+def _read_group(ctx: Ctx, gid: str, name: str, user: dict[str, Any], grp: dict[str, Any]) -> None:
     with ctx.step("read the group"):
         ex, got = ctx.get_json(f"/Groups/{gid}")
         ctx.standard(ex, 200, "Group")
@@ -168,11 +198,14 @@ def run_groups(ctx: Ctx) -> None:
         declares_groups = any(str(a.get("name", "")).lower() == "groups"
                               for a in dicts(dig(ctx.schemas.get(USER_URN.lower()), "attributes")))
         if declares_groups:
-            exu3, u = ctx.get_json(f"/Users/{ctx.path_id(user['id'])}")
+            exu3, u = ctx.get_json(f"/Users/{path_id(user['id'])}")
             values = [g.get("value") for g in dicts(dig(u, "groups"))]
             ctx.check("rfc.groups.user.groups", grp["id"] in values, f"User.groups holds {values}", exu3)
         else:
             ctx.skip("rfc.groups.user.groups", "the User schema does not declare groups")
+
+
+def _replace_group(ctx: Ctx, gid: str, user2: dict[str, Any]) -> None:
     with ctx.step("replace the group with PUT"):
         new_name = ctx.name("group-renamed")
         ex = ctx.send("PUT", f"/Groups/{gid}", body={"schemas": [GROUP_URN], "displayName": new_name,
@@ -182,18 +215,21 @@ def run_groups(ctx: Ctx) -> None:
         ok = ex.status == 200 and isinstance(got, dict) and got.get("displayName") == new_name and member_ids(got) == [user2["id"]]
         ctx.check("rfc.groups.put.200", ok, f"answered {ex.status}; now {got.get('displayName') if isinstance(got, dict) else None!r} "
                   f"with members {member_ids(got)}", exg)
+
+
+def _delete_group(ctx: Ctx, user2: dict[str, Any]) -> None:
     with ctx.step("delete a group, keep its users"):
         exg, tmp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": ctx.name("doomed"),
                                          "members": [{"value": user2["id"]}]})
         if tmp is None:
             abort(f"could not create the group to delete ({exg.status})")
-        ex = ctx.send("DELETE", f"/Groups/{ctx.path_id(tmp['id'])}")
+        ex = ctx.send("DELETE", f"/Groups/{path_id(tmp['id'])}")
         ctx.standard(ex, 204)
         if ex.status in (200, 204):
-            ctx.forget("Groups", tmp["id"])
-        ex2 = ctx.send("GET", f"/Groups/{ctx.path_id(tmp['id'])}")
+            ctx.prober.forget("Groups", tmp["id"])
+        ex2 = ctx.send("GET", f"/Groups/{path_id(tmp['id'])}")
         ctx.check("rfc.groups.delete.204", ex.status == 204 and ex2.status == 404, f"DELETE {ex.status}, then GET {ex2.status}", ex)
-        ex3 = ctx.send("GET", f"/Users/{ctx.path_id(user2['id'])}")
+        ex3 = ctx.send("GET", f"/Users/{path_id(user2['id'])}")
         ctx.check("rfc.groups.delete.keeps-users", ex3.status == 200, f"the member answered {ex3.status}", ex3)
 
 

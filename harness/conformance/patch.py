@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN, Ctx, abort, dicts, dig
+from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, Ctx, abort, dicts, dig
 from harness.conformance.crud import member_ids, unknown_id
+from harness.prober import path_id
 from harness.transcript import Exchange
 
 
@@ -20,10 +21,10 @@ class _Patcher:
         self.ctx, self.coll, self.rid = ctx, coll, rid
 
     def patch(self, *ops: dict[str, Any], headers: dict[str, str] | None = None) -> Exchange:
-        return self.ctx.send("PATCH", f"/{self.coll}/{self.ctx.path_id(self.rid)}", body=_ops(*ops), headers=headers)
+        return self.ctx.send("PATCH", f"/{self.coll}/{path_id(self.rid)}", body=_ops(*ops), headers=headers)
 
     def read(self) -> dict[str, Any]:
-        ex, doc = self.ctx.get_json(f"/{self.coll}/{self.ctx.path_id(self.rid)}")
+        ex, doc = self.ctx.get_json(f"/{self.coll}/{path_id(self.rid)}")
         if not isinstance(doc, dict):
             abort(f"cannot read the resource back ({ex.status})")
         return doc
@@ -41,7 +42,7 @@ class _Patcher:
             if not (isinstance(body, dict) and body.get("id") == self.rid):
                 self.ctx.check("rfc.patch.status", False, "a 200 answer must carry the whole resource", ex,
                                subject=cid.rsplit(".", 1)[-1] + " body")
-        exr, state = self.ctx.get_json(f"/{self.coll}/{self.ctx.path_id(self.rid)}")
+        exr, state = self.ctx.get_json(f"/{self.coll}/{path_id(self.rid)}")
         if not isinstance(state, dict):
             self.ctx.check(cid, False, f"PATCH answered {ex.status}; reading the resource back answered {exr.status} "
                            "without a JSON object", exr)
@@ -65,15 +66,30 @@ def run(ctx: Ctx) -> None:
         return
     body = ctx.user_body("patch")
     body["emails"].append({"value": f"{body['userName']}@home.example.org", "type": "home"})
+    user = _advertised(ctx, body)
+    p = _Patcher(ctx, "Users", user["id"])
+    _simple(ctx, p)
+    _complex(ctx, p)
+    _multi_valued(ctx, p, body)
+    _extension(ctx, p)
+    _op_case(ctx, p)
+    _failures(ctx, p, user)
+    _groups(ctx)
+
+
+def _advertised(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     with ctx.step("the advertised PATCH works", needed=True):
         ex, user = ctx.create("Users", body)
         if user is None:
             abort(f"could not create the user to patch ({ex.status})")
-        exp = ctx.send("PATCH", f"/Users/{ctx.path_id(user['id'])}",
+        exp = ctx.send("PATCH", f"/Users/{path_id(user['id'])}",
                        body=_ops({"op": "replace", "path": "title", "value": "Patched"}))
         ctx.check("rfc.discovery.advertised.patch", exp.status in (200, 204), f"PATCH answered {exp.status}", exp)
-    assert user is not None  # else the step above stopped the area
-    p = _Patcher(ctx, "Users", user["id"])
+    assert user is not None  # else the step stopped the area
+    return user
+
+
+def _simple(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("simple attributes"):
         p.apply("rfc.patch.replace-simple", [{"op": "replace", "path": "displayName", "value": "Scimh Replaced"}],
                 lambda d: d.get("displayName") == "Scimh Replaced", lambda d: f"displayName {d.get('displayName')!r}")
@@ -81,6 +97,9 @@ def run(ctx: Ctx) -> None:
                 lambda d: d.get("nickName") == "Added", lambda d: f"nickName {d.get('nickName')!r}")
         p.apply("rfc.patch.remove-simple", [{"op": "remove", "path": "nickName"}],
                 lambda d: d.get("nickName") in (None, ""), lambda d: f"nickName {d.get('nickName')!r}")
+
+
+def _complex(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("complex attributes"):
         p.apply("rfc.patch.replace-sub-attribute", [{"op": "replace", "path": "name.givenName", "value": "Sub"}],
                 lambda d: dig(d, "name", "givenName") == "Sub" and dig(d, "name", "familyName") == "Scimh",
@@ -93,6 +112,9 @@ def run(ctx: Ctx) -> None:
                 lambda d: f"title {d.get('title')!r}, nickName {d.get('nickName')!r}")
         p.apply("rfc.patch.replace-no-path", [{"op": "replace", "value": {"active": False}}],
                 lambda d: d.get("active") is False, lambda d: f"active {d.get('active')!r}")
+
+
+def _multi_valued(ctx: Ctx, p: _Patcher, body: dict[str, Any]) -> None:
     with ctx.step("multi-valued attributes and value paths"):
         extra = f"{body['userName']}@other.example.org"
         p.apply("rfc.patch.add-multi-valued", [{"op": "add", "path": "emails", "value": [{"value": extra, "type": "other"}]}],
@@ -105,6 +127,9 @@ def run(ctx: Ctx) -> None:
         p.apply("rfc.patch.remove-value-path", [{"op": "remove", "path": 'emails[type eq "home"]'}],
                 lambda d: [e.get("type") for e in _emails(d)].count("home") == 0 and len(_emails(d)) == 2,
                 lambda d: f"emails {[(e.get('type'), e.get('value')) for e in _emails(d)]}")
+
+
+def _extension(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("extension attributes"):
         has_ext = any(str(e.get("schema", "")).lower() == ENTERPRISE_URN.lower()
                       for e in dicts(dig(ctx.resource_types.get("User"), "schemaExtensions")))
@@ -116,9 +141,15 @@ def run(ctx: Ctx) -> None:
         else:
             for cid in ("rfc.patch.extension-path", "rfc.patch.extension-no-path"):
                 ctx.skip(cid, "the User resource type declares no enterprise extension")
+
+
+def _op_case(ctx: Ctx, p: _Patcher) -> None:
     with ctx.step("capitalised op names (Entra)"):
         p.apply("rfc.patch.op-case", [{"op": "Replace", "path": "title", "value": "Capital"}],
                 lambda d: d.get("title") == "Capital", lambda d: f"title {d.get('title')!r}", rfc_form=False)
+
+
+def _failures(ctx: Ctx, p: _Patcher, user: dict[str, Any]) -> None:
     with ctx.step("failures: atomicity, noTarget, syntax, mutability"):
         before = p.read()
         ex = p.patch({"op": "replace", "path": "title", "value": "MustNotStick"},
@@ -148,7 +179,6 @@ def run(ctx: Ctx) -> None:
         ex = ctx.send("PATCH", f"/Users/{unknown_id()}", body=_ops({"op": "replace", "path": "title", "value": "x"}))
         ctx.standard(ex, 404)
         ctx.check("rfc.patch.unknown-404", ex.status == 404, f"answered {ex.status}", ex)
-    _groups(ctx)
 
 
 def _groups(ctx: Ctx) -> None:
@@ -169,5 +199,3 @@ def _groups(ctx: Ctx) -> None:
         p.apply("rfc.patch.group-rename", [{"op": "replace", "path": "displayName", "value": new_name}],
                 lambda d: d.get("displayName") == new_name, lambda d: f"displayName {d.get('displayName')!r}")
 
-
-__all__ = ["run", "USER_URN"]

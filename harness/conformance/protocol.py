@@ -1,10 +1,10 @@
 """ETags (RFC 7644 §3.14), errors (§3.12), authentication (§2) and the suite's own safety checks."""
 from __future__ import annotations
 
-from harness.breaker import stopped
 from harness.conformance.context import PATCH_URN, USER_URN, Ctx, abort, dig
 from harness.conformance.crud import unknown_id
 from harness.conformance.discovery import resources
+from harness.prober import path_id
 from harness.transcript import Exchange
 
 
@@ -17,7 +17,7 @@ def run_etag(ctx: Ctx) -> None:
         ex, user = ctx.create("Users", ctx.user_body("etag"))
         if user is None:
             abort(f"could not create the user ({ex.status})")
-        path = f"/Users/{ctx.path_id(user['id'])}"
+        path = f"/Users/{path_id(user['id'])}"
         ex, doc = ctx.get_json(path)
         etag = ex.header("etag")
         ctx.check("rfc.discovery.advertised.etag", etag is not None, f"ETag {etag!r}", ex)
@@ -63,9 +63,7 @@ def run_errors(ctx: Ctx) -> None:
             + b"x" * 2_100_000 + b'"}'
         ex = ctx.send("POST", "/Users", raw=big)
         if ex.status == 201:
-            doc = ex.json()
-            if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-                ctx.created.append(("Users", doc["id"]))
+            ctx.prober.remember_resource("Users", ex.json())
             ctx.skip("rfc.errors.too-large-413", "the server accepts a 2 MB user (the RFC sets no size limit for a single resource)")
         else:
             ctx.check("rfc.errors.too-large-413", ex.status in (400, 413), f"a 2 MB body answered {ex.status}", ex)
@@ -106,7 +104,7 @@ DISCOVERY = ("/ServiceProviderConfig", "/ResourceTypes", "/Schemas")
 def run_auth(ctx: Ctx) -> None:
     with ctx.step("every endpoint refuses a missing or wrong token"):
         ex, user = ctx.create("Users", ctx.user_body("auth"))
-        uid = ctx.path_id(user["id"]) if user else unknown_id()
+        uid = path_id(user["id"]) if user else unknown_id()
         for method, template in ENDPOINTS:
             path = template.format(uid=uid)
             body = None
@@ -127,12 +125,10 @@ def run_auth(ctx: Ctx) -> None:
                               f"WWW-Authenticate {ex.header('www-authenticate')!r}", ex)
                     ctx.standard(ex, 401)
                 if ex.status is not None and ex.status < 300 and method == "POST" and template in ("/Users", "/Groups"):
-                    doc = ex.json()
-                    if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-                        ctx.created.append((template.strip("/"), doc["id"]))
+                    ctx.prober.remember_resource(template.strip("/"), ex.json())
         ex = ctx.send("GET", "/Users", auth="basic")
         ctx.check("rfc.auth.basic-401", ex.status == 401, f"a Basic credential answered {ex.status}", ex)
-        ex, doc = ctx.query("Users", f'userName sw "{ctx.prefix}unauth"')
+        ex, doc = ctx.query("Users", f'userName sw "{ctx.prober.prefix}unauth"')
         total = doc.get("totalResults") if isinstance(doc, dict) else None
         ctx.check("rfc.auth.no-side-effect", ex.status != 200 or total == 0,
                   f"users created without a valid token: {total!r}", ex)
@@ -140,23 +136,23 @@ def run_auth(ctx: Ctx) -> None:
 
 def run_safety(ctx: Ctx, users_before: int | None, groups_before: int | None) -> None:
     with ctx.step("cleanup: the target is left as it was found", action="cleanup"):
-        why = stopped(ctx.transcript)
+        why = ctx.prober.stopped
         if why is not None:
-            left = [f"{c}/{i}" for c, i in ctx.created]
+            left = [f"{c}/{i}" for c, i in ctx.prober.created]
             abort(f"cleanup not attempted: {why}" + (f"; the suite's resources may remain: {left}" if left else ""))
-        exchanges = ctx.cleanup()
+        exchanges = ctx.prober.cleanup()
         for e in exchanges:
             ctx.current.exchanges.append(e)  # type: ignore[union-attr]
-        leftovers = list(ctx.created)
+        leftovers = list(ctx.prober.created)
         found: list[str] = []
         if ctx.caps.filter:
             for coll, attr in (("Users", "userName"), ("Groups", "displayName")):
-                ex, doc = ctx.query(coll, f'{attr} sw "{ctx.prefix}"', count=50)
+                ex, doc = ctx.query(coll, f'{attr} sw "{ctx.prober.prefix}"', count=50)
                 found += [f"{coll}/{r.get('id')}" for r in resources(doc)]
-        counts = _totals(ctx)
+        counts = totals(ctx)
         same = users_before is None or counts == (users_before, groups_before)
         ok = not leftovers and not found
-        msg = (f"deleted {len(exchanges)} resource(s); nothing named {ctx.prefix}… remains" if ok else
+        msg = (f"deleted {len(exchanges)} resource(s); nothing named {ctx.prober.prefix}… remains" if ok else
                f"left behind: {[f'{c}/{i}' for c, i in leftovers] + found}")
         if users_before is not None:
             msg += f"; users {users_before} -> {counts[0]}, groups {groups_before} -> {counts[1]}"
@@ -165,11 +161,9 @@ def run_safety(ctx: Ctx, users_before: int | None, groups_before: int | None) ->
         ctx.check("rfc.safety.cleanup", ok, msg)
 
 
-def _totals(ctx: Ctx) -> tuple[int | None, int | None]:
+def totals(ctx: Ctx) -> tuple[int | None, int | None]:
     out = []
     for coll in ("Users", "Groups"):
-        req = ctx.client.build_request("GET", f"/{coll}", params={"count": "0"})
-        _, ex = ctx.transcript.send(ctx.client, req)
-        doc = ex.json()
+        doc = ctx.prober.request("GET", f"/{coll}", params={"count": "0"}).json()
         out.append(doc.get("totalResults") if isinstance(doc, dict) and isinstance(doc.get("totalResults"), int) else None)
     return out[0], out[1]

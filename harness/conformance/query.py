@@ -11,6 +11,7 @@ from typing import Any
 from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, USER_URN, Ctx, abort, dicts, dig, stop_area
 from harness.conformance.crud import meta_of, parse_time
 from harness.conformance.discovery import resources
+from harness.prober import path_id
 
 LABELS = ("alpha", "bravo", "charlie", "delta")
 # Given names sort in the reverse order of userNames, so a sort on name.givenName is distinguishable.
@@ -23,7 +24,7 @@ class Population:
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
-        self.scope = f"{ctx.prefix}q-"
+        self.scope = f"{ctx.prober.prefix}q-"
         self.users: dict[str, dict[str, Any]] = {}
         self.names: dict[str, str] = {}  # label -> the userName sent (the answer's may be anything)
         self.group: dict[str, Any] | None = None
@@ -119,12 +120,25 @@ def run_filters(ctx: Ctx) -> None:
         return
     pop = population(ctx)
     a, b, c, d = (pop.uname(x) for x in LABELS)
+    _advertised_filter(ctx, pop, a)
+    _operators(ctx, pop, a, b, c, d)
+    _logic(ctx, pop, a, b, c)
+    _attribute_paths(ctx, pop, a)
+    _case(ctx, pop, a)
+    _no_match_and_invalid(ctx, a)
+    _paging_search_groups(ctx, pop)
+
+
+def _advertised_filter(ctx: Ctx, pop: Population, a: str) -> None:
     with ctx.step("the advertised filter works"):
         ex, doc = ctx.query("Users", f'userName eq "{a}"')
         ctx.standard(ex, 200, "ListResponse:User")
         ok = ex.status == 200 and pop.labels(doc) == ["alpha"]
         ctx.check("rfc.discovery.advertised.filter", ok, f"userName eq answered {ex.status} with {pop.labels(doc)}", ex)
         ctx.check("rfc.filters.eq", ok, f"userName eq found {pop.labels(doc)}", ex)
+
+
+def _operators(ctx: Ctx, pop: Population, a: str, b: str, c: str, d: str) -> None:
     with ctx.step("operators"):
         _expect(ctx, pop, "rfc.filters.ne", f'userName ne "{a}"', {"bravo", "charlie", "delta"})
         _expect(ctx, pop, "rfc.filters.co", 'userName co "q-brav"', {"bravo"})
@@ -135,12 +149,18 @@ def run_filters(ctx: Ctx) -> None:
         _expect(ctx, pop, "rfc.filters.ge", f'userName ge "{b}"', {"bravo", "charlie", "delta"})
         _expect(ctx, pop, "rfc.filters.lt", f'userName lt "{c}"', {"alpha", "bravo"})
         _expect(ctx, pop, "rfc.filters.le", f'userName le "{c}"', {"alpha", "bravo", "charlie"})
+
+
+def _logic(ctx: Ctx, pop: Population, a: str, b: str, c: str) -> None:
     with ctx.step("logical operators and precedence"):
         _expect(ctx, pop, "rfc.filters.and", 'title eq "Engineer" and name.givenName eq "Wes"', {"delta"})
         _expect(ctx, pop, "rfc.filters.or", f'userName eq "{a}" or userName eq "{c}"', {"alpha", "charlie"})
         _expect(ctx, pop, "rfc.filters.not", f'not (userName eq "{a}")', {"bravo", "charlie", "delta"})
         _expect(ctx, pop, "rfc.filters.precedence", f'userName eq "{a}" or userName eq "{b}" and title eq "Nobody"', {"alpha"})
         _expect(ctx, pop, "rfc.filters.grouping", f'(userName eq "{a}" or userName eq "{b}") and title eq "Manager"', {"bravo"})
+
+
+def _attribute_paths(ctx: Ctx, pop: Population, a: str) -> None:
     with ctx.step("attribute paths"):
         _expect(ctx, pop, "rfc.filters.sub-attribute", 'name.familyName eq "Charlie"', {"charlie"})
         _expect(ctx, pop, "rfc.filters.value-path", 'emails[type eq "work" and value co "q-bravo"]', {"bravo"})
@@ -152,6 +172,9 @@ def run_filters(ctx: Ctx) -> None:
             ctx.skip("rfc.filters.extension", "the User resource type declares no enterprise extension")
         _expect(ctx, pop, "rfc.filters.boolean", "active eq false", {"bravo"})
         _expect(ctx, pop, "rfc.filters.datetime", _chronological_probe(pop), set(LABELS))
+
+
+def _case(ctx: Ctx, pop: Population, a: str) -> None:
     with ctx.step("case-insensitivity"):
         _expect(ctx, pop, "rfc.filters.attribute-name-case", f'USERNAME EQ "{a}"', {"alpha"}, subject="USERNAME EQ")
         _expect(ctx, pop, "rfc.filters.attribute-name-case", 'NAME.FAMILYNAME eq "Delta"', {"delta"}, subject="NAME.FAMILYNAME")
@@ -160,8 +183,11 @@ def run_filters(ctx: Ctx) -> None:
             ctx.skip("rfc.filters.value-case", "the server declares title caseExact: true", subject="title")
         else:
             _expect(ctx, pop, "rfc.filters.value-case", 'title eq "ENGINEER"', {"alpha", "delta"}, subject="title")
+
+
+def _no_match_and_invalid(ctx: Ctx, a: str) -> None:
     with ctx.step("no match, invalid filters"):
-        ex, doc = ctx.query("Users", f'userName eq "{ctx.prefix}nobody"')
+        ex, doc = ctx.query("Users", f'userName eq "{ctx.prober.prefix}nobody"')
         ctx.standard(ex, 200, "ListResponse:User")
         total = doc.get("totalResults") if isinstance(doc, dict) else None
         ctx.check("rfc.filters.no-match", ex.status == 200 and total == 0 and not resources(doc),
@@ -173,6 +199,9 @@ def run_filters(ctx: Ctx) -> None:
             err = ex.json() if isinstance(ex.json(), dict) else {}
             ctx.check("rfc.filters.invalid-scim-type", ex.status != 400 or err.get("scimType") == "invalidFilter",
                       f"scimType {err.get('scimType')!r}", ex, subject=bad)
+
+
+def _paging_search_groups(ctx: Ctx, pop: Population) -> None:
     with ctx.step("filters with paging, POST .search, groups"):
         ex, doc = ctx.query("Users", pop.scoped(None), count=2)
         n, total = len(resources(doc)), doc.get("totalResults") if isinstance(doc, dict) else None
@@ -288,7 +317,7 @@ def run_projection(ctx: Ctx) -> None:
             ctx.skip("rfc.projection.attributes-get", "projection is checked on the suite's own users, which needs filter support")
         return
     pop = population(ctx)
-    uid = ctx.path_id(pop.users["alpha"]["id"])
+    uid = path_id(pop.users["alpha"]["id"])
 
     def has(doc: Any, key: str) -> bool:
         return isinstance(doc, dict) and any(k.lower() == key.lower() for k in doc)

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from harness.conformance.context import ENTERPRISE_URN, USER_URN, Ctx, abort, dicts, dig
 from harness.conformance.discovery import resources
+from harness.prober import path_id
 
 TYPES = {"string": {"type": "string"}, "boolean": {"type": "boolean"}, "decimal": {"type": "number"},
          "integer": {"type": "integer"}, "dateTime": {"type": "string", "format": "date-time"},
@@ -20,7 +21,6 @@ TYPES = {"string": {"type": "string"}, "boolean": {"type": "boolean"}, "decimal"
 MUTABILITY = {"readOnly", "readWrite", "immutable", "writeOnly"}
 RETURNED = {"always", "never", "default", "request"}
 UNIQUENESS = {"none", "server", "global"}
-COMMON = {"schemas", "id", "externalId", "meta"}
 
 
 def _attr_schema(attr: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def _resources(ctx: Ctx) -> None:
                       else f"enterprise extension came back as {ext!r}, schemas {doc.get('schemas')}", ex)
         else:
             ctx.skip("rfc.schema.extension-container", "the User resource type declares no enterprise extension")
-        uid = ctx.path_id(doc["id"])
+        uid = path_id(doc["id"])
         ex2, got = ctx.get_json(f"/Users/{uid}")
         ctx.standard(ex2, 200, "User")
         if isinstance(got, dict):

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import RunResult, ScenarioResult, StepResult
 from harness.transcript import scrub
 
@@ -105,8 +106,6 @@ class ConsoleReporter:
                 self.console.print(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more (see the reports)")
 
         self._rules_and_verdicts(run)
-        from harness.reports.verdict import stop_reason
-
         stop = stop_reason(run)
         if stop:
             not_run = sum(1 for sc in run.scenarios if sc.skipped and stop in sc.skipped)
@@ -121,8 +120,6 @@ class ConsoleReporter:
             self.console.print(f"  {fmt}: {self._e(str(path))}")
 
     def _rules_and_verdicts(self, run: RunResult) -> None:
-        from harness.reports.verdict import rule_table, verdict_line, verdicts
-
         rules = rule_table(run)
         if rules:
             table = Table(title="Rules", show_lines=False)

@@ -9,9 +9,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-_STATUS_ORDER = ("error", "fail", "skip", "pass")
-
-
 def _xml_safe(text: str) -> str:
     # XML 1.0 forbids most control characters; a response body may contain any byte.
     return "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else f"\\x{ord(ch):02x}" for ch in text)

@@ -1,7 +1,7 @@
 """The verdict per identity provider and the per-rule table that end every report.
 
 An IdP is "ready" when no check it depends on failed: the rfc checks whose catalogue entry names it
-(harness.conformance.catalogue), and every check of a scenario run in its dialect. SHOULD failures
+(harness.rules), and every check of a scenario run in its dialect. SHOULD failures
 do not make it "not ready" but are listed as warnings. Clockwise business rules get their own line.
 A target the rfc suite could not reach, or that stopped answering during the run, is "not ready" for
 both: an IdP provisions nothing through a server that does not answer.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.breaker import STOPPED
-from harness.conformance.catalogue import CATALOGUE
 from harness.results import CheckResult, RunResult, ScenarioResult
+from harness.rules import CATALOGUE, base_id
 
 IDPS = (("okta", "Okta"), ("entra", "Entra"))
 MAX_REASONS = 3
@@ -21,7 +21,8 @@ DIALECT_IDP = {"okta": "okta", "okta-aiw": "okta", "entra": "entra"}
 
 def _relevant(sc: ScenarioResult, check: CheckResult, idp: str) -> bool:
     if sc.dialect == "rfc":
-        d = CATALOGUE.get(check.check_id.split("[", 1)[0])
+        # The suite's own rules name the IdPs they break; the per-exchange checks it records are RFC-only there.
+        d = CATALOGUE.get(base_id(check.check_id))
         return d is not None and idp in d.idps
     return DIALECT_IDP.get(sc.dialect) == idp and "clockwise" not in sc.tags
 

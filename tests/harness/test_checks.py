@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from harness.checks import check_exchange, check_expectations, check_value, infer_schema
-from harness.expect import MISSING
+from harness.checks import check_exchange, check_expectations, infer_schema
+from harness.expect import MISSING, check_value
 from harness.transcript import Exchange
 
 BASE = "https://sp.example.com/scim/v2"

@@ -87,7 +87,7 @@ FAILS: dict[str, str | tuple[str, list[str]]] = {
     "auth.www-authenticate": "no-www-authenticate", "auth.no-side-effect": "unauth-post-creates",
     "safety.cleanup": ("delete-noop", ["users"]),
 }
-# Informational checks (CheckDef.can_fail False): the switch shows the other behaviour the RFC allows,
+# Informational checks (Rule.can_fail False): the switch shows the other behaviour the RFC allows,
 # reported as a skip with its reason, never as a failure.
 INFORMS: dict[str, str] = {"users.put.omitted": "put-keeps-omitted"}
 # Checks skipped on the correct mock, and why that is legitimate there.
@@ -179,7 +179,7 @@ def test_a_broken_server_fails_the_check_naming_its_rule(short: str, app: Broken
     failed = [c for c in mine if c.status == "fail"]
     assert failed, f"{cid} did not fail with {switch}: {[(c.status, c.message) for c in mine]}"
     for c in failed:
-        assert c.rule == CATALOGUE[cid].rule and c.strength == CATALOGUE[cid].strength
+        assert c.rule == CATALOGUE[cid].source and c.strength == CATALOGUE[cid].strength
         assert c.rule.startswith(("RFC", "scim-harness")) or "Entra" in c.rule or "Okta" in c.rule
         assert c.message
     assert not [st.error for sc in result for st in sc.steps if st.error and st.name == "harness error"]
@@ -192,4 +192,4 @@ def test_an_informational_check_reports_the_other_allowed_behaviour_as_a_skip(sh
     result = _run_broken(app, INFORMS[short], cid)
     mine = [c for c in _checks(result) if _base(c) == cid]
     assert mine and all(c.status == "skip" for c in mine)
-    assert all("allows" in c.message and c.rule == CATALOGUE[cid].rule for c in mine)
+    assert all("allows" in c.message and c.rule == CATALOGUE[cid].source for c in mine)

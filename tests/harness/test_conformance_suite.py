@@ -49,7 +49,7 @@ def test_each_area_is_a_scenario_and_each_rfc_check_names_its_rule(clean_run: li
     for c in _checks(clean_run):
         base = c.check_id.split("[", 1)[0]
         if base in CATALOGUE:
-            assert c.rule == CATALOGUE[base].rule and c.strength == CATALOGUE[base].strength
+            assert c.rule == CATALOGUE[base].source and c.strength == CATALOGUE[base].strength
 
 
 def test_every_resource_the_suite_creates_carries_the_run_prefix() -> None:

@@ -15,6 +15,7 @@ from flask import Flask, Response, request
 from harness.embedded import EmbeddedMock
 from harness.results import ScenarioResult, StepResult
 from harness.runner import NO_CONTROL_PLANE, Runner, plan_runs
+from harness.session import Session
 from harness.scenarios import Scenario, default_scenario_dir, load_paths, load_text
 from harness.target import Target, TargetUnreachable, derive_control_url
 
@@ -32,7 +33,7 @@ def failed_checks(result: ScenarioResult) -> list[Any]:
 
 
 def test_shipped_scenarios_pass_on_the_embedded_mock(mock: EmbeddedMock) -> None:
-    runner = Runner(mock.target)
+    runner = Runner(Session(mock.target))
     run = runner.run([SHIPPED["create-users"], SHIPPED["clockwise-threshold-ten"], SHIPPED["clockwise-admin-attributes-rejected"]])
     assert [s.name for s in run.scenarios] == [
         "create-users", "create-users[okta-aiw]", "create-users[entra]", "clockwise-threshold-ten",
@@ -44,28 +45,28 @@ def test_shipped_scenarios_pass_on_the_embedded_mock(mock: EmbeddedMock) -> None
     with mock.target.control_client() as control:
         orgs = control.get("/orgs").json()["data"]
     assert [o["name"] for o in orgs] == ["acme"]
-    assert len(runner.secrets) == 2 + len(run.scenarios)
+    assert len(runner.session.secrets) == 2 + len(run.scenarios)
     # Nothing in the transcript carries a token.
-    dump = json.dumps([ex.to_dict() for ex in runner.transcript])
-    assert not any(secret in dump for secret in runner.secrets)
+    dump = json.dumps([ex.to_dict() for ex in runner.session.transcript])
+    assert not any(secret in dump for secret in runner.session.secrets)
 
 
 def test_a_foreign_target_gets_prefixes_cleanup_and_clockwise_skips(mock: EmbeddedMock) -> None:
     target = mock.target
     scenarios = [SHIPPED["create-users"], SHIPPED["clockwise-seat-lifecycle"]]
     for _ in range(2):  # runs twice in a row on a non-empty server
-        runner = Runner(target, dialect="okta", use_control_plane=False)
+        runner = Runner(Session(target, use_control_plane=False), dialect="okta")
         run = runner.run(scenarios)
         created, skipped = run.scenarios
         assert created.status == "pass", [c.message for c in failed_checks(created)]
         assert skipped.status == "skip" and skipped.skipped == NO_CONTROL_PLANE
-        posts = [ex for ex in runner.transcript if ex.method == "POST" and ex.path.endswith("/Users")]
-        assert posts and all(ex.request_json()["userName"].startswith(runner.prefix) for ex in posts)
+        posts = [ex for ex in runner.session.transcript if ex.method == "POST" and ex.path.endswith("/Users")]
+        assert posts and all(ex.request_json()["userName"].startswith(runner.session.prefix) for ex in posts)
         cleanup = created.steps[-1]
         assert cleanup.action == "cleanup"
         assert sorted(ex.status for ex in cleanup.exchanges if ex.method == "DELETE") == [204, 204, 204]
     with target.scim_client() as client:
-        left = client.get("/Users", params={"filter": f'userName sw "{runner.prefix}"'}).json()
+        left = client.get("/Users", params={"filter": f'userName sw "{runner.session.prefix}"'}).json()
     assert left["totalResults"] == 0
 
 
@@ -99,7 +100,7 @@ steps:
         def scenario_finished(self, result: ScenarioResult) -> None:
             seen.append(f"end {result.status}")
 
-    result = Runner(mock.target, reporter=Recorder()).run_scenario(sc)
+    result = Runner(Session(mock.target, reporter=Recorder())).run_scenario(sc)
     assert seen == ["start mixed", "an action expected to fail succeeds: fail", "wrong status expected: fail",
                     "saving a missing path: error", "never runs: skip", "end error"]
     first, second, third, fourth = result.steps
@@ -123,7 +124,7 @@ steps:
   - {name: edit the admin, action: update_profile, person: boss, changes: {first_name: Robert}}
   - {name: read, request: {method: GET, path: "/Users/${boss.id}"}}
 """)
-    result = Runner(mock.target).run_scenario(sc)
+    result = Runner(Session(mock.target)).run_scenario(sc)
     edit = result.steps[1]
     [task] = [c for c in edit.checks if c.check_id == "driver.task"]
     assert task.status == "fail" and "admin" in task.message and task.rule.startswith("Okta:")
@@ -180,7 +181,7 @@ def broken_target(defect: str) -> tuple[Target, httpx.WSGITransport]:
 def test_a_broken_target_fails_naming_the_rule() -> None:
     target, transport = broken_target("create-200")
     assert not target.has_control_plane
-    run = Runner(target, dialect="okta", transport=transport).run([SHIPPED["create-users"]])
+    run = Runner(Session(target, transport=transport), dialect="okta").run([SHIPPED["create-users"]])
     [result] = run.scenarios
     assert result.status == "fail" and not run.ok
     failures = failed_checks(result)
@@ -204,7 +205,7 @@ steps:
     request: {method: GET, path: "/Users/${p2.id}"}
     expect: {status: 200, json: {userName: "${p2.userName}"}}
 """)
-    result = Runner(target, transport=transport, use_control_plane=False).run_scenario(sc)
+    result = Runner(Session(target, transport=transport, use_control_plane=False)).run_scenario(sc)
     assert result.status == "pass", [c.message for c in failed_checks(result)]
 
 
@@ -252,33 +253,33 @@ steps:
   - {name: push, action: push_group, group: g1}
   - {name: unlink and keep, action: unlink_group, group: g1, delete: false, expect: {status: 204}}
 """)
-    result = Runner(mock.target).run_scenario(sc)
+    result = Runner(Session(mock.target)).run_scenario(sc)
     [check] = result.steps[2].checks
     assert (check.check_id, check.status) == ("step.response", "fail")
     assert "sent no request" in check.message
 
 
 def test_a_harness_bug_is_a_scenario_error_not_a_crash(mock: EmbeddedMock, monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.runner as runner_mod
+    import harness.checks as checks_mod
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("oops")
 
-    monkeypatch.setattr(runner_mod.checks, "check_exchange", boom)
-    run = Runner(mock.target, dialect="okta").run([SHIPPED["test-connection"]])
+    monkeypatch.setattr(checks_mod, "check_exchange", boom)
+    run = Runner(Session(mock.target), dialect="okta").run([SHIPPED["test-connection"]])
     [result] = run.scenarios
     assert result.status == "error" and not run.ok
     assert result.steps[-1].error == "internal error in the harness: KeyError: 'oops'"
 
 
 def test_faults_are_scoped_to_the_scenario_org_and_429_waits_are_scaled(mock: EmbeddedMock) -> None:
-    runner = Runner(mock.target)
-    assert runner.time_scale == 0.01  # embedded: injected 429s, not real limits
+    runner = Runner(Session(mock.target))
+    assert runner.session.time_scale == 0.01  # embedded: injected 429s, not real limits
     result = runner.run_scenario(SHIPPED["rate-limit-429"])
     assert result.status == "pass", [c.message for c in failed_checks(result)]
-    [put] = [ex for ex in runner.transcript if ex.method == "PUT" and ex.path.endswith("/faults")]
+    [put] = [ex for ex in runner.session.transcript if ex.method == "PUT" and ex.path.endswith("/faults")]
     assert [f["org"] for f in put.request_json()["faults"]] == [result_org(put)]
-    posts = [ex.status for ex in runner.transcript if ex.method == "POST" and ex.path.endswith("/Users")]
+    posts = [ex.status for ex in runner.session.transcript if ex.method == "POST" and ex.path.endswith("/Users")]
     assert posts == [429, 429, 201]
 
 
@@ -299,6 +300,6 @@ def test_an_embedded_mock_that_cannot_start_is_a_clear_error() -> None:
 def test_a_refused_driver_request_names_the_idp_not_the_rfc() -> None:
     # The server refuses the Okta create (a 400): that breaks what Okta needs; the status check names Okta.
     target, transport = broken_target("create-400")
-    run = Runner(target, dialect="okta", transport=transport).run([SHIPPED["create-users"]])
+    run = Runner(Session(target, transport=transport), dialect="okta").run([SHIPPED["create-users"]])
     first = failed_checks(run.scenarios[0])[0]
     assert first.check_id == "http.status" and first.rule == "Okta needs assign to succeed", first

@@ -7,7 +7,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness.checks import SCHEMA_DIR, SCHEMA_NAMES, load_schema, validate
+from harness.schema_validation import SCHEMA_DIR, SCHEMA_NAMES, load_schema, validate
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -1,0 +1,132 @@
+"""A run session: one run against one target, shared by the runner, the scenario runs, the rfc suite
+and the pytest plugin.
+
+It holds the target, the run's HTTP clients (SCIM, the driver's, and control plane: creating an
+httpx.Client costs ~40 ms, so each is made once), the transcript every request goes through (with the breaker of
+harness.breaker, unless a plain Transcript is given), the run id and prefix, the secrets to scrub
+from every artefact, the time scale of Okta's waits, and the reporter. A scenario or the suite gets
+its `Prober` here, and "a throwaway org" is made here, once for all.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Protocol
+
+import httpx
+
+from harness.breaker import GuardedTranscript, stopped
+from harness.control_plane import ControlPlane, Org
+from harness.prober import Prober
+from harness.results import ScenarioResult, StepResult
+from harness.target import Target
+from harness.transcript import Transcript
+
+EMBEDDED_TIME_SCALE = 0.01
+
+
+class Reporter(Protocol):
+    def scenario_started(self, name: str) -> None: ...
+    def step_finished(self, scenario: str, step: StepResult) -> None: ...
+    def scenario_finished(self, result: ScenarioResult) -> None: ...
+
+
+def run_prefix(run_id: str) -> str:
+    """The prefix of every name a run makes on a shared target: `scimh-<run id>-`."""
+    return f"scimh-{run_id}-"
+
+
+class Session:
+    def __init__(self, target: Target, *, reporter: Reporter | None = None, transcript: Transcript | None = None,
+                 transport: httpx.BaseTransport | None = None, time_scale: float | None = None,
+                 use_control_plane: bool | None = None) -> None:
+        self.target = target
+        self.reporter = reporter
+        # A given plain Transcript has no breaker; the default one stops sending when the target stops answering.
+        self.transcript = transcript if transcript is not None else GuardedTranscript()
+        self.transport = transport
+        # Okta's 429 waits (Retry-After, doubling) are real against a real target; against the embedded
+        # mock the 429s are injected faults, so the waits are scaled down to keep the run short.
+        self.time_scale = time_scale if time_scale is not None else (EMBEDDED_TIME_SCALE if target.embedded else 1.0)
+        # Isolation: an org of its own per scenario on a target with the control plane, else the run prefix.
+        self.isolate = target.has_control_plane if use_control_plane is None else use_control_plane
+        self.run_id = secrets.token_hex(3)
+        self.prefix = run_prefix(self.run_id)
+        self.secrets: list[str] = list(target.secrets)
+        self._orgs = 0
+        self._scim: httpx.Client | None = None
+        self._driver: httpx.Client | None = None
+        self._control: ControlPlane | None = None
+
+    @property
+    def stopped(self) -> str | None:
+        """Why no request is sent any more (the target stopped answering), or None."""
+        return stopped(self.transcript)
+
+    # --- clients ------------------------------------------------------------------------
+    def scim_client(self, token: str | None = None) -> httpx.Client:
+        """The run's SCIM client, now carrying `token` (default: the target's; one context at a time)."""
+        if self._scim is None:
+            self._scim = self.target.scim_client(token, transport=self.transport)
+        self._scim.headers["Authorization"] = f"Bearer {token or self.target.token}"
+        return self._scim
+
+    def driver_client(self, token: str | None = None) -> httpx.Client:
+        """The client the driver sends on, now carrying `token`: a SCIM client whose transport records
+        every exchange in the run's transcript (the driver only sends; the harness records)."""
+        if self._driver is None:
+            inner = self.transport if self.transport is not None else httpx.HTTPTransport()
+            self._driver = self.target.scim_client(token, transport=self.transcript.transport(inner))
+        self._driver.headers["Authorization"] = f"Bearer {token or self.target.token}"
+        return self._driver
+
+    @property
+    def control(self) -> ControlPlane:
+        """The target's control plane (ValueError when it has none)."""
+        if self._control is None:
+            self._control = ControlPlane(self.target.control_client(transport=self.transport), self.transcript,
+                                         self.secrets)
+        return self._control
+
+    def prober(self, token: str | None = None, *, prefix: str | None = None) -> Prober:
+        """A prober on the run's SCIM client with `token`, naming with `prefix` (default: the run's)."""
+        return Prober(self.scim_client(token), self.transcript, prefix=self.prefix if prefix is None else prefix)
+
+    def close(self) -> None:
+        for client in (self._scim, self._driver):
+            if client is not None:
+                client.close()
+        if self._control is not None:
+            self._control.close()
+        self._scim = self._driver = self._control = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- throwaway orgs -----------------------------------------------------------------
+    def new_token(self) -> str:
+        """A fresh SCIM bearer token for an org of the run; a secret from now on."""
+        token = secrets.token_urlsafe(18)
+        self.secrets.append(token)
+        return token
+
+    def next_org_name(self, label: str | None = None) -> str:
+        """`h<run id>-<label>`, by default `h<run id>-<n>` (the run's n-th org)."""
+        if label is None:
+            self._orgs += 1
+            label = str(self._orgs)
+        return f"h{self.run_id}-{label}"
+
+    def open_org(self, name: str, *, what: str, **settings: object) -> Org:
+        """Create a throwaway org `name` with a fresh token on the control plane (ControlPlaneError, saying
+        "cannot <what>", when it is not created)."""
+        org = Org(name, self.new_token())
+        self.control.create_org(org, what=what, **settings)
+        return org
+
+    def close_org(self, name: str) -> None:
+        """Best effort: delete the org, unless the target stopped answering."""
+        if self.stopped is None:
+            self.control.delete_org(name)

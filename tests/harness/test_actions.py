@@ -1,0 +1,34 @@
+"""The action table (harness.actions) is the one vocabulary of IdP actions: the scenario schema's enum,
+the loader's parameter checks and the driver methods a run calls all agree with it."""
+from __future__ import annotations
+
+import pytest
+
+from harness.actions import ACTIONS, PARAMS
+from harness.scenarios import ScenarioError, load_text, scenario_schema
+from mock_okta import OktaOrg
+
+
+def test_the_schema_enum_is_the_action_table() -> None:
+    enum = scenario_schema()["$defs"]["step"]["properties"]["action"]["enum"]
+    assert sorted(enum) == sorted(ACTIONS) and len(enum) == len(set(enum))
+
+
+def test_every_action_is_a_driver_method_and_every_parameter_is_known() -> None:
+    for name, action in ACTIONS.items():
+        assert callable(getattr(OktaOrg, name, None)), name
+        assert action.needs | action.accepts <= set(PARAMS), name
+    step_props = scenario_schema()["$defs"]["step"]["properties"]
+    assert set(PARAMS) <= set(step_props)
+
+
+@pytest.mark.parametrize(("step", "problem"), [
+    ("{name: s, action: assign}", "action assign needs `person` or `people`"),
+    ("{name: s, action: rename_group, group: g1}", "action rename_group needs `new_name`"),
+    ("{name: s, action: push_now, group: g1, delete: true}", "`delete` does not apply to action push_now"),
+])
+def test_the_loader_checks_steps_against_the_table(step: str, problem: str) -> None:
+    text = f"name: x\nsetup: {{people: 1, groups: [{{ref: g1, name: G, members: [p1]}}]}}\nsteps:\n  - {step}\n"
+    with pytest.raises(ScenarioError) as exc:
+        load_text(text, "x.scim.yaml")
+    assert any(problem in p for p in exc.value.problems), exc.value.problems
