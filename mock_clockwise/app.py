@@ -27,7 +27,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from .errors import InvalidSyntax, ScimError, Unauthorized, UnsupportedMediaType
+from .errors import (InternalError, InvalidSyntax, MethodNotAllowed, NotFound, PayloadTooLarge, ScimError,
+                     Unauthorized, UnsupportedMediaType, status_error)
 from .faults import Faults, SharedFaults
 from .journal import Journal, SharedJournal, body_for_journal, redact_headers
 from .store import Store, now_iso
@@ -123,10 +124,6 @@ def scim_text_response(text: str, status: int = 200) -> Response:
     return Response(text, status=status, mimetype=SCIM_CONTENT_TYPE)
 
 
-def error_response(err: ScimError) -> Response:
-    return scim_response(err.to_body(), err.status, err.headers)
-
-
 def read_json() -> Any:
     """The request body as JSON. RFC 7644 §3.8: `application/scim+json`; `application/json`
     is accepted too (Entra and many clients), as is a missing Content-Type."""
@@ -215,8 +212,8 @@ def _before_request() -> None:
                 time.sleep(fault.latency_ms / 1000)
             if fault.status is not None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                raise ScimError(f"Fault injected by the mock's control plane (status {fault.status})",
-                                status=fault.status, headers=headers)
+                raise status_error(fault.status, f"Fault injected by the mock's control plane (status {fault.status})",
+                                   headers)
     elif control:
         token = _bearer(request.headers.get("Authorization"))
         if token is None or not hmac.compare_digest(token.encode(), st.admin_token.encode()):
@@ -254,37 +251,37 @@ def journal_body(raw: bytes) -> Any:
     return body_for_journal(raw, parsed)
 
 
-def _render_http_exception(exc: HTTPException) -> Response:
+def render_error(exc: Exception) -> Response:
+    """The one error handler: every error, the mock's own, routing's 404/405 and a bug's 500,
+    leaves as a SCIM Error body (RFC 7644 §3.12)."""
+    if isinstance(exc, ScimError):
+        err = exc
+    elif isinstance(exc, HTTPException):
+        err = _http_error(exc)
+    else:
+        # A 500 is a bug in the mock: log it (request line only, never headers/tokens) but still
+        # answer with a SCIM Error body.
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        err = InternalError(f"Internal error in the mock ({type(exc).__name__}); see the server log")
+    return scim_response(err.to_body(), err.status, err.headers)
+
+
+def _http_error(exc: HTTPException) -> ScimError:
+    """The SCIM error for what werkzeug raised (routing, the body-size limit)."""
     code = exc.code or 500
-    detail = {
-        404: f"No such endpoint: {request.method} {request.path}",
-        405: f"Method {request.method} is not allowed on {request.path}",
-        413: "The request body is too large",
-        415: "Unsupported Content-Type",
-    }.get(code, exc.description or exc.name)
-    headers = {}
+    if code == 404:
+        return NotFound(f"No such endpoint: {request.method} {request.path}")
     if code == 405:
         allowed = getattr(exc, "valid_methods", None)
-        if allowed:
-            headers["Allow"] = ", ".join(allowed)
-    err = ScimError(detail, status=code, headers=headers)
+        return MethodNotAllowed(f"Method {request.method} is not allowed on {request.path}",
+                                headers={"Allow": ", ".join(allowed)} if allowed else {})
     if code == 413:
-        limit = current_limit()
-        if limit:
-            err.detail = f"The request body is too large (limit {limit} bytes)"
-    return error_response(err)
-
-
-def current_limit() -> int | None:
-    return state().max_content_length
-
-
-def _render_unexpected(exc: Exception) -> Response:
-    # A 500 is a bug in the mock: log it (request line only, never headers/tokens) but still
-    # answer with a SCIM Error body.
-    log.exception("unexpected error on %s %s", request.method, request.path)
-    return error_response(ScimError(f"Internal error in the mock ({type(exc).__name__}); see the server log",
-                                    status=500))
+        limit = state().max_content_length
+        return PayloadTooLarge(f"The request body is too large (limit {limit} bytes)" if limit
+                               else "The request body is too large")
+    if code == 415:
+        return UnsupportedMediaType("Unsupported Content-Type")
+    return status_error(code, exc.description or exc.name)
 
 
 # ---------------------------------------------------------------------------- factory
@@ -321,7 +318,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.register_error_handler(ScimError, error_response)
-    app.register_error_handler(HTTPException, _render_http_exception)
-    app.register_error_handler(Exception, _render_unexpected)
+    app.register_error_handler(Exception, render_error)
     return app
