@@ -1,5 +1,5 @@
 """The SCIM 2.0 endpoints under /scim/v2 (RFC 7644): parse the request, call the store,
-serialise. The org comes from the bearer token (`g.org`, set in app.py)."""
+serialise. The org comes from the bearer token (`g.org`, set in request_hooks.py)."""
 from __future__ import annotations
 
 import json
@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from .app import read_json, scim_response, scim_text_response, state
+from . import discovery
 from .errors import InvalidValue, NotFound, NotImplementedScim
 from .filters import parse_filter
 from .projection import parse_attr_list, project
 from .schema import GROUP, USER, ResourceType
+from .wire import SCIM_PREFIX, read_json, scim_response, scim_text_response, state
 
-SCIM_PATH = "/scim/v2"
-bp = Blueprint("scim", __name__, url_prefix=SCIM_PATH)
+bp = Blueprint("scim", __name__, url_prefix=SCIM_PREFIX)
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -23,7 +23,7 @@ BULK_MAX_OPERATIONS = 0
 
 def base_url() -> str:
     # meta.location and $ref are absolute URLs built from the request's own host.
-    return state().url_root().rstrip("/") + SCIM_PATH
+    return state().url_root().rstrip("/") + SCIM_PREFIX
 
 
 def _decorate(resource: dict[str, Any], rtype: ResourceType, base: str) -> dict[str, Any]:
@@ -192,15 +192,9 @@ def root_search() -> Response:
 
 
 # ---------------------------------------------------------------------------- discovery (RFC 7644 §4)
-def _discovery() -> Any:
-    from . import discovery  # imported on first use: the documents are built from schema.py
-
-    return discovery
-
-
 def _spc() -> dict[str, Any]:
     st = state()
-    return _discovery().service_provider_config(base_url(), max_results=st.max_results,
+    return discovery.service_provider_config(base_url(), max_results=st.max_results,
                                              max_operations=BULK_MAX_OPERATIONS, max_payload=0, etag=True)
 
 
@@ -223,22 +217,22 @@ def _by_id(items: list[dict[str, Any]], rid: str, what: str) -> Response:
 
 @bp.get("/ResourceTypes")
 def resource_types() -> Response:
-    return _list_of(_discovery().resource_types(base_url()))
+    return _list_of(discovery.resource_types(base_url()))
 
 
 @bp.get("/ResourceTypes/<rid>")
 def resource_type(rid: str) -> Response:
-    return _by_id(_discovery().resource_types(base_url()), rid, "ResourceType")
+    return _by_id(discovery.resource_types(base_url()), rid, "ResourceType")
 
 
 @bp.get("/Schemas")
 def schemas() -> Response:
-    return _list_of(_discovery().schemas(base_url()))
+    return _list_of(discovery.schemas(base_url()))
 
 
 @bp.get("/Schemas/<path:rid>")
 def schema(rid: str) -> Response:
-    return _by_id(_discovery().schemas(base_url()), rid, "Schema")
+    return _by_id(discovery.schemas(base_url()), rid, "Schema")
 
 
 # ---------------------------------------------------------------------------- not supported
