@@ -17,7 +17,9 @@ import copy
 from typing import Any
 
 from mock_clockwise.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
-from mock_clockwise.filters import And, Compare, Filter, PatchPath, element_matches, parse_path
+from mock_clockwise.filter_ast import And, Compare, Filter, PatchPath
+from mock_clockwise.filter_eval import element_matches
+from mock_clockwise.filters import parse_path
 from mock_clockwise.schema import (Attribute, AttrRef, ResourceType, clean_single, clean_value, get_ci,
                                    validate_resource)
 

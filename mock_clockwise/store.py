@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from . import plan
 from .errors import Forbidden, InvalidValue, NotFound, Uniqueness
-from .filters import index_hint, matches
+from .filter_eval import index_hint, matches
 from .patch import apply_patch
 from .projection import sort_key
 from .schema import GROUP, USER, ResourceType, validate_resource
