@@ -20,8 +20,8 @@ from mock_clockwise.errors import InvalidPath, InvalidSyntax, InvalidValue, Muta
 from mock_clockwise.filter_ast import And, Compare, Filter, PatchPath
 from mock_clockwise.filter_eval import element_matches
 from mock_clockwise.filters import parse_path
-from mock_clockwise.schema import (Attribute, AttrRef, ResourceType, clean_single, clean_value, get_ci,
-                                   validate_resource)
+from mock_clockwise.schema import Attribute, AttrRef, ResourceType, get_ci
+from mock_clockwise.validation import clean_single, clean_value, validate_resource
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 MAX_OPERATIONS = 1000

@@ -22,8 +22,9 @@ from .errors import Forbidden, InvalidValue, NotFound, Uniqueness
 from .filter_eval import index_hint, matches
 from .patch import apply_patch
 from .projection import sort_key
-from .schema import GROUP, USER, ResourceType, validate_resource
+from .schema import GROUP, USER, ResourceType
 from .store_base import StoreBase, check_if_match, now_iso, token_digest
+from .validation import validate_resource
 
 # The indexed column behind each `index_hint` attribute, per table.
 _HINT_COLUMNS = {
