@@ -1,7 +1,8 @@
 """RFC 7644 §3.5.2 PATCH as a pure function: `apply_patch(resource, body, rtype) -> new resource`.
 
 All operations apply to a deep copy; the first error raises and the caller keeps the old resource
-(RFC 7644 §3.5.2: "the operations are applied atomically"). `meta` is left to the store.
+(RFC 7644 §3.5.2: "the operations are applied atomically"). The result is validated here, once, with
+the POST/PUT rules (validation.py), so the store keeps it as it is. `meta` is left to the store.
 Choices (documented here, tested in tests/mock_clockwise/test_patch.py):
 - more than MAX_OPERATIONS operations → InvalidValue (tooMany is for filters; 413 is for bytes).
 - removing a required attribute → InvalidValue (RFC 7644 Table 9 "invalidValue: a required value

@@ -288,8 +288,8 @@ class Store(StoreBase):
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
             current = json.loads(row["data"])
-            patched = apply_patch(current, body, USER)
-            resource = self._clean(validate_resource(patched, USER), "groups")
+            # apply_patch validates its result (patch.py): it is stored as it comes.
+            resource = self._clean(apply_patch(current, body, USER), "groups")
             return self._change_user(c, org, row, self._compose(uid, resource))
 
     def _change_user(self, c: sqlite3.Connection, org: str, row: sqlite3.Row,
@@ -433,8 +433,7 @@ class Store(StoreBase):
             current_members = self._current_members(c, gid)
             current = json.loads(row["data"])
             current["members"] = [{"value": uid, **({"display": d} if d else {})} for uid, d in current_members.items()]
-            patched = apply_patch(current, body, GROUP)
-            resource = self._clean(validate_resource(patched, GROUP))
+            resource = self._clean(apply_patch(current, body, GROUP))
             members = resource.pop("members", None)
             return self._change_group(c, org, row, self._compose(gid, resource), members, current_members)
 
