@@ -23,6 +23,7 @@ from .filter_eval import index_hint, matches
 from .patch import apply_patch
 from .projection import sort_key
 from .schema import GROUP, USER, ResourceType
+from .representation import resource_from_row, stored_form, stored_text, wire_form
 from .store_base import StoreBase, check_if_match, now_iso, token_digest
 from .validation import validate_resource
 
@@ -166,7 +167,7 @@ class Store(StoreBase):
     # ------------------------------------------------------------------ reads
     def get_user(self, org: str, uid: str) -> dict[str, Any]:
         with self._read() as c:
-            return self._with_groups(c, [self._user_out(self._row(c, "users", org, uid))])[0]
+            return self._with_groups(c, [resource_from_row("User", self._row(c, "users", org, uid))])[0]
 
     def get_group(self, org: str, gid: str) -> dict[str, Any]:
         with self._read() as c:
@@ -222,7 +223,7 @@ class Store(StoreBase):
                          f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, count, start_index - 1)).fetchall()
 
     def _out(self, c: sqlite3.Connection, table: str, row: sqlite3.Row) -> dict[str, Any]:
-        return self._user_out(row) if table == "users" else self._group_out(c, row)
+        return resource_from_row("User", row) if table == "users" else self._group_out(c, row)
 
     def _candidates(self, c: sqlite3.Connection, table: str, org: str, rtype: ResourceType,
                     flt: Any) -> list[sqlite3.Row]:
@@ -239,22 +240,21 @@ class Store(StoreBase):
 
     # ------------------------------------------------------------------ users
     def create_user(self, org: str, body: Any) -> dict[str, Any]:
-        resource = self._clean(validate_resource(body, USER), "groups")
         uid = str(uuid.uuid4())
+        data = stored_form(uid, validate_resource(body, USER), "groups")
         with self._tx() as c:
             org_row = self._org_row(c, org)
-            self._check_user_name(c, org, resource["userName"], None)
-            email = plan.user_email(resource)
+            self._check_user_name(c, org, data["userName"], None)
+            email = plan.user_email(data)
             member = c.execute("SELECT * FROM members WHERE org=? AND email=?", (org, email)).fetchone()
             if member is not None and member["scim_user_id"]:
                 raise Uniqueness(f"member {email!r} is already linked to SCIM user {member['scim_user_id']!r}")
-            data = self._compose(uid, resource)
             active = plan.is_active(data)
             now = now_iso()
             c.execute("INSERT INTO users (id, org, user_name, user_name_lower, external_id, email_lower, active, "
                       "version, created, last_modified, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                       (uid, org, data["userName"], data["userName"].lower(), data.get("externalId"), email,
-                       int(active), 1, now, now, json.dumps(data)))
+                       int(active), 1, now, now, stored_text(data)))
             # Clockwise: a SCIM user links to the org member with the same e-mail, else becomes one.
             if member is not None:
                 c.execute("UPDATE members SET scim_user_id=?, plan=? WHERE seq=?",
@@ -265,7 +265,7 @@ class Store(StoreBase):
             c.execute("UPDATE orgs SET provisioned=1, users_count=users_count+1 WHERE name=?", (org,))
             self._refresh_mode(c, org, org_row)
             # What was just written, without reading it back.
-            out = {**data, "meta": self._meta("User", now, now, 1)}
+            out = wire_form("User", data, now, now, 1)
             self._event(c, org, "dsync.user.created", out)
         return out
 
@@ -277,11 +277,11 @@ class Store(StoreBase):
 
     def replace_user(self, org: str, uid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         # RFC 7644 §3.5.1: PUT replaces; readOnly attributes (id, meta, groups) in the body are ignored.
-        resource = self._clean(validate_resource(body, USER), "groups")
+        after = stored_form(uid, validate_resource(body, USER), "groups")
         with self._tx() as c:
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
-            return self._change_user(c, org, row, self._compose(uid, resource))
+            return self._change_user(c, org, row, after)
 
     def patch_user(self, org: str, uid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         with self._tx() as c:
@@ -289,15 +289,14 @@ class Store(StoreBase):
             check_if_match(row["version"], if_match)
             current = json.loads(row["data"])
             # apply_patch validates its result (patch.py): it is stored as it comes.
-            resource = self._clean(apply_patch(current, body, USER), "groups")
-            return self._change_user(c, org, row, self._compose(uid, resource))
+            return self._change_user(c, org, row, stored_form(uid, apply_patch(current, body, USER), "groups"))
 
     def _change_user(self, c: sqlite3.Connection, org: str, row: sqlite3.Row,
                      after: dict[str, Any]) -> dict[str, Any]:
         uid = row["id"]
         before = json.loads(row["data"])
         if after == before:
-            return self._with_groups(c, [self._user_out(row)])[0]
+            return self._with_groups(c, [resource_from_row("User", row)])[0]
         member = c.execute("SELECT * FROM members WHERE scim_user_id=?", (uid,)).fetchone()
         if member is not None and member["admin"]:
             changed = plan.admin_changes(before, after)
@@ -319,10 +318,10 @@ class Store(StoreBase):
         c.execute("UPDATE users SET user_name=?, user_name_lower=?, external_id=?, email_lower=?, active=?, "
                   "version=?, last_modified=?, data=? WHERE id=?",
                   (after["userName"], after["userName"].lower(), after.get("externalId"), email, int(active),
-                   row["version"] + 1, now, json.dumps(after), uid))
+                   row["version"] + 1, now, stored_text(after), uid))
         if active and not plan.is_active(before):
             self._refresh_mode(c, org)  # only a (re)activation adds an active user
-        out = {**after, "meta": self._meta("User", row["created"], now, row["version"] + 1)}
+        out = wire_form("User", after, row["created"], now, row["version"] + 1)
         self._event(c, org, "dsync.user.updated", out)
         return self._with_groups(c, [out])[0]
 
@@ -330,10 +329,10 @@ class Store(StoreBase):
         with self._tx() as c:
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
-            user = self._user_out(row)
+            user = resource_from_row("User", row)
             for g in c.execute("SELECT g.* FROM group_members gm JOIN groups g ON g.id = gm.group_id "
                                "WHERE gm.user_id=? ORDER BY g.seq", (uid,)).fetchall():
-                self._event(c, org, "dsync.group.user_removed", {"user": user, "group": self._group_brief(g)})
+                self._event(c, org, "dsync.group.user_removed", {"user": user, "group": resource_from_row("Group", g)})
                 c.execute("UPDATE groups SET version=version+1, last_modified=? WHERE id=?", (now_iso(), g["id"]))
             c.execute("DELETE FROM group_members WHERE user_id=?", (uid,))
             c.execute("DELETE FROM users WHERE id=?", (uid,))
@@ -347,12 +346,11 @@ class Store(StoreBase):
         now = now_iso()
         user_rows, member_rows = [], []
         for body in resources:
-            resource = self._clean(validate_resource(body, USER), "groups")
             uid = str(uuid.uuid4())
-            data = self._compose(uid, resource)
+            data = stored_form(uid, validate_resource(body, USER), "groups")
             email, active = plan.user_email(data), plan.is_active(data)
             user_rows.append((uid, org, data["userName"], data["userName"].lower(), data.get("externalId"), email,
-                              int(active), 1, now, now, json.dumps(data)))
+                              int(active), 1, now, now, stored_text(data)))
             member_rows.append((org, email, plan.scim_member_plan(active), 0, uid, "scim"))
         with self._tx() as c:
             self._org_row(c, org)
@@ -399,32 +397,32 @@ class Store(StoreBase):
         return rows
 
     def create_group(self, org: str, body: Any) -> dict[str, Any]:
-        resource = self._clean(validate_resource(body, GROUP))
+        resource = validate_resource(body, GROUP)
         members = resource.pop("members", None)
         gid = str(uuid.uuid4())
         with self._tx() as c:
             self._org_row(c, org)
             wanted = self._resolve_members(c, org, members)
-            data = self._compose(gid, resource)
+            data = stored_form(gid, resource)
             now = now_iso()
             c.execute("INSERT INTO groups (id, org, display_name, display_name_lower, external_id, version, created, "
                       "last_modified, data) VALUES (?,?,?,?,?,?,?,?,?)",
                       (gid, org, data["displayName"], data["displayName"].lower(), data.get("externalId"), 1, now,
-                       now, json.dumps(data)))
+                       now, stored_text(data)))
             c.execute("UPDATE orgs SET provisioned=1, groups_count=groups_count+1 WHERE name=?", (org,))
-            brief = {**data, "meta": self._meta("Group", now, now, 1)}
+            brief = wire_form("Group", data, now, now, 1)
             self._event(c, org, "dsync.group.created", brief)
             self._apply_membership(c, org, gid, brief, {}, wanted)
             # What was just written, without reading it back (adding members keeps version 1).
-            return {**data, "members": self._members_of(c, gid), "meta": self._meta("Group", now, now, 1)}
+            return wire_form("Group", data, now, now, 1, self._members_of(c, gid))
 
     def replace_group(self, org: str, gid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
-        resource = self._clean(validate_resource(body, GROUP))
+        resource = validate_resource(body, GROUP)
         members = resource.pop("members", None)
         with self._tx() as c:
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
-            return self._change_group(c, org, row, self._compose(gid, resource), members, self._current_members(c, gid))
+            return self._change_group(c, org, row, stored_form(gid, resource), members, self._current_members(c, gid))
 
     def patch_group(self, org: str, gid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         with self._tx() as c:
@@ -433,9 +431,9 @@ class Store(StoreBase):
             current_members = self._current_members(c, gid)
             current = json.loads(row["data"])
             current["members"] = [{"value": uid, **({"display": d} if d else {})} for uid, d in current_members.items()]
-            resource = self._clean(apply_patch(current, body, GROUP))
+            resource = apply_patch(current, body, GROUP)  # validated there (patch.py)
             members = resource.pop("members", None)
-            return self._change_group(c, org, row, self._compose(gid, resource), members, current_members)
+            return self._change_group(c, org, row, stored_form(gid, resource), members, current_members)
 
     @staticmethod
     def _current_members(c: sqlite3.Connection, gid: str) -> dict[str, str | None]:
@@ -450,18 +448,17 @@ class Store(StoreBase):
         if attrs_changed:
             c.execute("UPDATE groups SET display_name=?, display_name_lower=?, external_id=?, data=? WHERE id=?",
                       (after["displayName"], after["displayName"].lower(), after.get("externalId"),
-                       json.dumps(after), gid))
+                       stored_text(after), gid))
         # Membership events carry the group as it is now, before its version moves on.
-        brief = {**after, "meta": self._meta("Group", row["created"], row["last_modified"], row["version"])}
+        brief = wire_form("Group", after, row["created"], row["last_modified"], row["version"])
         members_changed = self._apply_membership(c, org, gid, brief, current, wanted)
         version, modified = row["version"], row["last_modified"]
         if attrs_changed or members_changed:
             version, modified = version + 1, now_iso()
             c.execute("UPDATE groups SET version=?, last_modified=? WHERE id=?", (version, modified, gid))
-        meta = self._meta("Group", row["created"], modified, version)
         if attrs_changed:
-            self._event(c, org, "dsync.group.updated", {**after, "meta": meta})
-        return {**after, "members": self._members_of(c, gid), "meta": meta}
+            self._event(c, org, "dsync.group.updated", wire_form("Group", after, row["created"], modified, version))
+        return wire_form("Group", after, row["created"], modified, version, self._members_of(c, gid))
 
     def _apply_membership(self, c: sqlite3.Connection, org: str, gid: str, brief: dict[str, Any],
                           current: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
@@ -479,9 +476,9 @@ class Store(StoreBase):
             c.executemany("UPDATE group_members SET display=? WHERE group_id=? AND user_id=?", renamed)
         if removed or added:
             users = {r["id"]: r for r in self._users_by_id(c, org, removed + [u for u, _ in added])}
-            self._events(c, org, [("dsync.group.user_removed", {"user": self._user_out(users[u]), "group": brief})
+            self._events(c, org, [("dsync.group.user_removed", {"user": resource_from_row("User", users[u]), "group": brief})
                                   for u in removed] +
-                         [("dsync.group.user_added", {"user": self._user_out(users[u]), "group": brief})
+                         [("dsync.group.user_added", {"user": resource_from_row("User", users[u]), "group": brief})
                           for u, _ in added])
         return bool(removed or added or renamed)
 
@@ -489,7 +486,7 @@ class Store(StoreBase):
         with self._tx() as c:
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
-            brief = self._group_brief(row)
+            brief = resource_from_row("Group", row)
             c.execute("DELETE FROM group_members WHERE group_id=?", (gid,))
             c.execute("DELETE FROM groups WHERE id=?", (gid,))
             c.execute("UPDATE orgs SET groups_count=groups_count-1 WHERE name=?", (org,))
