@@ -135,7 +135,7 @@ def _components(max_results: int) -> dict[str, Any]:
 
 
 def _limits(max_results: int, max_content_length: int | None, json_depth: int) -> dict[str, Any]:
-    # The very constants the code enforces (filters.py, patch.py, app.py), so the document cannot lie.
+    # The very constants the code enforces (filters.py, patch.py, wire.py), so the document cannot lie.
     return {"maxBodyBytes": max_content_length, "maxResults": max_results, "filterLength": MAX_FILTER_LENGTH,
             "filterDepth": FILTER_DEPTH, "patchOperations": MAX_OPERATIONS, "jsonDepth": json_depth}
 

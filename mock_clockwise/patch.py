@@ -64,7 +64,7 @@ def _apply_operation(doc: dict[str, Any], operation: Any, index: int, rtype: Res
     if not isinstance(op, str) or op.lower() not in _OPS:
         raise InvalidSyntax(f"{where}: 'op' must be one of add, replace, remove (got {op!r}).")
     op = op.lower()
-    path_key, path = get_ci(operation, "path")
+    _, path = get_ci(operation, "path")
     value_key, value = get_ci(operation, "value")
     has_value = value_key is not None
     if path is not None and not isinstance(path, str):

@@ -17,9 +17,6 @@ from .wire import SCIM_PREFIX, read_json, scim_response, scim_text_response, sta
 bp = Blueprint("scim", __name__, url_prefix=SCIM_PREFIX)
 
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-BULK_MAX_OPERATIONS = 0
-
-
 def base_url() -> str:
     # meta.location and $ref are absolute URLs built from the request's own host.
     return state().url_root().rstrip("/") + SCIM_PREFIX
@@ -156,15 +153,9 @@ def root_search() -> Response:
 
 
 # ---------------------------------------------------------------------------- discovery (RFC 7644 §4)
-def _spc() -> dict[str, Any]:
-    st = state()
-    return discovery.service_provider_config(base_url(), max_results=st.max_results,
-                                             max_operations=BULK_MAX_OPERATIONS, max_payload=0, etag=True)
-
-
 @bp.get("/ServiceProviderConfig")
 def service_provider_config() -> Response:
-    return scim_response(_spc())
+    return scim_response(discovery.service_provider_config(base_url(), max_results=state().max_results))
 
 
 def _list_of(items: list[dict[str, Any]]) -> Response:

@@ -120,10 +120,10 @@ def test_scim_tokens_are_stored_only_as_digests(app: Any, client: httpx.Client, 
 def test_tokens_never_reach_the_log_or_the_journal(app: Any, client: httpx.Client, caplog: pytest.LogCaptureFixture,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG)
-    from mock_clockwise import scim_views
+    from mock_clockwise import discovery
 
     # A bug in a view (500) is logged with its traceback: still no token in it.
-    monkeypatch.setattr(scim_views, "_spc", lambda: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(discovery, "service_provider_config", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     with httpx.Client(transport=httpx.WSGITransport(app=app, raise_app_exceptions=False),
                       base_url="http://testserver") as c:
         assert c.get("/scim/v2/ServiceProviderConfig", headers=_auth(ACME)).status_code == 500
