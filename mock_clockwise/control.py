@@ -1,5 +1,5 @@
 """The control plane under /_mock (moto-style, not SCIM): orgs, members, plan, the simulated
-admin panel, events, journal, faults and reset. Authenticated by the admin token (app.py).
+admin panel, events, journal, faults and reset. Authenticated by the admin token (request_hooks.py).
 The routes are a fixed contract (common brief); errors are SCIM Error bodies like everywhere."""
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from . import plan
-from .app import read_json, scim_response, state
 from .errors import InvalidValue, NotFound
+from .openapi import openapi_document
+from .wire import MAX_JSON_DEPTH, read_json, scim_response, state
 
 bp = Blueprint("control", __name__, url_prefix="/_mock")
 
@@ -134,9 +135,6 @@ def events(org: str) -> Response:
 # ---------------------------------------------------------------------------- the API description
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from .app import MAX_JSON_DEPTH
-    from .openapi import openapi_document
-
     st = state()
     doc = openapi_document(request.url_root, max_results=st.max_results,
                            max_content_length=st.max_content_length, json_depth=MAX_JSON_DEPTH)

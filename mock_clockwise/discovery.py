@@ -16,11 +16,9 @@ def _base(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-def service_provider_config(base_url: str, *, max_results: int, max_operations: int, max_payload: int,
-                            etag: bool = True) -> dict[str, Any]:
-    """RFC 7643 §5. `max_operations`/`max_payload` are accepted for symmetry with the views' limits,
-    but Bulk is not supported, so the bulk numbers advertised are 0 (RFC 7643 §5 "bulk")."""
-    del max_operations, max_payload  # PATCH-size and body limits are not part of §5 outside bulk
+def service_provider_config(base_url: str, *, max_results: int, etag: bool = True) -> dict[str, Any]:
+    """RFC 7643 §5. Bulk is not supported, so the bulk numbers advertised are 0 (RFC 7643 §5 "bulk");
+    the PATCH-size and body limits are not part of §5 outside bulk (they are in /_mock/openapi.json)."""
     return {
         "schemas": [SPC_SCHEMA],
         "documentationUri": DOCS_URI,

@@ -1,4 +1,4 @@
-"""One SCIM error hierarchy (RFC 7644 §3.12), rendered in one place (`app.py`)."""
+"""One SCIM error hierarchy (RFC 7644 §3.12), rendered in one place (`app.render_error`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -36,10 +36,6 @@ class InvalidFilter(ScimError):
     scim_type = "invalidFilter"
 
 
-class TooMany(ScimError):
-    scim_type = "tooMany"
-
-
 class Uniqueness(ScimError):
     status = 409
     scim_type = "uniqueness"
@@ -63,14 +59,6 @@ class NoTarget(ScimError):
 
 class InvalidValue(ScimError):
     scim_type = "invalidValue"
-
-
-class InvalidVersion(ScimError):
-    scim_type = "invalidVers"
-
-
-class Sensitive(ScimError):
-    scim_type = "sensitive"
 
 
 # --- other statuses ----------------------------------------------------------------------
@@ -106,5 +94,20 @@ class TooManyRequests(ScimError):
     status = 429
 
 
+class InternalError(ScimError):
+    status = 500
+
+
 class NotImplementedScim(ScimError):
     status = 501
+
+
+_BY_STATUS: dict[int, type[ScimError]] = {cls.status: cls for cls in (
+    Unauthorized, Forbidden, NotFound, MethodNotAllowed, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
+    TooManyRequests, InternalError, NotImplementedScim)}
+
+
+def status_error(status: int, detail: str, headers: dict[str, str] | None = None) -> ScimError:
+    """An error with this HTTP status and no scimType (a status werkzeug raised, or one a fault
+    forces): the class above for that status, else a plain ScimError carrying it."""
+    return _BY_STATUS.get(status, ScimError)(detail, status=status, headers=headers)

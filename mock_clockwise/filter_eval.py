@@ -1,58 +1,17 @@
-"""The filter AST that `mock_clockwise.filters` parses RFC 7644 §3.4.2.2 filters and §3.5.2 PATCH paths
-into, its evaluation against stored resources (and against one value of a multi-valued attribute), and
-index hints for the store. Callers import these names through `mock_clockwise.filters`."""
+"""RFC 7644 §3.4.2.2 evaluation of the filter AST (filter_ast.py) against stored resources and
+against one value of a multi-valued attribute (PATCH value paths, RFC 7644 §3.5.2), and index hints
+for the store. Pure functions: no storage, no web."""
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 from mock_clockwise.errors import InvalidFilter
+from mock_clockwise.filter_ast import And, Compare, Filter, Not, Or, Present, ValuePath
 from mock_clockwise.schema import Attribute, ResourceType, get_ci
 
 
-# --- AST ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Compare:
-    path: str  # attribute path as written (resolved at evaluation time)
-    op: str  # eq ne co sw ew gt ge lt le (lower-case)
-    value: Any  # str, bool, int, float or None
-
-
-@dataclass(frozen=True)
-class Present:
-    path: str
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Filter, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Filter, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: Filter
-
-
-@dataclass(frozen=True)
-class ValuePath:
-    """`attr[inner]` with an optional trailing sub-attribute test (`attr[inner].sub eq v`)."""
-
-    path: str
-    inner: Filter
-    then: Compare | Present | None = None  # its path is a sub-attribute name
-
-
-Filter = Union[Compare, Present, And, Or, Not, ValuePath]
-
-
-# --- evaluation --------------------------------------------------------------------------
 # A resolver maps a path (as written) to (definition, values getter) or None when unknown.
 Getter = Callable[[Any], list[Any]]
 Resolver = Callable[[str], "tuple[Attribute, bool, Getter] | None"]
@@ -93,7 +52,7 @@ def _top_resolver(rtype: ResourceType) -> Resolver:
     return resolve
 
 
-def _sub_resolver(attr: Attribute) -> Resolver:
+def sub_resolver(attr: Attribute) -> Resolver:
     """Resolve paths inside `attr[...]`: sub-attribute names of `attr` (also `attr.sub`)."""
 
     def resolve(path: str) -> tuple[Attribute, bool, Getter] | None:
@@ -214,23 +173,23 @@ def _never(_obj: Any) -> bool:
     return False
 
 
-def _compile(flt: Filter, resolver: Resolver) -> Predicate:
+def compile_predicate(flt: Filter, resolver: Resolver) -> Predicate:
     """Turn `flt` into a predicate, resolving attribute paths once (and raising InvalidFilter for
     semantic errors now, before any resource is looked at)."""
     if isinstance(flt, (And, Or)):
-        preds = [_compile(i, resolver) for i in flt.items]
+        preds = [compile_predicate(i, resolver) for i in flt.items]
         combine = all if isinstance(flt, And) else any
         return lambda obj: combine(p(obj) for p in preds)
     if isinstance(flt, Not):
-        inner = _compile(flt.item, resolver)
+        inner = compile_predicate(flt.item, resolver)
         return lambda obj: not inner(obj)
     if isinstance(flt, ValuePath):
         found = resolver(flt.path)
         if found is None or not found[0].is_complex:
             return _never
-        sub = _sub_resolver(found[0])
-        test = _compile(flt.inner, sub)
-        then = _compile(flt.then, sub) if flt.then is not None else None
+        sub = sub_resolver(found[0])
+        test = compile_predicate(flt.inner, sub)
+        then = compile_predicate(flt.then, sub) if flt.then is not None else None
         get_values = found[2]
         return lambda obj: any(isinstance(e, dict) and test(e) and (then is None or then(e))
                                for e in get_values(obj))
@@ -267,7 +226,7 @@ def _compile(flt: Filter, resolver: Resolver) -> Predicate:
 
 def compile_filter(flt: Filter, rtype: ResourceType) -> Predicate:
     """A predicate `resource -> bool` for `flt`; faster than `matches` in a loop over many resources."""
-    return _compile(flt, _top_resolver(rtype))
+    return compile_predicate(flt, _top_resolver(rtype))
 
 
 def matches(flt: Filter, resource: dict[str, Any], rtype: ResourceType) -> bool:
@@ -277,7 +236,7 @@ def matches(flt: Filter, resource: dict[str, Any], rtype: ResourceType) -> bool:
 
 def element_matches(flt: Filter, element: Any, attr: Attribute) -> bool:
     """Evaluate a value-selection filter against one value of the multi-valued complex `attr`."""
-    return _compile(flt, _sub_resolver(attr))(element)
+    return compile_predicate(flt, sub_resolver(attr))(element)
 
 
 # The store indexes these attributes (lower-cased when caseExact is false in the schema:

@@ -1,12 +1,10 @@
 """RFC 7644 §3.4.2.2 filters and RFC 7644 §3.5.2 PATCH paths: parsing (lark, LALR, grammar in
-filter.lark, with a regular-expression fast path for the shapes IdPs send) into the small AST of
-`filter_eval`, which evaluates it against stored resources and gives the store index hints. The AST,
-evaluation and index-hint names are re-exported here, so callers import everything from this module."""
+filter.lark, with a regular-expression fast path for the shapes IdPs send) into the AST of
+filter_ast.py, which filter_eval.py evaluates."""
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,23 +13,12 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from mock_clockwise.errors import InvalidFilter, InvalidPath, ScimError
-from mock_clockwise.filter_eval import (And, Compare, Filter, Getter, Not, Or, Predicate, Present,  # noqa: F401 (API)
-                                        Resolver, ValuePath, _compile, _sub_resolver, compile_filter,
-                                        element_matches, index_hint, matches, validate_filter)
+from mock_clockwise.filter_ast import And, Compare, Filter, Not, Or, PatchPath, Present, ValuePath, leaves
+from mock_clockwise.filter_eval import compile_predicate, sub_resolver
 from mock_clockwise.schema import AttrRef, ResourceType
 
 MAX_FILTER_LENGTH = 4096
 MAX_DEPTH = 32
-
-
-# --- AST: the filter nodes (Compare, Present, And, Or, Not, ValuePath) are in filter_eval ---------
-@dataclass(frozen=True)
-class PatchPath:
-    """A resolved PATCH path: `ref` (attribute and optional sub-attribute) and an optional
-    value-selection filter over the attribute's values (RFC 7644 §3.5.2)."""
-
-    ref: AttrRef
-    value_filter: Filter | None = None
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -135,19 +122,10 @@ def _describe(exc: LarkError, text: str, what: str) -> str:
     return f"The {what} is not valid: {text!r}."
 
 
-def _leaves(flt: Filter) -> list[Compare | Present | ValuePath]:
-    """The attribute expressions of `flt` (not looking inside value paths)."""
-    if isinstance(flt, (And, Or)):
-        return [leaf for item in flt.items for leaf in _leaves(item)]
-    if isinstance(flt, Not):
-        return _leaves(flt.item)
-    return [flt]
-
-
 def _check_inner(flt: Filter, error: type[ScimError], what: str) -> None:
     """Inside brackets only sub-attribute expressions are allowed (RFC 7644 valFilter)."""
-    for leaf in _leaves(flt):
-        if isinstance(leaf, ValuePath) and any(isinstance(x, ValuePath) for x in _leaves(leaf.inner)):
+    for leaf in leaves(flt):
+        if isinstance(leaf, ValuePath) and any(isinstance(x, ValuePath) for x in leaves(leaf.inner)):
             raise error(f"The {what} nests a value filter inside another one ('{leaf.path}[...]').")
 
 
@@ -229,7 +207,7 @@ def parse_path(text: str, rtype: ResourceType) -> PatchPath:
     if ref.sub_attribute is not None or not ref.attribute.is_complex or not ref.attribute.multi_valued:
         raise InvalidPath(f"The PATCH path {text!r} filters '{ref.path}', which is not a multi-valued "
                           "complex attribute.")
-    if any(isinstance(x, ValuePath) for x in _leaves(inner)):
+    if any(isinstance(x, ValuePath) for x in leaves(inner)):
         raise InvalidPath(f"The PATCH path {text!r} nests a value filter inside another one.")
     sub_attr = None
     if sub is not None:
@@ -237,13 +215,13 @@ def parse_path(text: str, rtype: ResourceType) -> PatchPath:
         if sub_attr is None:
             raise InvalidPath(f"The PATCH path {text!r} names a sub-attribute '{sub}' that "
                               f"'{ref.path}' does not have.")
-    resolver = _sub_resolver(ref.attribute)
-    for leaf in _leaves(inner):
+    resolver = sub_resolver(ref.attribute)
+    for leaf in leaves(inner):
         if resolver(leaf.path) is None:
             raise InvalidPath(f"The PATCH path {text!r} filters on '{leaf.path}', which is not a "
                               f"sub-attribute of '{ref.path}'.")
     try:
-        _compile(inner, resolver)
+        compile_predicate(inner, resolver)
     except InvalidFilter as exc:
         raise InvalidPath(f"The PATCH path {text!r} has an invalid filter: {exc.detail}") from None
     return PatchPath(AttrRef(ref.schema, ref.attribute, sub_attr, ref.is_extension), inner)

@@ -72,70 +72,83 @@ def _components(max_results: int) -> dict[str, Any]:
         "schemas": {
             "User": _schema_object(USER_SCHEMA, USER_SCHEMA.id, {ENTERPRISE_USER: enterprise}),
             "Group": _schema_object(GROUP_SCHEMA, GROUP_SCHEMA.id),
-            "PatchOp": {
-                "type": "object", "required": ["schemas", "Operations"],
-                "properties": {
-                    "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:PatchOp"}},
-                    "Operations": {"type": "array", "maxItems": MAX_OPERATIONS, "items": {
-                        "type": "object", "required": ["op"],
-                        "properties": {"op": {"type": "string", "description": "add, remove or replace "
-                                                                               "(case-insensitive)"},
-                                       "path": {"type": "string", "maxLength": MAX_FILTER_LENGTH},
-                                       "value": {}}}},
-                },
-            },
-            "SearchRequest": {
-                "type": "object", "required": ["schemas"],
-                "properties": {
-                    "schemas": {"type": "array", "items": {"type": "string"},
-                                "description": "must contain urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
-                    "filter": {"type": "string"}, "startIndex": {"type": "integer"},
-                    "count": {"type": "integer", "maximum": max_results}, "sortBy": {"type": "string"},
-                    "sortOrder": {"enum": ["ascending", "descending"]},
-                    "attributes": {"type": "array", "items": {"type": "string"}},
-                    "excludedAttributes": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-            "ListResponse": {
-                "type": "object", "required": ["schemas", "totalResults", "Resources"],
-                "properties": {"schemas": {"type": "array", "items": {"type": "string"}},
-                               "totalResults": {"type": "integer"}, "startIndex": {"type": "integer"},
-                               "itemsPerPage": {"type": "integer"},
-                               "Resources": {"type": "array", "items": {"type": "object"}}},
-            },
-            "Error": {
-                "type": "object", "required": ["schemas", "status"],
-                "description": "RFC 7644 §3.12; every error of the mock (SCIM and control plane) has this shape.",
-                "properties": {"schemas": {"type": "array", "items": {"const": ERROR_URN}},
-                               "status": {"type": "string", "pattern": "^[1-5][0-9][0-9]$"},
-                               "scimType": {"type": "string"}, "detail": {"type": "string"}},
-            },
-            "ControlList": {"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}},
+            **_message_schemas(max_results),
         },
-        "parameters": {
-            "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-            "org": {"name": "org", "in": "path", "required": True,
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}},
-            "filter": {"name": "filter", "in": "query", "schema": {"type": "string", "maxLength": MAX_FILTER_LENGTH},
-                       "description": f"RFC 7644 §3.4.2.2 filter (at most {MAX_FILTER_LENGTH} characters, "
-                                      f"{FILTER_DEPTH} levels of brackets)"},
-            "startIndex": {"name": "startIndex", "in": "query", "schema": {"type": "integer"},
-                           "description": "1-based; values below 1 are read as 1 (RFC 7644 §3.4.2.4)"},
-            "count": {"name": "count", "in": "query", "schema": {"type": "integer", "maximum": max_results},
-                      "description": f"page size; negative is read as 0, larger than {max_results} as {max_results}"},
-            "sortBy": {"name": "sortBy", "in": "query", "schema": {"type": "string"}},
-            "sortOrder": {"name": "sortOrder", "in": "query", "schema": {"enum": ["ascending", "descending"]}},
-            "attributes": {"name": "attributes", "in": "query", "schema": {"type": "string"},
-                           "description": "comma-separated attribute names to return (RFC 7644 §3.4.2.5)"},
-            "excludedAttributes": {"name": "excludedAttributes", "in": "query", "schema": {"type": "string"}},
-            "ifMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"},
-                        "description": "ETag precondition (RFC 7644 §3.14); a mismatch is 412"},
+        "parameters": _parameters(max_results),
+    }
+
+
+def _message_schemas(max_results: int) -> dict[str, Any]:
+    """The SCIM messages (RFC 7644 §3.5.2 PatchOp, §3.4.3 SearchRequest, §3.4.2 ListResponse, §3.12 Error)
+    and the control plane's list."""
+    return {
+        "PatchOp": {
+            "type": "object", "required": ["schemas", "Operations"],
+            "properties": {
+                "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:PatchOp"}},
+                "Operations": {"type": "array", "maxItems": MAX_OPERATIONS, "items": {
+                    "type": "object", "required": ["op"],
+                    "properties": {"op": {"type": "string", "description": "add, remove or replace "
+                                                                           "(case-insensitive)"},
+                                   "path": {"type": "string", "maxLength": MAX_FILTER_LENGTH},
+                                   "value": {}}}},
+            },
         },
+        "SearchRequest": {
+            "type": "object", "required": ["schemas"],
+            "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"},
+                            "description": "must contain urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
+                "filter": {"type": "string"}, "startIndex": {"type": "integer"},
+                "count": {"type": "integer", "maximum": max_results}, "sortBy": {"type": "string"},
+                "sortOrder": {"enum": ["ascending", "descending"]},
+                "attributes": {"type": "array", "items": {"type": "string"}},
+                "excludedAttributes": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "ListResponse": {
+            "type": "object", "required": ["schemas", "totalResults", "Resources"],
+            "properties": {"schemas": {"type": "array", "items": {"type": "string"}},
+                           "totalResults": {"type": "integer"}, "startIndex": {"type": "integer"},
+                           "itemsPerPage": {"type": "integer"},
+                           "Resources": {"type": "array", "items": {"type": "object"}}},
+        },
+        "Error": {
+            "type": "object", "required": ["schemas", "status"],
+            "description": "RFC 7644 §3.12; every error of the mock (SCIM and control plane) has this shape.",
+            "properties": {"schemas": {"type": "array", "items": {"const": ERROR_URN}},
+                           "status": {"type": "string", "pattern": "^[1-5][0-9][0-9]$"},
+                           "scimType": {"type": "string"}, "detail": {"type": "string"}},
+        },
+        "ControlList": {"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}},
+    }
+
+
+def _parameters(max_results: int) -> dict[str, Any]:
+    """The path, query and header parameters the operations refer to."""
+    return {
+        "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+        "org": {"name": "org", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}},
+        "filter": {"name": "filter", "in": "query", "schema": {"type": "string", "maxLength": MAX_FILTER_LENGTH},
+                   "description": f"RFC 7644 §3.4.2.2 filter (at most {MAX_FILTER_LENGTH} characters, "
+                                  f"{FILTER_DEPTH} levels of brackets)"},
+        "startIndex": {"name": "startIndex", "in": "query", "schema": {"type": "integer"},
+                       "description": "1-based; values below 1 are read as 1 (RFC 7644 §3.4.2.4)"},
+        "count": {"name": "count", "in": "query", "schema": {"type": "integer", "maximum": max_results},
+                  "description": f"page size; negative is read as 0, larger than {max_results} as {max_results}"},
+        "sortBy": {"name": "sortBy", "in": "query", "schema": {"type": "string"}},
+        "sortOrder": {"name": "sortOrder", "in": "query", "schema": {"enum": ["ascending", "descending"]}},
+        "attributes": {"name": "attributes", "in": "query", "schema": {"type": "string"},
+                       "description": "comma-separated attribute names to return (RFC 7644 §3.4.2.5)"},
+        "excludedAttributes": {"name": "excludedAttributes", "in": "query", "schema": {"type": "string"}},
+        "ifMatch": {"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                    "description": "ETag precondition (RFC 7644 §3.14); a mismatch is 412"},
     }
 
 
 def _limits(max_results: int, max_content_length: int | None, json_depth: int) -> dict[str, Any]:
-    # The very constants the code enforces (filters.py, patch.py, app.py), so the document cannot lie.
+    # The very constants the code enforces (filters.py, patch.py, wire.py), so the document cannot lie.
     return {"maxBodyBytes": max_content_length, "maxResults": max_results, "filterLength": MAX_FILTER_LENGTH,
             "filterDepth": FILTER_DEPTH, "patchOperations": MAX_OPERATIONS, "jsonDepth": json_depth}
 

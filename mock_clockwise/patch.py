@@ -1,7 +1,8 @@
 """RFC 7644 §3.5.2 PATCH as a pure function: `apply_patch(resource, body, rtype) -> new resource`.
 
 All operations apply to a deep copy; the first error raises and the caller keeps the old resource
-(RFC 7644 §3.5.2: "the operations are applied atomically"). `meta` is left to the store.
+(RFC 7644 §3.5.2: "the operations are applied atomically"). The result is validated here, once, with
+the POST/PUT rules (validation.py), so the store keeps it as it is. `meta` is left to the store.
 Choices (documented here, tested in tests/mock_clockwise/test_patch.py):
 - more than MAX_OPERATIONS operations → InvalidValue (tooMany is for filters; 413 is for bytes).
 - removing a required attribute → InvalidValue (RFC 7644 Table 9 "invalidValue: a required value
@@ -17,9 +18,11 @@ import copy
 from typing import Any
 
 from mock_clockwise.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
-from mock_clockwise.filters import And, Compare, Filter, PatchPath, element_matches, parse_path
-from mock_clockwise.schema import (Attribute, AttrRef, ResourceType, clean_single, clean_value, get_ci,
-                                   validate_resource)
+from mock_clockwise.filter_ast import And, Compare, Filter, PatchPath
+from mock_clockwise.filter_eval import element_matches
+from mock_clockwise.filters import parse_path
+from mock_clockwise.schema import Attribute, AttrRef, ResourceType, get_ci
+from mock_clockwise.validation import clean_single, clean_value, validate_resource
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 MAX_OPERATIONS = 1000
@@ -61,7 +64,7 @@ def _apply_operation(doc: dict[str, Any], operation: Any, index: int, rtype: Res
     if not isinstance(op, str) or op.lower() not in _OPS:
         raise InvalidSyntax(f"{where}: 'op' must be one of add, replace, remove (got {op!r}).")
     op = op.lower()
-    path_key, path = get_ci(operation, "path")
+    _, path = get_ci(operation, "path")
     value_key, value = get_ci(operation, "value")
     has_value = value_key is not None
     if path is not None and not isinstance(path, str):
@@ -194,6 +197,7 @@ def _eq_template(flt: Filter, attr: Attribute) -> dict[str, Any] | None:
 
 
 def _set(doc: dict[str, Any], op: str, target: PatchPath, value: Any, where: str, path: str) -> None:
+    """add/replace of one path (RFC 7644 §3.5.2.1, §3.5.2.3)."""
     ref = target.ref
     attr, sub = ref.attribute, ref.sub_attribute
     _check_writable(ref, where, path)
@@ -206,59 +210,74 @@ def _set(doc: dict[str, Any], op: str, target: PatchPath, value: Any, where: str
     label = ref.full_path if ref.is_extension else ref.path
     if target.value_filter is not None:
         _set_filtered(container, op, target, value, where, path)
-    elif sub is None:
-        if value is None:  # null is "unassigned" (RFC 7643 §2.5)
-            container.pop(attr.name, None)
-        elif attr.multi_valued:
-            items = clean_value(attr, value if isinstance(value, list) else [value], label) or []
-            existing = current if isinstance(current, list) and op == "add" else []
-            merged = list(existing)
-            added: list[Any] = []
-            for item in items:
-                # RFC 7644 §3.5.2.1: add appends; a value already present is not added again.
-                if not any(_same_value(attr, item, old) for old in merged):
-                    merged.append(item)
-                    added.append(item)
-            _clear_other_primaries(merged, added)
-            if merged:
-                container[attr.name] = merged
-            else:
-                container.pop(attr.name, None)
-        elif attr.is_complex:
-            if isinstance(value, str) and attr.sub("value") is not None:
-                # Entra sends the enterprise `manager` as the manager's id string: {"value": id}.
-                value = {"value": value}
-            cleaned = clean_single(attr, value, label)
-            # RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes not given are left unchanged.
-            base = dict(current) if isinstance(current, dict) else {}
-            for name, sub_value in cleaned.items():
-                _check_immutable(attr.sub(name) or attr, base.get(name), sub_value, where, f"{label}.{name}")
-            base.update(cleaned)
+    elif sub is not None:
+        _set_sub_attribute(container, attr, sub, current, value, where, label)
+    elif value is None:  # null is "unassigned" (RFC 7643 §2.5)
+        container.pop(attr.name, None)
+    elif attr.multi_valued:
+        _set_values(container, op, attr, current, value, label)
+    elif attr.is_complex:
+        container[attr.name] = _merged_complex(attr, current, value, where, label)
+    else:
+        cleaned = clean_single(attr, value, label)
+        _check_immutable(attr, current, cleaned, where, label)
+        container[attr.name] = cleaned
+
+
+def _set_values(container: dict[str, Any], op: str, attr: Attribute, current: Any, value: Any, label: str) -> None:
+    """A whole multi-valued attribute: replace sets its values, add appends to them."""
+    items = clean_value(attr, value if isinstance(value, list) else [value], label) or []
+    existing = current if isinstance(current, list) and op == "add" else []
+    merged = list(existing)
+    added: list[Any] = []
+    for item in items:
+        # RFC 7644 §3.5.2.1: add appends; a value already present is not added again.
+        if not any(_same_value(attr, item, old) for old in merged):
+            merged.append(item)
+            added.append(item)
+    _clear_other_primaries(merged, added)
+    if merged:
+        container[attr.name] = merged
+    else:
+        container.pop(attr.name, None)
+
+
+def _merged_complex(attr: Attribute, current: Any, value: Any, where: str, label: str) -> dict[str, Any]:
+    """A single complex attribute with `value`'s sub-attributes set."""
+    if isinstance(value, str) and attr.sub("value") is not None:
+        # Entra sends the enterprise `manager` as the manager's id string: {"value": id}.
+        value = {"value": value}
+    cleaned = clean_single(attr, value, label)
+    # RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes not given are left unchanged.
+    base = dict(current) if isinstance(current, dict) else {}
+    for name, sub_value in cleaned.items():
+        _check_immutable(attr.sub(name) or attr, base.get(name), sub_value, where, f"{label}.{name}")
+    base.update(cleaned)
+    return base
+
+
+def _set_sub_attribute(container: dict[str, Any], attr: Attribute, sub: Attribute, current: Any, value: Any,
+                       where: str, label: str) -> None:
+    """`attr.sub`: set on the single complex value, or on every value of a multi-valued one."""
+    cleaned = clean_single(sub, value, label)
+    if attr.multi_valued:
+        items = current if isinstance(current, list) else []
+        if not items:
+            if cleaned is not None:
+                container[attr.name] = [{sub.name: cleaned}]
+            return
+        for item in items:
+            if isinstance(item, dict):
+                _put_sub(item, sub, cleaned, where, label)
+        if sub.name == "primary" and cleaned is True and len(items) > 1:
+            raise InvalidValue(f"{where}: '{label}' would set primary true on more than one value.")
+    else:
+        base = current if isinstance(current, dict) else {}
+        _put_sub(base, sub, cleaned, where, label)
+        if base:
             container[attr.name] = base
         else:
-            cleaned = clean_single(attr, value, label)
-            _check_immutable(attr, current, cleaned, where, label)
-            container[attr.name] = cleaned
-    else:
-        cleaned = clean_single(sub, value, label)
-        if attr.multi_valued:
-            items = current if isinstance(current, list) else []
-            if not items:
-                if cleaned is not None:
-                    container[attr.name] = [{sub.name: cleaned}]
-                return
-            for item in items:
-                if isinstance(item, dict):
-                    _put_sub(item, sub, cleaned, where, label)
-            if sub.name == "primary" and cleaned is True and len(items) > 1:
-                raise InvalidValue(f"{where}: '{label}' would set primary true on more than one value.")
-        else:
-            base = current if isinstance(current, dict) else {}
-            _put_sub(base, sub, cleaned, where, label)
-            if base:
-                container[attr.name] = base
-            else:
-                container.pop(attr.name, None)
+            container.pop(attr.name, None)
 
 
 def _put_sub(item: dict[str, Any], sub: Attribute, value: Any, where: str, label: str) -> None:

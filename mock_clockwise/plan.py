@@ -1,7 +1,7 @@
 """Clockwise's own rules (DESIGN.md, "what Clockwise does"), as pure functions.
 
-No storage and no web imports: `store.py` calls these while it holds its lock, so the
-rules can be unit-tested on plain values.
+No storage and no web imports: the store (org_store.py, store.py) calls these inside its write
+transactions, so the rules can be unit-tested on plain values.
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import copy
 from datetime import datetime, timezone
 from typing import Any
 
+from mock_clockwise.representation import default_view
 from mock_clockwise.schema import Attribute, ResourceType, get_ci
 
 # Selection: container ("" = core, else the extension URN) -> None (all of it) or
@@ -116,7 +117,7 @@ def project(resource: dict[str, Any], rtype: ResourceType, attributes: list[str]
     resource fresh from the store), so the result may share its values instead of deep-copying
     them; with neither `attributes` nor `excludedAttributes` that is a single shallow pass."""
     if owned and not attributes and not excluded:
-        return _default_view(resource, rtype)
+        return default_view(resource, rtype)
     include = _select(attributes, rtype) if attributes else None
     exclude = _select(excluded, rtype) if excluded else {}
     out: dict[str, Any] = {}
@@ -148,22 +149,6 @@ def project(resource: dict[str, Any], rtype: ResourceType, attributes: list[str]
         else:
             part = {key: copy.deepcopy(value)}
         out.update(_exclude(part, exclude.get("") or {}, never))
-    return out
-
-
-def _default_view(resource: dict[str, Any], rtype: ResourceType) -> dict[str, Any]:
-    """What `project(resource, rtype, None, None)` returns, sharing the values (no copies)."""
-    never = rtype.never_returned
-    out: dict[str, Any] = {}
-    for key, value in resource.items():
-        # Extension URNs contain ':'; plain names skip the URN lookup (`schemas`/`id` are never "never").
-        urn = rtype.extension_urn(key) if ":" in key else None
-        if urn is None:
-            if key.lower() not in never:
-                out[key] = value
-        elif isinstance(value, dict) and value:
-            # An extension object is returned under its canonical URN; empty or non-object → omitted.
-            out[urn] = value
     return out
 
 

@@ -1,41 +1,25 @@
 """The SCIM 2.0 endpoints under /scim/v2 (RFC 7644): parse the request, call the store,
-serialise. The org comes from the bearer token (`g.org`, set in app.py)."""
+serialise. The org comes from the bearer token (`g.org`, set in request_hooks.py)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from .app import read_json, scim_response, scim_text_response, state
+from . import discovery
 from .errors import InvalidValue, NotFound, NotImplementedScim
 from .filters import parse_filter
 from .projection import parse_attr_list, project
+from .representation import decorate, import_page_text, list_response
 from .schema import GROUP, USER, ResourceType
+from .wire import SCIM_PREFIX, read_json, scim_response, scim_text_response, state
 
-SCIM_PATH = "/scim/v2"
-bp = Blueprint("scim", __name__, url_prefix=SCIM_PATH)
+bp = Blueprint("scim", __name__, url_prefix=SCIM_PREFIX)
 
-LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-BULK_MAX_OPERATIONS = 0
-
-
 def base_url() -> str:
     # meta.location and $ref are absolute URLs built from the request's own host.
-    return state().url_root().rstrip("/") + SCIM_PATH
-
-
-def _decorate(resource: dict[str, Any], rtype: ResourceType, base: str) -> dict[str, Any]:
-    """Add the host-dependent parts: meta.location, members[].$ref, groups[].$ref."""
-    resource["meta"] = {**resource.get("meta", {}), "location": f"{base}{rtype.endpoint}/{resource['id']}"}
-    if rtype.name == "Group":
-        for m in resource.get("members") or []:
-            m["$ref"] = f"{base}/Users/{m['value']}"
-    else:
-        for grp in resource.get("groups") or []:
-            grp["$ref"] = f"{base}/Groups/{grp['value']}"
-    return resource
+    return state().url_root().rstrip("/") + SCIM_PREFIX
 
 
 def _projection_args(source: dict[str, Any] | None = None) -> tuple[list[str] | None, list[str] | None]:
@@ -57,7 +41,7 @@ def _attr_list(value: Any) -> list[str] | None:
 
 def _single(resource: dict[str, Any], rtype: ResourceType, status: int = 200) -> Response:
     base = base_url()
-    resource = _decorate(resource, rtype, base)
+    resource = decorate(resource, rtype, base)
     attributes, excluded = _projection_args()
     headers = {"ETag": resource["meta"]["version"]}
     if status == 201:
@@ -103,34 +87,11 @@ def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | N
         raise InvalidValue(f"sortOrder must be 'ascending' or 'descending', got {params.get('sortOrder')!r}")
     base = base_url()
     if rtype is USER and flt is None and not sort_by and not attributes and not excluded:
-        return _user_page(st.store.user_page_text(g.org, start, count), start, base)
+        total, rows = st.store.user_page_text(g.org, start, count)
+        return scim_text_response(import_page_text(total, start, rows, base))
     total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending")
-    resources = [project(_decorate(r, rtype, base), rtype, attributes, excluded, owned=True) for r in page]
-    # RFC 7644 §3.4.2: integers; Resources always present ([] when empty — Okta expects an array).
-    body = {"schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
-            "itemsPerPage": len(resources), "Resources": resources}
-    return scim_response(body)
-
-
-def _user_page(result: tuple[int, list[tuple[Any, ...]]], start: int, base: str) -> Response:
-    """Okta's import page (no filter, sort or projection) spliced from the stored JSON text:
-    each user's text is its default view, closed here after the `groups` and `meta` that
-    _decorate would add. Ids are the store's UUIDs and the dates its own ISO strings, so only
-    the base URL and the groups need JSON escaping."""
-    total, rows = result
-    users = json.dumps(f"{base}/Users/")[:-1]
-    items = []
-    for uid, text, created, modified, version, groups in rows:
-        extra = ""
-        if groups:
-            for grp in groups:
-                grp["$ref"] = f"{base}/Groups/{grp['value']}"
-            extra = f'"groups": {json.dumps(groups)}, '
-        items.append(f'{text[:-1]}, {extra}"meta": {{"resourceType": "User", "created": "{created}", '
-                     f'"lastModified": "{modified}", "version": "W/\\"{version}\\"", "location": {users}{uid}"}}}}')
-    head = json.dumps({"schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
-                       "itemsPerPage": len(items)})
-    return scim_text_response(f'{head[:-1]}, "Resources": [{", ".join(items)}]}}')
+    resources = [project(decorate(r, rtype, base), rtype, attributes, excluded, owned=True) for r in page]
+    return scim_response(list_response(total, start, resources))
 
 
 def _search(rtype: ResourceType) -> Response:
@@ -192,26 +153,13 @@ def root_search() -> Response:
 
 
 # ---------------------------------------------------------------------------- discovery (RFC 7644 §4)
-def _discovery() -> Any:
-    from . import discovery  # imported on first use: the documents are built from schema.py
-
-    return discovery
-
-
-def _spc() -> dict[str, Any]:
-    st = state()
-    return _discovery().service_provider_config(base_url(), max_results=st.max_results,
-                                             max_operations=BULK_MAX_OPERATIONS, max_payload=0, etag=True)
-
-
 @bp.get("/ServiceProviderConfig")
 def service_provider_config() -> Response:
-    return scim_response(_spc())
+    return scim_response(discovery.service_provider_config(base_url(), max_results=state().max_results))
 
 
 def _list_of(items: list[dict[str, Any]]) -> Response:
-    return scim_response({"schemas": [LIST_RESPONSE], "totalResults": len(items), "startIndex": 1,
-                          "itemsPerPage": len(items), "Resources": items})
+    return scim_response(list_response(len(items), 1, items))
 
 
 def _by_id(items: list[dict[str, Any]], rid: str, what: str) -> Response:
@@ -223,22 +171,22 @@ def _by_id(items: list[dict[str, Any]], rid: str, what: str) -> Response:
 
 @bp.get("/ResourceTypes")
 def resource_types() -> Response:
-    return _list_of(_discovery().resource_types(base_url()))
+    return _list_of(discovery.resource_types(base_url()))
 
 
 @bp.get("/ResourceTypes/<rid>")
 def resource_type(rid: str) -> Response:
-    return _by_id(_discovery().resource_types(base_url()), rid, "ResourceType")
+    return _by_id(discovery.resource_types(base_url()), rid, "ResourceType")
 
 
 @bp.get("/Schemas")
 def schemas() -> Response:
-    return _list_of(_discovery().schemas(base_url()))
+    return _list_of(discovery.schemas(base_url()))
 
 
 @bp.get("/Schemas/<path:rid>")
 def schema(rid: str) -> Response:
-    return _by_id(_discovery().schemas(base_url()), rid, "Schema")
+    return _by_id(discovery.schemas(base_url()), rid, "Schema")
 
 
 # ---------------------------------------------------------------------------- not supported

@@ -193,6 +193,8 @@ def _close(app: Any) -> None:
 
 
 def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str]) -> int:
+    # Imported here, not at the top: main() has its SIGTERM handler in place before Flask and
+    # waitress load, and usage errors answer without loading them (no import cycle either way).
     from .app import create_app
     from .errors import ScimError
     from .prefork import listen_sockets, serve_threads, serve_workers

@@ -1,29 +1,33 @@
-"""The mock's state and operations on SQLite (moto's "backend": no web imports).
+"""The mock's SCIM resources, users and groups, on SQLite (moto's "backend": no web imports),
+on top of the org side (org_store.py) and the connections and transactions (store_base.py).
 
-One implementation: `:memory:` by default, a WAL-mode file with `--db`. Waitress serves
-from several threads, so the store keeps ONE connection and serialises every use of it
-with an RLock (store_base.py); each write runs in its own `BEGIN IMMEDIATE` transaction, so
-a failing operation (any ScimError) changes nothing. Resource JSON is stored as text next to
-the indexed columns that filters and uniqueness need.
+Storage: `:memory:` by default, one connection used under an RLock; a WAL-mode file with `--db`
+(or the temporary file the worker processes share), one connection per thread (store_base.py).
+Each write runs in its own `BEGIN IMMEDIATE` transaction, so a failing operation (any ScimError)
+changes nothing. Resource JSON is stored as text next to the indexed columns that filters and
+uniqueness need.
 
 Resources come out WITHOUT `meta.location`, member `$ref`s or a user's `groups[].$ref`:
-those are absolute URLs that depend on the request's host, so the views add them.
+those are absolute URLs that depend on the request's host, so the views add them
+(representation.decorate).
 """
 from __future__ import annotations
 
-import hmac
 import json
 import sqlite3
 import uuid
 from typing import Any, Iterable
 
 from . import plan
-from .errors import Forbidden, InvalidValue, NotFound, Uniqueness
-from .filters import index_hint, matches
+from .errors import Forbidden, InvalidValue, Uniqueness
+from .filter_eval import index_hint, matches
+from .org_store import OrgStore
 from .patch import apply_patch
 from .projection import sort_key
-from .schema import GROUP, USER, ResourceType, validate_resource
-from .store_base import StoreBase, check_if_match, now_iso, token_digest
+from .representation import resource_from_row, stored_form, stored_text, wire_form
+from .schema import GROUP, USER, ResourceType
+from .store_base import check_if_match, now_iso
+from .validation import validate_resource
 
 # The indexed column behind each `index_hint` attribute, per table.
 _HINT_COLUMNS = {
@@ -33,139 +37,13 @@ _HINT_COLUMNS = {
 }
 
 
-class Store(StoreBase):
+class Store(OrgStore):
     """All orgs, tokens, members, users, groups and events of one mock."""
-
-    # ------------------------------------------------------------------ orgs and tokens
-    def create_org(self, name: str, tokens: Iterable[str] = (), threshold: int = plan.DEFAULT_THRESHOLD) -> dict[str, Any]:
-        with self._tx() as c:
-            if c.execute("SELECT 1 FROM orgs WHERE name=?", (name,)).fetchone():
-                raise Uniqueness(f"organization {name!r} already exists")
-            c.execute("INSERT INTO orgs (name, threshold, mode, created_at) VALUES (?,?,?,?)",
-                      (name, threshold, plan.TRIAL, now_iso()))
-            self._put_tokens(c, name, tokens)
-        return self.get_org(name)
-
-    def ensure_org(self, name: str, tokens: Iterable[str], threshold: int) -> dict[str, Any]:
-        """Create the org if absent; otherwise set its tokens and threshold (server start with --db)."""
-        with self._tx() as c:
-            if c.execute("SELECT 1 FROM orgs WHERE name=?", (name,)).fetchone():
-                c.execute("UPDATE orgs SET threshold=? WHERE name=?", (threshold, name))
-                c.execute("DELETE FROM tokens WHERE org=?", (name,))
-                self._refresh_mode(c, name)  # a lower threshold may already be reached
-            else:
-                c.execute("INSERT INTO orgs (name, threshold, mode, created_at) VALUES (?,?,?,?)",
-                          (name, threshold, plan.TRIAL, now_iso()))
-            self._put_tokens(c, name, tokens)
-        return self.get_org(name)
-
-    def _put_tokens(self, c: sqlite3.Connection, org: str, tokens: Iterable[str]) -> None:
-        for token in tokens:
-            row = c.execute("SELECT org FROM tokens WHERE digest=?", (token_digest(token),)).fetchone()
-            if row and row["org"] != org:
-                raise Uniqueness("that token is already in use by another organization")
-            c.execute("INSERT OR IGNORE INTO tokens (digest, org) VALUES (?,?)", (token_digest(token), org))
-
-    def get_org(self, name: str) -> dict[str, Any]:
-        with self._read() as c:
-            row = c.execute("SELECT name, threshold, mode FROM orgs WHERE name=?", (name,)).fetchone()
-        if row is None:
-            raise NotFound(f"organization {name!r} not found")
-        return {"name": row["name"], "threshold": row["threshold"], "mode": row["mode"]}
-
-    def list_orgs(self) -> list[dict[str, Any]]:
-        with self._read() as c:
-            rows = c.execute("SELECT name, threshold, mode FROM orgs ORDER BY created_at, name").fetchall()
-        return [{"name": r["name"], "threshold": r["threshold"], "mode": r["mode"]} for r in rows]
-
-    def delete_org(self, name: str) -> None:
-        with self._tx() as c:
-            self._org_row(c, name)
-            c.execute("DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE org=?)", (name,))
-            for table in ("tokens", "members", "users", "groups", "events"):
-                c.execute(f"DELETE FROM {table} WHERE org=?", (name,))
-            c.execute("DELETE FROM orgs WHERE name=?", (name,))
-
-    def wipe(self) -> None:
-        """Remove everything (the control plane's reset re-creates the start orgs)."""
-        with self._tx() as c:
-            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs"):
-                c.execute(f"DELETE FROM {table}")
-
-    def org_for_token(self, token: str) -> str | None:
-        digest = token_digest(token)
-        row = self._read_one("SELECT digest, org FROM tokens WHERE digest=?", (digest,))
-        if row is None or not hmac.compare_digest(row["digest"], digest):
-            return None
-        return str(row["org"])
-
-    # ------------------------------------------------------------------ members and plan
-    def add_member(self, org: str, email: str, plan_name: str = plan.PAID, admin: bool = False,
-                   source: str = "seed") -> dict[str, Any]:
-        email = email.strip().lower()
-        with self._tx() as c:
-            org_row = self._org_row(c, org)
-            if source == "admin-panel" and org_row["provisioned"]:
-                raise Forbidden(plan.ADMIN_PANEL_DETAIL)
-            if c.execute("SELECT 1 FROM members WHERE org=? AND email=?", (org, email)).fetchone():
-                raise Uniqueness(f"organization {org!r} already has a member {email!r}")
-            c.execute("INSERT INTO members (org, email, plan, admin, scim_user_id, source) VALUES (?,?,?,?,?,?)",
-                      (org, email, plan.seeded_member_plan(org_row["mode"], plan_name), int(admin), None, source))
-        return self.get_member(org, email)
-
-    def get_member(self, org: str, email: str) -> dict[str, Any]:
-        with self._read() as c:
-            row = c.execute("SELECT * FROM members WHERE org=? AND email=?", (org, email.lower())).fetchone()
-        if row is None:
-            raise NotFound(f"organization {org!r} has no member {email!r}")
-        return self._member_out(row)
-
-    def list_members(self, org: str) -> list[dict[str, Any]]:
-        with self._read() as c:
-            self._org_row(c, org)
-            rows = c.execute("SELECT * FROM members WHERE org=? ORDER BY seq", (org,)).fetchall()
-        return [self._member_out(r) for r in rows]
-
-    @staticmethod
-    def _member_out(row: sqlite3.Row) -> dict[str, Any]:
-        return {"email": row["email"], "plan": row["plan"], "admin": bool(row["admin"]),
-                "scim_user_id": row["scim_user_id"], "source": row["source"]}
-
-    def plan_state(self, org: str) -> dict[str, Any]:
-        with self._read() as c:
-            org_row = self._org_row(c, org)
-            members = [self._member_out(r) for r in c.execute("SELECT * FROM members WHERE org=?", (org,))]
-        return plan.plan_summary(org_row["mode"], org_row["threshold"], members)
-
-    def _refresh_mode(self, c: sqlite3.Connection, org: str, org_row: sqlite3.Row | None = None) -> None:
-        """Switch the org to synced mode when its active SCIM users reach the threshold. Called
-        inside every write that can add an active user; `org_row` is the org as read earlier in
-        the same transaction (the mode is written nowhere else)."""
-        org_row = org_row if org_row is not None else self._org_row(c, org)
-        if org_row["mode"] == plan.SYNCED:
-            return  # synced latches; per-user plan changes are applied where they happen
-        active = c.execute("SELECT COUNT(*) FROM users WHERE org=? AND active=1", (org,)).fetchone()[0]
-        if plan.mode_after(org_row["mode"], org_row["threshold"], active) != plan.SYNCED:
-            return
-        c.execute("UPDATE orgs SET mode=? WHERE name=?", (plan.SYNCED, org))
-        rows = c.execute("SELECT m.email, u.active FROM members m LEFT JOIN users u ON u.id = m.scim_user_id "
-                         "WHERE m.org=?", (org,)).fetchall()
-        plans = plan.synced_plans((r["email"], r["active"] == 1) for r in rows)
-        c.executemany("UPDATE members SET plan=? WHERE org=? AND email=?",
-                      [(p, org, email) for email, p in plans.items()])
-
-    # ------------------------------------------------------------------ events
-    def events(self, org: str) -> list[dict[str, Any]]:
-        with self._read() as c:
-            self._org_row(c, org)
-            rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq", (org,)).fetchall()
-        return [{"id": r["id"], "event": r["event"], "data": json.loads(r["data"]), "created_at": r["created_at"]}
-                for r in rows]
 
     # ------------------------------------------------------------------ reads
     def get_user(self, org: str, uid: str) -> dict[str, Any]:
         with self._read() as c:
-            return self._with_groups(c, [self._user_out(self._row(c, "users", org, uid))])[0]
+            return self._with_groups(c, [resource_from_row("User", self._row(c, "users", org, uid))])[0]
 
     def get_group(self, org: str, gid: str) -> dict[str, Any]:
         with self._read() as c:
@@ -221,7 +99,7 @@ class Store(StoreBase):
                          f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, count, start_index - 1)).fetchall()
 
     def _out(self, c: sqlite3.Connection, table: str, row: sqlite3.Row) -> dict[str, Any]:
-        return self._user_out(row) if table == "users" else self._group_out(c, row)
+        return resource_from_row("User", row) if table == "users" else self._group_out(c, row)
 
     def _candidates(self, c: sqlite3.Connection, table: str, org: str, rtype: ResourceType,
                     flt: Any) -> list[sqlite3.Row]:
@@ -238,22 +116,21 @@ class Store(StoreBase):
 
     # ------------------------------------------------------------------ users
     def create_user(self, org: str, body: Any) -> dict[str, Any]:
-        resource = self._clean(validate_resource(body, USER), "groups")
         uid = str(uuid.uuid4())
+        data = stored_form(uid, validate_resource(body, USER), "groups")
         with self._tx() as c:
             org_row = self._org_row(c, org)
-            self._check_user_name(c, org, resource["userName"], None)
-            email = plan.user_email(resource)
+            self._check_user_name(c, org, data["userName"], None)
+            email = plan.user_email(data)
             member = c.execute("SELECT * FROM members WHERE org=? AND email=?", (org, email)).fetchone()
             if member is not None and member["scim_user_id"]:
                 raise Uniqueness(f"member {email!r} is already linked to SCIM user {member['scim_user_id']!r}")
-            data = self._compose(uid, resource)
             active = plan.is_active(data)
             now = now_iso()
             c.execute("INSERT INTO users (id, org, user_name, user_name_lower, external_id, email_lower, active, "
                       "version, created, last_modified, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                       (uid, org, data["userName"], data["userName"].lower(), data.get("externalId"), email,
-                       int(active), 1, now, now, json.dumps(data)))
+                       int(active), 1, now, now, stored_text(data)))
             # Clockwise: a SCIM user links to the org member with the same e-mail, else becomes one.
             if member is not None:
                 c.execute("UPDATE members SET scim_user_id=?, plan=? WHERE seq=?",
@@ -264,7 +141,7 @@ class Store(StoreBase):
             c.execute("UPDATE orgs SET provisioned=1, users_count=users_count+1 WHERE name=?", (org,))
             self._refresh_mode(c, org, org_row)
             # What was just written, without reading it back.
-            out = {**data, "meta": self._meta("User", now, now, 1)}
+            out = wire_form("User", data, now, now, 1)
             self._event(c, org, "dsync.user.created", out)
         return out
 
@@ -276,27 +153,26 @@ class Store(StoreBase):
 
     def replace_user(self, org: str, uid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         # RFC 7644 §3.5.1: PUT replaces; readOnly attributes (id, meta, groups) in the body are ignored.
-        resource = self._clean(validate_resource(body, USER), "groups")
+        after = stored_form(uid, validate_resource(body, USER), "groups")
         with self._tx() as c:
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
-            return self._change_user(c, org, row, self._compose(uid, resource))
+            return self._change_user(c, org, row, after)
 
     def patch_user(self, org: str, uid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         with self._tx() as c:
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
             current = json.loads(row["data"])
-            patched = apply_patch(current, body, USER)
-            resource = self._clean(validate_resource(patched, USER), "groups")
-            return self._change_user(c, org, row, self._compose(uid, resource))
+            # apply_patch validates its result (patch.py): it is stored as it comes.
+            return self._change_user(c, org, row, stored_form(uid, apply_patch(current, body, USER), "groups"))
 
     def _change_user(self, c: sqlite3.Connection, org: str, row: sqlite3.Row,
                      after: dict[str, Any]) -> dict[str, Any]:
         uid = row["id"]
         before = json.loads(row["data"])
         if after == before:
-            return self._with_groups(c, [self._user_out(row)])[0]
+            return self._with_groups(c, [resource_from_row("User", row)])[0]
         member = c.execute("SELECT * FROM members WHERE scim_user_id=?", (uid,)).fetchone()
         if member is not None and member["admin"]:
             changed = plan.admin_changes(before, after)
@@ -318,10 +194,10 @@ class Store(StoreBase):
         c.execute("UPDATE users SET user_name=?, user_name_lower=?, external_id=?, email_lower=?, active=?, "
                   "version=?, last_modified=?, data=? WHERE id=?",
                   (after["userName"], after["userName"].lower(), after.get("externalId"), email, int(active),
-                   row["version"] + 1, now, json.dumps(after), uid))
+                   row["version"] + 1, now, stored_text(after), uid))
         if active and not plan.is_active(before):
             self._refresh_mode(c, org)  # only a (re)activation adds an active user
-        out = {**after, "meta": self._meta("User", row["created"], now, row["version"] + 1)}
+        out = wire_form("User", after, row["created"], now, row["version"] + 1)
         self._event(c, org, "dsync.user.updated", out)
         return self._with_groups(c, [out])[0]
 
@@ -329,10 +205,10 @@ class Store(StoreBase):
         with self._tx() as c:
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
-            user = self._user_out(row)
+            user = resource_from_row("User", row)
             for g in c.execute("SELECT g.* FROM group_members gm JOIN groups g ON g.id = gm.group_id "
                                "WHERE gm.user_id=? ORDER BY g.seq", (uid,)).fetchall():
-                self._event(c, org, "dsync.group.user_removed", {"user": user, "group": self._group_brief(g)})
+                self._event(c, org, "dsync.group.user_removed", {"user": user, "group": resource_from_row("Group", g)})
                 c.execute("UPDATE groups SET version=version+1, last_modified=? WHERE id=?", (now_iso(), g["id"]))
             c.execute("DELETE FROM group_members WHERE user_id=?", (uid,))
             c.execute("DELETE FROM users WHERE id=?", (uid,))
@@ -346,12 +222,11 @@ class Store(StoreBase):
         now = now_iso()
         user_rows, member_rows = [], []
         for body in resources:
-            resource = self._clean(validate_resource(body, USER), "groups")
             uid = str(uuid.uuid4())
-            data = self._compose(uid, resource)
+            data = stored_form(uid, validate_resource(body, USER), "groups")
             email, active = plan.user_email(data), plan.is_active(data)
             user_rows.append((uid, org, data["userName"], data["userName"].lower(), data.get("externalId"), email,
-                              int(active), 1, now, now, json.dumps(data)))
+                              int(active), 1, now, now, stored_text(data)))
             member_rows.append((org, email, plan.scim_member_plan(active), 0, uid, "scim"))
         with self._tx() as c:
             self._org_row(c, org)
@@ -398,32 +273,32 @@ class Store(StoreBase):
         return rows
 
     def create_group(self, org: str, body: Any) -> dict[str, Any]:
-        resource = self._clean(validate_resource(body, GROUP))
+        resource = validate_resource(body, GROUP)
         members = resource.pop("members", None)
         gid = str(uuid.uuid4())
         with self._tx() as c:
             self._org_row(c, org)
             wanted = self._resolve_members(c, org, members)
-            data = self._compose(gid, resource)
+            data = stored_form(gid, resource)
             now = now_iso()
             c.execute("INSERT INTO groups (id, org, display_name, display_name_lower, external_id, version, created, "
                       "last_modified, data) VALUES (?,?,?,?,?,?,?,?,?)",
                       (gid, org, data["displayName"], data["displayName"].lower(), data.get("externalId"), 1, now,
-                       now, json.dumps(data)))
+                       now, stored_text(data)))
             c.execute("UPDATE orgs SET provisioned=1, groups_count=groups_count+1 WHERE name=?", (org,))
-            brief = {**data, "meta": self._meta("Group", now, now, 1)}
+            brief = wire_form("Group", data, now, now, 1)
             self._event(c, org, "dsync.group.created", brief)
             self._apply_membership(c, org, gid, brief, {}, wanted)
             # What was just written, without reading it back (adding members keeps version 1).
-            return {**data, "members": self._members_of(c, gid), "meta": self._meta("Group", now, now, 1)}
+            return wire_form("Group", data, now, now, 1, self._members_of(c, gid))
 
     def replace_group(self, org: str, gid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
-        resource = self._clean(validate_resource(body, GROUP))
+        resource = validate_resource(body, GROUP)
         members = resource.pop("members", None)
         with self._tx() as c:
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
-            return self._change_group(c, org, row, self._compose(gid, resource), members, self._current_members(c, gid))
+            return self._change_group(c, org, row, stored_form(gid, resource), members, self._current_members(c, gid))
 
     def patch_group(self, org: str, gid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
         with self._tx() as c:
@@ -432,10 +307,9 @@ class Store(StoreBase):
             current_members = self._current_members(c, gid)
             current = json.loads(row["data"])
             current["members"] = [{"value": uid, **({"display": d} if d else {})} for uid, d in current_members.items()]
-            patched = apply_patch(current, body, GROUP)
-            resource = self._clean(validate_resource(patched, GROUP))
+            resource = apply_patch(current, body, GROUP)  # validated there (patch.py)
             members = resource.pop("members", None)
-            return self._change_group(c, org, row, self._compose(gid, resource), members, current_members)
+            return self._change_group(c, org, row, stored_form(gid, resource), members, current_members)
 
     @staticmethod
     def _current_members(c: sqlite3.Connection, gid: str) -> dict[str, str | None]:
@@ -450,18 +324,17 @@ class Store(StoreBase):
         if attrs_changed:
             c.execute("UPDATE groups SET display_name=?, display_name_lower=?, external_id=?, data=? WHERE id=?",
                       (after["displayName"], after["displayName"].lower(), after.get("externalId"),
-                       json.dumps(after), gid))
+                       stored_text(after), gid))
         # Membership events carry the group as it is now, before its version moves on.
-        brief = {**after, "meta": self._meta("Group", row["created"], row["last_modified"], row["version"])}
+        brief = wire_form("Group", after, row["created"], row["last_modified"], row["version"])
         members_changed = self._apply_membership(c, org, gid, brief, current, wanted)
         version, modified = row["version"], row["last_modified"]
         if attrs_changed or members_changed:
             version, modified = version + 1, now_iso()
             c.execute("UPDATE groups SET version=?, last_modified=? WHERE id=?", (version, modified, gid))
-        meta = self._meta("Group", row["created"], modified, version)
         if attrs_changed:
-            self._event(c, org, "dsync.group.updated", {**after, "meta": meta})
-        return {**after, "members": self._members_of(c, gid), "meta": meta}
+            self._event(c, org, "dsync.group.updated", wire_form("Group", after, row["created"], modified, version))
+        return wire_form("Group", after, row["created"], modified, version, self._members_of(c, gid))
 
     def _apply_membership(self, c: sqlite3.Connection, org: str, gid: str, brief: dict[str, Any],
                           current: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
@@ -479,9 +352,9 @@ class Store(StoreBase):
             c.executemany("UPDATE group_members SET display=? WHERE group_id=? AND user_id=?", renamed)
         if removed or added:
             users = {r["id"]: r for r in self._users_by_id(c, org, removed + [u for u, _ in added])}
-            self._events(c, org, [("dsync.group.user_removed", {"user": self._user_out(users[u]), "group": brief})
+            self._events(c, org, [("dsync.group.user_removed", {"user": resource_from_row("User", users[u]), "group": brief})
                                   for u in removed] +
-                         [("dsync.group.user_added", {"user": self._user_out(users[u]), "group": brief})
+                         [("dsync.group.user_added", {"user": resource_from_row("User", users[u]), "group": brief})
                           for u, _ in added])
         return bool(removed or added or renamed)
 
@@ -489,11 +362,9 @@ class Store(StoreBase):
         with self._tx() as c:
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
-            brief = self._group_brief(row)
+            brief = resource_from_row("Group", row)
             c.execute("DELETE FROM group_members WHERE group_id=?", (gid,))
             c.execute("DELETE FROM groups WHERE id=?", (gid,))
             c.execute("UPDATE orgs SET groups_count=groups_count-1 WHERE name=?", (org,))
             self._event(c, org, "dsync.group.deleted", brief)
 
-
-__all__ = ["Store", "now_iso"]

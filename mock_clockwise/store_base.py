@@ -1,5 +1,6 @@
-"""The store's foundation: SQLite schema, the connection and its transactions, and the
-conversion of rows to SCIM JSON (no web imports). `store.py` builds the operations on it.
+"""The store's foundation: SQLite schema, the connections and their transactions, and the reads
+every operation shares (no web imports). The SCIM JSON of a row is built by representation.py;
+org_store.py and store.py build the operations on this.
 
 Threading and processes: in memory there is ONE connection and every use of it holds an
 RLock. With a file (--db, or the temporary file several worker processes share) the journal
@@ -23,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from .errors import NotFound, PreconditionFailed
+from .representation import attach_groups, etag, group_value, member_value, resource_from_row
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS orgs (
@@ -72,11 +74,6 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def etag(version: int) -> str:
-    # RFC 7644 §3.14: versions are (weak) entity tags; meta.version equals the ETag header.
-    return f'W/"{version}"'
-
-
 def token_digest(token: str) -> str:
     # Tokens are stored only as SHA-256 digests: a --db file never holds a usable secret.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -96,7 +93,7 @@ def check_if_match(version: int, if_match: list[str] | None) -> None:
 
 
 class StoreBase:
-    """SQLite connections, transactions, and row -> JSON helpers.
+    """SQLite connections, transactions, and the reads the operations share.
 
     In memory: ONE connection, every use of it under an RLock. With a file: one connection
     per thread, so reads run side by side (WAL readers never block) and writers queue.
@@ -219,30 +216,16 @@ class StoreBase:
                       [(org, "event_" + secrets.token_hex(13).upper(), name, json.dumps(data), now)
                        for name, data in events])
 
-    @staticmethod
-    def _meta(kind: str, created: str, last_modified: str, version: int) -> dict[str, Any]:
-        return {"resourceType": kind, "created": created, "lastModified": last_modified, "version": etag(version)}
-
-    def _user_out(self, row: sqlite3.Row) -> dict[str, Any]:
-        data = json.loads(row["data"])
-        data["meta"] = self._meta("User", row["created"], row["last_modified"], row["version"])
-        return data
-
-    def _group_out(self, c: sqlite3.Connection, row: sqlite3.Row,
-                   members: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        data = json.loads(row["data"])
-        data["members"] = self._members_of(c, row["id"]) if members is None else members
-        data["meta"] = self._meta("Group", row["created"], row["last_modified"], row["version"])
-        return data
+    def _group_out(self, c: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+        return resource_from_row("Group", row, self._members_of(c, row["id"]))
 
     @staticmethod
     def _members_of(c: sqlite3.Connection, group_id: str) -> list[dict[str, Any]]:
         rows = c.execute("SELECT gm.user_id, gm.display, u.user_name FROM group_members gm "
                          "JOIN users u ON u.id = gm.user_id WHERE gm.group_id=? ORDER BY gm.seq", (group_id,))
-        return [{"value": r["user_id"], "display": r["display"] or r["user_name"], "type": "User"} for r in rows]
+        return [member_value(r["user_id"], r["display"] or r["user_name"]) for r in rows]
 
     def _user_groups(self, c: sqlite3.Connection, user_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        # RFC 7643 §4.1.2: `groups` is read-only and reflects direct memberships.
         out: dict[str, list[dict[str, Any]]] = {uid: [] for uid in user_ids}
         for chunk in range(0, len(user_ids), 500):
             ids = user_ids[chunk:chunk + 500]
@@ -250,18 +233,11 @@ class StoreBase:
                              f"ON g.id = gm.group_id WHERE gm.user_id IN ({','.join('?' * len(ids))}) "
                              f"ORDER BY g.seq", ids)
             for r in rows:
-                out[r["user_id"]].append({"value": r["id"], "display": r["display_name"], "type": "direct"})
+                out[r["user_id"]].append(group_value(r["id"], r["display_name"]))
         return out
 
     def _with_groups(self, c: sqlite3.Connection, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        groups = self._user_groups(c, [u["id"] for u in users])
-        for user in users:
-            if groups[user["id"]]:
-                meta = user.pop("meta", None)
-                user["groups"] = groups[user["id"]]
-                if meta is not None:
-                    user["meta"] = meta  # keep meta last
-        return users
+        return attach_groups(users, self._user_groups(c, [u["id"] for u in users]))
 
     def _row(self, c: sqlite3.Connection, table: str, org: str, rid: str) -> sqlite3.Row:
         row = c.execute(f"SELECT * FROM {table} WHERE org=? AND id=?", (org, rid)).fetchone()
@@ -270,21 +246,3 @@ class StoreBase:
             kind = "User" if table == "users" else "Group"
             raise NotFound(f"{kind} {rid!r} not found")
         return row
-
-    @staticmethod
-    def _clean(resource: dict[str, Any], *drop: str) -> dict[str, Any]:
-        # `password` is write-only (RFC 7643 §4.1.1, returned "never"): the mock keeps none.
-        return {k: v for k, v in resource.items() if k not in ("id", "meta", "password", *drop)}
-
-    @staticmethod
-    def _compose(rid: str, resource: dict[str, Any]) -> dict[str, Any]:
-        # Key order for readable output: schemas, id, then the rest (meta is added on the way out).
-        out: dict[str, Any] = {"schemas": resource.get("schemas", []), "id": rid}
-        out.update((k, v) for k, v in resource.items() if k != "schemas")
-        return out
-
-    @staticmethod
-    def _group_brief(row: sqlite3.Row) -> dict[str, Any]:
-        data = json.loads(row["data"])
-        data["meta"] = StoreBase._meta("Group", row["created"], row["last_modified"], row["version"])
-        return data

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from mock_clockwise.errors import InvalidFilter, InvalidPath
-from mock_clockwise.filters import (And, Compare, Not, Or, Present, ValuePath, index_hint, matches, parse_filter,
-                                    parse_path, validate_filter)
+from mock_clockwise.filter_ast import And, Compare, Not, Or, Present, ValuePath
+from mock_clockwise.filter_eval import index_hint, matches, validate_filter
+from mock_clockwise.filters import parse_filter, parse_path
 from mock_clockwise.schema import CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP, USER
 
 ANN = {
@@ -269,7 +270,7 @@ def test_parse_path_errors(text: str) -> None:
 
 
 def test_compile_filter_agrees_with_matches() -> None:
-    from mock_clockwise.filters import compile_filter
+    from mock_clockwise.filter_eval import compile_filter
     for text in ['userName sw "ann" and emails[type eq "work"]', 'title pr or active eq false',
                  'not (emails.value co "home")', 'nosuchattr eq "x"']:
         flt = parse_filter(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from mock_clockwise.app import journal_body
+from mock_clockwise.wire import journal_body
 from mock_clockwise.journal import Journal, SharedJournal, redact_headers
 
 

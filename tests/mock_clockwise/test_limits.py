@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from mock_clockwise.app import MAX_JSON_DEPTH
+from mock_clockwise.wire import MAX_JSON_DEPTH
 from mock_clockwise.filters import MAX_DEPTH, MAX_FILTER_LENGTH
 from mock_clockwise.patch import MAX_OPERATIONS
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from mock_clockwise import app as app_module
 from mock_clockwise.filters import MAX_DEPTH, MAX_FILTER_LENGTH
 from mock_clockwise.patch import MAX_OPERATIONS
+from mock_clockwise.wire import MAX_JSON_DEPTH
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 # Routes that exist only to answer 501 (RFC 7644 §3.7 Bulk, §3.11 /Me, root /.search); documented in prose.
@@ -64,7 +64,7 @@ def test_advertised_limits_are_the_enforced_ones(doc: dict[str, Any], scim_clien
     spc = scim_client.get("/ServiceProviderConfig").json()
     assert limits == {"maxBodyBytes": 1024 * 1024, "maxResults": spc["filter"]["maxResults"],
                       "filterLength": MAX_FILTER_LENGTH, "filterDepth": MAX_DEPTH, "patchOperations": MAX_OPERATIONS,
-                      "jsonDepth": app_module.MAX_JSON_DEPTH}
+                      "jsonDepth": MAX_JSON_DEPTH}
     params = doc["components"]["parameters"]
     assert params["count"]["schema"]["maximum"] == spc["filter"]["maxResults"]
     assert params["filter"]["schema"]["maxLength"] == MAX_FILTER_LENGTH

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from mock_clockwise.errors import InvalidSyntax, InvalidValue
-from mock_clockwise.schema import (CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP, USER, validate_resource)
+from mock_clockwise.schema import CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP, USER
+from mock_clockwise.validation import validate_resource
 
 OKTA_CREATE = {"schemas": [CORE_USER], "userName": "test.user@okta.local",
                "name": {"givenName": "Test", "familyName": "User"},

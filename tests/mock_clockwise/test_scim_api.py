@@ -246,7 +246,7 @@ def test_pagination_stable_and_rfc_edge_values(scim_client: httpx.Client) -> Non
 
 
 def test_import_page_equals_each_user_read_alone(scim_client: httpx.Client) -> None:
-    # The unfiltered page is spliced from stored JSON text (scim_views._user_page); every entry
+    # The unfiltered page is spliced from stored JSON text (representation.import_page_text); every entry
     # must be exactly what GET /Users/{id} returns: groups, meta, $refs, extension, non-ASCII.
     a = new_user(scim_client, "zoë@x.com", displayName='Zoë "Z" \\ Ö', nickName="ünï",
                  **{ENTERPRISE: {"employeeNumber": "7", "manager": {"value": "m1"}}})

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_clockwise import app as app_module
+from mock_clockwise import request_hooks
 from mock_clockwise.app import create_app
 
 ACME, GLOBEX, ADMIN = "sec-acme-token-1111", "sec-globex-token-2222", "sec-admin-token-3333"
@@ -93,13 +93,13 @@ def test_another_orgs_resources_are_404_and_untouched(client: httpx.Client) -> N
 
 def test_admin_token_is_compared_in_constant_time(client: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[bytes, bytes]] = []
-    real = app_module.hmac.compare_digest
+    real = request_hooks.hmac.compare_digest
 
     def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(app_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(request_hooks.hmac, "compare_digest", spy)
     assert client.get("/_mock/orgs", headers=_auth("nearly-" + ADMIN)).status_code == 401
     assert client.get("/_mock/orgs", headers=_auth(ADMIN)).status_code == 200
     assert len(calls) == 2  # hmac.compare_digest, never ==
@@ -120,10 +120,10 @@ def test_scim_tokens_are_stored_only_as_digests(app: Any, client: httpx.Client, 
 def test_tokens_never_reach_the_log_or_the_journal(app: Any, client: httpx.Client, caplog: pytest.LogCaptureFixture,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG)
-    from mock_clockwise import scim_views
+    from mock_clockwise import discovery
 
     # A bug in a view (500) is logged with its traceback: still no token in it.
-    monkeypatch.setattr(scim_views, "_spc", lambda: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(discovery, "service_provider_config", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     with httpx.Client(transport=httpx.WSGITransport(app=app, raise_app_exceptions=False),
                       base_url="http://testserver") as c:
         assert c.get("/scim/v2/ServiceProviderConfig", headers=_auth(ACME)).status_code == 500

@@ -1,0 +1,143 @@
+"""The org side of the store (no web imports): orgs and their SCIM tokens, members and their
+plans, the trial/synced mode (plan.py's rules, applied inside the transaction of the write that
+triggers them) and the WorkOS-style events. store.py adds the SCIM resources on top of it."""
+from __future__ import annotations
+
+import hmac
+import json
+import sqlite3
+from typing import Any, Iterable
+
+from . import plan
+from .errors import Forbidden, NotFound, Uniqueness
+from .store_base import StoreBase, now_iso, token_digest
+
+
+class OrgStore(StoreBase):
+    """The orgs, tokens, members, plan mode and events of one mock."""
+
+    # ------------------------------------------------------------------ orgs and tokens
+    def create_org(self, name: str, tokens: Iterable[str] = (), threshold: int = plan.DEFAULT_THRESHOLD) -> dict[str, Any]:
+        with self._tx() as c:
+            if c.execute("SELECT 1 FROM orgs WHERE name=?", (name,)).fetchone():
+                raise Uniqueness(f"organization {name!r} already exists")
+            c.execute("INSERT INTO orgs (name, threshold, mode, created_at) VALUES (?,?,?,?)",
+                      (name, threshold, plan.TRIAL, now_iso()))
+            self._put_tokens(c, name, tokens)
+        return self.get_org(name)
+
+    def ensure_org(self, name: str, tokens: Iterable[str], threshold: int) -> dict[str, Any]:
+        """Create the org if absent; otherwise set its tokens and threshold (server start with --db)."""
+        with self._tx() as c:
+            if c.execute("SELECT 1 FROM orgs WHERE name=?", (name,)).fetchone():
+                c.execute("UPDATE orgs SET threshold=? WHERE name=?", (threshold, name))
+                c.execute("DELETE FROM tokens WHERE org=?", (name,))
+                self._refresh_mode(c, name)  # a lower threshold may already be reached
+            else:
+                c.execute("INSERT INTO orgs (name, threshold, mode, created_at) VALUES (?,?,?,?)",
+                          (name, threshold, plan.TRIAL, now_iso()))
+            self._put_tokens(c, name, tokens)
+        return self.get_org(name)
+
+    def _put_tokens(self, c: sqlite3.Connection, org: str, tokens: Iterable[str]) -> None:
+        for token in tokens:
+            row = c.execute("SELECT org FROM tokens WHERE digest=?", (token_digest(token),)).fetchone()
+            if row and row["org"] != org:
+                raise Uniqueness("that token is already in use by another organization")
+            c.execute("INSERT OR IGNORE INTO tokens (digest, org) VALUES (?,?)", (token_digest(token), org))
+
+    def get_org(self, name: str) -> dict[str, Any]:
+        with self._read() as c:
+            row = c.execute("SELECT name, threshold, mode FROM orgs WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise NotFound(f"organization {name!r} not found")
+        return {"name": row["name"], "threshold": row["threshold"], "mode": row["mode"]}
+
+    def list_orgs(self) -> list[dict[str, Any]]:
+        with self._read() as c:
+            rows = c.execute("SELECT name, threshold, mode FROM orgs ORDER BY created_at, name").fetchall()
+        return [{"name": r["name"], "threshold": r["threshold"], "mode": r["mode"]} for r in rows]
+
+    def delete_org(self, name: str) -> None:
+        with self._tx() as c:
+            self._org_row(c, name)
+            c.execute("DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE org=?)", (name,))
+            for table in ("tokens", "members", "users", "groups", "events"):
+                c.execute(f"DELETE FROM {table} WHERE org=?", (name,))
+            c.execute("DELETE FROM orgs WHERE name=?", (name,))
+
+    def wipe(self) -> None:
+        """Remove everything (the control plane's reset re-creates the start orgs)."""
+        with self._tx() as c:
+            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs"):
+                c.execute(f"DELETE FROM {table}")
+
+    def org_for_token(self, token: str) -> str | None:
+        digest = token_digest(token)
+        row = self._read_one("SELECT digest, org FROM tokens WHERE digest=?", (digest,))
+        if row is None or not hmac.compare_digest(row["digest"], digest):
+            return None
+        return str(row["org"])
+
+    # ------------------------------------------------------------------ members and plan
+    def add_member(self, org: str, email: str, plan_name: str = plan.PAID, admin: bool = False,
+                   source: str = "seed") -> dict[str, Any]:
+        email = email.strip().lower()
+        with self._tx() as c:
+            org_row = self._org_row(c, org)
+            if source == "admin-panel" and org_row["provisioned"]:
+                raise Forbidden(plan.ADMIN_PANEL_DETAIL)
+            if c.execute("SELECT 1 FROM members WHERE org=? AND email=?", (org, email)).fetchone():
+                raise Uniqueness(f"organization {org!r} already has a member {email!r}")
+            c.execute("INSERT INTO members (org, email, plan, admin, scim_user_id, source) VALUES (?,?,?,?,?,?)",
+                      (org, email, plan.seeded_member_plan(org_row["mode"], plan_name), int(admin), None, source))
+        return self.get_member(org, email)
+
+    def get_member(self, org: str, email: str) -> dict[str, Any]:
+        with self._read() as c:
+            row = c.execute("SELECT * FROM members WHERE org=? AND email=?", (org, email.lower())).fetchone()
+        if row is None:
+            raise NotFound(f"organization {org!r} has no member {email!r}")
+        return self._member_out(row)
+
+    def list_members(self, org: str) -> list[dict[str, Any]]:
+        with self._read() as c:
+            self._org_row(c, org)
+            rows = c.execute("SELECT * FROM members WHERE org=? ORDER BY seq", (org,)).fetchall()
+        return [self._member_out(r) for r in rows]
+
+    @staticmethod
+    def _member_out(row: sqlite3.Row) -> dict[str, Any]:
+        return {"email": row["email"], "plan": row["plan"], "admin": bool(row["admin"]),
+                "scim_user_id": row["scim_user_id"], "source": row["source"]}
+
+    def plan_state(self, org: str) -> dict[str, Any]:
+        with self._read() as c:
+            org_row = self._org_row(c, org)
+            members = [self._member_out(r) for r in c.execute("SELECT * FROM members WHERE org=?", (org,))]
+        return plan.plan_summary(org_row["mode"], org_row["threshold"], members)
+
+    def _refresh_mode(self, c: sqlite3.Connection, org: str, org_row: sqlite3.Row | None = None) -> None:
+        """Switch the org to synced mode when its active SCIM users reach the threshold. Called
+        inside every write that can add an active user; `org_row` is the org as read earlier in
+        the same transaction (the mode is written nowhere else)."""
+        org_row = org_row if org_row is not None else self._org_row(c, org)
+        if org_row["mode"] == plan.SYNCED:
+            return  # synced latches; per-user plan changes are applied where they happen
+        active = c.execute("SELECT COUNT(*) FROM users WHERE org=? AND active=1", (org,)).fetchone()[0]
+        if plan.mode_after(org_row["mode"], org_row["threshold"], active) != plan.SYNCED:
+            return
+        c.execute("UPDATE orgs SET mode=? WHERE name=?", (plan.SYNCED, org))
+        rows = c.execute("SELECT m.email, u.active FROM members m LEFT JOIN users u ON u.id = m.scim_user_id "
+                         "WHERE m.org=?", (org,)).fetchall()
+        plans = plan.synced_plans((r["email"], r["active"] == 1) for r in rows)
+        c.executemany("UPDATE members SET plan=? WHERE org=? AND email=?",
+                      [(p, org, email) for email, p in plans.items()])
+
+    # ------------------------------------------------------------------ events
+    def events(self, org: str) -> list[dict[str, Any]]:
+        with self._read() as c:
+            self._org_row(c, org)
+            rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq", (org,)).fetchall()
+        return [{"id": r["id"], "event": r["event"], "data": json.loads(r["data"]), "created_at": r["created_at"]}
+                for r in rows]

@@ -1,0 +1,77 @@
+"""What runs around every request before and after its blueprint: bearer authentication (the SCIM
+token names the org, the control plane wants the admin token), the control plane's fault injection,
+and the request journal. Registered on the app by the factory (app.py)."""
+from __future__ import annotations
+
+import hmac
+import time
+
+from flask import Response, g, request
+
+from .errors import Unauthorized, status_error
+from .journal import redact_headers
+from .store_base import now_iso
+from .wire import MOCK_PREFIX, SCIM_PREFIX, state
+
+
+def _bearer(header: str | None) -> str | None:
+    # RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive.
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _unauthorized(detail: str) -> Unauthorized:
+    # RFC 6750 §3: a 401 carries WWW-Authenticate.
+    return Unauthorized(detail, headers={"WWW-Authenticate": 'Bearer realm="scim"'})
+
+
+def before_request() -> None:
+    st = state()
+    path = request.path
+    g.org = None
+    # Deny by default: the blueprint that will serve the request decides, whatever the path looks like.
+    scim = request.blueprint == "scim" or path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
+    control = request.blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
+    if scim:
+        token = _bearer(request.headers.get("Authorization"))
+        if token is None:
+            raise _unauthorized("Authentication required: send Authorization: Bearer <token>")
+        org = st.store.org_for_token(token)
+        if org is None:
+            # The control plane's admin token lands here too: it is not a SCIM token.
+            raise _unauthorized("The bearer token is not valid for this SCIM service")
+        g.org = org
+        fault = st.faults.pick(request.method, path[len(SCIM_PREFIX):] or "/", org)
+        if fault is not None:
+            if fault.latency_ms:
+                time.sleep(fault.latency_ms / 1000)
+            if fault.status is not None:
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                raise status_error(fault.status, f"Fault injected by the mock's control plane (status {fault.status})",
+                                   headers)
+    elif control:
+        token = _bearer(request.headers.get("Authorization"))
+        if token is None or not hmac.compare_digest(token.encode(), st.admin_token.encode()):
+            raise _unauthorized("The control plane needs Authorization: Bearer <admin token>")
+
+
+def after_request(response: Response) -> Response:
+    path = request.path
+    if path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/"):
+        st = state()
+        limit = st.max_content_length
+        raw = None
+        if request.content_length is None or limit is None or request.content_length <= limit:
+            try:
+                raw = request.get_data(cache=True)
+            except Exception:  # a body we could not read is simply not journalled
+                raw = None
+        # The body is journalled as bytes and decoded only if someone reads the journal.
+        st.journal.record(time=now_iso(), org=g.get("org"), method=request.method,
+                          path=path[len(SCIM_PREFIX):] or "/", query=request.query_string.decode("latin-1"),
+                          headers=redact_headers(request.headers.items()), raw=raw or None,
+                          status=response.status_code)
+    return response

@@ -1,0 +1,161 @@
+"""The HTTP edge the blueprints share: the per-app state and its accessor, reading a JSON request
+body, SCIM responses, and the request limits. The factory (app.py), the request hooks and both
+blueprints import it; it imports none of them.
+
+Request limits (each answered with a SCIM Error, advertised in /_mock/openapi.json):
+body size MAX_CONTENT_LENGTH → 413; JSON nesting deeper than MAX_JSON_DEPTH → 400 invalidSyntax;
+strings with unpaired UTF-16 surrogates → 400 invalidSyntax; filter length/depth and PATCH operation
+count in filters.py / patch.py; `count` capped at maxResults.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response, current_app, request
+
+from .errors import InvalidSyntax, UnsupportedMediaType
+from .faults import Faults, SharedFaults
+from .journal import Journal, SharedJournal, body_for_journal
+from .store import Store
+
+SCIM_CONTENT_TYPE = "application/scim+json"
+SCIM_PREFIX = "/scim/v2"
+MOCK_PREFIX = "/_mock"
+EXTENSION_KEY = "mock_clockwise"
+# No SCIM document is deeper than ~6 levels (PatchOp → Operations → value → members → value);
+# a cap well above that keeps parsing and every later walk of the body iterative-safe.
+MAX_JSON_DEPTH = 64
+
+
+@dataclass
+class MockState:
+    """Everything one mock instance holds; lives in `app.extensions["mock_clockwise"]`."""
+
+    store: Store
+    faults: Faults | SharedFaults
+    journal: Journal | SharedJournal
+    admin_token: str
+    start_orgs: list[dict[str, Any]] = field(default_factory=list)
+    max_results: int = 1000
+    max_content_length: int | None = None
+    # (scheme, Host, root path) -> request.url_root: werkzeug's IRI conversion costs ~50 µs per
+    # request; the Host header is the client's, so the cache is small and simply emptied when full.
+    url_roots: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def url_root(self) -> str:
+        """`request.url_root` (the base for meta.location and $ref URLs), computed once per host."""
+        key = (request.scheme, request.host, request.root_path)
+        root = self.url_roots.get(key)
+        if root is None:
+            if len(self.url_roots) >= 64:
+                self.url_roots.clear()
+            root = self.url_roots[key] = request.url_root
+        return root
+
+    def seed_start_orgs(self) -> None:
+        for org in self.start_orgs:
+            self.store.ensure_org(org["name"], org.get("tokens", []), int(org.get("threshold", 10)))
+
+    def reset(self) -> None:
+        """Back to the start state: the start orgs, empty; journal, events and faults cleared."""
+        self.store.wipe()
+        self.seed_start_orgs()
+        self.journal.clear()
+        self.faults.clear()
+
+    def close(self) -> None:
+        """Release every connection and file (before a fork, or at the end of a worker)."""
+        self.store.close()
+        self.faults.close()
+        self.journal.close()
+
+
+def state() -> MockState:
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------- responses
+def scim_response(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Every body the mock sends is `application/scim+json` (RFC 7644 §3.1)."""
+    data = "" if body is None else json.dumps(body, ensure_ascii=False)
+    try:
+        data.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate echoed from input (e.g. a filter literal "\ud800" in an error detail):
+        # RFC 8259 §8.2 allows it only as an escape, so escape everything rather than fail.
+        data = json.dumps(body, ensure_ascii=True)
+    resp = Response(data, status=status, mimetype=SCIM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        resp.headers[name] = value
+    return resp
+
+
+def scim_text_response(text: str, status: int = 200) -> Response:
+    """A body already serialised as JSON text (the import page spliced from stored resources)."""
+    return Response(text, status=status, mimetype=SCIM_CONTENT_TYPE)
+
+
+# ---------------------------------------------------------------------------- request bodies
+def read_json() -> Any:
+    """The request body as JSON. RFC 7644 §3.8: `application/scim+json`; `application/json`
+    is accepted too (Entra and many clients), as is a missing Content-Type."""
+    ctype = (request.mimetype or "").lower()
+    if ctype and ctype not in (SCIM_CONTENT_TYPE, "application/json"):
+        raise UnsupportedMediaType(
+            f"Content-Type {request.mimetype!r} is not supported; send application/scim+json or application/json")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise InvalidSyntax("the request body is empty; a JSON object is required")
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidSyntax("the request body is not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidSyntax(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                            f"column {exc.colno}") from None
+    except RecursionError:
+        raise InvalidSyntax(f"the request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    # Only a body with enough brackets can be too deep, and only a \u escape can hold a lone
+    # surrogate (raw UTF-8 cannot): most bodies need no walk at all.
+    problem = json_problem(doc) if b"\\u" in raw or raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH else None
+    if problem:
+        raise InvalidSyntax(f"the request body {problem}")
+    return doc
+
+
+def json_problem(doc: Any) -> str | None:
+    """Why a parsed JSON document is unacceptable (too deep, unpaired surrogates), or None.
+
+    Iterative, so a hostile document cannot exhaust the stack here."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return f"is nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in items:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((value, depth + 1))
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                # RFC 8259 §8.2: "\ud800" alone is not a Unicode character; storing it would fail later.
+                return "contains an unpaired UTF-16 surrogate escape (such as \\ud800) in a string"
+    return None
+
+
+def journal_body(raw: bytes) -> Any:
+    """A journalled body: the JSON document when it is acceptable JSON, else (truncated) text."""
+    parsed = None
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        parsed = None
+    if parsed is not None and json_problem(parsed):
+        parsed = None  # journalled as (replaced) text instead
+    return body_for_journal(raw, parsed)
