@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from mock_okta.people import OktaGroup, Person
+
 
 class ProvisioningError(Exception):
     """A provisioning task failed, as Okta would show it in its task list.
@@ -62,6 +64,16 @@ class Task:
     def fail(self, reason: str, response: httpx.Response | None = None, *,
              request: httpx.Request | None = None) -> ProvisioningError:
         return ProvisioningError(f"{self.title}: {self.doing}: {reason}", response, request=request)
+
+
+def user_task(kind: str, p: Person, app: str, doing: str) -> Task:
+    """A task on one user; ``kind`` picks Okta's title, ``doing`` what the failing request did."""
+    return Task(TASK_TITLES[kind].format(n=p.full_name, a=app), f"Error while {doing} user {p.login}")
+
+
+def group_task(g: OktaGroup, app: str, doing: str) -> Task:
+    """A Push Groups task on one group."""
+    return Task(f"Push of group {g.name} to app {app} failed", f"Error while {doing} group {g.name}")
 
 
 def transport_error(exc: Exception) -> str:
