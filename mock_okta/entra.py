@@ -139,8 +139,9 @@ def read_path(obj: dict[str, Any], path: str) -> Any:
         ext = obj.get(ENTERPRISE)
         return ext.get(path[len(ENTERPRISE) + 1:]) if isinstance(ext, dict) else None
     if path.startswith("emails["):
-        emails = obj.get("emails") if isinstance(obj.get("emails"), list) else []
-        work = [e for e in emails if isinstance(e, dict) and e.get("type") == "work"]
+        emails = obj.get("emails")
+        listed = emails if isinstance(emails, list) else []
+        work = [e for e in listed if isinstance(e, dict) and e.get("type") == "work"]
         return work[0].get("value") if work else None
     node: Any = obj
     for part in path.split("."):

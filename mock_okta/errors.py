@@ -87,6 +87,7 @@ def remote_detail(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"].strip():
-        return body["detail"]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str) and detail.strip():
+        return detail
     return f"{response.status_code} {response.reason_phrase}".strip()
