@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from mock_okta.people import OktaGroup, Person
+
 
 class ProvisioningError(Exception):
     """A provisioning task failed, as Okta would show it in its task list.
@@ -64,6 +66,16 @@ class Task:
         return ProvisioningError(f"{self.title}: {self.doing}: {reason}", response, request=request)
 
 
+def user_task(kind: str, p: Person, app: str, doing: str) -> Task:
+    """A task on one user; ``kind`` picks Okta's title, ``doing`` what the failing request did."""
+    return Task(TASK_TITLES[kind].format(n=p.full_name, a=app), f"Error while {doing} user {p.login}")
+
+
+def group_task(g: OktaGroup, app: str, doing: str) -> Task:
+    """A Push Groups task on one group."""
+    return Task(f"Push of group {g.name} to app {app} failed", f"Error while {doing} group {g.name}")
+
+
 def transport_error(exc: Exception) -> str:
     """A transport failure in one phrase: its kind, and what it said."""
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -75,6 +87,7 @@ def remote_detail(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"].strip():
-        return body["detail"]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str) and detail.strip():
+        return detail
     return f"{response.status_code} {response.reason_phrase}".strip()

@@ -48,9 +48,6 @@ class OktaGroup:
     name: str
     members: list[Person] = field(default_factory=list)
 
-    def member_ids(self) -> list[str]:
-        return [p.okta_id for p in self.members]
-
 
 PERSON_FIELDS = frozenset(f.name for f in fields(Person))
 

@@ -1,0 +1,121 @@
+"""Dialect: the strategy that decides which requests each IdP action sends, and their bodies.
+
+OktaOrg keeps the state (people, groups, SCIM ids, what each group holds), words the tasks,
+backs off and sends; for every action it asks its dialect for the Calls and sends them in
+order. A dialect holds no state and sends nothing. The sequences written here are the PATCH
+ones that Okta's OIN apps and Entra share; each dialect gives its own headers, queries and
+bodies (``okta.py``, ``entra.py``), and Okta's AIW apps replace the PATCHes by PUTs.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from mock_okta.people import OktaGroup, Person
+from mock_okta.wire import Call, Member, Reader, group_path, user_path
+
+
+class Dialect(ABC):
+    """What one IdP sends for each action."""
+
+    name: str
+    # What de-provisioning does, in the words of Okta's task error ("Error while <it> user …").
+    deprovisioning: str
+
+    # --- headers, queries and bodies: each dialect's own shapes --------------------------
+    @abstractmethod
+    def headers(self, has_body: bool) -> dict[str, str]:
+        """The headers on every request; Content-Type only when there is a body."""
+
+    @abstractmethod
+    def user_lookup_query(self, user_name: str) -> str:
+        """The query string of the existence check before a create."""
+
+    @abstractmethod
+    def group_lookup_query(self, display_name: str) -> str:
+        """The query string that finds a group by name."""
+
+    def page_query(self, start_index: int, count: int, groups: bool = False) -> str:
+        return f"startIndex={start_index}&count={count}"
+
+    @abstractmethod
+    def create_user(self, p: Person) -> dict[str, Any]:
+        """The POST /Users body."""
+
+    @abstractmethod
+    def create_group(self, g: OktaGroup) -> dict[str, Any]:
+        """The POST /Groups body."""
+
+    @abstractmethod
+    def active_body(self, active: bool) -> dict[str, Any]:
+        """The PATCH that sets ``active``."""
+
+    @abstractmethod
+    def rename_body(self, scim_id: str, name: str) -> dict[str, Any]:
+        """The PATCH that renames a group."""
+
+    @abstractmethod
+    def membership_body(self, removes: list[Member], adds: list[Member]) -> dict[str, Any]:
+        """The PATCH that removes, then adds, members."""
+
+    @abstractmethod
+    def replace_members_body(self, members: list[Member]) -> dict[str, Any]:
+        """The PATCH that overwrites a group's members."""
+
+    # --- user sequences ------------------------------------------------------------------
+    @abstractmethod
+    def test_connection(self, seed: int) -> list[Call]:
+        """What "Test connection" reads (``seed`` draws anything random it sends)."""
+
+    @abstractmethod
+    def link_user(self, found: dict[str, Any], p: Person, scim_id: str) -> list[Call]:
+        """What follows a lookup that found ``p``: the profile pushed onto ``found`` (maybe nothing)."""
+
+    @abstractmethod
+    def update_user(self, p: Person, scim_id: str, changed: list[str], read: Reader) -> Call:
+        """The profile push of ``changed`` attributes; ``read`` GETs the user when the dialect reads first."""
+
+    def set_active(self, p: Person, scim_id: str, active: bool) -> Call:
+        return Call("PATCH", user_path(scim_id), self.active_body(active),
+                    doing="activating" if active else "deactivating")
+
+    @abstractmethod
+    def deprovision(self, p: Person, scim_id: str) -> Call:
+        """What de-provisioning sends (its ``doing`` is ``deprovisioning``)."""
+
+    # --- group sequences -----------------------------------------------------------------
+    def rename_patch(self, scim_id: str, name: str) -> Call:
+        return Call("PATCH", group_path(scim_id), self.rename_body(scim_id, name), doing="renaming")
+
+    def rename_first(self, scim_id: str, name: str, rename: bool) -> list[Call]:
+        # Okta: with "rename app groups" on, the rename PATCH precedes each membership update.
+        return [self.rename_patch(scim_id, name)] if rename else []
+
+    def membership(self, scim_id: str, name: str, pushed: list[Member], removes: list[Member],
+                   adds: list[Member], *, batch_size: int, rename: bool) -> list[Call]:
+        """Membership PATCHes of at most ``batch_size`` changes (removes first)."""
+        changes = [("remove", m) for m in removes] + [("add", m) for m in adds]
+        calls: list[Call] = []
+        for i in range(0, len(changes), batch_size):
+            chunk = changes[i:i + batch_size]
+            calls += self.rename_first(scim_id, name, rename)
+            rem = [m for kind, m in chunk if kind == "remove"]
+            add = [m for kind, m in chunk if kind == "add"]
+            pushed = [m for m in pushed if m not in rem] + [m for m in add if m not in pushed]
+            calls.append(Call("PATCH", group_path(scim_id), self.membership_body(rem, add), doing="updating",
+                              members=pushed))
+        return calls
+
+    def push_now(self, scim_id: str, name: str, members: list[Member], *, rename: bool) -> list[Call]:
+        """Okta "Push now": the group's members overwrite the target's."""
+        return self.rename_first(scim_id, name, rename) + [
+            Call("PATCH", group_path(scim_id), self.replace_members_body(members), doing="updating", members=members)]
+
+    @abstractmethod
+    def link_group(self, scim_id: str, name: str, members: list[Member], *, batch_size: int,
+                   rename: bool) -> list[Call]:
+        """What follows a lookup that found the group by name: its members pushed onto it."""
+
+    def rename(self, scim_id: str, name: str, pushed: list[Member]) -> Call:
+        """The rename of a pushed group (``pushed``: the members it holds)."""
+        return self.rename_patch(scim_id, name)

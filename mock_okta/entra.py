@@ -1,0 +1,149 @@
+"""Microsoft Entra ID's default (non-flagged) SCIM client: capitalised ops, one op per path, DELETE.
+
+Shapes from ``shared/reference/idp-wire.md`` "Microsoft Entra ID".
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+from urllib.parse import quote_plus
+
+from mock_okta.dialect import Dialect
+from mock_okta.people import OktaGroup, Person
+from mock_okta.wire import ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, patch, user_path
+
+
+class EntraDialect(Dialect):
+    """Microsoft Entra ID's default (non-flagged) SCIM client behaviour."""
+
+    name = "entra"
+    # Entra does send DELETE /Users/{id} on de-provisioning.
+    deprovisioning = "deleting"
+
+    # Entra attribute paths, one PATCH op per path (idp-wire.md "Microsoft Entra ID").
+    PATHS: dict[str, str] = {
+        "login": "userName",
+        "first_name": "name.givenName",
+        "last_name": "name.familyName",
+        "email": 'emails[type eq "work"].value',
+        "display_name": "displayName",
+        "locale": "preferredLanguage",
+        "mail_nickname": "externalId",
+        "employee_number": f"{ENTERPRISE}:employeeNumber",
+        "department": f"{ENTERPRISE}:department",
+    }
+
+    # --- headers and queries --------------------------------------------------------
+    def headers(self, has_body: bool) -> dict[str, str]:
+        # Inferred: Entra's published pages do not give its User-Agent; this is the value
+        # commonly reported. Content-Type is application/scim+json without a charset.
+        h = {"User-Agent": "Microsoft.AAD.Provisioning/1.0", "Accept": "application/scim+json"}
+        if has_body:
+            h["Content-Type"] = "application/scim+json"
+        return h
+
+    def user_lookup_query(self, user_name: str) -> str:
+        # Entra: `eq` only, spaces encoded as '+' (as seen in real Entra traffic), no paging.
+        return "filter=" + quote_plus(f"userName eq {filter_value(user_name)}", safe="")
+
+    def group_lookup_query(self, display_name: str) -> str:
+        # Entra reads groups with excludedAttributes=members.
+        return "excludedAttributes=members&filter=" + quote_plus(f"displayName eq {filter_value(display_name)}", safe="")
+
+    def page_query(self, start_index: int, count: int, groups: bool = False) -> str:
+        base = super().page_query(start_index, count)
+        return f"excludedAttributes=members&{base}" if groups else base
+
+    # --- user bodies ----------------------------------------------------------------
+    def create_user(self, p: Person) -> dict[str, Any]:
+        # Entra: roles [] and the enterprise extension on create; externalId from mailNickname.
+        return {
+            "schemas": [USER_SCHEMA, ENTERPRISE],
+            "externalId": p.mail_nickname,
+            "userName": p.login,
+            "active": True,
+            "emails": [{"primary": True, "type": "work", "value": p.email}],
+            "meta": {"resourceType": "User"},
+            "name": {"formatted": p.full_name, "familyName": p.last_name, "givenName": p.first_name},
+            "displayName": p.display_name,
+            "preferredLanguage": p.locale,
+            "roles": [],
+            ENTERPRISE: {"employeeNumber": p.employee_number, "department": p.department},
+        }
+
+    def profile_ops(self, p: Person, keys: list[str]) -> list[dict[str, Any]]:
+        return [{"op": "Replace", "path": self.PATHS[k], "value": getattr(p, k)} for k in keys if k in self.PATHS]
+
+    def diff_keys(self, found: dict[str, Any], p: Person) -> list[str]:
+        """The mapped attributes whose value on the found resource differs from Entra's."""
+        return [k for k in self.PATHS if read_path(found, self.PATHS[k]) != getattr(p, k)]
+
+    def active_body(self, active: bool) -> dict[str, Any]:
+        # Entra: a path and the string "False"/"True", capitalised op.
+        return patch([self.active_op(active)])
+
+    def active_op(self, active: bool) -> dict[str, Any]:
+        return {"op": "Replace", "path": "active", "value": "True" if active else "False"}
+
+    # --- group bodies ---------------------------------------------------------------
+    def create_group(self, g: OktaGroup) -> dict[str, Any]:
+        # Entra: no members on create, but an externalId.
+        return {"schemas": [GROUP_SCHEMA], "externalId": g.okta_id, "displayName": g.name,
+                "meta": {"resourceType": "Group"}}
+
+    def rename_body(self, scim_id: str, name: str) -> dict[str, Any]:
+        return patch([{"op": "Replace", "path": "displayName", "value": name}])
+
+    def membership_body(self, removes: list[Member], adds: list[Member]) -> dict[str, Any]:
+        ops: list[dict[str, Any]] = []
+        if removes:
+            ops.append({"op": "Remove", "path": "members", "value": [{"value": v} for v, _ in removes]})
+        if adds:
+            ops.append({"op": "Add", "path": "members", "value": [{"$ref": None, "value": v} for v, _ in adds]})
+        return patch(ops)
+
+    def replace_members_body(self, members: list[Member]) -> dict[str, Any]:
+        # Inferred: Entra has no "push now"; a Replace of members in its op style.
+        return patch([{"op": "Replace", "path": "members", "value": [{"$ref": None, "value": v} for v, _ in members]}])
+
+    # --- sequences ------------------------------------------------------------------
+    def test_connection(self, seed: int) -> list[Call]:
+        # A userName lookup of a random GUID (as Entra's "Test Connection" is reported to do).
+        probe = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
+        return [Call("GET", "/Users", query=self.user_lookup_query(probe), ok=(404,), doing="reading users")]
+
+    def link_user(self, found: dict[str, Any], p: Person, scim_id: str) -> list[Call]:
+        """One PATCH of the paths that differ (+ active "True" when inactive); nothing when none do."""
+        ops = self.profile_ops(p, self.diff_keys(found, p))
+        if found.get("active") is False:
+            ops.append(self.active_op(True))
+        return [Call("PATCH", user_path(scim_id), patch(ops), doing="updating")] if ops else []
+
+    def update_user(self, p: Person, scim_id: str, changed: list[str], read: Reader) -> Call:
+        """One PATCH, one Replace op per changed path; nothing is read first."""
+        return Call("PATCH", user_path(scim_id), patch(self.profile_ops(p, changed)), doing="updating")
+
+    def deprovision(self, p: Person, scim_id: str) -> Call:
+        return Call("DELETE", user_path(scim_id), doing=self.deprovisioning)
+
+    def link_group(self, scim_id: str, name: str, members: list[Member], *, batch_size: int,
+                   rename: bool) -> list[Call]:
+        """A group found by name gets the members added (the target's own stay)."""
+        return self.membership(scim_id, name, [], [], members, batch_size=batch_size, rename=rename)
+
+
+def read_path(obj: dict[str, Any], path: str) -> Any:
+    """Read one of Entra's attribute paths from a SCIM resource (for diffing)."""
+    if path.startswith(ENTERPRISE + ":"):
+        ext = obj.get(ENTERPRISE)
+        return ext.get(path[len(ENTERPRISE) + 1:]) if isinstance(ext, dict) else None
+    if path.startswith("emails["):
+        emails = obj.get("emails")
+        listed = emails if isinstance(emails, list) else []
+        work = [e for e in listed if isinstance(e, dict) and e.get("type") == "work"]
+        return work[0].get("value") if work else None
+    node: Any = obj
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
