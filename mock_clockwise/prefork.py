@@ -117,9 +117,7 @@ def serve_threads(app: WsgiApp, sock: socket.socket, threads: int) -> None:
 
 def _worker(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None], sock: socket.socket,
             threads: int) -> int:
-    """The body of one forked worker; returns its exit status."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the app exists; the parent will SIGTERM us
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    """The body of one forked worker (its signal handlers already set); returns its exit status."""
     app = None
     try:
         app = make_app()
@@ -141,21 +139,38 @@ def _worker(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None
             close_app(app)
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _fork_worker(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None],
-                 socks: list[socket.socket], index: int, threads: int) -> int:
-    pid = os.fork()
-    if pid == 0:  # the child never returns into the parent's code
-        code = 1
-        try:
-            for i, other in enumerate(socks):
-                if i != index:
-                    other.close()
-            code = _worker(make_app, close_app, socks[index], threads)
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    return pid
+                 socks: list[socket.socket], index: int, threads: int, children: dict[int, int]) -> None:
+    """Fork the worker of `socks[index]` and record it in `children` (pid -> socket index).
+
+    SIGINT/SIGTERM are blocked from just before the fork until the child is recorded (in the parent)
+    or has its own handlers (in the child): a stop signal arriving during the fork would otherwise run
+    its handler inside an at-fork hook (logging registers one), where the exception it raises is
+    ignored, so the stop would be lost, or it would stop the parent before it knew the new child's pid.
+    """
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child never returns into the parent's code
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the app exists; the parent will SIGTERM us
+                signal.signal(signal.SIGTERM, _raise_interrupt)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                for i, other in enumerate(socks):
+                    if i != index:
+                        other.close()
+                code = _worker(make_app, close_app, socks[index], threads)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = index
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def serve_workers(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None],
@@ -173,7 +188,7 @@ def serve_workers(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp]
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
         for index in range(len(socks)):
-            children[_fork_worker(make_app, close_app, socks, index, threads)] = index
+            _fork_worker(make_app, close_app, socks, index, threads, children)
         while children:
             pid, status = os.wait()
             if pid not in children:
@@ -187,7 +202,7 @@ def serve_workers(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp]
                 break
             how = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
             print(f"mock_clockwise: worker {pid} {how}; starting a new one", file=sys.stderr, flush=True)
-            children[_fork_worker(make_app, close_app, socks, index, threads)] = index
+            _fork_worker(make_app, close_app, socks, index, threads, children)
     except _Stop:
         pass
     finally:
