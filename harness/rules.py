@@ -138,7 +138,7 @@ WHY: dict[str, str] = {
     "rfc.paging.past-end": 'Okta stops paging at totalResults (idp-wire.md: Import), it never asks past the end',
     "rfc.paging.integers": 'import users: totalResults, startIndex and itemsPerPage must be integers (idp-wire.md: Import)',
     "rfc.paging.groups": 'import groups: the same paging on /Groups (idp-wire.md: Import)',
-    "rfc.patch.status": 'apply its PATCHes (the IdPs of the rfc.patch rule named by the subject apply)',
+    "rfc.patch.status": 'apply the PATCH it sent (a check of rfc.patch.status[<op>] breaks the IdPs of rfc.patch.<op>)',
     "rfc.patch.replace-simple": 'update attributes: one Replace per path (idp-wire.md: Entra attribute updates)',
     "rfc.patch.add-simple": 'set attributes that were empty: Entra sends Add (idp-wire.md: Entra corrections)',
     "rfc.patch.remove-simple": 'no documented IdP request removes a simple attribute by path',
@@ -507,14 +507,20 @@ def subject_of(check_id: str) -> str | None:
     return check_id.split("[", 1)[1][:-1] if "[" in check_id and check_id.endswith("]") else None
 
 
+def judged_rule(check_id: str) -> Rule:
+    """The rule whose IdPs and why apply to this check: its own, or the one its subject names
+    (`rfc.patch.status[add-simple]` → `rfc.patch.add-simple`). KeyError for an unknown id."""
+    found = rule(check_id)
+    named, subject = SUBJECT_NAMES_RULE.get(found.id), subject_of(check_id)
+    if named and subject and f"{named}{subject}" in RULES:
+        return RULES[f"{named}{subject}"]
+    return found
+
+
 def needed_by(check_id: str) -> frozenset[str]:
     """The IdPs whose provisioning breaks when this check (a rule id, maybe with a subject) fails."""
-    found = rule(check_id)
-    subject = subject_of(check_id)
-    named = SUBJECT_NAMES_RULE.get(found.id)
-    if named and subject and f"{named}{subject}" in RULES:
-        return RULES[f"{named}{subject}"].idps
-    if found.subjects and subject not in found.subjects:
+    found = judged_rule(check_id)
+    if found.subjects and subject_of(check_id) not in found.subjects:
         return NONE
     return found.idps
 

@@ -20,6 +20,14 @@ STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow", "skip": "d
 LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}
 
 
+MAX_LINE = 300  # characters of a root-cause line; the reports keep the whole message
+
+
+def _cut(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_LINE else flat[:MAX_LINE] + "…"
+
+
 def _badge(status: str) -> str:
     return f"[{STYLE.get(status, '')}]{LABEL.get(status, status.upper()):5}[/]"
 
@@ -98,7 +106,7 @@ class ConsoleReporter:
             instances = sum(e["count"] for e in causes)
             self.console.print(f"\n[bold red]Failures: {len(causes)} root cause(s), {instances} failed check(s):[/]")
             for e in causes:
-                self.console.print(f"  {self._e(root_cause_line(e))}")
+                self.console.print(f"  {self._e(_cut(root_cause_line(e)))}", soft_wrap=True)
         self._rules(run)
         stop = stop_reason(run)
         if stop:
@@ -136,4 +144,4 @@ class ConsoleReporter:
         self.console.print("\n[bold]Verdict per identity provider[/]")
         for v in verdicts(run):
             colour = {"ready": "green", "not ready": "red"}.get(v["verdict"], "dim")
-            self.console.print(f"  [{colour}]{self._e(verdict_line(v))}[/]")
+            self.console.print(f"  [{colour}]{self._e(verdict_line(v))}[/]", soft_wrap=True)  # one line each

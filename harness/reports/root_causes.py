@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from harness.reports.needs import breaks
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from harness.rules import idp_of, needed_by, rule_for
 from harness.transcript import Exchange
 
 # Order matters: quoted values and prefixed names go before the numbers inside them.
@@ -41,19 +41,6 @@ def exchange_line(exchange: Exchange | None) -> str | None:
     return f"{exchange.method} {exchange.url} → {answer}"
 
 
-def _idps_of(sc: ScenarioResult, check: CheckResult) -> list[str]:
-    """The IdPs this failure breaks where it was judged: an rfc rule's set; in a scenario, the dialect's IdP
-    when the rule names it (Clockwise business rules break none)."""
-    if sc.dialect == "rfc":
-        try:
-            return sorted(needed_by(check.check_id)) if check.check_id.startswith("rfc.") else []
-        except KeyError:
-            return []
-    idp = idp_of(sc.dialect)
-    found = rule_for(check.check_id, check.rule, check.strength)
-    return [idp] if "clockwise" not in sc.tags and (found is None or idp in found.idps) else []
-
-
 def _instances(run: RunResult) -> Iterable[tuple[ScenarioResult, StepResult, CheckResult | None]]:
     """Every failed or errored check, and every step that could not run (check None)."""
     for sc in run.scenarios:
@@ -78,7 +65,7 @@ def root_causes(run: RunResult, scenarios: list[ScenarioResult] | None = None) -
         else:
             check_id, message, rule, strength, status, exchange = (c.check_id, c.message, c.rule, c.strength,
                                                                    c.status, c.exchange)
-            idps = _idps_of(sc, c)
+            idps = sorted(breaks(sc, st, c))
         key = (normalise(check_id), normalise(message))
         entry = groups.get(key)
         if entry is None:

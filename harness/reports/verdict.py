@@ -1,13 +1,7 @@
 """The verdict per identity provider and the per-rule table that end every report.
 
 An IdP is "not ready" only through failures of checks whose rule that IdP needs (harness.rules: each
-rule's `idps`; DESIGN.md, "Verdicts"):
-- in the rfc suite, its catalogued rules (`rfc.<area>.<check>`) by their IdP set; the per-exchange checks
-  the suite records there are RFC-only (the suite provokes answers no IdP asks for);
-- in a scenario run in an IdP's dialect, a failed IdP operation (the driver task, or its refused request)
-  breaks that IdP, and so does a failed check whose rule names it (a scenario's expectations do; a missing
-  Location header does not). A raw request step's expected status is the scenario's expectation.
-An RFC failure no IdP needs still fails the run (RunResult.ok) but leaves the verdicts "ready".
+rule's `idps`; where a check breaks which IdP is harness.reports.needs). An RFC failure no IdP needs still fails the run (RunResult.ok) but leaves the verdicts "ready".
 Each reason says what the IdP cannot do, ranked: failed IdP operations first, then the MUST rules it
 needs; SHOULD failures are warnings. Identical reasons (folded like root causes) are given once with a
 count. Clockwise business rules get their own line. A target the rfc suite could not reach, or that
@@ -16,16 +10,18 @@ does not answer.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
 from urllib.parse import unquote_plus
 
 from harness.actions import ACTIONS
+from harness.reports.needs import EXPECTATION_RULES, breaks, scenario_rule
 from harness.breaker import STOPPED
 from harness.reports.root_causes import normalise
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from harness.rules import RULES, Rule, base_id, needed_by, rule_for
+from harness.rules import Rule, judged_rule
 from harness.transcript import Exchange
 
 IDPS = (("okta", "Okta"), ("entra", "Entra"))
@@ -102,24 +98,6 @@ def describe_exchange(exchange: Exchange | None) -> str:
     return f"{exchange.method} {resource_path(exchange.path)}{query}{' ' + ops if ops else ''} → {_answer(exchange)}"
 
 
-def _rfc_needs(check: CheckResult, idp: str) -> bool:
-    """Does `idp` need the rfc suite rule of `check`? The suite's own rules name the IdPs they break; the
-    per-exchange checks it records are RFC-only there."""
-    if not check.check_id.startswith("rfc."):
-        return False
-    try:
-        return idp in needed_by(check.check_id)
-    except KeyError:
-        return False
-
-
-def _scenario_rule(check: CheckResult, *, raw_request: bool) -> Rule | None:
-    # A raw request step's status is what the scenario expects of the response (the step says `status:`).
-    if raw_request and base_id(check.check_id) == "http.status":
-        return RULES["step.expect"]
-    return rule_for(check.check_id, check.rule, check.strength)
-
-
 def _reason(sc: ScenarioResult, step: str, check: CheckResult) -> str:
     return f"{check.check_id} [{check.rule}, {check.strength}] in {sc.name} › {step}: {check.message}"
 
@@ -137,18 +115,19 @@ def stop_reason(run: RunResult) -> str | None:
 
 
 class _Reasons:
-    """An IdP's reasons and warnings: ranked (0: a failed IdP operation or a target that does not answer,
-    1: a MUST rule it needs), each distinct reason once with its count."""
+    """An IdP's reasons and warnings, ranked — 0: a failed IdP operation (or a target that does not answer),
+    1: a flow the IdP replays not giving what it needs (a scenario expectation), 2: another MUST rule it
+    needs — each distinct reason once with its count (`key`: what makes two reasons the same)."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[int, str], list[Any]] = {}
         self.warnings: dict[str, list[Any]] = {}
 
-    def add(self, rank: int, text: str) -> None:
-        self.items.setdefault((rank, normalise(text)), [text, 0])[1] += 1
+    def add(self, rank: int, text: str, key: str | None = None) -> None:
+        self.items.setdefault((rank, normalise(key or text)), [text, 0])[1] += 1
 
-    def warn(self, text: str) -> None:
-        self.warnings.setdefault(normalise(text), [text, 0])[1] += 1
+    def warn(self, text: str, key: str | None = None) -> None:
+        self.warnings.setdefault(normalise(key or text), [text, 0])[1] += 1
 
     @staticmethod
     def _shown(text: str, count: int) -> str:
@@ -170,15 +149,40 @@ def _operation_reason(label: str, st: StepResult, failed: list[CheckResult]) -> 
     return f"{label} cannot {ACTION_DOES.get(st.action, st.action)}: {evidence}"
 
 
-_REPR = re.compile(r"[{(]'")  # where a Python repr starts in a message
+_REPR = re.compile(r"[{\[]'")  # where a Python dict or list repr starts in a message
+
+
+def _as_json(message: str) -> str:
+    """`message` with each Python dict/list repr in it (`{'a': None}`) written as JSON (`{"a":null}`)."""
+    out, i = [], 0
+    for m in _REPR.finditer(message):
+        if m.start() < i:
+            continue
+        depth, end = 0, None
+        for j in range(m.start(), len(message)):
+            depth += {"{": 1, "[": 1, "}": -1, "]": -1}.get(message[j], 0)
+            if depth == 0:
+                end = j + 1
+                break
+        if end is None:
+            continue
+        try:
+            value = ast.literal_eval(message[m.start():end])
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        out += [message[i:m.start()], json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)]
+        i = end
+    return "".join(out) + message[i:]
 
 
 def evidence(check: CheckResult) -> str:
-    """The check's message, short; a Python repr in it is replaced by the exchange as on the wire."""
-    at = _REPR.search(check.message)
-    if at is None or check.exchange is None:
-        return _cut(check.message)
-    return _cut(check.message[:at.start()].rstrip(" :"), 100) + ": " + describe_exchange(check.exchange)
+    """The check's message, short, with any Python repr in it written as JSON; a repr that is an answer's
+    whole Error body (`answered 400: {'schemas': …}`) is replaced by the exchange as on the wire."""
+    message = check.message
+    at = _REPR.search(message)
+    if at is not None and check.exchange is not None and message[at.start():].startswith("{'schemas'"):
+        return _cut(message[:at.start()].rstrip(" :"), 100) + ": " + describe_exchange(check.exchange)
+    return _cut(_as_json(message))
 
 
 def _rule_reason(label: str, sc: ScenarioResult, st: StepResult, check: CheckResult, found: Rule | None) -> str:
@@ -186,7 +190,7 @@ def _rule_reason(label: str, sc: ScenarioResult, st: StepResult, check: CheckRes
         return f"{label} cannot {found.why} — {check.check_id}: {evidence(check)}"
     wire = describe_exchange(check.exchange)
     where = f"{sc.name} › {st.name}"
-    if found is None or found.id in ("expect", "step.expect"):
+    if found is None or found.id in EXPECTATION_RULES:
         return f"{label} cannot complete {where}: {wire + ': ' if wire else ''}{_cut(check.message)}"
     return f"{label} cannot {found.why} — {check.check_id} in {where}: {evidence(check)}"
 
@@ -197,13 +201,15 @@ def _judge_rfc(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons) -> i
         if st.error and st.error.startswith("could not reach the target"):
             reasons.add(0, f"{label} cannot reach the target: {sc.name} › {st.name}: {st.error}")
         for c in st.checks:
-            if c.status == "skip" or not _rfc_needs(c, idp):
+            if c.status == "skip" or idp not in breaks(sc, st, c):
                 continue
             n += 1
             if c.status in ("fail", "error"):
-                found = RULES.get(base_id(c.check_id))
-                text = _rule_reason(label, sc, st, c, found)
-                reasons.add(1, text) if c.strength == "MUST" else reasons.warn(text)
+                found = judged_rule(c.check_id)
+                # One reason per thing the IdP cannot do: rfc.patch.status[group-rename] and rfc.patch.group-rename
+                # are one (with a count).
+                text, key = _rule_reason(label, sc, st, c, found), f"{label} cannot {found.why}"
+                reasons.add(2, text, key) if c.strength == "MUST" else reasons.warn(text, key)
     return n
 
 
@@ -211,12 +217,10 @@ def _judge_scenario(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons)
     n = 0
     for st in sc.steps:
         is_action = st.action in ACTIONS
-        raw_request = not is_action and not st.action.startswith("control ") and st.action != "cleanup"
         if st.error:
             what = f"{label} cannot {ACTION_DOES[st.action]}" if is_action else f"{label} cannot complete {sc.name}"
             reasons.add(0, f"{what}: the step {st.name!r} could not run: {_cut(st.error)}")
-        judged = [(c, _scenario_rule(c, raw_request=raw_request)) for c in st.checks if c.status != "skip"]
-        needed = [(c, r) for c, r in judged if r is None or idp in r.idps]
+        needed = [(c, scenario_rule(st, c)) for c in st.checks if c.status != "skip" and idp in breaks(sc, st, c)]
         n += len(needed)
         failed = [(c, r) for c, r in needed if c.status in ("fail", "error")]
         operation = [c for c, r in failed if is_action and r is not None and r.id in _OPERATION_RULES]
@@ -224,16 +228,18 @@ def _judge_scenario(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons)
             # The IdP operation failed: that is the reason; the step's other failures are part of it.
             reasons.add(0, _operation_reason(label, st, operation))
             continue
-        expected = [c for c, r in failed if r is None or r.id in ("expect", "step.expect")]
+        expected = [c for c, r in failed if r is None or r.id in EXPECTATION_RULES]
         if expected:
             # A step's expectations fail together (totalResults 0, then Resources[0] missing): one reason.
             more = f" (and {len(expected) - 1} more check(s) of the step)" if len(expected) > 1 else ""
-            reasons.add(1, _rule_reason(label, sc, st, expected[0], None) + more)
+            # Keyed by scenario and check: the same expectation failing in several steps of a flow is one reason.
+            reasons.add(1, _rule_reason(label, sc, st, expected[0], None) + more,
+                        key=f"{label} cannot complete {sc.name}: {expected[0].check_id}")
         for c, r in failed:
             if c in expected:
                 continue
             text = _rule_reason(label, sc, st, c, r)
-            reasons.add(1, text) if c.strength == "MUST" else reasons.warn(text)
+            reasons.add(2, text) if c.strength == "MUST" else reasons.warn(text)
     return n
 
 
