@@ -78,8 +78,9 @@ def build_junit(document: dict[str, Any]) -> ET.ElementTree:
             elif sc["status"] in ("fail", "error"):
                 tag = "failure" if sc["status"] == "fail" else "error"
                 lines = _failures(sc, ("fail", "error"))
-                first = lines[0] if lines else f"the scenario {sc['status']}ed"
-                element = ET.SubElement(case, tag, message=_xml_safe(first[:500]),
+                # The message names every root cause once (with its count), as far as 500 characters go.
+                summary = (f"{len(lines)} root cause(s): " + " | ".join(lines)) if lines else f"the scenario {sc['status']}ed"
+                element = ET.SubElement(case, tag, message=_xml_safe(summary[:500]),
                                         type=_xml_safe(_first_check_id(sc)))
                 element.text = _xml_safe("\n".join(lines))
             out = ET.SubElement(case, "system-out")

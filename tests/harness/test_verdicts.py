@@ -293,6 +293,7 @@ def test_junit_lists_a_scenarios_repeated_failure_once_with_its_count() -> None:
     failure = build_junit(doc).getroot().find(".//testcase/failure")
     assert failure is not None and failure.text is not None
     assert failure.text.startswith("3× assign p1: header.location [RFC 7644 §3.3, MUST]") and "\n" not in failure.text
+    assert failure.get("message", "").startswith("1 root cause(s): 3× assign p1: header.location")
 
 
 def test_console_prints_verdicts_first_then_one_line_per_root_cause(tmp_path: Path) -> None:
