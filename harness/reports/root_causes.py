@@ -1,10 +1,12 @@
 """Failures grouped by root cause: one entry per (check id, normalised message), with its count, the
 scenarios it appears in and the first exchange (DESIGN.md, "Verdicts": failures are reported once per
-root cause, with a count). Ids, run prefixes, UUIDs, numbers and quoted values are folded, so 147
+root cause, with a count). Requests, ids, run prefixes, UUIDs, numbers and quoted values are folded, so 147
 "POST /Users: 201 Created without a Location header" lines over 147 users are one root cause.
 """
 from __future__ import annotations
 
+import ast
+import json
 import re
 from typing import Any, Iterable
 
@@ -14,6 +16,9 @@ from harness.transcript import Exchange
 
 # Order matters: quoted values and prefixed names go before the numbers inside them.
 _FOLDS: list[tuple[re.Pattern[str], str]] = [
+    # The request a message names: the same defect on /Users/1 and /Groups/2 is one cause (its first
+    # exchange is kept with the entry).
+    (re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+(?:https?://|/)\S*?(?=:?(?:\s|$))"), "<request>"),
     (re.compile(r"scimh-[0-9a-f]{6}-", re.I), "scimh-…-"),  # the run prefix (harness.session)
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I), "<uuid>"),
     (re.compile(r"\b[0-9a-f]{16,}\b", re.I), "<id>"),  # hex ids (scim2-server's uuid4().hex)
@@ -26,8 +31,34 @@ _ORDER = {"MUST": 0, "SHOULD": 1, "MAY": 2}
 RULE_IDP_NAMES = {"okta": "Okta", "entra": "Entra"}
 
 
+REPR_START = re.compile(r"[{\[]'")  # where a Python dict or list repr starts in a message
+
+
+def reprs_as_json(message: str) -> str:
+    """`message` with each Python dict/list repr in it (`{'a': None}`) written as JSON (`{"a":null}`)."""
+    out, i = [], 0
+    for m in REPR_START.finditer(message):
+        if m.start() < i:
+            continue
+        depth, end = 0, None
+        for j in range(m.start(), len(message)):
+            depth += {"{": 1, "[": 1, "}": -1, "]": -1}.get(message[j], 0)
+            if depth == 0:
+                end = j + 1
+                break
+        if end is None:
+            continue
+        try:
+            value = ast.literal_eval(message[m.start():end])
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        out += [message[i:m.start()], json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)]
+        i = end
+    return "".join(out) + message[i:]
+
+
 def normalise(text: str) -> str:
-    """`text` with run prefixes, UUIDs, hex ids, quoted values and numbers folded."""
+    """`text` with the request it names, run prefixes, UUIDs, hex ids, quoted values and numbers folded."""
     for pattern, repl in _FOLDS:
         text = pattern.sub(repl, text)
     return " ".join(text.split())
@@ -85,4 +116,4 @@ def root_cause_line(entry: dict[str, Any]) -> str:
     where = entry["scenarios"][0] if len(entry["scenarios"]) == 1 else f"{len(entry['scenarios'])} scenarios"
     rule = f" [{entry['rule']}, {entry['strength']}]" if entry["rule"] else ""
     needs = f" (breaks {', '.join(RULE_IDP_NAMES.get(i, i) for i in entry['idps'])})" if entry["idps"] else ""
-    return f"{entry['count']}× {entry['check_id']}{rule}{needs} in {where}: {entry['message']}"
+    return f"{entry['count']}× {entry['check_id']}{rule}{needs} in {where}: {reprs_as_json(entry['message'])}"

@@ -10,7 +10,6 @@ does not answer.
 """
 from __future__ import annotations
 
-import ast
 import json
 import re
 from typing import Any
@@ -19,7 +18,7 @@ from urllib.parse import unquote_plus
 from harness.actions import ACTIONS
 from harness.reports.needs import EXPECTATION_RULES, breaks, scenario_rule
 from harness.breaker import STOPPED
-from harness.reports.root_causes import normalise
+from harness.reports.root_causes import REPR_START, normalise, reprs_as_json
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from harness.rules import Rule, judged_rule
 from harness.transcript import Exchange
@@ -149,40 +148,14 @@ def _operation_reason(label: str, st: StepResult, failed: list[CheckResult]) -> 
     return f"{label} cannot {ACTION_DOES.get(st.action, st.action)}: {evidence}"
 
 
-_REPR = re.compile(r"[{\[]'")  # where a Python dict or list repr starts in a message
-
-
-def _as_json(message: str) -> str:
-    """`message` with each Python dict/list repr in it (`{'a': None}`) written as JSON (`{"a":null}`)."""
-    out, i = [], 0
-    for m in _REPR.finditer(message):
-        if m.start() < i:
-            continue
-        depth, end = 0, None
-        for j in range(m.start(), len(message)):
-            depth += {"{": 1, "[": 1, "}": -1, "]": -1}.get(message[j], 0)
-            if depth == 0:
-                end = j + 1
-                break
-        if end is None:
-            continue
-        try:
-            value = ast.literal_eval(message[m.start():end])
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            continue
-        out += [message[i:m.start()], json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)]
-        i = end
-    return "".join(out) + message[i:]
-
-
 def evidence(check: CheckResult) -> str:
     """The check's message, short, with any Python repr in it written as JSON; a repr that is an answer's
     whole Error body (`answered 400: {'schemas': …}`) is replaced by the exchange as on the wire."""
     message = check.message
-    at = _REPR.search(message)
+    at = REPR_START.search(message)
     if at is not None and check.exchange is not None and message[at.start():].startswith("{'schemas'"):
         return _cut(message[:at.start()].rstrip(" :"), 100) + ": " + describe_exchange(check.exchange)
-    return _cut(_as_json(message))
+    return _cut(reprs_as_json(message))
 
 
 def _rule_reason(label: str, sc: ScenarioResult, st: StepResult, check: CheckResult, found: Rule | None) -> str:

@@ -232,6 +232,7 @@ def test_normalise_folds_ids_prefixes_numbers_and_quoted_values() -> None:
     assert normalise("id 5d39c426bee043dc92f30af5cfbb5865") == "id <id>"
     assert normalise("externalId 00ujl29u0le5T6Aj10h7") == "externalId <id>"
     assert normalise('got 400 for "bob"  and \'x\'') == "got N for \"…\" and '…'"
+    assert normalise("PATCH /scim/v2/Groups/6: bad") == normalise("GET /scim/v2/Users/u1: bad") == "<request>: bad"
 
 
 def test_147_near_identical_location_failures_are_one_root_cause() -> None:
