@@ -1,12 +1,13 @@
 """The verdict per identity provider and the per-rule table that end every report.
 
 An IdP is "not ready" only through failures of checks whose rule that IdP needs (harness.rules: each
-rule's `idps`; where a check breaks which IdP is harness.reports.needs). An RFC failure no IdP needs still fails the run (RunResult.ok) but leaves the verdicts "ready".
-Each reason says what the IdP cannot do, ranked: failed IdP operations first, then the MUST rules it
-needs; SHOULD failures are warnings. Identical reasons (folded like root causes) are given once with a
-count. Clockwise business rules get their own line. A target the rfc suite could not reach, or that
-stopped answering during the run, is "not ready" for both: an IdP provisions nothing through a server that
-does not answer.
+rule's `idps`; where a check breaks which IdP is harness.reports.needs). An RFC failure no IdP needs
+still fails the run (RunResult.ok) but leaves the verdicts "ready". Each reason says what the IdP cannot
+do, ranked: failed IdP operations first, then the flows it replays (scenario expectations), then the other
+MUST rules it needs; SHOULD failures are warnings. Identical reasons (folded like root causes) are given
+once with a count. Clockwise business rules get their own line. A target the rfc suite could not reach,
+or that stopped answering during the run, is "not ready" for both: an IdP provisions nothing through a
+server that does not answer.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from harness.actions import ACTIONS
-from harness.reports.needs import EXPECTATION_RULES, breaks, scenario_rule
 from harness.breaker import STOPPED
+from harness.reports.needs import EXPECTATION_RULES, breaks, scenario_rule
 from harness.reports.root_causes import REPR_START, normalise, reprs_as_json
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from harness.rules import Rule, judged_rule
@@ -191,7 +192,7 @@ def _judge_scenario(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons)
     for st in sc.steps:
         is_action = st.action in ACTIONS
         if st.error:
-            what = f"{label} cannot {ACTION_DOES[st.action]}" if is_action else f"{label} cannot complete {sc.name}"
+            what = f"{label} cannot {ACTION_DOES.get(st.action, st.action)}" if is_action else f"{label} cannot complete {sc.name}"
             reasons.add(0, f"{what}: the step {st.name!r} could not run: {_cut(st.error)}")
         needed = [(c, scenario_rule(st, c)) for c in st.checks if c.status != "skip" and idp in breaks(sc, st, c)]
         n += len(needed)
