@@ -14,15 +14,16 @@ SHOULD, MAY/OPTIONAL → MAY). A rule from Okta's or Entra's behaviour is a MUST
 provisioning task without it. Sources were checked against the RFC text: RFC 7643 (schema) and
 RFC 7644 (protocol); IdP behaviour is that of /work/shared/reference/idp-wire.md.
 
-`idps` says what the verdicts (harness.reports.verdict) know today: an rfc suite rule breaks the IdPs
-it names (an IdP "depends" on a rule when its provisioning fails or misbehaves without it), and the
-per-exchange rules judged there are RFC-only; judged in a scenario, any failure breaks the IdP whose
-dialect ran it, so the per-exchange and expectation rules name both IdPs and an IdP's task rules name
-that IdP. Clockwise business rules break no IdP (they have their own verdict line).
+`idps` is the set of IdPs (okta = Okta OIN and AIW, entra = Microsoft Entra ID) whose provisioning breaks
+when the rule fails, and `why` says, in one line drawn from idp-wire.md, what they cannot do then (or why
+none breaks). The verdicts (harness.reports.verdict) count a failure against an IdP only through these sets:
+an rfc suite rule breaks the IdPs it names; in a scenario run in an IdP's dialect, a per-exchange or
+expectation rule breaks that IdP when it is in the rule's set, and a driver task rule breaks the dialect's
+IdP. Clockwise business rules break no IdP (they have their own verdict line).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -45,6 +46,11 @@ class Rule:
     # False for an rfc check that by design never fails: the RFC allows every behaviour it can observe
     # (a MAY), so the check only reports which one the server chose — "pass", or "skip" with why.
     can_fail: bool = True
+    # One line: what the IdPs in `idps` cannot do when the rule fails, read after "<IdP> cannot …" (with its
+    # source in idp-wire.md), or, when `idps` is empty, why no IdP's provisioning depends on it.
+    why: str = ""
+    # When set, the IdPs need the rule only for checks of these subjects (`rfc.x.y[subject]`).
+    subjects: tuple[str, ...] = ()
 
     @property
     def area(self) -> str | None:
@@ -54,44 +60,156 @@ class Rule:
 
 _R: list[Rule] = []
 
+RFC_ONLY = "RFC only: no documented Okta or Entra request or read depends on it (idp-wire.md)"
+# Why each rule breaks the IdPs it names (a verb phrase read after "<IdP> cannot"), or why it breaks none;
+# a rule not listed here breaks none for the reason RFC_ONLY (tests/harness/test_rules.py holds this).
+WHY: dict[str, str] = {
+    # per-exchange rules, as judged in a scenario run in an IdP's dialect
+    "transport": "reach the server: a request with no answer fails the task (Okta gives up after 60 s; idp-wire.md)",
+    "http.status": "RFC status codes: a refused IdP request is judged by <idp>.request-accepted, and an IdP accepts any 2xx",
+    "http.content-type": "both IdPs parse the JSON body whatever its media type (idp-wire.md lists no media-type failure)",
+    "body.json": "a body an IdP cannot parse fails its task (judged by <idp>.task); on an error the task fails anyway",
+    "body.create": "create resources: the 201 body must carry the id (Okta: an empty body is a failed task; idp-wire.md: Assign 2)",
+    "header.location": "neither IdP reads Location: both keep the id from the 201 body (idp-wire.md: Assign 3)",
+    "etag.consistent": "neither IdP sends If-Match or If-None-Match, nor reads ETag or meta.version (idp-wire.md)",
+    "etag.both": "neither IdP sends If-Match or If-None-Match, nor reads ETag or meta.version (idp-wire.md)",
+    "error.status-string": "the IdPs act on the HTTP status, not the Error's status member (the OIN SPEC test's is judged by its scenario)",
+    "error.scim-type": "no IdP documents acting on an Error's scimType",
+    "error.detail": "tell the admin why a task failed: Okta shows the detail as the reason, Entra logs it (idp-wire.md: Errors)",
+    "user.password-never-returned": "a security rule: neither IdP reads a password back, its provisioning does not break",
+    "schema": "an unknown body shape breaks an IdP only through its task or a scenario expectation",
+    "checks.internal": "be judged: the harness could not judge the response (a harness bug, counted until fixed)",
+    "expect": "complete the flow the scenario replays (its expectation is the IdP's; idp-wire.md)",
+    # a scenario's own steps
+    "step.expect": "complete the flow the scenario replays (its expectation is the IdP's; idp-wire.md)",
+    "step.response-time": "get answers in time: the OIN SPEC test wants GET /Groups within 600 ms (idp-wire.md: SPEC test 10)",
+    "control.expect": "the Clockwise control plane is the mock's, not an IdP's (Clockwise has its own verdict line)",
+    "okta.task": "complete the provisioning task: Okta fails it on any unexpected response (idp-wire.md: Errors)",
+    "okta.task-detail": "tell the admin why the task failed: Okta shows the provider's detail (idp-wire.md: Errors)",
+    "okta.request-accepted": "complete the action: a refused request fails Okta's task (idp-wire.md: Errors)",
+    "entra.task": "complete the provisioning operation: Entra retries it, then quarantines (idp-wire.md: Entra corrections)",
+    "entra.task-detail": "tell the admin why the operation failed: Entra logs the provider's detail (idp-wire.md)",
+    "entra.request-accepted": "complete the action: a refused request fails Entra's operation (idp-wire.md: Entra corrections)",
+    # the rfc conformance suite
+    "rfc.discovery.spc.get": 'no IdP reads it: Okta never calls /ServiceProviderConfig (idp-wire.md: Errors and rate limits), Entra documents no use',
+    "rfc.discovery.spc.bearer-advertised": 'Okta never reads /ServiceProviderConfig (idp-wire.md); the admin picks the auth mode',
+    "rfc.discovery.rt.users": 'neither IdP reads /ResourceTypes in provisioning (Okta only for the optional schema import; idp-wire.md)',
+    "rfc.discovery.rt.groups": 'neither IdP reads /ResourceTypes in provisioning (idp-wire.md)',
+    "rfc.discovery.advertised.filter": 'the IdPs filter without reading filter.supported; what they send is judged by rfc.filters.eq/no-match',
+    "rfc.discovery.advertised.patch": 'the IdPs PATCH without reading patch.supported; each PATCH they send is judged by its rfc.patch rule',
+    "rfc.schema.core-user": 'no documented IdP behaviour depends on the /Schemas declaration of userName',
+    "rfc.schema.core-group": 'no documented IdP behaviour depends on the /Schemas declaration of Group',
+    "rfc.schema.resource-conforms": 'the IdPs read only the attributes they map (id, userName, active, members); no documented breakage',
+    "rfc.schema.extension-container": 'Entra writes extension attributes but documents no read-back of their container',
+    "rfc.schema.returned-never": 'a security rule: neither IdP reads the password back, its provisioning does not break',
+    "rfc.users.create.201": 'create users: both POST /Users and keep the returned id (idp-wire.md: Assign, Entra Create User)',
+    "rfc.users.create.returns-attributes": 'Okta keeps only the id of the 201 body (idp-wire.md: Assign 3)',
+    "rfc.users.create.unique-ids": 'tell users apart: every later /Users/{id} call uses the returned id (idp-wire.md: Assign 3)',
+    "rfc.users.create.conflict-409": 'recognise a duplicate user: a duplicate must get 409 (idp-wire.md: Assign 2, OIN SPEC test 8)',
+    "rfc.users.create.conflict-case-insensitive": 'avoid duplicate users whose logins differ only in case (idp-wire.md: OIN SPEC test 9)',
+    "rfc.users.get.200": 'read users back: Okta GETs before every PUT, Entra reads the user (idp-wire.md: Profile update)',
+    "rfc.users.get.unknown-404": 'pass the OIN SPEC test: an unknown id answers 404 (idp-wire.md: SPEC tests 4 and 12)',
+    "rfc.users.put.200": 'update profiles: Okta (and AIW for everything) sends PUT /Users/{id} (idp-wire.md: Profile update)',
+    "rfc.users.put.replaces": "update profiles: the values of Okta's PUT must be stored (idp-wire.md: Profile update)",
+    "rfc.users.delete.204": 'hard-delete users: Entra sends DELETE /Users/{id} and expects 204 (idp-wire.md: Entra)',
+    "rfc.users.delete.then-404": 'no IdP documents reading a deleted user back',
+    "rfc.users.delete.omitted-from-queries": 'no IdP documents querying for a deleted user',
+    "rfc.groups.create.201": 'push groups: both POST /Groups and keep the returned id (idp-wire.md: Group Push, Entra)',
+    "rfc.groups.create.conflict-409": 'both look a group up by displayName before creating it (idp-wire.md); no IdP relies on the 409',
+    "rfc.groups.get.200": 'read groups: Okta GET /Groups/{id}, Entra GET /Groups/{id}?excludedAttributes=members (idp-wire.md)',
+    "rfc.groups.get.unknown-404": 'no IdP documents reading an unknown group',
+    "rfc.groups.members.value": 'manage members: member values are SCIM user ids (idp-wire.md: Group Push, Entra Members)',
+    "rfc.groups.put.200": 'push groups from AIW apps, which PUT /Groups/{id} (idp-wire.md: Group Push)',
+    "rfc.groups.delete.204": 'delete groups on unlink: DELETE /Groups/{id} → 204 (idp-wire.md: Group Push)',
+    "rfc.groups.delete.keeps-users": 'unlink a group without losing its users (idp-wire.md: Group Push, unlink)',
+    "rfc.filters.eq": 'find users and groups: both look up with eq before creating (idp-wire.md: Assign 1, Entra filters)',
+    "rfc.filters.and": "match users: Entra's filters use eq and and (idp-wire.md: Entra filters)",
+    "rfc.filters.extension": 'Entra filters only userName, externalId and emails[type eq "work"].value (idp-wire.md)',
+    "rfc.filters.attribute-name-case": 'both IdPs send attribute names in their schema case (idp-wire.md)',
+    "rfc.filters.value-case": 'find users by userName in another case (idp-wire.md: OIN SPEC test 9)',
+    "rfc.filters.no-match": 'tell a missing user from an error: Entra needs 200 with an empty ListResponse, a 404 quarantines (Okta accepts 404; idp-wire.md: Entra corrections)',
+    "rfc.filters.with-paging": 'import in pages: Okta pages with count=100 until totalResults (idp-wire.md: Import)',
+    "rfc.filters.groups-display-name": 'find groups by name: both filter displayName eq before creating (idp-wire.md: Group Push, Entra corrections)',
+    "rfc.filters.groups-member": 'no documented IdP request filters members[value eq …]',
+    "rfc.paging.count": 'import users and test the connection: Okta sends count=2 and count=100 (idp-wire.md: Test connection, Import)',
+    "rfc.paging.total": 'import users: Okta pages until totalResults (idp-wire.md: Import)',
+    "rfc.paging.start-index": 'import users: Okta pages with startIndex += 100 (idp-wire.md: Import)',
+    "rfc.paging.walk": 'import users: order must be stable across pages (idp-wire.md: Import)',
+    "rfc.paging.past-end": 'Okta stops paging at totalResults (idp-wire.md: Import), it never asks past the end',
+    "rfc.paging.integers": 'import users: totalResults, startIndex and itemsPerPage must be integers (idp-wire.md: Import)',
+    "rfc.paging.groups": 'import groups: the same paging on /Groups (idp-wire.md: Import)',
+    "rfc.patch.status": 'apply the PATCH it sent (a check of rfc.patch.status[<op>] breaks the IdPs of rfc.patch.<op>)',
+    "rfc.patch.replace-simple": 'update attributes: one Replace per path (idp-wire.md: Entra attribute updates)',
+    "rfc.patch.add-simple": 'set attributes that were empty: Entra sends Add (idp-wire.md: Entra corrections)',
+    "rfc.patch.remove-simple": 'no documented IdP request removes a simple attribute by path',
+    "rfc.patch.replace-sub-attribute": 'update names: Entra replaces name.givenName (idp-wire.md: Entra attribute updates)',
+    "rfc.patch.replace-no-path": "deactivate users: Okta's path-less replace {active:false} (idp-wire.md: Deactivate)",
+    "rfc.patch.replace-value-path": 'update emails: Entra replaces emails[type eq "work"].value (idp-wire.md: Entra attribute updates)',
+    "rfc.patch.extension-path": 'update enterprise attributes: Entra replaces <enterprise URN>:employeeNumber (idp-wire.md: Entra)',
+    "rfc.patch.extension-no-path": "no documented IdP sends a value object keyed by the extension URN (Entra's flag uses dotted keys)",
+    "rfc.patch.atomic": 'each IdP PATCH it sends is judged on its own; no IdP documents relying on atomicity',
+    "rfc.patch.op-case": 'apply its PATCHes: Entra capitalises op names (idp-wire.md: Entra)',
+    "rfc.patch.group-add-member": 'add group members: both add members with PATCH (idp-wire.md: Group Push, Entra Members)',
+    "rfc.patch.group-remove-member": 'remove group members: Okta removes members[value eq …] (idp-wire.md: Group Push)',
+    "rfc.patch.group-remove-member-value": 'remove group members: Entra removes path members with a value list (idp-wire.md: Entra Members)',
+    "rfc.patch.group-rename": 'rename groups: both rename with PATCH replace (idp-wire.md: Group Push rename)',
+    "rfc.errors.invalid-json-400": 'both IdPs send valid JSON',
+    "rfc.errors.conflict-scim-type": 'Okta needs the 409 (rfc.users.create.conflict-409); no IdP documents reading its scimType',
+    "rfc.errors.error-body": "an IdP fails the task on the status; the body only words the admin's message (see error.detail)",
+    "rfc.auth.missing-401": 'a security rule: neither IdP sends a request without credentials, its provisioning does not break',
+    "rfc.auth.wrong-401": 'a security rule: neither IdP sends a wrong bearer token, its provisioning does not break',
+    "rfc.auth.basic-401": 'pass the OIN SPEC test: a non-token Authorization answers 401 (idp-wire.md: SPEC test 11)',
+    "rfc.auth.no-side-effect": 'a security rule: neither IdP sends a request without credentials',
+}
+for _rid in ("http.status.create", "http.status.get", "http.status.query", "http.status.put", "http.status.patch",
+             "http.status.delete", "http.status.error"):
+    WHY[_rid] = WHY["http.status"]
+for _name in ("User", "EnterpriseUser", "Group", "ListResponse", "ListResponse:User", "ListResponse:Group", "PatchOp",
+              "Error", "ServiceProviderConfig", "ResourceType", "Schema"):
+    WHY[f"schema.{_name}"] = WHY["schema"]
+# The IdPs need a rule only for these subjects: Okta's lookups are by userName (idp-wire.md: Assign 1).
+SUBJECTS: dict[str, tuple[str, ...]] = {"rfc.filters.value-case": ("userName",)}
+# A check of this rule needs what the rule its subject names needs: rfc.patch.status[add-simple] → rfc.patch.add-simple.
+SUBJECT_NAMES_RULE = {"rfc.patch.status": "rfc.patch."}
+
 # --- per-exchange rules (harness.checks) ---------------------------------------------------------
 _R += [
     Rule("transport", "The target answers the HTTP request (no refused connection, reset or timeout).",
          "RFC 7644 §3 (HTTP)", "MUST", BOTH),
     Rule("http.status", "The response status is the one the protocol prescribes for this request.",
-         "RFC 7644 §3.12", "MUST", BOTH),
-    Rule("http.status.create", "A successful create answers 201 Created.", "RFC 7644 §3.3", "MUST", BOTH),
-    Rule("http.status.get", "A successful retrieval answers 200 OK.", "RFC 7644 §3.4.1", "MUST", BOTH),
-    Rule("http.status.query", "A successful query answers 200 OK with a ListResponse.", "RFC 7644 §3.4.2", "MUST", BOTH),
-    Rule("http.status.put", "A successful replace answers 200 OK with the resource.", "RFC 7644 §3.5.1", "MUST", BOTH),
+         "RFC 7644 §3.12", "MUST", NONE),
+    Rule("http.status.create", "A successful create answers 201 Created.", "RFC 7644 §3.3", "MUST", NONE),
+    Rule("http.status.get", "A successful retrieval answers 200 OK.", "RFC 7644 §3.4.1", "MUST", NONE),
+    Rule("http.status.query", "A successful query answers 200 OK with a ListResponse.", "RFC 7644 §3.4.2", "MUST", NONE),
+    Rule("http.status.put", "A successful replace answers 200 OK with the resource.", "RFC 7644 §3.5.1", "MUST", NONE),
     Rule("http.status.patch", "A successful PATCH answers 200 OK with the resource, or 204 No Content.",
-         "RFC 7644 §3.5.2", "MUST", BOTH),
-    Rule("http.status.delete", "A successful delete answers 204 No Content.", "RFC 7644 §3.6", "MUST", BOTH),
-    Rule("http.status.error", "Errors use the HTTP status codes of Table 8.", "RFC 7644 §3.12", "MUST", BOTH),
+         "RFC 7644 §3.5.2", "MUST", NONE),
+    Rule("http.status.delete", "A successful delete answers 204 No Content.", "RFC 7644 §3.6", "MUST", NONE),
+    Rule("http.status.error", "Errors use the HTTP status codes of Table 8.", "RFC 7644 §3.12", "MUST", NONE),
     Rule("http.content-type",
          "SCIM responses are identified with the media type application/scim+json "
          "(servers MUST support Accept: application/scim+json, SHOULD support application/json).",
-         "RFC 7644 §3.8, §8.1", "SHOULD", BOTH),
-    Rule("body.json", "A SCIM response body is JSON encoded in UTF-8.", "RFC 7644 §3.8", "MUST", BOTH),
+         "RFC 7644 §3.8, §8.1", "SHOULD", NONE),
+    Rule("body.json", "A SCIM response body is JSON encoded in UTF-8.", "RFC 7644 §3.8", "MUST", NONE),
     Rule("body.create",
          "The create response contains the created resource with its id (Okta fails the task on an empty body).",
          "RFC 7644 §3.3; Okta: the 201 body carries id", "MUST", BOTH),
     Rule("header.location",
          "A 201 response carries the resource URI in the Location header and in meta.location.",
-         "RFC 7644 §3.3", "MUST", BOTH),
+         "RFC 7644 §3.3", "MUST", NONE),
     Rule("etag.consistent", "The ETag header equals meta.version when both are returned.",
-         "RFC 7643 §3.1; RFC 7644 §3.14", "MUST", BOTH),
+         "RFC 7643 §3.1; RFC 7644 §3.14", "MUST", NONE),
     Rule("etag.both", "A service provider that versions resources returns the version both as ETag and meta.version.",
-         "RFC 7644 §3.14", "SHOULD", BOTH),
+         "RFC 7644 §3.14", "SHOULD", NONE),
     Rule("error.status-string", "An Error's status is the HTTP status code expressed as a JSON string.",
-         "RFC 7644 §3.12", "MUST", BOTH),
+         "RFC 7644 §3.12", "MUST", NONE),
     Rule("error.scim-type", "An Error's scimType, when present, is one of the keywords of Table 9.",
-         "RFC 7644 §3.12", "MUST", BOTH),
+         "RFC 7644 §3.12", "MUST", NONE),
     Rule("error.detail", "An Error carries a human-readable detail; Okta shows it to the admin as the failure reason.",
          "Okta: OIN SPEC test (error detail)", "SHOULD", BOTH),
     Rule("user.password-never-returned", "The password attribute is never returned (returned: never).",
-         "RFC 7643 §4.1.1, §7", "MUST", BOTH),
-    Rule("schema", "The body follows one of the SCIM schemas the harness knows.", "RFC 7643 §3", "MUST", BOTH),
+         "RFC 7643 §4.1.1, §7", "MUST", NONE),
+    Rule("schema", "The body follows one of the SCIM schemas the harness knows.", "RFC 7643 §3", "MUST", NONE),
     Rule("checks.internal", "The harness could judge the response (a failure here is a harness bug).", "harness",
          "MUST", BOTH),
     Rule("expect", "The value the scenario expects.", "Scenario expectation", "MUST", BOTH),
@@ -101,7 +219,7 @@ for _name, _source in [("User", "RFC 7643 §4.1"), ("EnterpriseUser", "RFC 7643 
                        ("ListResponse:Group", "RFC 7644 §3.4.2; RFC 7643 §4.2"), ("PatchOp", "RFC 7644 §3.5.2"),
                        ("Error", "RFC 7644 §3.12"), ("ServiceProviderConfig", "RFC 7643 §5"),
                        ("ResourceType", "RFC 7643 §6"), ("Schema", "RFC 7643 §7")]:
-    _R.append(Rule(f"schema.{_name}", f"The body is a valid {_name} representation.", _source, "MUST", BOTH))
+    _R.append(Rule(f"schema.{_name}", f"The body is a valid {_name} representation.", _source, "MUST", NONE))
 
 # --- a scenario's own steps (harness.scenario_run) -----------------------------------------------
 _R += [
@@ -138,15 +256,15 @@ def _add(area: str, rows: list[tuple[str, str, str, frozenset[str], str]]) -> No
 
 
 _add("discovery", [
-    ("spc.get", "RFC 7644 §4", "MUST", BOTH, "GET /ServiceProviderConfig answers 200 with the configuration."),
+    ("spc.get", "RFC 7644 §4", "MUST", NONE, "GET /ServiceProviderConfig answers 200 with the configuration."),
     ("spc.features", "RFC 7643 §5", "MUST", NONE, "patch, bulk, filter, changePassword, sort and etag each carry a boolean 'supported'."),
     ("spc.bulk-limits", "RFC 7643 §5", "MUST", NONE, "bulk carries integer maxOperations and maxPayloadSize."),
     ("spc.filter-max-results", "RFC 7643 §5", "MUST", NONE, "filter carries an integer maxResults."),
     ("spc.auth-schemes", "RFC 7643 §5", "MUST", NONE, "authenticationSchemes is a non-empty list, each with type, name and description."),
-    ("spc.bearer-advertised", "RFC 7643 §5; RFC 6750", "SHOULD", OKTA, "A server accepting a bearer token advertises the oauthbearertoken scheme."),
+    ("spc.bearer-advertised", "RFC 7643 §5; RFC 6750", "SHOULD", NONE, "A server accepting a bearer token advertises the oauthbearertoken scheme."),
     ("rt.list", "RFC 7644 §4", "MUST", NONE, "GET /ResourceTypes answers 200 with a ListResponse of ResourceTypes."),
-    ("rt.users", "RFC 7643 §6; Okta/Entra provision /Users", "MUST", BOTH, "A User resource type is served at /Users with the core User schema."),
-    ("rt.groups", "RFC 7643 §6; Okta/Entra push groups to /Groups", "SHOULD", BOTH, "A Group resource type is served at /Groups with the core Group schema."),
+    ("rt.users", "RFC 7643 §6; Okta/Entra provision /Users", "MUST", NONE, "A User resource type is served at /Users with the core User schema."),
+    ("rt.groups", "RFC 7643 §6; Okta/Entra push groups to /Groups", "SHOULD", NONE, "A Group resource type is served at /Groups with the core Group schema."),
     ("rt.schemas-served", "RFC 7643 §6", "MUST", NONE, "Each resource type's schema and schemaExtensions are served by /Schemas."),
     ("rt.by-id", "RFC 7644 §4", "SHOULD", NONE, "GET /ResourceTypes/{name} returns that resource type."),
     ("rt.unknown-404", "RFC 7644 §3.12", "MUST", NONE, "GET /ResourceTypes/<unknown> answers 404."),
@@ -155,8 +273,8 @@ _add("discovery", [
     ("schemas.unknown-404", "RFC 7644 §3.12", "MUST", NONE, "GET /Schemas/<unknown urn> answers 404."),
     ("write-refused", "RFC 7644 §4 (discovery endpoints are read-only, GET only)", "MUST", NONE,
      "A POST/PUT/PATCH/DELETE on a discovery endpoint is refused with a 4xx (405 Method Not Allowed or 501 expected)."),
-    ("advertised.filter", "RFC 7643 §5 (filter.supported)", "MUST", BOTH, "A server advertising filter.supported filters."),
-    ("advertised.patch", "RFC 7643 §5 (patch.supported)", "MUST", ENTRA, "A server advertising patch.supported accepts PATCH."),
+    ("advertised.filter", "RFC 7643 §5 (filter.supported)", "MUST", NONE, "A server advertising filter.supported filters."),
+    ("advertised.patch", "RFC 7643 §5 (patch.supported)", "MUST", NONE, "A server advertising patch.supported accepts PATCH."),
     ("advertised.sort", "RFC 7643 §5 (sort.supported)", "MUST", NONE, "A server advertising sort.supported sorts."),
     ("advertised.etag", "RFC 7643 §5; RFC 7644 §3.14", "MUST", NONE, "A server advertising etag.supported returns ETag headers."),
 ])
@@ -164,16 +282,16 @@ _add("discovery", [
 _add("schema", [
     ("attribute-definition", "RFC 7643 §7", "MUST", NONE,
      "An attribute definition has a name, a valid type, boolean multiValued/required/caseExact, and valid mutability, returned and uniqueness."),
-    ("core-user", "RFC 7643 §4.1", "MUST", BOTH, "The User schema declares userName, required, with uniqueness server or global."),
-    ("core-group", "RFC 7643 §4.2", "SHOULD", BOTH, "The Group schema declares displayName and members."),
-    ("resource-conforms", "RFC 7643 §2, §7", "MUST", BOTH,
+    ("core-user", "RFC 7643 §4.1", "MUST", NONE, "The User schema declares userName, required, with uniqueness server or global."),
+    ("core-group", "RFC 7643 §4.2", "SHOULD", NONE, "The Group schema declares displayName and members."),
+    ("resource-conforms", "RFC 7643 §2, §7", "MUST", NONE,
      "A returned resource follows the server's own /Schemas: types, multiValued, sub-attributes."),
     ("no-undeclared-attributes", "RFC 7643 §3, §7", "MUST", NONE,
      "A resource carries only attributes its schemas declare (plus the common id, externalId, meta)."),
     ("schemas-declared", "RFC 7643 §3", "MUST", NONE,
      "A resource's 'schemas' lists only its resource type's schema and schema extensions."),
-    ("extension-container", "RFC 7643 §3.3", "MUST", ENTRA, "Extension attributes sit under the extension's URN, listed in 'schemas'."),
-    ("returned-never", "RFC 7643 §7 (returned: never)", "MUST", BOTH, "An attribute declared returned: never is never returned."),
+    ("extension-container", "RFC 7643 §3.3", "MUST", NONE, "Extension attributes sit under the extension's URN, listed in 'schemas'."),
+    ("returned-never", "RFC 7643 §7 (returned: never)", "MUST", NONE, "An attribute declared returned: never is never returned."),
     ("returned-always", "RFC 7643 §7 (returned: always)", "MUST", NONE, "id and attributes declared returned: always come back even when not requested."),
     ("readonly-ignored", "RFC 7643 §3.1; RFC 7644 §3.5.1 (readOnly values SHALL be ignored)", "MUST", NONE,
      "Client-supplied id and meta are not taken."),
@@ -184,7 +302,7 @@ _add("schema", [
 
 _add("users", [
     ("create.201", "RFC 7644 §3.3", "MUST", BOTH, "POST /Users answers 201 with the created resource."),
-    ("create.returns-attributes", "RFC 7644 §3.3 (the response body SHOULD contain the created resource)", "SHOULD", BOTH,
+    ("create.returns-attributes", "RFC 7644 §3.3 (the response body SHOULD contain the created resource)", "SHOULD", NONE,
      "The 201 body holds the attributes sent (userName, name, emails, active)."),
     ("create.meta", "RFC 7643 §3.1", "MUST", NONE, "meta.created, meta.lastModified (dateTimes) and meta.location are set."),
     ("create.unique-ids", "RFC 7643 §3.1", "MUST", BOTH, "Two resources get two different ids."),
@@ -193,7 +311,7 @@ _add("users", [
      "userName uniqueness ignores case: the same name in upper case also answers 409."),
     ("get.200", "RFC 7644 §3.4.1", "MUST", BOTH, "GET /Users/{id} answers 200 with the resource as stored."),
     ("get.location", "RFC 7643 §3.1 (meta.location)", "MUST", NONE, "GET on meta.location returns the same resource."),
-    ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", BOTH, "GET /Users/<unknown id> answers 404."),
+    ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", OKTA, "GET /Users/<unknown id> answers 404."),
     ("put.200", "RFC 7644 §3.5.1", "MUST", OKTA, "PUT /Users/{id} answers 200 with the replaced resource."),
     ("put.replaces", "RFC 7644 §3.5.1", "MUST", OKTA, "Values sent in a PUT replace the stored ones."),
     ("put.omitted", "RFC 7644 §3.5.1 (omitted readWrite attributes MAY be cleared)", "MAY", NONE,
@@ -202,21 +320,21 @@ _add("users", [
     ("put.unknown-404", "RFC 7644 §3.5.1, §3.12", "MUST", NONE, "PUT /Users/<unknown id> answers 404."),
     ("meta.last-modified", "RFC 7643 §3.1", "MUST", NONE, "meta.lastModified moves forward (never back) on a change; meta.created stays."),
     ("delete.204", "RFC 7644 §3.6", "MUST", ENTRA, "DELETE /Users/{id} answers 204."),
-    ("delete.then-404", "RFC 7644 §3.6", "MUST", ENTRA, "A deleted user answers 404 afterwards."),
-    ("delete.omitted-from-queries", "RFC 7644 §3.6", "MUST", ENTRA, "A deleted user no longer matches a filter."),
+    ("delete.then-404", "RFC 7644 §3.6", "MUST", NONE, "A deleted user answers 404 afterwards."),
+    ("delete.omitted-from-queries", "RFC 7644 §3.6", "MUST", NONE, "A deleted user no longer matches a filter."),
     ("delete.unknown-404", "RFC 7644 §3.6, §3.12", "MUST", NONE, "DELETE /Users/<unknown id> answers 404."),
 ])
 
 _add("groups", [
     ("create.201", "RFC 7644 §3.3", "MUST", BOTH, "POST /Groups answers 201 with the group and its members."),
-    ("create.conflict-409", "RFC 7644 §3.3; RFC 7643 §4.2", "SHOULD", OKTA, "A duplicate displayName answers 409 uniqueness (when displayName is declared unique)."),
+    ("create.conflict-409", "RFC 7644 §3.3; RFC 7643 §4.2", "SHOULD", NONE, "A duplicate displayName answers 409 uniqueness (when displayName is declared unique)."),
     ("get.200", "RFC 7644 §3.4.1", "MUST", BOTH, "GET /Groups/{id} returns the group with its members."),
-    ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", BOTH, "GET /Groups/<unknown id> answers 404."),
+    ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", NONE, "GET /Groups/<unknown id> answers 404."),
     ("members.value", "RFC 7643 §4.2", "MUST", BOTH, "members[].value holds the member's id."),
     ("user.groups", "RFC 7643 §4.1.2 (groups, readOnly)", "SHOULD", NONE, "A member's User.groups lists the group (when User declares groups)."),
     ("put.200", "RFC 7644 §3.5.1", "MUST", OKTA, "PUT /Groups/{id} replaces the name and members."),
-    ("delete.204", "RFC 7644 §3.6", "MUST", BOTH, "DELETE /Groups/{id} answers 204, then 404."),
-    ("delete.keeps-users", "RFC 7644 §3.6", "MUST", BOTH, "Deleting a group does not delete its member users."),
+    ("delete.204", "RFC 7644 §3.6", "MUST", OKTA, "DELETE /Groups/{id} answers 204, then 404."),
+    ("delete.keeps-users", "RFC 7644 §3.6", "MUST", OKTA, "Deleting a group does not delete its member users."),
 ])
 
 _add("filters", [
@@ -239,34 +357,34 @@ _add("filters", [
     ("value-path", "RFC 7644 §3.4.2.2 (valuePath)", "MUST", NONE, "emails[type eq \"work\" and value co …] filters multi-valued attributes."),
     ("multi-valued", "RFC 7644 §3.4.2.2", "MUST", NONE, "emails.value eq … matches any of the values."),
     ("urn-qualified", "RFC 7644 §3.10 (fully qualified attribute names)", "MUST", NONE, "The URN-qualified attribute name filters like the short one."),
-    ("extension", "RFC 7644 §3.10; RFC 7643 §4.3", "MUST", ENTRA, "A filter on an extension attribute by its URN path."),
+    ("extension", "RFC 7644 §3.10; RFC 7643 §4.3", "MUST", NONE, "A filter on an extension attribute by its URN path."),
     ("boolean", "RFC 7644 §3.4.2.2 (boolean eq)", "MUST", NONE, "active eq true filters booleans."),
     ("datetime", "RFC 7644 §3.4.2.2 (dateTime compared chronologically)", "MUST", NONE, "meta.lastModified gt … compares dates."),
-    ("attribute-name-case", "RFC 7644 §3.4.2.2 (attribute names and operators are case-insensitive)", "MUST", BOTH,
+    ("attribute-name-case", "RFC 7644 §3.4.2.2 (attribute names and operators are case-insensitive)", "MUST", NONE,
      "USERNAME EQ … works like userName eq …."),
     ("value-case", "RFC 7644 §3.4.2.2; RFC 7643 §2.2 (caseExact false)", "MUST", OKTA,
      "A caseExact=false attribute (userName) matches regardless of case."),
-    ("no-match", "RFC 7644 §3.4.2", "MUST", BOTH, "A filter matching nothing answers 200 with totalResults 0."),
+    ("no-match", "RFC 7644 §3.4.2", "MUST", ENTRA, "A filter matching nothing answers 200 with totalResults 0."),
     ("invalid-400", "RFC 7644 §3.4.2.2, §3.12 (invalidFilter)", "MUST", NONE, "A malformed filter answers 400."),
     ("invalid-scim-type", "RFC 7644 §3.12 Table 9 (invalidFilter)", "SHOULD", NONE, "A malformed filter's Error carries scimType invalidFilter."),
-    ("with-paging", "RFC 7644 §3.4.2.4", "MUST", BOTH, "totalResults counts every match while the page holds count of them."),
+    ("with-paging", "RFC 7644 §3.4.2.4", "MUST", OKTA, "totalResults counts every match while the page holds count of them."),
     ("post-search", "RFC 7644 §3.4.3 (POST /.search, MAY)", "MAY", NONE,
      "POST /Users/.search filters like GET; skipped when not offered, failed when offered but wrong."),
-    ("groups-display-name", "RFC 7644 §3.4.2.2; Okta looks groups up by displayName", "MUST", OKTA, "displayName eq … finds the group."),
-    ("groups-member", "RFC 7644 §3.4.2.2; Entra checks membership with members[value eq …]", "SHOULD", ENTRA,
+    ("groups-display-name", "RFC 7644 §3.4.2.2; Okta looks groups up by displayName", "MUST", BOTH, "displayName eq … finds the group."),
+    ("groups-member", "RFC 7644 §3.4.2.2; Entra checks membership with members[value eq …]", "SHOULD", NONE,
      "members[value eq \"<id>\"] finds the groups holding that member."),
 ])
 
 _add("paging", [
-    ("count", "RFC 7644 §3.4.2.4 (count)", "MUST", BOTH, "count=N returns at most N resources; itemsPerPage equals the number returned."),
-    ("total", "RFC 7644 §3.4.2 (totalResults)", "MUST", BOTH, "totalResults is the number of matches, not the page size."),
-    ("start-index", "RFC 7644 §3.4.2.4 (startIndex, 1-based)", "MUST", BOTH, "startIndex is 1-based and echoed in the response."),
-    ("walk", "RFC 7644 §3.4.2.4", "SHOULD", BOTH, "Paging through with count=1 returns each match once."),
+    ("count", "RFC 7644 §3.4.2.4 (count)", "MUST", OKTA, "count=N returns at most N resources; itemsPerPage equals the number returned."),
+    ("total", "RFC 7644 §3.4.2 (totalResults)", "MUST", OKTA, "totalResults is the number of matches, not the page size."),
+    ("start-index", "RFC 7644 §3.4.2.4 (startIndex, 1-based)", "MUST", OKTA, "startIndex is 1-based and echoed in the response."),
+    ("walk", "RFC 7644 §3.4.2.4", "SHOULD", OKTA, "Paging through with count=1 returns each match once."),
     ("start-zero", "RFC 7644 §3.4.2.4 (startIndex < 1 SHALL be interpreted as 1)", "MUST", NONE, "startIndex=0 is taken as 1."),
     ("start-negative", "RFC 7644 §3.4.2.4 (startIndex < 1 SHALL be interpreted as 1)", "MUST", NONE, "startIndex=-5 is taken as 1."),
     ("count-zero", "RFC 7644 §3.4.2.4 (count 0: only totalResults)", "MUST", NONE, "count=0 returns no resources, with totalResults."),
     ("count-negative", "RFC 7644 §3.4.2.4 (negative count SHALL be interpreted as 0)", "MUST", NONE, "count=-1 is taken as 0."),
-    ("past-end", "RFC 7644 §3.4.2.4", "MUST", OKTA, "startIndex past the last match answers 200 with no resources."),
+    ("past-end", "RFC 7644 §3.4.2.4", "MUST", NONE, "startIndex past the last match answers 200 with no resources."),
     ("integers", "RFC 7644 §3.4.2 (totalResults, startIndex, itemsPerPage are integers)", "MUST", OKTA,
      "totalResults, startIndex and itemsPerPage are JSON integers."),
     ("groups", "RFC 7644 §3.4.2.4", "MUST", OKTA, "Groups page with startIndex/count too."),
@@ -296,7 +414,7 @@ _add("patch", [
     ("status", "RFC 7644 §3.5.2 (200 with the resource, or 204)", "MUST", ENTRA, "A successful PATCH answers 200 with the resource, or 204."),
     ("replace-simple", "RFC 7644 §3.5.2.3", "MUST", ENTRA, "replace with a path sets a simple attribute."),
     ("add-simple", "RFC 7644 §3.5.2.1", "MUST", ENTRA, "add with a path sets an absent attribute."),
-    ("remove-simple", "RFC 7644 §3.5.2.2", "MUST", ENTRA, "remove with a path clears an attribute."),
+    ("remove-simple", "RFC 7644 §3.5.2.2", "MUST", NONE, "remove with a path clears an attribute."),
     ("replace-sub-attribute", "RFC 7644 §3.5.2.3", "MUST", ENTRA, "replace name.givenName changes only that sub-attribute."),
     ("replace-complex", "RFC 7644 §3.5.2.3", "MUST", NONE, "replace name with an object sets its sub-attributes."),
     ("add-no-path", "RFC 7644 §3.5.2.1 (no path: value holds attributes)", "MUST", NONE, "add without path merges the value's attributes."),
@@ -308,8 +426,8 @@ _add("patch", [
     ("value-path-no-match", "RFC 7644 §3.5.2.3 (no match: 400 noTarget)", "MUST", NONE, "replace on emails[type eq \"<none>\"] (a valuePath matching nothing) answers 400 noTarget."),
     ("remove-no-path", "RFC 7644 §3.5.2.2 (no path: 400 noTarget)", "MUST", NONE, "remove without path answers 400 noTarget."),
     ("extension-path", "RFC 7644 §3.5.2; RFC 7643 §3.3", "MUST", ENTRA, "replace <extension URN>:department sets the extension attribute."),
-    ("extension-no-path", "RFC 7644 §3.5.2.1; RFC 7643 §3.3", "MUST", ENTRA, "add with value {<extension URN>: {…}} sets the extension attribute."),
-    ("atomic", "RFC 7644 §3.5.2 (a failing operation leaves the resource unmodified)", "MUST", BOTH,
+    ("extension-no-path", "RFC 7644 §3.5.2.1; RFC 7643 §3.3", "MUST", NONE, "add with value {<extension URN>: {…}} sets the extension attribute."),
+    ("atomic", "RFC 7644 §3.5.2 (a failing operation leaves the resource unmodified)", "MUST", NONE,
      "When one operation fails the whole PATCH fails and nothing changes."),
     ("invalid-op", "RFC 7644 §3.5.2, §3.12 (invalidSyntax)", "MUST", NONE, "An unknown op answers 400."),
     ("invalid-path", "RFC 7644 §3.5.2, §3.12 (invalidPath)", "MUST", NONE, "A malformed path answers 400."),
@@ -336,10 +454,10 @@ _add("etag", [
 
 _add("errors", [
     ("unknown-endpoint-404", "RFC 7644 §3.12", "MUST", NONE, "An unknown endpoint answers 404."),
-    ("invalid-json-400", "RFC 7644 §3.12 (invalidSyntax)", "MUST", BOTH, "A body that is not JSON answers 400."),
+    ("invalid-json-400", "RFC 7644 §3.12 (invalidSyntax)", "MUST", NONE, "A body that is not JSON answers 400."),
     ("invalid-json-scim-type", "RFC 7644 §3.12 Table 9 (invalidSyntax)", "SHOULD", NONE, "…with scimType invalidSyntax."),
-    ("conflict-scim-type", "RFC 7644 §3.3 (409 uniqueness)", "MUST", OKTA, "A 409 carries scimType uniqueness."),
-    ("error-body", "RFC 7644 §3.12", "MUST", BOTH, "Every 4xx answer is a SCIM Error: Error schema, status as a string equal to the HTTP status."),
+    ("conflict-scim-type", "RFC 7644 §3.3 (409 uniqueness)", "MUST", NONE, "A 409 carries scimType uniqueness."),
+    ("error-body", "RFC 7644 §3.12", "MUST", NONE, "Every 4xx answer is a SCIM Error: Error schema, status as a string equal to the HTTP status."),
     ("collection-delete-refused", "RFC 7644 §3.6 (DELETE targets one resource)", "MUST", NONE, "DELETE /Users (the collection) is refused."),
     ("too-large-413", "RFC 7644 §3.12 (413 tooLarge / limits)", "SHOULD", NONE, "A 2 MB body is refused (400/413), not a 5xx."),
     ("403", "RFC 7644 §3.12 (403)", "MUST", NONE,
@@ -347,13 +465,13 @@ _add("errors", [
 ])
 
 _add("auth", [
-    ("missing-401", "RFC 7644 §2, §3.12 (401: authorization header missing); RFC 6750 §3.1", "MUST", BOTH,
+    ("missing-401", "RFC 7644 §2, §3.12 (401: authorization header missing); RFC 6750 §3.1", "MUST", NONE,
      "Every endpoint refuses a request without Authorization with 401."),
-    ("wrong-401", "RFC 7644 §2, §3.12 (401: authorization header invalid); RFC 6750 §3.1", "MUST", BOTH,
+    ("wrong-401", "RFC 7644 §2, §3.12 (401: authorization header invalid); RFC 6750 §3.1", "MUST", NONE,
      "Every endpoint refuses an unknown bearer token with 401."),
     ("basic-401", "RFC 7644 §2; Okta OIN SPEC test (non-token Authorization)", "MUST", OKTA, "A Basic credential is refused with 401."),
     ("www-authenticate", "RFC 7235 §3.1; RFC 6750 §3", "SHOULD", NONE, "A 401 carries a WWW-Authenticate header."),
-    ("no-side-effect", "RFC 7644 §2", "MUST", BOTH, "An unauthenticated POST creates nothing."),
+    ("no-side-effect", "RFC 7644 §2", "MUST", NONE, "An unauthenticated POST creates nothing."),
 ])
 
 _add("safety", [
@@ -361,10 +479,11 @@ _add("safety", [
      "Everything the suite created is deleted at the end (a filter on the prefix finds nothing)."),
 ])
 
+_R = [replace(r, why=r.why or WHY.get(r.id, RFC_ONLY), subjects=SUBJECTS.get(r.id, r.subjects)) for r in _R]
 RULES: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R})
 # The rfc suite's catalogue: its rules, in the order the suite runs them.
 CATALOGUE: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R if r.id.startswith(SUITE_PREFIX)})
-del _name, _source
+del _name, _source, _rid
 
 
 def base_id(check_id: str) -> str:
@@ -379,8 +498,66 @@ def rule(rule_id: str) -> Rule:
     if found is not None:
         return found
     if rule_id.startswith("schema."):
-        return Rule(rule_id, f"The body is valid against {rule_id[7:]}.", "Scenario schema", "MUST", BOTH)
+        return Rule(rule_id, f"The body is valid against {rule_id[7:]}.", "Scenario schema", "MUST", NONE, why=WHY["schema"])
     raise KeyError(rule_id)
+
+
+def subject_of(check_id: str) -> str | None:
+    """`rfc.x.y[subject]` -> `subject` (None without one)."""
+    return check_id.split("[", 1)[1][:-1] if "[" in check_id and check_id.endswith("]") else None
+
+
+def judged_rule(check_id: str) -> Rule:
+    """The rule whose IdPs and why apply to this check: its own, or the one its subject names
+    (`rfc.patch.status[add-simple]` → `rfc.patch.add-simple`). KeyError for an unknown id."""
+    found = rule(check_id)
+    named, subject = SUBJECT_NAMES_RULE.get(found.id), subject_of(check_id)
+    if named and subject and f"{named}{subject}" in RULES:
+        return RULES[f"{named}{subject}"]
+    return found
+
+
+def needed_by(check_id: str) -> frozenset[str]:
+    """The IdPs whose provisioning breaks when this check (a rule id, maybe with a subject) fails."""
+    found = judged_rule(check_id)
+    if found.subjects and subject_of(check_id) not in found.subjects:
+        return NONE
+    return found.idps
+
+
+# Check ids a check records under another rule's id (harness.checks, harness.scenario_run, harness.expect).
+_ALIASES = {"http.redirect": "transport", "step.result": "step.expect", "step.requests": "step.expect",
+            "step.response": "step.expect", "response.time": "step.response-time"}
+
+
+def rule_for(check_id: str, source: str, strength: str) -> Rule | None:
+    """The rule a recorded check was judged by, from its id, the source it names and its strength
+    (a check keeps the id of its family — http.status, body.json, etag.consistent — under a narrower
+    rule); None for a check id the registry does not know."""
+    for idp in ("okta", "entra"):
+        accepted = RULES[f"{idp}.request-accepted"].source.split("{action}")
+        if len(accepted) == 2 and source.startswith(accepted[0]) and source.endswith(accepted[1]):
+            return RULES[f"{idp}.request-accepted"]
+    base = base_id(check_id)
+    if base in ("driver.task", "step.expect_failure", "step.expect_error"):
+        return next((r for r in RULES.values() if r.id.endswith((".task", ".task-detail")) and r.source == source),
+                    RULES["step.expect"])
+    if base == "http.status" and source == RULES["control.expect"].source:
+        return RULES["control.expect"]
+    if base in ("http.status", "body.json", "etag.consistent"):
+        family = [r for r in RULES.values() if r.id == base or r.id.startswith(f"{base}.") or
+                  (base == "body.json" and r.id in ("body.create", "schema.Error")) or
+                  (base == "etag.consistent" and r.id == "etag.both")]
+        return (next((r for r in family if r.source == source and r.strength == strength), None)
+                or next((r for r in family if r.source == source), None) or RULES[base])
+    if base in _ALIASES:
+        return RULES[_ALIASES[base]]
+    if base == "expect" or base.startswith("expect."):
+        return RULES["expect"]
+    try:
+        return rule(base)
+    except KeyError:
+        return None
 
 
 def idp_of(dialect: str) -> str:

@@ -11,13 +11,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.reports.root_causes import root_cause_line, root_causes
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import RunResult, ScenarioResult, StepResult
 from harness.transcript import scrub
 
 STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow", "skip": "dim"}
 LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}
-MAX_FAILURES_SHOWN = 50
+
+
+MAX_LINE = 300  # characters of a root-cause line; the reports keep the whole message
+
+
+def _cut(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_LINE else flat[:MAX_LINE] + "…"
 
 
 def _badge(status: str) -> str:
@@ -91,21 +99,15 @@ class ConsoleReporter:
         self.console.print()
         self.console.print(table)
 
-        failures = [(sc, st, c) for sc in run.scenarios for st in sc.steps for c in st.checks
-                    if c.status in ("fail", "error")]
-        step_errors = [(sc, st) for sc in run.scenarios for st in sc.steps if st.error]
-        if failures or step_errors:
-            self.console.print(f"\n[bold red]Failures ({len(failures) + len(step_errors)}):[/]")
-            for sc, st in step_errors:
-                self.console.print(f"  {self._e(sc.name)} › {self._e(st.name)}: [yellow]the step could not run:[/] "
-                                   f"{self._e(st.error or '')}")
-            for sc, st, c in failures[:MAX_FAILURES_SHOWN]:
-                self.console.print(f"  {self._e(sc.name)} › {self._e(st.name)}: [bold]{self._e(c.check_id)}[/] "
-                                   f"[dim]\\[{self._e(c.rule)}, {c.strength}][/]\n      {self._e(c.message)}")
-            if len(failures) > MAX_FAILURES_SHOWN:
-                self.console.print(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more (see the reports)")
-
-        self._rules_and_verdicts(run)
+        self._verdicts(run)
+        causes = root_causes(run)
+        if causes:
+            # One line per root cause, with its count (DESIGN.md, "Verdicts"); report.json keeps every instance.
+            instances = sum(e["count"] for e in causes)
+            self.console.print(f"\n[bold red]Failures: {len(causes)} root cause(s), {instances} failed check(s):[/]")
+            for e in causes:
+                self.console.print(f"  {self._e(_cut(root_cause_line(e)))}", soft_wrap=True)
+        self._rules(run)
         stop = stop_reason(run)
         if stop:
             not_run = sum(1 for sc in run.scenarios if sc.skipped and stop in sc.skipped)
@@ -119,20 +121,27 @@ class ConsoleReporter:
         for fmt, path in written.items():
             self.console.print(f"  {fmt}: {self._e(str(path))}")
 
-    def _rules_and_verdicts(self, run: RunResult) -> None:
+    def _rules(self, run: RunResult) -> None:
+        """The rules with failures (every rule is in report.json and report.html)."""
         rules = rule_table(run)
-        if rules:
-            table = Table(title="Rules", show_lines=False)
-            for column, justify in (("Rule", "left"), ("Strength", "left"), ("Pass", "right"), ("Fail", "right"),
-                                    ("Skip", "right"), ("Error", "right")):
-                table.add_column(column, justify=justify)  # type: ignore[arg-type]
-            for r in rules:
-                style = "red" if r["fail"] + r["error"] else ""
-                table.add_row(self._e(r["rule"]), r["strength"], str(r["pass"]),
-                              f"[{style}]{r['fail']}[/]" if style else str(r["fail"]), str(r["skip"]), str(r["error"]))
-            self.console.print()
-            self.console.print(table)
+        failing = [r for r in rules if r["fail"] + r["error"]]
+        if not rules:
+            return
+        if not failing:
+            self.console.print(f"\nRules: {len(rules)} judged, none failed")
+            return
+        table = Table(title=f"Rules with failures ({len(failing)} of {len(rules)})", show_lines=False)
+        for column, justify in (("Rule", "left"), ("Strength", "left"), ("Pass", "right"), ("Fail", "right"),
+                                ("Skip", "right"), ("Error", "right")):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for r in failing:
+            table.add_row(self._e(r["rule"]), r["strength"], str(r["pass"]), f"[red]{r['fail']}[/]", str(r["skip"]),
+                          str(r["error"]))
+        self.console.print()
+        self.console.print(table)
+
+    def _verdicts(self, run: RunResult) -> None:
         self.console.print("\n[bold]Verdict per identity provider[/]")
         for v in verdicts(run):
             colour = {"ready": "green", "not ready": "red"}.get(v["verdict"], "dim")
-            self.console.print(f"  [{colour}]{self._e(verdict_line(v))}[/]")
+            self.console.print(f"  [{colour}]{self._e(verdict_line(v))}[/]", soft_wrap=True)  # one line each

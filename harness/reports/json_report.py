@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from harness.reports.root_causes import root_causes
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from harness.transcript import REDACTED, Exchange
@@ -102,7 +103,8 @@ def run_to_dict(run: RunResult, secrets: Iterable[str] = ()) -> dict[str, Any]:
         "scenarios": {"total": len(run.scenarios), **run.counts()},
         "steps": {"total": sum(len(sc.steps) for sc in run.scenarios)},
         "checks": {"total": sum(run.check_counts().values()), **run.check_counts()},
-        "failures": failed,
+        "failures": failed,  # every instance
+        "root_causes": root_causes(run),  # the same failures, one entry per root cause (harness.reports.root_causes)
         "verdicts": [{**v, "line": verdict_line(v)} for v in verdicts(run)],
         "rules": rule_table(run),
     }

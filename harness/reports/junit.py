@@ -1,13 +1,17 @@
 """JUnit XML: one <testsuite> per scenario file, one <testcase> per scenario (classname = the file).
 
 CI systems (GitLab, Jenkins, GitHub test reporters) show a testcase per scenario with its failed
-checks — each with its rule and strength — in the failure text; skipped scenarios carry the reason.
+checks — once per root cause, with its count, rule and strength — in the failure text; skipped scenarios
+carry the reason.
 """
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+
+from harness.reports.root_causes import normalise
+
 
 def _xml_safe(text: str) -> str:
     # XML 1.0 forbids most control characters; a response body may contain any byte.
@@ -19,15 +23,20 @@ def _case_name(scenario: dict[str, Any]) -> str:
 
 
 def _failures(scenario: dict[str, Any], statuses: tuple[str, ...]) -> list[str]:
-    lines = []
+    """The scenario's failures, one line per root cause (check id and normalised message) with its count."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+
+    def add(check_id: str, text: str, message: str) -> None:
+        groups.setdefault((normalise(check_id), normalise(message)), [text, 0])[1] += 1
+
     for step in scenario["steps"]:
         if step["error"] and "error" in statuses:
-            lines.append(f"{step['name']}: the step could not run: {step['error']}")
+            add("step.error", f"{step['name']}: the step could not run: {step['error']}", step["error"])
         for check in step["checks"]:
             if check["status"] in statuses:
-                lines.append(f"{step['name']}: {check['check_id']} [{check['rule']}, {check['strength']}]: "
-                             f"{check['message']}")
-    return lines
+                add(check["check_id"], f"{step['name']}: {check['check_id']} [{check['rule']}, {check['strength']}]: "
+                    f"{check['message']}", check["message"])
+    return [f"{n}× {text}" if n > 1 else text for text, n in groups.values()]
 
 
 def _steps_out(scenario: dict[str, Any]) -> str:
@@ -69,8 +78,9 @@ def build_junit(document: dict[str, Any]) -> ET.ElementTree:
             elif sc["status"] in ("fail", "error"):
                 tag = "failure" if sc["status"] == "fail" else "error"
                 lines = _failures(sc, ("fail", "error"))
-                first = lines[0] if lines else f"the scenario {sc['status']}ed"
-                element = ET.SubElement(case, tag, message=_xml_safe(first[:500]),
+                # The message names every root cause once (with its count), as far as 500 characters go.
+                summary = (f"{len(lines)} root cause(s): " + " | ".join(lines)) if lines else f"the scenario {sc['status']}ed"
+                element = ET.SubElement(case, tag, message=_xml_safe(summary[:500]),
                                         type=_xml_safe(_first_check_id(sc)))
                 element.text = _xml_safe("\n".join(lines))
             out = ET.SubElement(case, "system-out")

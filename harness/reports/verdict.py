@@ -1,30 +1,101 @@
 """The verdict per identity provider and the per-rule table that end every report.
 
-An IdP is "ready" when no check it depends on failed: the rfc checks whose catalogue entry names it
-(harness.rules), and every check of a scenario run in its dialect. SHOULD failures
-do not make it "not ready" but are listed as warnings. Clockwise business rules get their own line.
-A target the rfc suite could not reach, or that stopped answering during the run, is "not ready" for
-both: an IdP provisions nothing through a server that does not answer.
+An IdP is "not ready" only through failures of checks whose rule that IdP needs (harness.rules: each
+rule's `idps`; where a check breaks which IdP is harness.reports.needs). An RFC failure no IdP needs
+still fails the run (RunResult.ok) but leaves the verdicts "ready". Each reason says what the IdP cannot
+do, ranked: failed IdP operations first, then the flows it replays (scenario expectations), then the other
+MUST rules it needs; SHOULD failures are warnings. Identical reasons (folded like root causes) are given
+once with a count. Clockwise business rules get their own line. A target the rfc suite could not reach,
+or that stopped answering during the run, is "not ready" for both: an IdP provisions nothing through a
+server that does not answer.
 """
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
+from urllib.parse import unquote_plus
 
+from harness.actions import ACTIONS
 from harness.breaker import STOPPED
-from harness.results import CheckResult, RunResult, ScenarioResult
-from harness.rules import CATALOGUE, base_id
+from harness.reports.needs import EXPECTATION_RULES, breaks, scenario_rule
+from harness.reports.root_causes import REPR_START, normalise, reprs_as_json
+from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
+from harness.rules import Rule, judged_rule
+from harness.transcript import Exchange
 
 IDPS = (("okta", "Okta"), ("entra", "Entra"))
 MAX_REASONS = 3
+MAX_EVIDENCE = 160  # characters of a detail, a message or a PATCH body in a reason
 DIALECT_IDP = {"okta": "okta", "okta-aiw": "okta", "entra": "entra"}
+# What an IdP cannot do when a driver action fails (harness.actions; idp-wire.md names each flow).
+ACTION_DOES = {
+    "test_connection": "test the connection", "import_users": "import users", "import_groups": "import groups",
+    "assign": "create users", "assign_many": "create users", "deactivate": "deactivate users",
+    "unassign": "deactivate users", "reactivate": "reactivate users", "deprovision": "delete users",
+    "update_profile": "update users", "push_group": "push groups", "add_to_group": "add group members",
+    "remove_from_group": "remove group members", "push_now": "push group memberships",
+    "rename_group": "rename groups", "unlink_group": "unlink groups",
+}
+_OPERATION_RULES = frozenset({"okta.task", "entra.task", "okta.request-accepted", "entra.request-accepted"})
+_RESOURCE = re.compile(r"/(Users|Groups|Schemas|ResourceTypes|ServiceProviderConfig|Bulk|Me)(/[^/?]*)?(/[^?]*)?$")
 
 
-def _relevant(sc: ScenarioResult, check: CheckResult, idp: str) -> bool:
-    if sc.dialect == "rfc":
-        # The suite's own rules name the IdPs they break; the per-exchange checks it records are RFC-only there.
-        d = CATALOGUE.get(base_id(check.check_id))
-        return d is not None and idp in d.idps
-    return DIALECT_IDP.get(sc.dialect) == idp and "clockwise" not in sc.tags
+def _cut(text: str, limit: int = MAX_EVIDENCE) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def resource_path(path: str) -> str:
+    """`/scim/v2/Users/147` -> `/Users/{id}`: the path from its SCIM endpoint on, with the id folded."""
+    m = _RESOURCE.search(path)
+    if not m:
+        return path
+    endpoint, ident, rest = m.group(1), m.group(2) or "", m.group(3) or ""
+    if ident and endpoint in ("Users", "Groups") and ident != "/.search":
+        ident = "/{id}"
+    return f"/{endpoint}{ident}{rest}"
+
+
+def _patch_ops(body: str | None) -> str:
+    """A PatchOp body as `Replace active "False"; Remove members[…]` (RFC 7644 §3.5.2), '' if not one."""
+    try:
+        ops = json.loads(body or "").get("Operations")
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(ops, list):
+        return ""
+    shown = []
+    for op in ops:
+        if not isinstance(op, dict):
+            continue
+        part = " ".join(str(x) for x in (op.get("op"), op.get("path")) if x is not None)
+        if "value" in op:
+            part += " " + json.dumps(op["value"], ensure_ascii=False, separators=(",", ":"))
+        shown.append(part)
+    return _cut("; ".join(shown))
+
+
+def _answer(exchange: Exchange) -> str:
+    """`400 invalidValue`, `501 Not Implemented`, or `no response (…)`: the status and what the Error says."""
+    if exchange.status is None:
+        return f"no response ({exchange.error})"
+    doc = exchange.json() if exchange.response_body else None
+    if isinstance(doc, dict):
+        said = doc.get("scimType") or doc.get("detail")
+        if isinstance(said, str) and said.strip():
+            return f"{exchange.status} {_cut(said, 100)}"
+    return str(exchange.status)
+
+
+def describe_exchange(exchange: Exchange | None) -> str:
+    """What was sent and what came back, as on the wire but short:
+    `PATCH /Users/{id} Replace active "False" → 400 invalidValue`."""
+    if exchange is None:
+        return ""
+    query = f"?{_cut(unquote_plus(exchange.query), 100)}" if exchange.query else ""
+    ops = _patch_ops(exchange.request_body) if exchange.method.upper() == "PATCH" else ""
+    return f"{exchange.method} {resource_path(exchange.path)}{query}{' ' + ops if ops else ''} → {_answer(exchange)}"
 
 
 def _reason(sc: ScenarioResult, step: str, check: CheckResult) -> str:
@@ -43,26 +114,122 @@ def stop_reason(run: RunResult) -> str | None:
     return None
 
 
+class _Reasons:
+    """An IdP's reasons and warnings, ranked — 0: a failed IdP operation (or a target that does not answer),
+    1: a flow the IdP replays not giving what it needs (a scenario expectation), 2: another MUST rule it
+    needs — each distinct reason once with its count (`key`: what makes two reasons the same)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[int, str], list[Any]] = {}
+        self.warnings: dict[str, list[Any]] = {}
+
+    def add(self, rank: int, text: str, key: str | None = None) -> None:
+        self.items.setdefault((rank, normalise(key or text)), [text, 0])[1] += 1
+
+    def warn(self, text: str, key: str | None = None) -> None:
+        self.warnings.setdefault(normalise(key or text), [text, 0])[1] += 1
+
+    @staticmethod
+    def _shown(text: str, count: int) -> str:
+        return text if count == 1 else f"{text} (×{count})"
+
+    def because(self) -> list[str]:
+        ranked = sorted(self.items.items(), key=lambda kv: kv[0][0])  # stable: first seen first within a rank
+        return [self._shown(text, n) for _, (text, n) in ranked]
+
+    def warned(self) -> list[str]:
+        return [self._shown(text, n) for text, n in self.warnings.values()]
+
+
+def _operation_reason(label: str, st: StepResult, failed: list[CheckResult]) -> str:
+    """`Entra cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue`."""
+    exchange = next((c.exchange for c in failed if c.exchange is not None), None) or (
+        st.exchanges[-1] if st.exchanges else None)
+    evidence = describe_exchange(exchange) or _cut(failed[0].message)
+    return f"{label} cannot {ACTION_DOES.get(st.action, st.action)}: {evidence}"
+
+
+def evidence(check: CheckResult) -> str:
+    """The check's message, short, with any Python repr in it written as JSON; a repr that is an answer's
+    whole Error body (`answered 400: {'schemas': …}`) is replaced by the exchange as on the wire."""
+    message = check.message
+    at = REPR_START.search(message)
+    if at is not None and check.exchange is not None and message[at.start():].startswith("{'schemas'"):
+        return _cut(message[:at.start()].rstrip(" :"), 100) + ": " + describe_exchange(check.exchange)
+    return _cut(reprs_as_json(message))
+
+
+def _rule_reason(label: str, sc: ScenarioResult, st: StepResult, check: CheckResult, found: Rule | None) -> str:
+    if sc.dialect == "rfc" and found is not None:
+        return f"{label} cannot {found.why} — {check.check_id}: {evidence(check)}"
+    wire = describe_exchange(check.exchange)
+    where = f"{sc.name} › {st.name}"
+    if found is None or found.id in EXPECTATION_RULES:
+        return f"{label} cannot complete {where}: {wire + ': ' if wire else ''}{_cut(check.message)}"
+    return f"{label} cannot {found.why} — {check.check_id} in {where}: {evidence(check)}"
+
+
+def _judge_rfc(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons) -> int:
+    n = 0
+    for st in sc.steps:
+        if st.error and st.error.startswith("could not reach the target"):
+            reasons.add(0, f"{label} cannot reach the target: {sc.name} › {st.name}: {st.error}")
+        for c in st.checks:
+            if c.status == "skip" or idp not in breaks(sc, st, c):
+                continue
+            n += 1
+            if c.status in ("fail", "error"):
+                found = judged_rule(c.check_id)
+                # One reason per thing the IdP cannot do: rfc.patch.status[group-rename] and rfc.patch.group-rename
+                # are one (with a count).
+                text, key = _rule_reason(label, sc, st, c, found), f"{label} cannot {found.why}"
+                reasons.add(2, text, key) if c.strength == "MUST" else reasons.warn(text, key)
+    return n
+
+
+def _judge_scenario(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons) -> int:
+    n = 0
+    for st in sc.steps:
+        is_action = st.action in ACTIONS
+        if st.error:
+            what = f"{label} cannot {ACTION_DOES.get(st.action, st.action)}" if is_action else f"{label} cannot complete {sc.name}"
+            reasons.add(0, f"{what}: the step {st.name!r} could not run: {_cut(st.error)}")
+        needed = [(c, scenario_rule(st, c)) for c in st.checks if c.status != "skip" and idp in breaks(sc, st, c)]
+        n += len(needed)
+        failed = [(c, r) for c, r in needed if c.status in ("fail", "error")]
+        operation = [c for c, r in failed if is_action and r is not None and r.id in _OPERATION_RULES]
+        if operation:
+            # The IdP operation failed: that is the reason; the step's other failures are part of it.
+            reasons.add(0, _operation_reason(label, st, operation))
+            continue
+        expected = [c for c, r in failed if r is None or r.id in EXPECTATION_RULES]
+        if expected:
+            # A step's expectations fail together (totalResults 0, then Resources[0] missing): one reason.
+            more = f" (and {len(expected) - 1} more check(s) of the step)" if len(expected) > 1 else ""
+            # Keyed by scenario and check: the same expectation failing in several steps of a flow is one reason.
+            reasons.add(1, _rule_reason(label, sc, st, expected[0], None) + more,
+                        key=f"{label} cannot complete {sc.name}: {expected[0].check_id}")
+        for c, r in failed:
+            if c in expected:
+                continue
+            text = _rule_reason(label, sc, st, c, r)
+            reasons.add(2, text) if c.strength == "MUST" else reasons.warn(text)
+    return n
+
+
 def verdicts(run: RunResult) -> list[dict[str, Any]]:
     """[{"idp", "name", "verdict": ready|not ready|not assessed, "because": [...], "warnings": [...], "checks": n}]"""
     out = []
     stop = stop_reason(run)
     for idp, label in IDPS:
-        failures, warnings, n = [], [], 0
-        if stop:
-            failures.append(f"the run stopped: {stop}")
+        reasons, n = _Reasons(), 0
         for sc in run.scenarios:
-            for st in sc.steps:
-                if st.error and (DIALECT_IDP.get(sc.dialect) == idp and "clockwise" not in sc.tags):
-                    failures.append(f"{sc.name} › {st.name}: the step could not run: {st.error}")
-                elif st.error and sc.dialect == "rfc" and st.error.startswith("could not reach the target"):
-                    failures.append(f"{sc.name} › {st.name}: {st.error}")
-                for c in st.checks:
-                    if not _relevant(sc, c, idp) or c.status == "skip":
-                        continue
-                    n += 1
-                    if c.status in ("fail", "error"):
-                        (warnings if c.strength != "MUST" else failures).append(_reason(sc, st.name, c))
+            if sc.dialect == "rfc":
+                n += _judge_rfc(idp, label, sc, reasons)
+            elif DIALECT_IDP.get(sc.dialect) == idp and "clockwise" not in sc.tags:
+                n += _judge_scenario(idp, label, sc, reasons)
+        failures = ([f"the run stopped: {stop}"] if stop else []) + reasons.because()
+        warnings = reasons.warned()
         if n == 0 and not failures:
             verdict, because = "not assessed", [f"no check {label} depends on ran (run --suite rfc or --suite {idp})"]
         elif failures:

@@ -26,3 +26,60 @@ def test_lookups() -> None:
     assert task_rule("okta-aiw").idps == {"okta"} and task_rule("entra", detail=True).idps == {"entra"}
     assert request_accepted_source("entra", "assign") == "Microsoft Entra ID needs assign to succeed"
     assert request_accepted_source("okta", "push_group") == "Okta needs push_group to succeed"
+
+
+def test_every_rule_says_why_and_every_rule_an_idp_needs_says_it_in_its_own_words() -> None:
+    from harness.rules import RFC_ONLY, WHY
+    for rid, r in RULES.items():
+        assert r.why and "\n" not in r.why, rid
+        if r.idps:
+            assert rid in WHY and r.why == WHY[rid], f"{rid} breaks {sorted(r.idps)}: say why in WHY"
+    assert set(WHY) <= set(RULES), set(WHY) - set(RULES)
+    assert RULES["rfc.sort.ascending"].why == RFC_ONLY
+
+
+def test_the_audited_idp_sets() -> None:
+    # idp-wire.md: neither IdP reads Location; Okta accepts a 404 on a lookup, Entra quarantines on it.
+    assert RULES["header.location"].idps == set() and RULES["etag.both"].idps == set()
+    assert RULES["rfc.filters.no-match"].idps == {"entra"}
+    assert RULES["rfc.patch.replace-no-path"].idps == {"okta"} and RULES["rfc.patch.op-case"].idps == {"entra"}
+    assert RULES["rfc.auth.missing-401"].idps == set() and RULES["rfc.auth.basic-401"].idps == {"okta"}
+    assert RULES["rfc.filters.groups-display-name"].idps == {"okta", "entra"}
+    assert RULES["okta.task"].idps == {"okta"} and RULES["entra.request-accepted"].idps == {"entra"}
+    assert RULES["control.expect"].idps == set() and RULES["expect"].idps == {"okta", "entra"}
+
+
+def test_needed_by_follows_subjects() -> None:
+    from harness.rules import needed_by, subject_of
+    assert subject_of("rfc.filters.value-case[userName]") == "userName" and subject_of("rfc.filters.eq") is None
+    assert needed_by("rfc.filters.value-case[userName]") == {"okta"}
+    assert needed_by("rfc.filters.value-case[title]") == set()  # Okta looks users up by userName only
+    assert needed_by("rfc.patch.status[replace-no-path]") == {"okta"}
+    assert needed_by("rfc.patch.status[replace-simple]") == {"entra"}
+    assert needed_by("rfc.patch.status[unknown-op]") == {"entra"}
+    assert needed_by("rfc.filters.eq") == {"okta", "entra"}
+
+
+def test_rule_for_resolves_a_recorded_check_to_its_rule() -> None:
+    from harness.rules import rule_for
+    def rid(check_id: str, source: str, strength: str = "MUST") -> str | None:
+        found = rule_for(check_id, source, strength)
+        return found.id if found else None
+    assert rid("http.status", "Okta needs deactivate to succeed") == "okta.request-accepted"
+    assert rid("http.status", "Microsoft Entra ID needs assign to succeed") == "entra.request-accepted"
+    assert rid("http.status", "RFC 7644 §3.3") == "http.status.create"
+    assert rid("http.status", RULES["control.expect"].source) == "control.expect"
+    assert rid("http.status", "something else") == "http.status"
+    assert rid("body.json", "RFC 7644 §3.12") == "schema.Error"
+    assert rid("body.json", RULES["body.create"].source) == "body.create"
+    assert rid("etag.consistent", "RFC 7644 §3.14", "SHOULD") == "etag.both"
+    assert rid("etag.consistent", RULES["etag.consistent"].source) == "etag.consistent"
+    assert rid("driver.task", RULES["entra.task"].source) == "entra.task"
+    assert rid("step.expect_error", RULES["okta.task-detail"].source) == "okta.task-detail"
+    assert rid("http.redirect", "RFC 7644 §3 (HTTP)") == "transport"
+    assert rid("step.result", "scenario expectation") == "step.expect"
+    assert rid("response.time", "x", "SHOULD") == "step.response-time"
+    assert rid("expect.json:members", "Scenario expectation") == "expect"
+    assert rid("rfc.auth.missing-401[GET /Users]", "x") == "rfc.auth.missing-401"
+    assert rid("schema.ListResponse:Schema", "Scenario schema") == "schema.ListResponse:Schema"
+    assert rid("no.such.check", "x") is None
