@@ -53,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 
 def default_locustfile() -> Path:
-    return Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
+    from harness.scenarios import default_scenario_dir
+    return default_scenario_dir() / "locustfile.py"
 
 
 def _free_port() -> int:
