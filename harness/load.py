@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.target:
             host, token = args.target, args.token or os.environ[TOKEN_ENV]
+            _probe(host, token)
         else:
             try:
                 mock = EmbeddedMock(extra_args=["--workers", str(args.mock_workers)]).start()
@@ -135,6 +136,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if mock is not None:
             mock.stop()
+
+
+def _probe(host: str, token: str) -> None:
+    """One line and exit 2 for a target that does not answer, as `run` does (not a failure per request)."""
+    from harness.target import Target, TargetUnreachable
+    try:
+        Target(base_url=host, token=token).probe()
+    except TargetUnreachable as exc:
+        raise LoadUsageError(str(exc)) from None
 
 
 def _run_locust(commands: list[list[str]], env: dict[str, str], report_dir: Path, *, web: bool) -> int:

@@ -147,4 +147,5 @@ def test_serve_starts_answers_and_stops_on_sigterm(installed: Installed) -> None
 def test_load_for_3_seconds(installed: Installed) -> None:
     proc = installed.run("load", "--duration", "3s", "--users", "4", "--spawn-rate", "4")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "✓ fail ratio 0.00% ≤ 0.00%" in proc.stdout
     assert (installed.cwd / "reports" / "load.html").is_file() and "Traceback" not in proc.stdout + proc.stderr

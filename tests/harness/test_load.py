@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -11,6 +13,7 @@ import pytest
 
 from harness import load
 from harness.cli import main
+from tests.harness.processes import free_port
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="starts real processes and stops them with signals")
 
@@ -41,6 +44,8 @@ def test_target_in_distributed_mode_with_a_p95_threshold_exits_1(tmp_path: Path,
                  "--spawn-rate", "4", "--p95-ms", "0.001", "--report-dir", str(tmp_path)])
     out, err = capfd.readouterr()
     assert code == 1  # no request is answered within a microsecond
+    assert "✓ fail ratio 0.00% ≤ 0.00%" in out and "> 0.001 ms" in out  # each threshold's verdict, as k6 prints
+    assert next(line for line in out.splitlines() if line.startswith("✗ p95 ")).endswith(" ms > 0.001 ms")
     stats = aggregated(tmp_path)
     assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0  # served fine, only slow
     assert (tmp_path / "load.html").is_file()
@@ -52,14 +57,50 @@ def test_failures_over_the_ratio_exit_1(tmp_path: Path, mock_process: Callable[.
                                         capfd: pytest.CaptureFixture[str]) -> None:
     srv = mock_process("--token", "right-token", "--admin-token", "load-admin")
     code = main(["load", "--target", srv.base, "--token", "wrong-token", "--duration", "2s", "--users", "2",
-                 "--spawn-rate", "2", "--report-dir", str(tmp_path)])
-    capfd.readouterr()
+                 "--spawn-rate", "2", "--fail-ratio", "0.5", "--report-dir", str(tmp_path)])
+    out, _ = capfd.readouterr()
     assert code == 1
+    assert "✗ fail ratio 100.00% > 50.00%" in out
     stats = aggregated(tmp_path)
     assert int(stats["Failure Count"]) == int(stats["Request Count"]) > 0  # every request got a 401
     with open(tmp_path / "load_failures.csv", newline="") as f:
         assert any("401" in row["Error"] for row in csv.DictReader(f))
     assert srv.stop() == 0
+
+
+def test_failures_within_the_ratio_exit_0(tmp_path: Path, mock_process: Callable[..., Any],
+                                          capfd: pytest.CaptureFixture[str]) -> None:
+    # Locust alone exits 1 on any failed request: the threshold decides, and says so.
+    srv = mock_process("--token", "right-token", "--admin-token", "load-admin")
+    code = main(["load", "--target", srv.base, "--token", "wrong-token", "--duration", "1s", "--users", "1",
+                 "--spawn-rate", "1", "--fail-ratio", "1", "--report-dir", str(tmp_path)])
+    out, err = capfd.readouterr()
+    assert code == 0, err[-2000:]
+    assert "✓ fail ratio 100.00% ≤ 100.00%" in out  # every request failed (401), within the threshold
+    assert srv.stop() == 0
+
+
+def test_a_dead_target_is_one_line_and_exit_2(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code = main(["load", "--target", f"http://127.0.0.1:{free_port()}/scim/v2", "--token", "t", "--duration", "2s",
+                 "--report-dir", str(tmp_path)])
+    out, err = capfd.readouterr()
+    assert code == 2
+    assert err.startswith("scim-harness load: error: cannot reach target http://127.0.0.1:") and err.count("\n") == 1
+    assert "Traceback" not in out + err and not (tmp_path / "load_stats.csv").exists()
+
+
+def test_the_locustfile_counts_unanswered_requests_as_failures_without_a_traceback(tmp_path: Path) -> None:
+    # A target that dies during a run (here: never there): one failure per request, no traceback.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"SCIM_TOKEN": "t"}
+    proc = subprocess.run([sys.executable, "-m", "locust", "-f", str(load.default_locustfile()), "--headless", "-u", "2",
+                           "-r", "2", "-t", "2s", "--host", f"http://127.0.0.1:{free_port()}/scim/v2",
+                           "--csv", str(tmp_path / "load")], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr and "Error" not in (tmp_path / "load_exceptions.csv").read_text()
+    assert "✗ fail ratio 100.00% > 0.00%" in proc.stdout
+    with open(tmp_path / "load_failures.csv", newline="") as f:
+        errors = [row["Error"] for row in csv.DictReader(f)]
+    assert errors and all("no answer: " in e for e in errors)
 
 
 @pytest.mark.parametrize("argv, message", [
