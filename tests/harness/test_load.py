@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
 import pytest
 
 from harness import load
 from harness.cli import main
-from tests.harness.processes import free_port
+from tests.harness.processes import Cli, free_port, named
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="starts real processes and stops them with signals")
 
@@ -103,6 +106,53 @@ def test_the_locustfile_counts_unanswered_requests_as_failures_without_a_traceba
     assert errors and all("no answer: " in e for e in errors)
 
 
+def test_web_autostart_runs_the_given_users_for_the_duration_and_writes_reports(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code = main(["load", "--web", "--autostart", "--web-port", str(free_port()), "--duration", "3s", "--users", "3",
+                 "--spawn-rate", "3", "--mock-workers", "1", "--report-dir", str(tmp_path)])
+    out, err = capfd.readouterr()
+    assert code == 0, err[-2000:]
+    assert "(3 total users)" in err and "runs 3s, then quits" in out and "✓ fail ratio" in out
+    assert int(aggregated(tmp_path)["Request Count"]) > 0 and (tmp_path / "load.html").is_file()
+
+
+def test_sigterm_to_the_parent_alone_stops_the_mock_its_workers_and_locust(tmp_path: Path) -> None:
+    cli = Cli(["load", "--duration", "60s", "--users", "2", "--spawn-rate", "2", "--mock-workers", "2",
+               "--report-dir", str(tmp_path)], tmp_path)
+    try:
+        # The mock, its two workers, and locust sending load.
+        cli.wait_for("mock workers and locust", lambda c: len(named(c, "mock_clockwise")) == 3 and named(c, "locust"))
+        time.sleep(1)
+        assert len(cli.seen) == 4
+        cli.stop_parent(signal.SIGTERM)
+        assert cli.left_running() == [], cli.output()[-2000:]
+        assert "Traceback" not in cli.output() and (tmp_path / "load.html").is_file()
+    finally:
+        cli.kill_leftovers()
+
+
+def test_sigterm_stops_the_web_ui_whose_form_holds_the_options_and_reports_are_written(tmp_path: Path) -> None:
+    port = free_port()
+    cli = Cli(["load", "--web", "--web-port", str(port), "--users", "7", "--spawn-rate", "2", "--duration", "9s",
+               "--mock-workers", "1", "--report-dir", str(tmp_path)], tmp_path)
+    try:
+        cli.wait_for("the web UI", lambda c: _answers(port))
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
+        assert '"num_users": 7' in page and '"spawn_rate": 2.0' in page and '"run_time": 9' in page
+        cli.stop_parent(signal.SIGTERM)
+        assert cli.left_running() == [], cli.output()[-2000:]
+        assert (tmp_path / "load.html").is_file() and (tmp_path / "load_stats.csv").is_file()
+    finally:
+        cli.kill_leftovers()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--duration", "ten seconds"], "--duration"),
     (["--users", "0"], "--users"),
@@ -111,6 +161,7 @@ def test_the_locustfile_counts_unanswered_requests_as_failures_without_a_traceba
     (["--mock-workers", "0"], "--mock-workers"),
     (["--target", "http://127.0.0.1:9/scim/v2"], "--token"),
     (["--token", "t"], "--target"),
+    (["--autostart"], "--autostart needs --web"),
     (["--locustfile", "/no/such/locustfile.py"], "locustfile"),
     (["--no-such-option"], "unrecognized"),
 ])
