@@ -56,30 +56,23 @@ def test_target_in_distributed_mode_with_a_p95_threshold_exits_1(tmp_path: Path,
     assert srv.stop() == 0
 
 
-def test_failures_over_the_ratio_exit_1(tmp_path: Path, mock_process: Callable[..., Any],
-                                        capfd: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("ratio, exit_code, verdict", [
+    ("0.5", 1, "✗ fail ratio 100.00% > 50.00%"),
+    ("1", 0, "✓ fail ratio 100.00% ≤ 100.00%"),  # locust alone exits 1 on any failure: the threshold decides
+])
+def test_the_fail_ratio_decides_the_exit_code_and_says_so(ratio: str, exit_code: int, verdict: str, tmp_path: Path,
+                                                          mock_process: Callable[..., Any],
+                                                          capfd: pytest.CaptureFixture[str]) -> None:
     srv = mock_process("--token", "right-token", "--admin-token", "load-admin")
     code = main(["load", "--target", srv.base, "--token", "wrong-token", "--duration", "2s", "--users", "2",
-                 "--spawn-rate", "2", "--fail-ratio", "0.5", "--report-dir", str(tmp_path)])
-    out, _ = capfd.readouterr()
-    assert code == 1
-    assert "✗ fail ratio 100.00% > 50.00%" in out
+                 "--spawn-rate", "2", "--fail-ratio", ratio, "--report-dir", str(tmp_path)])
+    out, err = capfd.readouterr()
+    assert code == exit_code, err[-2000:]
+    assert verdict in out
     stats = aggregated(tmp_path)
     assert int(stats["Failure Count"]) == int(stats["Request Count"]) > 0  # every request got a 401
     with open(tmp_path / "load_failures.csv", newline="") as f:
         assert any("401" in row["Error"] for row in csv.DictReader(f))
-    assert srv.stop() == 0
-
-
-def test_failures_within_the_ratio_exit_0(tmp_path: Path, mock_process: Callable[..., Any],
-                                          capfd: pytest.CaptureFixture[str]) -> None:
-    # Locust alone exits 1 on any failed request: the threshold decides, and says so.
-    srv = mock_process("--token", "right-token", "--admin-token", "load-admin")
-    code = main(["load", "--target", srv.base, "--token", "wrong-token", "--duration", "1s", "--users", "1",
-                 "--spawn-rate", "1", "--fail-ratio", "1", "--report-dir", str(tmp_path)])
-    out, err = capfd.readouterr()
-    assert code == 0, err[-2000:]
-    assert "✓ fail ratio 100.00% ≤ 100.00%" in out  # every request failed (401), within the threshold
     assert srv.stop() == 0
 
 
