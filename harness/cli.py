@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Iterator, NoReturn
 
 FORMATS = ("console", "json", "junit", "html")
 DIALECT_NAMES = ("okta", "okta-aiw", "entra")  # mock_okta.DIALECTS; kept here so --help needs no imports
@@ -16,6 +19,49 @@ ADMIN_TOKEN_ENV = "SCIM_HARNESS_ADMIN_TOKEN"
 
 class UsageError(Exception):
     """Bad command line, unreachable target or malformed scenario: exit 2 with one line on stderr."""
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, SIGINT or SIGHUP reached the command: it unwinds as Ctrl-C does, stopping every child it started."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+# `kill PID`, a container stop and many CI runners send SIGTERM to the parent alone; a closed
+# terminal sends SIGHUP. Python's default for both ends the process at once, and the children
+# (the embedded mock and its workers, locust and its web UI) would be left running.
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def stop_children_on_signals() -> Iterator[None]:
+    """While the command runs, a stop signal raises `Stopped` (a KeyboardInterrupt), so every `finally`
+    that stops a child runs. Once: a second signal must not abandon that clean-up halfway (it has
+    timeouts of its own, then kills)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        for s in _STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _interrupted(command: str, exc: KeyboardInterrupt) -> int:
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    print(f"scim-harness {command}: {what}", file=sys.stderr)
+    return 128 + signum
 
 
 class _Parser(argparse.ArgumentParser):
@@ -171,23 +217,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "run":
         try:
-            return _run(args)
+            with stop_children_on_signals():
+                return _run(args)
         except UsageError as exc:
             print(f"scim-harness run: error: {exc}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            print("scim-harness run: interrupted", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as exc:
+            return _interrupted("run", exc)
     if args.command == "load":
         from harness import load
         try:
-            return load.run(args)
+            with stop_children_on_signals():
+                return load.run(args)
         except load.LoadUsageError as exc:
             print(f"scim-harness load: error: {exc}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            print("scim-harness load: interrupted", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as exc:
+            return _interrupted("load", exc)
     return 0
 
 

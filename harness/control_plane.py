@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from harness.breaker import NOT_SENT
+from harness.target import redacts_secrets, secret
 from harness.transcript import Exchange, Transcript, scrub
 
 CONTROL_ROUTES = {  # control step -> (method, path under /_mock; {org} is the scenario's org)
@@ -32,11 +33,12 @@ class ControlPlaneError(Exception):
     """A control-plane call did not do what the run needs (not sent, unreachable, another status)."""
 
 
+@redacts_secrets
 @dataclass(frozen=True)
 class Org:
     """A throwaway Clockwise org: its name and the SCIM bearer token it was created with."""
     name: str
-    token: str
+    token: str = secret()
 
 
 class ControlPlane:

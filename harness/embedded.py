@@ -28,12 +28,15 @@ class EmbeddedMockError(RuntimeError):
 class EmbeddedMock:
     """Start with `with EmbeddedMock() as mock: mock.target ...`; stopped (SIGTERM, then kill) on exit."""
 
-    def __init__(self, *, org: str = "acme", startup_timeout: float = 20.0, extra_args: list[str] | None = None) -> None:
+    def __init__(self, *, org: str = "acme", startup_timeout: float = 20.0, extra_args: list[str] | None = None,
+                 new_session: bool = False) -> None:
         self.org = org
         self.token = "scimh-" + secrets.token_urlsafe(18)
         self.admin_token = "scimh-admin-" + secrets.token_urlsafe(18)
         self.startup_timeout = startup_timeout
         self.extra_args = list(extra_args or [])
+        # In a session of its own, a terminal's Ctrl-C reaches only the owner, who stops it when it is done.
+        self.new_session = new_session
         self.proc: subprocess.Popen[str] | None = None
         self.base_url: str | None = None
         self.control_url: str | None = None
@@ -56,15 +59,23 @@ class EmbeddedMock:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         text=True, env=env)
+                                         text=True, env=env, start_new_session=self.new_session)
         except OSError as exc:
             raise EmbeddedMockError(f"cannot start the embedded mock: {exc}") from None
         threading.Thread(target=self._pump, daemon=True).start()
+        try:
+            self._wait_for_urls()
+        except BaseException:  # a timeout, an early exit, or Ctrl-C/SIGTERM while it starts: never left running
+            self.stop()
+            raise
+        return self
+
+    def _wait_for_urls(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + self.startup_timeout
         while self.base_url is None or self.control_url is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self.stop()
                 raise EmbeddedMockError(f"the embedded mock did not print its URL within {self.startup_timeout:g} s"
                                         f"{self._tail()}")
             try:
@@ -78,7 +89,6 @@ class EmbeddedMock:
                 self.base_url = line[len(BASE_PREFIX):].strip()
             elif line.startswith(CONTROL_PREFIX):
                 self.control_url = line[len(CONTROL_PREFIX):].strip()
-        return self
 
     def _pump(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -102,7 +112,10 @@ class EmbeddedMock:
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            if self.new_session:  # its worker processes too: they are in its process group
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
             proc.wait(timeout=5)
 
     def __enter__(self) -> "EmbeddedMock":

@@ -37,7 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p.add_argument("--users", type=int, default=20, metavar="N", help="concurrent simulated clients (default 20)")
     p.add_argument("--spawn-rate", type=float, default=10.0, metavar="R", help="clients started per second (default 10)")
     p.add_argument("--duration", default="60s", metavar="T", help="run time, e.g. 20s, 5m, 1h30m (default 60s)")
-    p.add_argument("--web", action="store_true", help="open locust's web UI instead of running headless")
+    p.add_argument("--web", action="store_true",
+                   help="locust's web UI instead of a headless run: its form holds --users, --spawn-rate and --duration; "
+                        "reports are written when it quits (Ctrl-C)")
+    p.add_argument("--autostart", action="store_true",
+                   help="with --web: start the run at once and quit when --duration is over (thresholds and reports "
+                        "as headless)")
     p.add_argument("--web-port", type=int, default=8089, metavar="PORT", help="port of the web UI (default 8089)")
     p.add_argument("--workers", type=int, default=0, metavar="N",
                    help="locust distributed mode on this machine: one master and N worker processes")
@@ -53,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 
 def default_locustfile() -> Path:
-    return Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
+    from harness.scenarios import default_scenario_dir
+    return default_scenario_dir() / "locustfile.py"
 
 
 def _free_port() -> int:
@@ -79,6 +85,8 @@ def _validate(args: argparse.Namespace) -> Path:
         raise LoadUsageError(f"--target needs --token (or the {TOKEN_ENV} environment variable)")
     if not args.target and args.token:
         raise LoadUsageError("--token needs --target (without it the embedded mock is used)")
+    if args.autostart and not args.web:
+        raise LoadUsageError("--autostart needs --web (a headless run starts at once)")
     locustfile = Path(args.locustfile) if args.locustfile else default_locustfile()
     if not locustfile.is_file():
         raise LoadUsageError(f"locustfile not found: {locustfile} (pass --locustfile PATH)")
@@ -88,18 +96,21 @@ def _validate(args: argparse.Namespace) -> Path:
 def locust_commands(args: argparse.Namespace, locustfile: Path, host: str, report_dir: Path) -> list[list[str]]:
     """Locust's own command lines: [master-or-single] + workers."""
     base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--host", host]
-    thresholds = ["--fail-ratio", str(args.fail_ratio), "--p95-ms", str(args.p95_ms)]
     prefix = str(report_dir / "load")
+    # The same run, thresholds and reports in every mode; the web UI's form starts from them.
+    common = ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration, "--stop-timeout", "5",
+              "--csv", prefix, "--html", prefix + ".html", "--fail-ratio", str(args.fail_ratio), "--p95-ms", str(args.p95_ms)]
     if args.web:
-        main = [*base, "--web-host", "127.0.0.1", "--web-port", str(args.web_port), *thresholds]
+        main = [*base, "--web-host", "127.0.0.1", "--web-port", str(args.web_port), *common]
+        if args.autostart:
+            main += ["--autostart", "--autoquit", "0"]
     else:
-        main = [*base, "--headless", "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration,
-                "--csv", prefix, "--html", prefix + ".html", "--stop-timeout", "5", *thresholds]
+        main = [*base, "--headless", *common]
     if not args.workers:
         return [main]
     port = _free_port()
     master = [*main, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
-    if not args.web:
+    if not args.web or args.autostart:
         master += ["--expect-workers", str(args.workers), "--expect-workers-max-wait", "30"]
     worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
     return [master] + [list(worker) for _ in range(args.workers)]
@@ -114,13 +125,16 @@ def run(args: argparse.Namespace) -> int:
         report_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LoadUsageError(f"cannot create {report_dir}: {exc}") from None
-    mock = None
+    # In a session of its own, as locust is (below): a Ctrl-C reaches this process alone, which stops
+    # locust first (its reports are written) and the mock after it.
+    mock = None if args.target else EmbeddedMock(extra_args=["--workers", str(args.mock_workers)], new_session=True)
     try:
-        if args.target:
+        if mock is None:
             host, token = args.target, args.token or os.environ[TOKEN_ENV]
+            _probe(host, token)
         else:
             try:
-                mock = EmbeddedMock(extra_args=["--workers", str(args.mock_workers)]).start()
+                mock.start()
             except EmbeddedMockError as exc:
                 raise LoadUsageError(str(exc)) from None
             host, token = mock.target.base_url, mock.token
@@ -129,33 +143,47 @@ def run(args: argparse.Namespace) -> int:
         env = dict(os.environ, SCIM_TOKEN=token)
         commands = locust_commands(args, locustfile, host, report_dir)
         if args.web:
-            print(f"scim-harness load: locust web UI on http://127.0.0.1:{args.web_port} (Ctrl-C to stop)", flush=True)
-        return _run_locust(commands, env, report_dir, web=args.web)
+            then = f"runs {args.duration}, then quits" if args.autostart else "Ctrl-C to stop"
+            print(f"scim-harness load: locust web UI on http://127.0.0.1:{args.web_port} ({then})", flush=True)
+        return _run_locust(commands, env, report_dir)
     finally:
         if mock is not None:
             mock.stop()
 
 
-def _run_locust(commands: list[list[str]], env: dict[str, str], report_dir: Path, *, web: bool) -> int:
+def _probe(host: str, token: str) -> None:
+    """One line and exit 2 for a target that does not answer, as `run` does (not a failure per request)."""
+    from harness.target import Target, TargetUnreachable
+    try:
+        Target(base_url=host, token=token).probe()
+    except TargetUnreachable as exc:
+        raise LoadUsageError(str(exc)) from None
+
+
+def _run_locust(commands: list[list[str]], env: dict[str, str], report_dir: Path) -> int:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for cmd in commands:
-            procs.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL))
+            procs.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, start_new_session=True))
         code = procs[0].wait()
     except KeyboardInterrupt:
+        # Ctrl-C, or SIGTERM/SIGINT/SIGHUP to this process (harness.cli turns them into this): locust's own
+        # clean stop (SIGINT), which prints the thresholds' verdicts and writes the reports.
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
-        code = procs[0].wait() if procs else 130
-        code = 0 if web and code in (0, 1) else code
+        code = _wait(procs[0], 30) if procs else 130
     finally:
         for p in procs[1:]:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    if not web:
-        print(f"scim-harness load: reports in {report_dir}/ (load.html, load_stats.csv, "
-              f"load_failures.csv); exit {code}", flush=True)
+            _wait(p, 15)
+    print(f"scim-harness load: reports in {report_dir}/ (load.html, load_stats.csv, "
+          f"load_failures.csv); exit {code}", flush=True)
     return code
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()

@@ -11,11 +11,12 @@ broken module never stops an unrelated test session.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator
 
 import pytest
 
@@ -114,6 +115,43 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                               call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # Belt and braces behind the redacting reprs: a failing test may still print a token as a plain
+    # string (an assertion on it, --showlocals, its own print); every secret of the session is
+    # scrubbed from the report before the console, --junitxml or any other plugin sees it.
+    report = yield
+    state = item.config.stash.get(_STATE, None)
+    known = state.known_secrets() if state is not None else []
+    if known:
+        report.longrepr = _scrubbed(report.longrepr, known, set())
+        report.sections = _scrubbed(report.sections, known, set())
+    return report
+
+
+def _scrubbed(value: Any, secrets_: list[str], seen: set[int]) -> Any:
+    """`value` with every secret replaced: strings anew, lists, tuples and pytest's (dataclass) failure
+    representations walked and scrubbed in place, so the console keeps its layout and colours."""
+    if isinstance(value, str):
+        from harness.transcript import scrub
+        return scrub(value, secrets_) if any(s in value for s in secrets_) else value
+    if isinstance(value, tuple):  # a chain link, a section, a skip's (path, line, reason)
+        return tuple(_scrubbed(v, secrets_, seen) for v in value)
+    if id(value) in seen:
+        return value
+    seen.add(id(value))
+    if isinstance(value, list):
+        value[:] = [_scrubbed(v, secrets_, seen) for v in value]
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            old = getattr(value, f.name)
+            new = _scrubbed(old, secrets_, seen)
+            if new is not old:
+                object.__setattr__(value, f.name, new)
+    return value
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "ScenarioFile | None":
     if file_path.name.endswith(SUFFIX):
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -199,13 +237,17 @@ def embedded_mock(request: pytest.FixtureRequest) -> "EmbeddedMock":
     return request.config.stash[_STATE].embedded()
 
 
-@dataclass
+@dataclass(repr=False)
 class ScimOrg:
     """Where a test provisions: a fresh Clockwise org when the control plane exists, else the target itself."""
 
     target: "Target"
     token: str
     name: str | None            # the org's name on a control-plane target
+
+    def __repr__(self) -> str:
+        # A failing test prints its fixtures: never the token (the target's repr redacts its own).
+        return f"ScimOrg(target={self.target!r}, token=[REDACTED], name={self.name!r})"
 
     def client(self) -> "httpx.Client":
         return self.target.scim_client(self.token)

@@ -400,8 +400,12 @@ def select(scenarios: list[Scenario], *, tags: Iterable[str] = (), names: Iterab
 
 
 def default_scenario_dir() -> Path:
-    """The shipped scenarios: `scenarios/` of the checkout this package lives in."""
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    """The shipped scenarios (and the locustfile), found by this package's own path, never the working
+    directory: `harness/_shipped/` in an installed wheel (setup.py puts `scenarios/` there), else
+    `scenarios/` of the checkout this package lives in (a source tree or an editable install)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_shipped"
+    return installed if installed.is_dir() else here.parent / "scenarios"
 
 
 # --- variables at run time ------------------------------------------------------------

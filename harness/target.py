@@ -6,22 +6,43 @@ mock's control plane (`/_mock` next to `/scim/v2`, answering the admin token).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 import httpx
 
 SCIM_HEADERS = {"Accept": "application/scim+json", "Accept-Charset": "utf-8"}
 
 
+_T = TypeVar("_T")
+
+
+def secret(**kwargs: Any) -> Any:
+    """A dataclass field holding a secret (a token): `redacts_secrets` never shows its value."""
+    return field(metadata={"secret": True}, **kwargs)
+
+
+def redacts_secrets(cls: type[_T]) -> type[_T]:
+    """Class decorator, after @dataclass: the dataclass repr with every `secret()` field shown as
+    [REDACTED], so a test failure, a log line or pytest's locals never print a token."""
+    def __repr__(self: Any) -> str:
+        shown = [f"{f.name}={'[REDACTED]' if f.metadata.get('secret') and getattr(self, f.name) else repr(getattr(self, f.name))}"
+                 for f in fields(self) if f.repr]
+        return f"{type(self).__qualname__}({', '.join(shown)})"
+    cls.__repr__ = __repr__  # type: ignore[assignment]
+    return cls
+
+
 class TargetUnreachable(Exception):
     """The target did not answer over HTTP (refused, timed out, bad URL)."""
 
 
+@redacts_secrets
 @dataclass
 class Target:
     base_url: str                          # SCIM base, e.g. http://127.0.0.1:8000/scim/v2
-    token: str
-    admin_token: str | None = None
+    token: str = secret()
+    admin_token: str | None = secret(default=None)
     control_url: str | None = None         # e.g. http://127.0.0.1:8000/_mock; derived from base_url when None
     embedded: bool = False
     has_control_plane: bool = False        # set by probe()

@@ -36,15 +36,37 @@ def _options(parser) -> None:
 
 @events.quitting.add_listener
 def _thresholds(environment, **_kw) -> None:
+    # The thresholds alone decide the exit code (locust's own exits 1 on any failure), and each
+    # prints its verdict, as k6 does, after locust's final tables.
     if isinstance(environment.runner, WorkerRunner):
         return
-    total, opts = environment.runner.stats.total, environment.parsed_options
+    lines = verdicts(environment.runner.stats.total, environment.parsed_options, len(environment.runner.exceptions))
+    environment.process_exit_code = 0 if all(ok for ok, _ in lines) else 1
+    environment.events.quit.add_listener(lambda **_: print_verdicts(lines))
+
+
+def verdicts(total, opts, exceptions: int = 0) -> list[tuple[bool, str]]:
+    """(passed, text) per threshold: the failure ratio always, p95 when --p95-ms is set."""
     if total.num_requests == 0:
-        environment.process_exit_code = 1
-    elif total.fail_ratio > opts.fail_ratio:
-        environment.process_exit_code = 1
-    elif opts.p95_ms and total.get_response_time_percentile(0.95) > opts.p95_ms:
-        environment.process_exit_code = 1
+        return [(False, "requests 0: nothing was measured")]
+    ratio = total.fail_ratio
+    lines = [(ratio <= opts.fail_ratio,
+              f"fail ratio {ratio:.2%} {'≤' if ratio <= opts.fail_ratio else '>'} {opts.fail_ratio:.2%}")]
+    if opts.p95_ms:
+        p95 = total.get_response_time_percentile(0.95)
+        lines.append((p95 <= opts.p95_ms, f"p95 {p95:g} ms {'≤' if p95 <= opts.p95_ms else '>'} {opts.p95_ms:g} ms"))
+    if exceptions:
+        lines.append((False, f"locustfile errors {exceptions} > 0 (see the error report above)"))
+    return lines
+
+
+def print_verdicts(lines: list[tuple[bool, str]]) -> None:
+    for ok, text in lines:
+        line = f"{'✓' if ok else '✗'} {text}"
+        try:
+            print(line, flush=True)
+        except UnicodeEncodeError:  # a terminal without UTF-8
+            print(f"{'ok' if ok else 'FAIL'} {text.replace('≤', '<=')}", flush=True)
 
 
 class ScimUser(FastHttpUser):
@@ -67,6 +89,9 @@ class ScimUser(FastHttpUser):
         data = json.dumps(body, separators=(",", ":")) if body is not None else None
         with self.client.request(method, self.host.rstrip("/") + path, data=data, name=name,
                                  headers=self.headers, catch_response=True) as resp:
+            if not resp.status_code:  # no HTTP answer (refused, reset, timed out): one failure, no traceback
+                resp.failure(f"no answer: {resp.error or 'connection failed'}")
+                return {}
             doc = {}
             if resp.content:
                 try:
@@ -74,8 +99,12 @@ class ScimUser(FastHttpUser):
                 except ValueError:
                     resp.failure(f"{resp.status_code}: body is not JSON")
                     return {}
-            if resp.status_code not in expect or ERROR in doc.get("schemas", []):
-                resp.failure(f"{resp.status_code}: {doc.get('detail', resp.text[:200])}")
+            if not isinstance(doc, dict):
+                resp.failure(f"{resp.status_code}: body is not a JSON object")
+                return {}
+            if resp.status_code not in expect or ERROR in (doc.get("schemas") or []):
+                resp.failure(f"{resp.status_code}: {doc.get('detail') or (resp.text or '')[:200]}")
+                return {}
             return doc
 
     def create_user(self) -> dict:
@@ -111,7 +140,8 @@ class ProfileUpdate(ScimUser):
             return
         user = self.scim("GET", f"/Users/{self.user_id}", "/Users/{id}", (200,))
         if user:  # Okta: PUT of the whole object as received, with the change.
-            user["name"]["givenName"] = f"Given{uuid.uuid4().hex[:6]}"
+            name = user.get("name") if isinstance(user.get("name"), dict) else {}
+            user["name"] = {**name, "givenName": f"Given{uuid.uuid4().hex[:6]}"}
             self.scim("PUT", f"/Users/{self.user_id}", "/Users/{id}", (200,), user)
 
 
@@ -163,5 +193,6 @@ class ImportPaging(ScimUser):
         for _ in range(5):
             page = self.scim("GET", f"/Users?startIndex={start}&count=100", "/Users?startIndex&count=100", (200,))
             start += 100
-            if start > int(page.get("totalResults", 0)):
+            total = page.get("totalResults")
+            if not isinstance(total, int) or start > total:
                 break

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 from pathlib import Path
 from typing import Iterator
@@ -10,6 +11,7 @@ import pytest
 
 from harness.cli import main
 from harness.embedded import EmbeddedMock
+from tests.harness.processes import Cli, named
 
 PASSING = """\
 name: cli-pass
@@ -140,3 +142,19 @@ def test_serve_help_names_the_command_the_user_typed() -> None:
     assert out.returncode == 0
     assert out.stdout.startswith("usage: scim-harness serve ")
     assert "--db PATH" in out.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_to_the_parent_alone_stops_the_embedded_mock(signum: int, tmp_path: Path) -> None:
+    # `kill PID`, a container stop or a CI runner signal the parent only, not its process group.
+    cli = Cli(["run", "--format", "json", "--report-dir", str(tmp_path / "reports")], tmp_path)
+    try:
+        cli.wait_for("the embedded mock", lambda children: bool(named(children, "mock_clockwise")))
+        assert cli.stop_parent(signum) == 128 + signum
+        assert cli.left_running() == []
+        out = cli.output()
+        assert out.strip().splitlines()[-1] == ("scim-harness run: interrupted" if signum == signal.SIGINT
+                                                else "scim-harness run: stopped by SIGTERM")
+        assert "Traceback" not in out
+    finally:
+        cli.kill_leftovers()

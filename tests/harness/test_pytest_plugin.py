@@ -120,3 +120,43 @@ def test_without_a_target_one_embedded_mock_serves_the_session(pytester: pytest.
             assert scim_target.embedded and scim_target.base_url == embedded_mock.base_url
     """)
     pytester.runpytest(*LEAN).assert_outcomes(passed=4)
+
+
+LEAKY = """
+    from pathlib import Path
+
+    def keep(token):  # tells the outer test which tokens must not appear
+        with Path(__file__).with_name("tokens.txt").open("a") as f:
+            f.write(token + "\\n")
+
+    def test_fixture_repr(scim_org, scim_target):
+        keep(scim_org.token)
+        assert scim_org is None
+
+    def test_token_as_a_string(scim_org):
+        keep(scim_org.token)
+        assert scim_org.token == "something else"
+
+    def test_locals_and_output(scim_org, embedded_target=None):
+        token = scim_org.token
+        keep(token)
+        print("the token is", token, repr(scim_org.target))
+        assert not token
+"""
+
+
+def test_a_failing_python_test_shows_no_token_on_the_console_or_in_junitxml(pytester: pytest.Pytester,
+                                                                           mock: EmbeddedMock) -> None:
+    pytester.makepyfile(test_leaky=LEAKY)
+    xml = pytester.path / "junit.xml"
+    args = [a for a in target_args(mock) if a != "--assert=plain"]  # assertion rewriting shows the reprs
+    result = pytester.runpytest(*args, "-l", "-rA", f"--junitxml={xml}", "-o", "junit_logging=all")
+    result.assert_outcomes(failed=3)
+    shown = result.stdout.str() + result.stderr.str() + xml.read_text()
+    tokens = {*(pytester.path / "tokens.txt").read_text().split(), mock.token, mock.admin_token}
+    assert len(tokens) == 5  # three fresh org tokens, the target's and the admin token
+    # Booleans first, so that this test's own failure never prints the inner output and its tokens.
+    repr_redacted = "ScimOrg(target=Target(" in shown and "token=[REDACTED]" in shown
+    print_redacted = "the token is [REDACTED]" in shown
+    leaked = sum(t in shown for t in tokens)
+    assert repr_redacted and print_redacted and leaked == 0
