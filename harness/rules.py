@@ -186,6 +186,8 @@ _add("users", [
     ("create.201", "RFC 7644 §3.3", "MUST", BOTH, "POST /Users answers 201 with the created resource."),
     ("create.returns-attributes", "RFC 7644 §3.3 (the response body SHOULD contain the created resource)", "SHOULD", BOTH,
      "The 201 body holds the attributes sent (userName, name, emails, active)."),
+    ("create.stores-declared", "RFC 7643 §7 (/Schemas lists the attributes the service provider supports)", "SHOULD", NONE,
+     "An optional attribute the User schema declares readWrite (title, nickName, displayName) is stored when sent."),
     ("create.meta", "RFC 7643 §3.1", "MUST", NONE, "meta.created, meta.lastModified (dateTimes) and meta.location are set."),
     ("create.unique-ids", "RFC 7643 §3.1", "MUST", BOTH, "Two resources get two different ids."),
     ("create.conflict-409", "RFC 7644 §3.3", "MUST", BOTH, "A duplicate userName answers 409 with scimType uniqueness."),

@@ -11,6 +11,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
+from urllib.parse import unquote_plus
 
 import httpx
 
@@ -193,6 +194,13 @@ class Ctx:
         return body
 
 
+def wire(ex: Exchange) -> str:
+    """The request line as sent, its query decoded for reading: `GET /scim/v2/Users?filter=… `."""
+    url = httpx.URL(ex.url)
+    query = unquote_plus(url.query.decode("ascii", "replace"))
+    return f"{ex.method} {url.path}" + (f"?{query}" if query else "")
+
+
 class StepAbort(Exception):
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)
@@ -235,4 +243,4 @@ def _cid(check_id: str, subject: str | None) -> str:
     return f"{check_id}[{subject}]" if subject else check_id
 
 
-__all__ = ["AreaStop", "Capabilities", "Ctx", "abort", "dicts", "dig", "stop_area"]
+__all__ = ["AreaStop", "Capabilities", "Ctx", "abort", "dicts", "dig", "stop_area", "wire"]

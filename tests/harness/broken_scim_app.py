@@ -89,6 +89,7 @@ OTHER = {
     "if-none-match-always-304", "etag-no-header", "etag-meta-version-missing", "etag-constant", "unknown-endpoint-400",
     "invalid-json-500", "invalid-json-no-scim-type", "too-large-500", "collection-delete-ok", "error-status-int",
     "no-auth", "wrong-token-accepted", "basic-accepted", "no-www-authenticate", "unauth-post-creates",
+    "drops-declared-title",
 }
 BREAKS = frozenset(OTHER | set(FILTER_REWRITES) | set(FILTER_REFUSALS) | set(PATCH_DROPS) | set(USER_EDITS) | set(SCHEMA_EDITS))
 ENDPOINTS = ("Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas")
@@ -228,6 +229,8 @@ class Broken:
             name = body.get("userName")
             if "username-case-sensitive" in b and isinstance(name, str) and name != name.lower():
                 body["userName"] = name + "-cs"
+        if "drops-declared-title" in b and coll == "Users" and method in ("POST", "PUT") and isinstance(body, dict):
+            body.pop("title", None)  # declared in /Schemas, never stored
         if method == "PUT" and item:
             if "put-noop" in b:
                 method = "GET"

@@ -31,7 +31,7 @@ FAILS: dict[str, str | tuple[str, list[str]]] = {
     "schema.returned-always": "projection-drops-id", "schema.readonly-ignored": "password-taken-id",
     "schema.required-enforced": "no-username-ok", "schema.meta-resource-type": "meta-resource-type-wrong",
     "users.create.201": "create-200", "users.create.returns-attributes": "create-echo-minimal",
-    "users.create.meta": "no-meta-location", "users.create.unique-ids": "same-id", "users.create.conflict-409": "no-conflict",
+    "users.create.meta": "no-meta-location", "users.create.stores-declared": "drops-declared-title", "users.create.unique-ids": "same-id", "users.create.conflict-409": "no-conflict",
     "users.create.conflict-case-insensitive": "username-case-sensitive", "users.get.200": "get-drops-name",
     "users.get.location": "meta-location-wrong", "users.get.unknown-404": "get-unknown-400", "users.put.200": "put-204",
     "users.put.replaces": "put-noop", "users.put.readonly-ignored": "put-takes-id", "users.put.unknown-404": "put-unknown-400",
