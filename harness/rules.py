@@ -215,6 +215,8 @@ _add("groups", [
     ("get.200", "RFC 7644 §3.4.1", "MUST", BOTH, "GET /Groups/{id} returns the group with its members."),
     ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", BOTH, "GET /Groups/<unknown id> answers 404."),
     ("members.value", "RFC 7643 §4.2", "MUST", BOTH, "members[].value holds the member's id."),
+    ("members.malformed-id", "RFC 7644 §3.12 (client errors are 4xx); RFC 7643 §4.2", "MUST", NONE,
+     "A malformed member id (one that references nothing) is answered with a 4xx or accepted, never a 5xx."),
     ("user.groups", "RFC 7643 §4.1.2 (groups, readOnly)", "SHOULD", NONE, "A member's User.groups lists the group (when User declares groups)."),
     ("put.200", "RFC 7644 §3.5.1", "MUST", OKTA, "PUT /Groups/{id} replaces the name and members."),
     ("delete.204", "RFC 7644 §3.6", "MUST", BOTH, "DELETE /Groups/{id} answers 204, then 404."),
@@ -252,9 +254,17 @@ _add("filters", [
     ("invalid-400", "RFC 7644 §3.4.2.2, §3.12 (invalidFilter)", "MUST", NONE, "A malformed filter answers 400."),
     ("invalid-scim-type", "RFC 7644 §3.12 Table 9 (invalidFilter)", "SHOULD", NONE, "A malformed filter's Error carries scimType invalidFilter."),
     ("with-paging", "RFC 7644 §3.4.2.4", "MUST", BOTH, "totalResults counts every match while the page holds count of them."),
+    ("external-id", "RFC 7644 §3.4.2.2; RFC 7643 §3.1 (externalId); Entra matches users with externalId eq", "MUST", ENTRA,
+     "externalId eq \"<value>\" finds the user created with that externalId."),
+    ("clause-not-dropped", "RFC 7644 §3.4.2.2 (and: both expressions are true; invalidFilter when not supported)", "MUST", NONE,
+     "A clause the server cannot evaluate is refused (400), never dropped: userName eq X and externalId eq \"nope\" does not return X."),
+    ("post-search-paging", "RFC 7644 §3.4.3 (startIndex and count in the SearchRequest body)", "MUST", NONE,
+     "POST /.search applies startIndex and count from its body (when .search is offered)."),
     ("post-search", "RFC 7644 §3.4.3 (POST /.search, MAY)", "MAY", NONE,
      "POST /Users/.search filters like GET; skipped when not offered, failed when offered but wrong."),
     ("groups-display-name", "RFC 7644 §3.4.2.2; Okta looks groups up by displayName", "MUST", OKTA, "displayName eq … finds the group."),
+    ("sparse-resources", "RFC 7644 §3.4.2.2; RFC 7643 §4.1, §4.2 (optional attributes may be absent)", "MUST", NONE,
+     "Sub-attribute, value-path and members filters work while a user with only userName and a group without members exist."),
     ("groups-member", "RFC 7644 §3.4.2.2; Entra checks membership with members[value eq …]", "SHOULD", ENTRA,
      "members[value eq \"<id>\"] finds the groups holding that member."),
 ])
@@ -272,6 +282,8 @@ _add("paging", [
     ("integers", "RFC 7644 §3.4.2 (totalResults, startIndex, itemsPerPage are integers)", "MUST", OKTA,
      "totalResults, startIndex and itemsPerPage are JSON integers."),
     ("groups", "RFC 7644 §3.4.2.4", "MUST", OKTA, "Groups page with startIndex/count too."),
+    ("items-per-page", "RFC 7644 §3.4.2 (itemsPerPage: the number of resources returned)", "MUST", NONE,
+     "On every list itemsPerPage, when present, equals the number of resources returned (not the count asked for)."),
 ])
 
 _add("sort", [
@@ -324,6 +336,10 @@ _add("patch", [
     ("group-remove-member-value", "Entra removes members with path members and a value list", "SHOULD", ENTRA,
      "remove path members with value [{value: id}] removes that member."),
     ("group-rename", "RFC 7644 §3.5.2.3; Okta renames with PATCH replace", "MUST", BOTH, "replace displayName renames the group."),
+    ("projection-keeps-unlisted", "RFC 7644 §3.9 (attributes shape the response, not the update)", "MUST", NONE,
+     "PATCH /Users/{id}?attributes=userName applies the operations and keeps every attribute it does not list."),
+    ("sparse-resources", "RFC 7643 §4.1 (only userName is required); RFC 7644 §3.5.2", "MUST", BOTH,
+     "PATCH works on a user holding only userName (replace name.givenName, add emails)."),
 ])
 
 _add("etag", [

@@ -112,6 +112,13 @@ class Ctx:
         self._add(CheckResult(_cid(check_id, subject), status, d.source, d.strength, message, exchange))  # type: ignore[arg-type]
         return ok
 
+    def status_of(self, check_id: str) -> str | None:
+        """The status this area recorded for `check_id` (its first result), or None: what a later
+        check's precondition reads instead of assuming the earlier behaviour held."""
+        assert self.scenario is not None, "status_of() outside an area"
+        steps = [*self.scenario.steps, *([self.current] if self.current is not None else [])]
+        return next((c.status for st in steps for c in st.checks if c.check_id == check_id), None)
+
     def skip(self, check_id: str, reason: str, *, subject: str | None = None) -> None:
         d = rule(check_id)
         self._add(CheckResult(_cid(check_id, subject), "skip", d.source, d.strength, reason, None))

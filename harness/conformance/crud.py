@@ -182,6 +182,7 @@ def run_groups(ctx: Ctx) -> None:
     gid = path_id(grp["id"])
     _read_group(ctx, gid, name, user, grp)
     _replace_group(ctx, gid, user2)
+    _malformed_member(ctx, gid)
     _delete_group(ctx, user2)
 
 
@@ -239,6 +240,18 @@ def _replace_group(ctx: Ctx, gid: str, user2: dict[str, Any]) -> None:
         ok = ex.status == 200 and isinstance(got, dict) and got.get("displayName") == new_name and member_ids(got) == [user2["id"]]
         ctx.check("rfc.groups.put.200", ok, f"answered {ex.status}; now {got.get('displayName') if isinstance(got, dict) else None!r} "
                   f"with members {member_ids(got)}", exg)
+
+
+def _malformed_member(ctx: Ctx, gid: str) -> None:
+    with ctx.step("a malformed member id is a client error"):
+        bad = "scimh-bad-id-%"
+        ex, grp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": ctx.name("badmember"), "members": [{"value": bad}]})
+        # RFC 7644 §3.12: a request the server cannot accept is a 4xx (400 invalidValue), never a 5xx. Accepting
+        # it is not judged: no MUST makes a server check that member values reference existing resources.
+        kept = grp is not None and bad in member_ids(grp)
+        ok = ex.status is not None and ex.status < 500
+        ctx.check("rfc.groups.members.malformed-id", ok, f"POST /Groups with members [{{value: {bad!r}}}] answered {ex.status}"
+                  + ("; accepted, the member kept" if kept else ""), ex)
 
 
 def _delete_group(ctx: Ctx, user2: dict[str, Any]) -> None:

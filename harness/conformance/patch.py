@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, Ctx, abort, dicts, dig
+from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN, Ctx, abort, dicts, dig, wire
 from harness.conformance.crud import member_ids, unknown_id
 from harness.conformance.stored import Stored, stored, stored_value
 from harness.prober import path_id
@@ -80,6 +80,8 @@ def run(ctx: Ctx) -> None:
     _multi_valued(ctx, p, body)
     _extension(ctx, p)
     _op_case(ctx, p)
+    _projection(ctx, p)
+    _sparse(ctx)
     _failures(ctx, p, user, kept)
     _groups(ctx)
 
@@ -179,6 +181,52 @@ def _op_case(ctx: Ctx, p: _Patcher) -> None:
             return
         p.apply("rfc.patch.op-case", [{"op": "Replace", "path": attr, "value": "Capital"}],
                 lambda d: stored_value(d, attr) == "Capital", lambda d: f"{attr} {stored_value(d, attr)!r}", rfc_form=False)
+
+
+def _projection(ctx: Ctx, p: _Patcher) -> None:
+    with ctx.step("PATCH with ?attributes keeps what it does not list"):
+        plain = p.patch({"op": "replace", "path": "name.givenName", "value": "Plain"})
+        before = p.read()
+        if plain.status not in (200, 204) or dig(before, "name", "givenName") != "Plain":
+            ctx.skip("rfc.patch.projection-keeps-unlisted", f"the same PATCH without ?attributes answered {plain.status} "
+                     "or did not hold (see rfc.patch.replace-sub-attribute)")
+            return
+        ops = [{"op": "replace", "path": "name.givenName", "value": "Projected"}]
+        # RFC 7644 §3.9: attributes/excludedAttributes shape the response only; the PATCH applies as sent.
+        ex = ctx.send("PATCH", f"/Users/{path_id(p.rid)}", body=_ops(*ops), params={"attributes": "userName"})
+        after = p.read()
+        lost = [k for k in ("emails", "active", "name.familyName", "userName")
+                if stored_value(before, k) is not None and stored_value(after, k) != stored_value(before, k)]
+        ok = ex.status in (200, 204) and dig(after, "name", "givenName") == "Projected" and not lost
+        ctx.check("rfc.patch.projection-keeps-unlisted", ok,
+                  f"{wire(ex)} {json.dumps(ops)} answered {ex.status}; "
+                  + (f"changed or lost: {lost}" if lost else f"name.givenName {dig(after, 'name', 'givenName')!r}, the rest kept"), ex)
+
+
+def _sparse(ctx: Ctx) -> None:
+    with ctx.step("PATCH on a user with only a userName"):
+        # RFC 7643 §4.1: only userName is required; a PATCH must not depend on optional attributes being there.
+        # Only operations that worked on the full user are sent: this judges the sparseness, nothing else.
+        ops: list[dict[str, Any]] = []
+        if ctx.status_of("rfc.patch.replace-sub-attribute") == "pass":
+            ops.append({"op": "replace", "path": "name.givenName", "value": "Sparse"})
+        email = f"{ctx.prober.prefix}sparse@example.com"
+        if ctx.status_of("rfc.patch.add-multi-valued") == "pass":
+            ops.append({"op": "add", "path": "emails", "value": [{"value": email, "type": "work"}]})
+        if not ops:
+            ctx.skip("rfc.patch.sparse-resources", "neither replace name.givenName nor add emails worked on a full user "
+                     "(see rfc.patch.replace-sub-attribute, rfc.patch.add-multi-valued)")
+            return
+        ex, sparse = ctx.create("Users", {"schemas": [USER_URN], "userName": ctx.name("sparse")})
+        if sparse is None:
+            ctx.skip("rfc.patch.sparse-resources", f"a user with only userName could not be created ({ex.status})")
+            return
+        p = _Patcher(ctx, "Users", sparse["id"])
+        paths = [o["path"] for o in ops]
+        p.apply("rfc.patch.sparse-resources", ops,
+                lambda d: ("name.givenName" not in paths or dig(d, "name", "givenName") == "Sparse")
+                and ("emails" not in paths or email in [e.get("value") for e in _emails(d)]),
+                lambda d: f"name {d.get('name')!r}, emails {[e.get('value') for e in _emails(d)]}")
 
 
 def _failures(ctx: Ctx, p: _Patcher, user: dict[str, Any], kept: Stored) -> None:

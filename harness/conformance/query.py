@@ -5,6 +5,7 @@ expected in an answer and a server holding 100,000 other users is judged exactly
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta, timezone
 from typing import Any
 
@@ -38,6 +39,7 @@ class Population:
         for label in LABELS:
             body = ctx.user_body(f"q-{label}", name={"givenName": GIVEN[label], "familyName": label.capitalize()},
                                  active=label != "bravo")
+            body["externalId"] = f"{body['userName']}-ext"
             body["emails"] = [{"value": f"{body['userName']}@example.com", "type": "work", "primary": True},
                               {"value": f"{label}-home@{ctx.run_id}.example.org", "type": "home"}]
             if label in TITLE:
@@ -131,7 +133,9 @@ def run_filters(ctx: Ctx) -> None:
     _attribute_paths(ctx, pop, a)
     _case(ctx, pop, a, kept)
     _no_match_and_invalid(ctx, a)
+    _external_id(ctx, pop, a)
     _paging_search_groups(ctx, pop)
+    _sparse(ctx, pop)
 
 
 def _advertised_filter(ctx: Ctx, pop: Population, a: str) -> None:
@@ -215,6 +219,52 @@ def _no_match_and_invalid(ctx: Ctx, a: str) -> None:
                       f"scimType {err.get('scimType')!r}", ex, subject=bad)
 
 
+def _sparse(ctx: Ctx, pop: Population) -> None:
+    with ctx.step("filters while a user with only userName and a group without members exist"):
+        # RFC 7643 §4.1, §4.2: only userName (displayName) is required; a filter on an attribute some
+        # resource lacks simply does not match it (RFC 7644 §3.4.2.2), it is no error.
+        exu, user = ctx.create("Users", {"schemas": [USER_URN], "userName": ctx.name("q-zz-sparse")})
+        exg, grp = ctx.create("Groups", {"schemas": [GROUP_URN], "displayName": ctx.name("q-empty-group")})
+        if user is None or grp is None:
+            ctx.skip("rfc.filters.sparse-resources", f"the sparse user and group could not be created ({exu.status}, {exg.status})")
+        else:
+            for subject, flt, want in (("name.familyName", 'name.familyName eq "Charlie"', {"charlie"}),
+                                       ("emails[…]", 'emails[type eq "work" and value co "q-bravo"]', {"bravo"}),
+                                       ("emails.value", f'emails.value eq "alpha-home@{ctx.run_id}.example.org"', {"alpha"})):
+                _expect(ctx, pop, "rfc.filters.sparse-resources", flt, want, subject=subject)
+            if pop.group is not None:
+                flt = f'members[value eq "{pop.users["alpha"]["id"]}"]'
+                ex, doc = ctx.query("Groups", flt)
+                ids = [r.get("id") for r in resources(doc)]
+                ctx.check("rfc.filters.sparse-resources", ex.status == 200 and pop.group["id"] in ids and grp["id"] not in ids,
+                          f"filter {flt!r} on Groups answered {ex.status} with {ids}", ex, subject="members")
+        for coll, doc in (("Users", user), ("Groups", grp)):  # gone before paging counts the scope
+            if doc is not None and ctx.send("DELETE", f"/{coll}/{path_id(doc['id'])}").status in (200, 204):
+                ctx.prober.forget(coll, doc["id"])
+
+
+def _external_id(ctx: Ctx, pop: Population, a: str) -> None:
+    with ctx.step("externalId eq; a clause that matches nothing is not dropped"):
+        ext = f"{a}-ext"
+        exg, alpha = ctx.get_json(f"/Users/{path_id(pop.users['alpha']['id'])}")
+        if not isinstance(alpha, dict) or alpha.get("externalId") != ext:
+            why = (f"the user was created with externalId {ext!r}; read back it is "
+                   f"{alpha.get('externalId') if isinstance(alpha, dict) else exg.status!r}")
+            for cid in ("rfc.filters.external-id", "rfc.filters.clause-not-dropped"):
+                ctx.skip(cid, why + ": a filter on it is not judged")
+            return
+        # Entra matches users with externalId eq (idp-wire.md); RFC 7643 §3.1: externalId is caseExact.
+        _expect(ctx, pop, "rfc.filters.external-id", f'externalId eq "{ext}"', {"alpha"})
+        # RFC 7644 §3.4.2.2: "and" needs both clauses; a server that cannot evaluate one answers 400
+        # (invalidFilter), it never ignores it — ignoring returns alpha here.
+        sent = f'userName eq "{a}" and externalId eq "{ctx.prober.prefix}nope"'
+        ex, doc = ctx.query("Users", sent)
+        got = pop.labels(doc)
+        ok = ex.status == 400 or (ex.status == 200 and not got)
+        ctx.check("rfc.filters.clause-not-dropped", ok, f"filter {sent!r} answered {ex.status}"
+                  + (f" with {got}" if ex.status == 200 else "") + ("" if ok else ": the externalId clause was dropped"), ex)
+
+
 def _paging_search_groups(ctx: Ctx, pop: Population) -> None:
     with ctx.step("filters with paging, POST .search, groups"):
         ex, doc = ctx.query("Users", pop.scoped(None), count=2)
@@ -232,6 +282,20 @@ def _paging_search_groups(ctx: Ctx, pop: Population) -> None:
             ctx.skip("rfc.filters.post-search", f"POST /Users/.search answered {ex.status}: not offered (RFC 7644 §3.4.3, MAY)")
         else:
             ctx.check("rfc.filters.post-search", False, f"POST /Users/.search answered {ex.status}", ex)
+        if ex.status != 200 or set(pop.labels(ex.json())) != set(LABELS):
+            ctx.skip("rfc.filters.post-search-paging", f"POST /Users/.search answered {ex.status}"
+                     + ("" if ex.status != 200 else " without the 4 users") + ": its paging is not judged (see rfc.filters.post-search)")
+        else:
+            # RFC 7644 §3.4.3: startIndex and count are attributes of the SearchRequest body.
+            paged = {**search, "startIndex": 3, "count": 2}
+            ex, doc = ctx.send("POST", "/Users/.search", body=paged), None
+            doc = ex.json()
+            n = len(resources(doc))
+            start = doc.get("startIndex") if isinstance(doc, dict) else None
+            total = doc.get("totalResults") if isinstance(doc, dict) else None
+            ok = ex.status == 200 and n == 2 and start == 3 and total == 4
+            ctx.check("rfc.filters.post-search-paging", ok, f"POST /Users/.search {json.dumps(paged)} answered {ex.status}: "
+                      f"{n} resource(s), startIndex {start!r}, totalResults {total!r}" + ("" if ok else " (expected 2 of 4 from 3)"), ex)
         if pop.group is not None:
             gname = pop.group_name
             ex, doc = ctx.query("Groups", f'displayName eq "{gname}"')
@@ -319,6 +383,20 @@ def run_paging(ctx: Ctx) -> None:
                 ok = ok and doc.get("startIndex") == want_start
             ctx.check(cid, ok, f"{wire(ex)}: answered {ex.status}, {n} resource(s), totalResults {total!r}"
                       + ("" if ok else f" (expected {want_n} of {want_total!r})"), ex)
+    with ctx.step("itemsPerPage is the number returned"):
+        # RFC 7644 §3.4.2: itemsPerPage is "the number of resources returned in a list response page",
+        # not the count asked for. Judged on lists with and without count, short of and past the end.
+        wrong: list[str] = []
+        last = None
+        for params in ({"count": 50}, {}, {"count": 3}, {"startIndex": (want_total or 0) + 100, "count": 5}):
+            last, doc = ctx.query("Users", flt, **params)
+            if last.status == 200 and isinstance(doc, dict) and "itemsPerPage" in doc and doc["itemsPerPage"] != len(resources(doc)):
+                wrong.append(f"{wire(last)}: itemsPerPage {doc['itemsPerPage']!r} for {len(resources(doc))} resource(s)")
+        last, doc = ctx.query("Groups", None, count=50)
+        if last.status == 200 and isinstance(doc, dict) and "itemsPerPage" in doc and doc["itemsPerPage"] != len(resources(doc)):
+            wrong.append(f"{wire(last)}: itemsPerPage {doc['itemsPerPage']!r} for {len(resources(doc))} group(s)")
+        ctx.check("rfc.paging.items-per-page", not wrong, "; ".join(wrong) if wrong else
+                  "itemsPerPage equals the number of resources on every list", last)
     with ctx.step("groups page too"):
         ex, doc = ctx.query("Groups", None, count=1)
         ctx.standard(ex, 200, "ListResponse:Group")
