@@ -146,13 +146,21 @@ def _multi_valued(ctx: Ctx, p: _Patcher, body: dict[str, Any]) -> None:
         p.apply("rfc.patch.add-multi-valued", [{"op": "add", "path": "emails", "value": [{"value": extra, "type": "other"}]}],
                 lambda d: len(_emails(d)) == 3 and extra in [e.get("value") for e in _emails(d)],
                 lambda d: f"emails {[e.get('value') for e in _emails(d)]}")
+        # Each value-path operation is judged against the emails read just before it, so an add that
+        # failed above is reported once (rfc.patch.add-multi-valued), not again here.
         work = f"{body['userName']}@work2.example.com"
+        n = len(_emails(p.read()))
         p.apply("rfc.patch.replace-value-path", [{"op": "replace", "path": 'emails[type eq "work"].value', "value": work}],
-                lambda d: [e.get("value") for e in _emails(d) if e.get("type") == "work"] == [work] and len(_emails(d)) == 3,
+                lambda d: [e.get("value") for e in _emails(d) if e.get("type") == "work"] == [work] and len(_emails(d)) == n,
                 lambda d: f"emails {[(e.get('type'), e.get('value')) for e in _emails(d)]}")
-        p.apply("rfc.patch.remove-value-path", [{"op": "remove", "path": 'emails[type eq "home"]'}],
-                lambda d: [e.get("type") for e in _emails(d)].count("home") == 0 and len(_emails(d)) == 2,
-                lambda d: f"emails {[(e.get('type'), e.get('value')) for e in _emails(d)]}")
+        current = _emails(p.read())
+        homes = [e.get("type") for e in current].count("home")
+        if not homes:
+            ctx.skip("rfc.patch.remove-value-path", f"the user has no home email to remove (emails {[e.get('value') for e in current]})")
+        else:
+            p.apply("rfc.patch.remove-value-path", [{"op": "remove", "path": 'emails[type eq "home"]'}],
+                    lambda d: [e.get("type") for e in _emails(d)].count("home") == 0 and len(_emails(d)) == len(current) - homes,
+                    lambda d: f"emails {[(e.get('type'), e.get('value')) for e in _emails(d)]}")
 
 
 def _extension(ctx: Ctx, p: _Patcher) -> None:

@@ -92,7 +92,7 @@ OTHER = {
     "invalid-json-500", "invalid-json-no-scim-type", "too-large-500", "collection-delete-ok", "error-status-int",
     "no-auth", "wrong-token-accepted", "basic-accepted", "no-www-authenticate", "unauth-post-creates",
     "drops-declared-title", "items-per-page-echoes-count", "search-ignores-paging", "patch-projection-wipes",
-    "malformed-member-500", "sparse-breaks-filters", "sparse-breaks-patch",
+    "malformed-member-500", "sparse-breaks-filters", "sparse-breaks-patch", "last-modified-frozen", "group-no-meta-times",
 }
 BREAKS = frozenset(OTHER | set(FILTER_REWRITES) | set(FILTER_REFUSALS) | set(PATCH_DROPS) | set(USER_EDITS) | set(SCHEMA_EDITS))
 ENDPOINTS = ("Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas")
@@ -424,6 +424,10 @@ class Broken:
                 meta["version"] = 'W/"c"'
             if "meta-location-wrong" in b and "location" in meta:
                 meta["location"] = meta["location"].rsplit("/", 1)[0] + "/scimh-elsewhere"
+            if "last-modified-frozen" in b and "created" in meta:
+                meta["lastModified"] = meta["created"]
+            if "group-no-meta-times" in b and coll == "Groups":
+                meta.pop("created", None), meta.pop("lastModified", None)
             if "last-modified-goes-back" in b and method == "GET" and item and "lastModified" in meta:
                 meta["lastModified"] = "2000-01-01T00:00:00Z"
             if "members-value-ref" in b and coll == "Groups":
