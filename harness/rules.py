@@ -344,7 +344,7 @@ _add("patch", [
     ("group-rename", "RFC 7644 §3.5.2.3; Okta renames with PATCH replace", "MUST", BOTH, "replace displayName renames the group."),
     ("projection-keeps-unlisted", "RFC 7644 §3.9 (attributes shape the response, not the update)", "MUST", NONE,
      "PATCH /Users/{id}?attributes=userName applies the operations and keeps every attribute it does not list."),
-    ("sparse-resources", "RFC 7643 §4.1 (only userName is required); RFC 7644 §3.5.2", "MUST", BOTH,
+    ("sparse-resources", "RFC 7643 §4.1 (only userName is required); RFC 7644 §3.5.2", "MUST", NONE,
      "PATCH works on a user holding only userName (replace name.givenName, add emails)."),
 ])
 
