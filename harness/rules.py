@@ -91,6 +91,7 @@ WHY: dict[str, str] = {
     "entra.task-detail": "tell the admin why the operation failed: Entra logs the provider's detail (idp-wire.md)",
     "entra.request-accepted": "complete the action: a refused request fails Entra's operation (idp-wire.md: Entra corrections)",
     # the rfc conformance suite
+    "rfc.filters.external-id": 'Entra filters users with externalId eq when externalId is the matching attribute (idp-wire.md: Microsoft Entra ID, Filters)',
     "rfc.discovery.spc.get": 'no IdP reads it: Okta never calls /ServiceProviderConfig (idp-wire.md: Errors and rate limits), Entra documents no use',
     "rfc.discovery.spc.bearer-advertised": 'Okta never reads /ServiceProviderConfig (idp-wire.md); the admin picks the auth mode',
     "rfc.discovery.rt.users": 'neither IdP reads /ResourceTypes in provisioning (Okta only for the optional schema import; idp-wire.md)',
@@ -304,6 +305,8 @@ _add("users", [
     ("create.201", "RFC 7644 §3.3", "MUST", BOTH, "POST /Users answers 201 with the created resource."),
     ("create.returns-attributes", "RFC 7644 §3.3 (the response body SHOULD contain the created resource)", "SHOULD", NONE,
      "The 201 body holds the attributes sent (userName, name, emails, active)."),
+    ("create.stores-declared", "RFC 7643 §7 (/Schemas lists the attributes the service provider supports)", "SHOULD", NONE,
+     "An optional attribute the User schema declares readWrite (title, nickName, displayName) is stored when sent."),
     ("create.meta", "RFC 7643 §3.1", "MUST", NONE, "meta.created, meta.lastModified (dateTimes) and meta.location are set."),
     ("create.unique-ids", "RFC 7643 §3.1", "MUST", BOTH, "Two resources get two different ids."),
     ("create.conflict-409", "RFC 7644 §3.3", "MUST", BOTH, "A duplicate userName answers 409 with scimType uniqueness."),
@@ -319,6 +322,8 @@ _add("users", [
     ("put.readonly-ignored", "RFC 7644 §3.5.1 (readOnly: values SHALL be ignored)", "MUST", NONE, "A PUT cannot change id."),
     ("put.unknown-404", "RFC 7644 §3.5.1, §3.12", "MUST", NONE, "PUT /Users/<unknown id> answers 404."),
     ("meta.last-modified", "RFC 7643 §3.1", "MUST", NONE, "meta.lastModified moves forward (never back) on a change; meta.created stays."),
+    ("meta.last-modified-changes", "RFC 7643 §3.1 (lastModified: the most recent update)", "MUST", NONE,
+     "A successful PUT moves meta.lastModified forward (not merely never back)."),
     ("delete.204", "RFC 7644 §3.6", "MUST", ENTRA, "DELETE /Users/{id} answers 204."),
     ("delete.then-404", "RFC 7644 §3.6", "MUST", NONE, "A deleted user answers 404 afterwards."),
     ("delete.omitted-from-queries", "RFC 7644 §3.6", "MUST", NONE, "A deleted user no longer matches a filter."),
@@ -328,9 +333,15 @@ _add("users", [
 _add("groups", [
     ("create.201", "RFC 7644 §3.3", "MUST", BOTH, "POST /Groups answers 201 with the group and its members."),
     ("create.conflict-409", "RFC 7644 §3.3; RFC 7643 §4.2", "SHOULD", NONE, "A duplicate displayName answers 409 uniqueness (when displayName is declared unique)."),
+    ("create.meta", "RFC 7643 §3.1 (meta.created, meta.lastModified)", "MUST", NONE,
+     "A created group carries meta.created and meta.lastModified dateTimes."),
+    ("meta.last-modified-changes", "RFC 7643 §3.1 (lastModified: the most recent update)", "MUST", NONE,
+     "A successful PUT of a group moves its meta.lastModified forward."),
     ("get.200", "RFC 7644 §3.4.1", "MUST", BOTH, "GET /Groups/{id} returns the group with its members."),
     ("get.unknown-404", "RFC 7644 §3.4.1, §3.12", "MUST", NONE, "GET /Groups/<unknown id> answers 404."),
     ("members.value", "RFC 7643 §4.2", "MUST", BOTH, "members[].value holds the member's id."),
+    ("members.malformed-id", "RFC 7644 §3.12 (client errors are 4xx); RFC 7643 §4.2", "MUST", NONE,
+     "A malformed member id (one that references nothing) is answered with a 4xx or accepted, never a 5xx."),
     ("user.groups", "RFC 7643 §4.1.2 (groups, readOnly)", "SHOULD", NONE, "A member's User.groups lists the group (when User declares groups)."),
     ("put.200", "RFC 7644 §3.5.1", "MUST", OKTA, "PUT /Groups/{id} replaces the name and members."),
     ("delete.204", "RFC 7644 §3.6", "MUST", OKTA, "DELETE /Groups/{id} answers 204, then 404."),
@@ -368,9 +379,17 @@ _add("filters", [
     ("invalid-400", "RFC 7644 §3.4.2.2, §3.12 (invalidFilter)", "MUST", NONE, "A malformed filter answers 400."),
     ("invalid-scim-type", "RFC 7644 §3.12 Table 9 (invalidFilter)", "SHOULD", NONE, "A malformed filter's Error carries scimType invalidFilter."),
     ("with-paging", "RFC 7644 §3.4.2.4", "MUST", OKTA, "totalResults counts every match while the page holds count of them."),
+    ("external-id", "RFC 7644 §3.4.2.2; RFC 7643 §3.1 (externalId); Entra matches users with externalId eq", "MUST", ENTRA,
+     "externalId eq \"<value>\" finds the user created with that externalId."),
+    ("clause-not-dropped", "RFC 7644 §3.4.2.2 (and: both expressions are true; invalidFilter when not supported)", "MUST", NONE,
+     "A clause the server cannot evaluate is refused (400), never dropped: userName eq X and externalId eq \"nope\" does not return X."),
+    ("post-search-paging", "RFC 7644 §3.4.3 (startIndex and count in the SearchRequest body)", "MUST", NONE,
+     "POST /.search applies startIndex and count from its body (when .search is offered)."),
     ("post-search", "RFC 7644 §3.4.3 (POST /.search, MAY)", "MAY", NONE,
      "POST /Users/.search filters like GET; skipped when not offered, failed when offered but wrong."),
     ("groups-display-name", "RFC 7644 §3.4.2.2; Okta looks groups up by displayName", "MUST", BOTH, "displayName eq … finds the group."),
+    ("sparse-resources", "RFC 7644 §3.4.2.2; RFC 7643 §4.1, §4.2 (optional attributes may be absent)", "MUST", NONE,
+     "Sub-attribute, value-path and members filters work while a user with only userName and a group without members exist."),
     ("groups-member", "RFC 7644 §3.4.2.2; Entra checks membership with members[value eq …]", "SHOULD", NONE,
      "members[value eq \"<id>\"] finds the groups holding that member."),
 ])
@@ -388,6 +407,8 @@ _add("paging", [
     ("integers", "RFC 7644 §3.4.2 (totalResults, startIndex, itemsPerPage are integers)", "MUST", OKTA,
      "totalResults, startIndex and itemsPerPage are JSON integers."),
     ("groups", "RFC 7644 §3.4.2.4", "MUST", OKTA, "Groups page with startIndex/count too."),
+    ("items-per-page", "RFC 7644 §3.4.2 (itemsPerPage: the number of resources returned)", "MUST", NONE,
+     "On every list itemsPerPage, when present, equals the number of resources returned (not the count asked for)."),
 ])
 
 _add("sort", [
@@ -440,6 +461,10 @@ _add("patch", [
     ("group-remove-member-value", "Entra removes members with path members and a value list", "SHOULD", ENTRA,
      "remove path members with value [{value: id}] removes that member."),
     ("group-rename", "RFC 7644 §3.5.2.3; Okta renames with PATCH replace", "MUST", BOTH, "replace displayName renames the group."),
+    ("projection-keeps-unlisted", "RFC 7644 §3.9 (attributes shape the response, not the update)", "MUST", NONE,
+     "PATCH /Users/{id}?attributes=userName applies the operations and keeps every attribute it does not list."),
+    ("sparse-resources", "RFC 7643 §4.1 (only userName is required); RFC 7644 §3.5.2", "MUST", NONE,
+     "PATCH works on a user holding only userName (replace name.givenName, add emails)."),
 ])
 
 _add("etag", [

@@ -11,6 +11,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
+from urllib.parse import unquote_plus
 
 import httpx
 
@@ -111,6 +112,13 @@ class Ctx:
         self._add(CheckResult(_cid(check_id, subject), status, d.source, d.strength, message, exchange))  # type: ignore[arg-type]
         return ok
 
+    def status_of(self, check_id: str) -> str | None:
+        """The status this area recorded for `check_id` (its first result), or None: what a later
+        check's precondition reads instead of assuming the earlier behaviour held."""
+        assert self.scenario is not None, "status_of() outside an area"
+        steps = [*self.scenario.steps, *([self.current] if self.current is not None else [])]
+        return next((c.status for st in steps for c in st.checks if c.check_id == check_id), None)
+
     def skip(self, check_id: str, reason: str, *, subject: str | None = None) -> None:
         d = rule(check_id)
         self._add(CheckResult(_cid(check_id, subject), "skip", d.source, d.strength, reason, None))
@@ -193,6 +201,13 @@ class Ctx:
         return body
 
 
+def wire(ex: Exchange) -> str:
+    """The request line as sent, its query decoded for reading: `GET /scim/v2/Users?filter=… `."""
+    url = httpx.URL(ex.url)
+    query = unquote_plus(url.query.decode("ascii", "replace"))
+    return f"{ex.method} {url.path}" + (f"?{query}" if query else "")
+
+
 class StepAbort(Exception):
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)
@@ -235,4 +250,4 @@ def _cid(check_id: str, subject: str | None) -> str:
     return f"{check_id}[{subject}]" if subject else check_id
 
 
-__all__ = ["AreaStop", "Capabilities", "Ctx", "abort", "dicts", "dig", "stop_area"]
+__all__ = ["AreaStop", "Capabilities", "Ctx", "abort", "dicts", "dig", "stop_area", "wire"]

@@ -31,6 +31,7 @@ FILTER_REWRITES: dict[str, tuple[str, str]] = {
     "pr-matches-all": (r"\b[\w.:]+ pr\b", "userName pr"),
     "multi-valued-first-only": (r'emails\.value eq ("[^"]*")', r'emails[type eq "work" and value eq \1]'),
     "boolean-inverted": (r"\beq false\b", "eq true"),
+    "filter-drops-unknown-clause": (r' and externalId eq "[^"]*"', ""),
     "datetime-as-string": (r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)[+-]\d\d:\d\d"', r'"\1Z"'),
 }
 # switch -> predicate on a filter: when true, the list answers 400 invalidFilter
@@ -39,6 +40,7 @@ FILTER_REFUSALS: dict[str, Callable[[str], bool]] = {
     "extension-filter-400": lambda f: ENT_URN in f,
     "case-sensitive-names": lambda f: re.search(r"[A-Z]{2,}", re.sub(r'"[^"]*"', '""', f)) is not None,
     "members-filter-400": lambda f: "members[" in f,
+    "external-id-filter-400": lambda f: "externalId" in f,
 }
 # switch -> predicate on one PATCH operation (op lower-cased, path, value): the op is silently dropped
 PATCH_DROPS: dict[str, Callable[[str, str, Any], bool]] = {
@@ -89,6 +91,8 @@ OTHER = {
     "if-none-match-always-304", "etag-no-header", "etag-meta-version-missing", "etag-constant", "unknown-endpoint-400",
     "invalid-json-500", "invalid-json-no-scim-type", "too-large-500", "collection-delete-ok", "error-status-int",
     "no-auth", "wrong-token-accepted", "basic-accepted", "no-www-authenticate", "unauth-post-creates",
+    "drops-declared-title", "items-per-page-echoes-count", "search-ignores-paging", "patch-projection-wipes",
+    "malformed-member-500", "sparse-breaks-filters", "sparse-breaks-patch", "last-modified-frozen", "group-no-meta-times",
 }
 BREAKS = frozenset(OTHER | set(FILTER_REWRITES) | set(FILTER_REFUSALS) | set(PATCH_DROPS) | set(USER_EDITS) | set(SCHEMA_EDITS))
 ENDPOINTS = ("Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas")
@@ -203,6 +207,14 @@ class Broken:
                                 and item and not item.startswith("urn:scimh")):
             raise Reply(404, error(404, "not found"))
         self._query(method, coll, item, query)
+        if "sparse-breaks-filters" in b and method == "GET" and item is None and re.search(
+                r"\.familyName|emails\[|emails\.value|members\[", query.get("filter", "")):
+            _, _, everyone = self.inner(env, "GET", f"/{coll}", {"count": "1000"})
+            needed = ("name", "emails") if coll == "Users" else ("members",)
+            if any(not r.get(k) for r in (everyone or {}).get("Resources") or [] for k in needed):
+                raise Reply(400, error(400, "attribute missing on a stored resource", "invalidFilter"))
+        if "malformed-member-500" in b and coll == "Groups" and "scimh-bad-id" in json.dumps(body):
+            raise Reply(500, error(500, "invalid literal for int()"))
         if "if-match-always-412" in b and env.get("HTTP_IF_MATCH"):
             raise Reply(412, error(412, "precondition failed"))
         if "if-none-match-always-304" in b and env.get("HTTP_IF_NONE_MATCH"):
@@ -228,6 +240,10 @@ class Broken:
             name = body.get("userName")
             if "username-case-sensitive" in b and isinstance(name, str) and name != name.lower():
                 body["userName"] = name + "-cs"
+        if "drops-declared-title" in b and coll == "Users" and method in ("POST", "PUT") and isinstance(body, dict):
+            body.pop("title", None)  # declared in /Schemas, never stored
+        if "search-ignores-paging" in b and method == "POST" and sub.endswith("/.search") and isinstance(body, dict):
+            body.pop("startIndex", None), body.pop("count", None)
         if method == "PUT" and item:
             if "put-noop" in b:
                 method = "GET"
@@ -237,6 +253,13 @@ class Broken:
                 st, _, cur = self.inner(env, "GET", sub)
                 if st == 200:
                     body = {**{k: v for k, v in cur.items() if k not in ("meta", "groups")}, **body}
+        if method == "PATCH" and "patch-projection-wipes" in b and "attributes" in query and isinstance(body, dict) \
+                and isinstance(body.get("Operations"), list):
+            body["Operations"].append({"op": "remove", "path": "emails"})  # the unlisted attributes are lost
+        if method == "PATCH" and "sparse-breaks-patch" in b and coll == "Users" and item:
+            st, _, cur = self.inner(env, "GET", sub)
+            if st == 200 and not (cur or {}).get("name"):
+                raise Reply(500, error(500, "'NoneType' object is not subscriptable"))
         if method == "PATCH":
             method, body = self._patch(env, sub, body)
         data = json.dumps(body).encode() if body is not None else raw
@@ -401,6 +424,10 @@ class Broken:
                 meta["version"] = 'W/"c"'
             if "meta-location-wrong" in b and "location" in meta:
                 meta["location"] = meta["location"].rsplit("/", 1)[0] + "/scimh-elsewhere"
+            if "last-modified-frozen" in b and "created" in meta:
+                meta["lastModified"] = meta["created"]
+            if "group-no-meta-times" in b and coll == "Groups":
+                meta.pop("created", None), meta.pop("lastModified", None)
             if "last-modified-goes-back" in b and method == "GET" and item and "lastModified" in meta:
                 meta["lastModified"] = "2000-01-01T00:00:00Z"
             if "members-value-ref" in b and coll == "Groups":
@@ -487,6 +514,8 @@ class Broken:
             return 404, error(404, "no resource matches")
         if "scimhEcho" in query:
             d["startIndex"] = int(query["scimhEcho"]) if query["scimhEcho"].lstrip("-").isdigit() else 1
+        if "items-per-page-echoes-count" in b and query.get("count", "").isdigit():
+            d["itemsPerPage"] = int(query["count"])
         if "paging-strings" in b:
             for k in ("totalResults", "startIndex", "itemsPerPage"):
                 if k in d:
