@@ -105,7 +105,7 @@ class Store(OrgStore):
         cursor = self._candidates(c, table, org, rtype, flt)
         total, kept = 0, []
         end = start_index - 1 + max(count, 0)
-        while batch := cursor.fetchmany(256):
+        while batch := cursor.fetchmany(32):  # small: a stored user may be ~1 MiB
             resources = [self._out(c, table, r) for r in batch]
             if with_groups:
                 self._with_groups(c, resources)
