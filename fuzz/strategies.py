@@ -1,6 +1,9 @@
 """Hypothesis strategies for hostile HTTP requests to the mock: routes from its OpenAPI document
 with odd ids and percent-encodings, absurd filters and PATCH paths, random/wrong-typed/huge/deeply
-nested/invalid-UTF-8 bodies, unknown schemas, wrong tokens and header-injection attempts.
+nested/invalid-UTF-8 bodies, unknown schemas, wrong tokens and header-injection attempts; and (issue 17)
+integers past 64 bits or of 4,301+ digits and non-finite numbers in every kind of body and in
+startIndex/count, lone-surrogate literals in filters on the indexed attributes, and userNames that
+differ only by Unicode normalisation, width, case folding, spaces or invisible characters.
 
 A `FuzzRequest` is plain data (method, raw path, raw query, header bytes, body bytes); the oracle
 in `oracle.py` sends it and judges the answer.
@@ -59,12 +62,24 @@ def _json_string(text: str) -> str:
     return json.dumps(text)
 
 
+# Numbers no 64-bit column or float can hold, as JSON text (issue 17 item 11).
+HUGE_NUMBERS = ["1" * 4301, "-" + "9" * 5000, str(2 ** 63), str(-2 ** 63 - 1), str(2 ** 63 - 1), "1e30", "1e400",
+                "-1e400", "Infinity", "-Infinity", "NaN", "1" * 25, "0." + "0" * 5000 + "1"]
+huge_numbers = st.sampled_from(HUGE_NUMBERS)
+# Lone UTF-16 surrogates (and a proper pair) as JSON string literals.
+SURROGATE_LITERALS = ['"\\ud800"', '"a\\udfff"', '"\\udbff\\udbff"', '"\\ud83d\\ude00"', '"x\\ud800y"']
+# userNames one user apart under names.py's key, or refused there (issue 17 item 13).
+UNICODE_NAMES = ["jos\u00e9@x.com", "jose\u0301@x.com", "\uff41\uff4c\uff49\uff43\uff45@x.com", "alice@x.com",
+                 " bob@x.com ", "bob@x.com", "nul\x00@x.com", "zw\u200bsp@x.com", "\u03bf\u03b4\u03bf\u03c2",
+                 "\u039f\u0394\u039f\u03a3", "stra\u00dfe", "STRASSE", "adm\u0131n", "ADMIN", "\ufeffbom",
+                 "\u3000carl", "line\u2028sep", "\ufb01nn"]
+
 comp_values = st.one_of(
     _weird_text.map(_json_string), _any_text.map(_json_string),
     st.sampled_from(["true", "false", "null", "True", "NULL", "1e999", "-0", "1.5e-400", "123456789012345678901234567890",
                      '"2024-01-01T00:00:00Z"', '"9999999999-99-99"', '"\\ud800"', '"\\u0000"', '"a\\"', '"\\x41"',
                      "'single'", "unquoted", '""', '"' + "a" * 500 + '"']),
-    st.integers().map(str), st.floats(allow_nan=True).map(repr),
+    st.integers().map(str), st.floats(allow_nan=True).map(repr), st.sampled_from(SURROGATE_LITERALS),
 )
 attr_paths = st.one_of(st.sampled_from(ATTRS), st.from_regex(r"[A-Za-z$][A-Za-z0-9_$:.\-]{0,15}", fullmatch=True))
 
@@ -85,6 +100,10 @@ filters = st.recursive(
     ),
     max_leaves=12,
 ) | st.builds(lambda n: " or ".join(['userName eq "x"'] * n), st.integers(100, 800)) \
+  | st.builds(lambda a, o, v: f"{a} {o} {v}", st.sampled_from(["userName", "id", "externalId", "displayName",
+                                                              "members.value", "emails.value"]),
+              st.sampled_from(["eq", "co", "sw", "ne", "gt"]), st.sampled_from(SURROGATE_LITERALS)) \
+  | st.builds(lambda v: f"userName eq {json.dumps(v)}", st.sampled_from(UNICODE_NAMES)) \
   | st.sampled_from(["", " ", "(", ")", "[]", "not", "userName eq", 'userName eq "' + "a" * 5000 + '"',
                      "emails[type eq \"work\"].value eq \"a\"", "members[value eq \"x\"]", 'emails[value[type eq "a"]]'])
 
@@ -113,7 +132,8 @@ schemas_lists = st.one_of(
 
 user_bodies = st.fixed_dictionaries(
     {"schemas": schemas_lists},
-    optional={"userName": st.one_of(_weird_text, st.integers(), st.none(), st.lists(_weird_text, max_size=2)),
+    optional={"userName": st.one_of(_weird_text, st.integers(), st.none(), st.lists(_weird_text, max_size=2),
+                                    st.sampled_from(UNICODE_NAMES)),
               "active": st.one_of(st.booleans(), st.sampled_from(["True", "False", "yes", "1", ""]), st.integers()),
               "emails": st.one_of(json_values, st.lists(st.fixed_dictionaries(
                   {"value": st.one_of(_weird_text, st.integers())},
@@ -176,6 +196,20 @@ odd_bodies = st.one_of(
         lambda n: ('{"schemas":["%s"],"userName":"big@x.com","title":"' % CORE_USER).encode() + b"x" * n + b'"}'),
 )
 
+# Bodies of every kind carrying a number from HUGE_NUMBERS where an integer belongs (or anywhere).
+_NUMBER_TEMPLATES = [
+    '{"schemas":["%s"],"userName":"n@x.com","x":%%s}' % CORE_USER,
+    '{"schemas":["%s"],"userName":"n@x.com","active":%%s}' % CORE_USER,
+    '{"schemas":["%s"],"displayName":"g","members":[{"value":%%s}]}' % CORE_GROUP,
+    '{"schemas":["%s"],"startIndex":%%s}' % SEARCH, '{"schemas":["%s"],"count":%%s}' % SEARCH,
+    '{"schemas":["%s"],"Operations":[{"op":"add","value":{"title":%%s}}]}' % PATCH_OP,
+    '{"schemas":["%s"],"Operations":[{"op":"replace","path":"active","value":%%s}]}' % PATCH_OP,
+    '{"name":"n3w","threshold":%s}', '{"email":"h@x.com","admin":%s}', '{"faults":[{"status":503,"count":%s}]}',
+    '{"faults":[{"status":%s}]}', '{"faults":[{"latency_ms":%s}]}', '{"faults":[{"status":429,"fraction":%s}]}', "%s",
+]
+number_bodies = st.builds(lambda t, n: (t % n).encode(), st.sampled_from(_NUMBER_TEMPLATES), huge_numbers)
+odd_bodies = odd_bodies | number_bodies
+
 any_body = st.one_of(user_bodies.map(_dump), group_bodies.map(_dump), patch_bodies.map(_dump),
                      search_bodies.map(_dump), json_values.map(_dump), odd_bodies)
 
@@ -198,8 +232,10 @@ id_parts = st.one_of(
 
 query_params = st.one_of(
     st.tuples(st.just("filter"), filters), st.tuples(st.just("count"), st.one_of(
-        st.integers().map(str), st.sampled_from(["99999999999999999999999", "-1", "1.5", "", "abc", "0x10", " 5"]))),
-    st.tuples(st.just("startIndex"), st.one_of(st.integers().map(str), st.sampled_from(["", "NaN", "1e3"]))),
+        st.integers().map(str), st.sampled_from(["99999999999999999999999", "-1", "1.5", "", "abc", "0x10", " 5"]),
+        huge_numbers)),
+    st.tuples(st.just("startIndex"), st.one_of(st.integers().map(str), st.sampled_from(["", "NaN", "1e3"]),
+                                               huge_numbers)),
     st.tuples(st.sampled_from(["attributes", "excludedAttributes", "sortBy"]),
               st.one_of(attr_paths, st.lists(attr_paths, max_size=4).map(",".join), _weird_text)),
     st.tuples(st.just("sortOrder"), st.one_of(st.sampled_from(["ascending", "DESCENDING", "up"]), _weird_text)),

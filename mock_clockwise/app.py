@@ -8,7 +8,8 @@ one error handler.
 - STATE_DIR: the private folder of a server whose worker processes share DB_PATH (server.py):
   given, the control plane's faults and journal are shared by all of them (SharedFaults in
   DB_PATH, SharedJournal files in STATE_DIR); None, they live in this process's memory
-- MAX_CONTENT_LENGTH (bytes, default 1 MiB), MAX_RESULTS (default 1000),
+- MAX_CONTENT_LENGTH (bytes, default 1 MiB), MAX_RESULTS (default 1000), MAX_PAGE_BYTES (stored JSON
+  per list page, default 8 MiB: a page stops early there),
   JOURNAL_SIZE (default 10,000), FAULT_SEED (random seed for fractional faults)
 
 The request limits are listed in wire.py.
@@ -23,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from .control import bp as control_bp
 from .errors import (InternalError, MethodNotAllowed, NotFound, PayloadTooLarge, ScimError, UnsupportedMediaType,
-                     status_error)
+                     status_error, storage_error)
 from .faults import Faults, SharedFaults
 from .journal import Journal, SharedJournal
 from .request_hooks import after_request, before_request
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "STATE_DIR": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_RESULTS": 1000,
+    "MAX_PAGE_BYTES": 8 * 1024 * 1024,
     "JOURNAL_SIZE": 10_000,
     "FAULT_SEED": None,
 }
@@ -53,6 +55,9 @@ def render_error(exc: Exception) -> Response:
         err = exc
     elif isinstance(exc, HTTPException):
         err = _http_error(exc)
+    elif (full := storage_error(exc)) is not None:
+        log.warning("storage full on %s %s: %s", request.method, request.path, exc)
+        err = full
     else:
         # A 500 is a bug in the mock: log it (request line only, never headers/tokens) but still
         # answer with a SCIM Error body.
@@ -94,6 +99,7 @@ def _mock_state(cfg: dict[str, Any]) -> MockState:
         journal = Journal(int(cfg["JOURNAL_SIZE"]), decode=journal_body)
     return MockState(store=store, faults=faults, journal=journal, admin_token=str(cfg["ADMIN_TOKEN"]),
                      start_orgs=list(cfg["ORGS"]), max_results=int(cfg["MAX_RESULTS"]),
+                     max_page_bytes=int(cfg["MAX_PAGE_BYTES"]),
                      max_content_length=cfg["MAX_CONTENT_LENGTH"])
 
 

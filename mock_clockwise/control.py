@@ -136,7 +136,7 @@ def events(org: str) -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     st = state()
-    doc = openapi_document(request.url_root, max_results=st.max_results,
+    doc = openapi_document(st.url_root(), max_results=st.max_results,
                            max_content_length=st.max_content_length, json_depth=MAX_JSON_DEPTH)
     return Response(json.dumps(doc, indent=1), mimetype="application/json")
 

@@ -1,6 +1,8 @@
 """One SCIM error hierarchy (RFC 7644 §3.12), rendered in one place (`app.render_error`)."""
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Any
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -102,9 +104,28 @@ class NotImplementedScim(ScimError):
     status = 501
 
 
+class InsufficientStorage(ScimError):
+    # RFC 4918 §11.5 (507): the server cannot store what the request needs; a client may retry later.
+    status = 507
+
+
+def storage_error(exc: BaseException) -> ScimError | None:
+    """The SCIM error for a full disk (SQLite's SQLITE_FULL "database or disk is full", or an
+    OSError ENOSPC/EDQUOT from a file the mock writes), else None. The write that hit it was rolled
+    back (store_base._tx), so nothing changed."""
+    if isinstance(exc, sqlite3.OperationalError):
+        full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    else:
+        full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if not full:
+        return None
+    return InsufficientStorage("The mock's storage is full: the request was not carried out and changed nothing; "
+                               "retry once space is freed", headers={"Retry-After": "60"})
+
+
 _BY_STATUS: dict[int, type[ScimError]] = {cls.status: cls for cls in (
     Unauthorized, Forbidden, NotFound, MethodNotAllowed, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
-    TooManyRequests, InternalError, NotImplementedScim)}
+    TooManyRequests, InternalError, NotImplementedScim, InsufficientStorage)}
 
 
 def status_error(status: int, detail: str, headers: dict[str, str] | None = None) -> ScimError:

@@ -9,7 +9,10 @@ from typing import Any, Callable
 
 from mock_clockwise.errors import InvalidFilter
 from mock_clockwise.filter_ast import And, Compare, Filter, Not, Or, Present, ValuePath
-from mock_clockwise.schema import Attribute, ResourceType, get_ci
+from mock_clockwise.names import user_name_key
+from mock_clockwise.schema import USER_SCHEMA, Attribute, ResourceType, get_ci
+
+_USER_NAME = USER_SCHEMA.attr("userName")
 
 
 # A resolver maps a path (as written) to (definition, values getter) or None when unknown.
@@ -115,7 +118,9 @@ def _value_attr(attr: Attribute) -> Attribute:
 
 def _fold(attr: Attribute, value: Any) -> Any:
     if isinstance(value, str) and not attr.case_exact:
-        return value.lower()
+        # userName compares by the key uniqueness uses (names.py), so `eq` finds the one user a
+        # POST would clash with; other caseExact=false strings compare lower-cased.
+        return user_name_key(value) if attr is _USER_NAME else value.lower()
     return value
 
 
@@ -246,7 +251,8 @@ _INDEXED = {"User": ("userName", "externalId", "id"), "Group": ("displayName", "
 
 def index_hint(flt: Filter, rtype: ResourceType) -> tuple[str, str] | None:
     """(attribute, value) such that every resource matching `flt` has that attribute equal to that
-    value (value lower-cased for caseExact=false attributes: userName, Group displayName), or None.
+    value (folded for caseExact=false attributes: userName by names.user_name_key, Group displayName
+    lower-cased), or None.
     Looks through top-level `and`. Also runs `validate_filter` (raises InvalidFilter)."""
     validate_filter(flt, rtype)
     return _hint(flt, rtype)
@@ -268,4 +274,4 @@ def _hint(flt: Filter, rtype: ResourceType) -> tuple[str, str] | None:
         return None
     if ref.name not in _INDEXED.get(rtype.name, ()):
         return None
-    return ref.name, (flt.value if ref.attribute.case_exact else flt.value.lower())
+    return ref.name, _fold(ref.attribute, flt.value)

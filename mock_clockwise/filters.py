@@ -129,15 +129,30 @@ def _check_inner(flt: Filter, error: type[ScimError], what: str) -> None:
             raise error(f"The {what} nests a value filter inside another one ('{leaf.path}[...]').")
 
 
+def _check_literals(flt: Filter, error: type[ScimError], what: str) -> None:
+    """RFC 8259 §8.2: a string literal written `"\ud800"` (a lone UTF-16 surrogate) is no Unicode
+    text; it could be neither compared in SQLite nor echoed as UTF-8, so it is refused like the
+    same escape in a request body (wire.py)."""
+    for leaf in leaves(flt):
+        if isinstance(leaf, ValuePath):
+            _check_literals(leaf.inner, error, what)
+            leaf = leaf.then  # type: ignore[assignment]
+        if isinstance(leaf, Compare) and isinstance(leaf.value, str):
+            try:
+                leaf.value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise error(f"The {what} contains an unpaired UTF-16 surrogate escape (such as \\ud800) "
+                            "in a string.") from None
+
+
 def parse_filter(text: str) -> Filter:
     """Parse an RFC 7644 §3.4.2.2 filter; `InvalidFilter` with a clear detail when it is not one."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidFilter("The filter is empty.")
     _check_limits(text, InvalidFilter, "filter")
-    fast = _fast_compare(text)
-    if fast is not None:
-        return fast
-    return _lark_filter(text)
+    flt = _fast_compare(text) or _lark_filter(text)
+    _check_literals(flt, InvalidFilter, "filter")
+    return flt
 
 
 def _lark_filter(text: str) -> Filter:
@@ -204,6 +219,7 @@ def parse_path(text: str, rtype: ResourceType) -> PatchPath:
         raise InvalidPath(f"The PATCH path {text!r} names an attribute that is not in the {rtype.name} schema.")
     if inner is None:
         return PatchPath(ref)
+    _check_literals(inner, InvalidPath, "PATCH path")
     if ref.sub_attribute is not None or not ref.attribute.is_complex or not ref.attribute.multi_valued:
         raise InvalidPath(f"The PATCH path {text!r} filters '{ref.path}', which is not a multi-valued "
                           "complex attribute.")

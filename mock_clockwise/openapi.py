@@ -9,12 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from mock_clockwise.filters import MAX_DEPTH as FILTER_DEPTH
+from mock_clockwise.names import refused_characters
 from mock_clockwise.filters import MAX_FILTER_LENGTH
 from mock_clockwise.patch import MAX_OPERATIONS
 from mock_clockwise.schema import (ENTERPRISE_SCHEMA, ENTERPRISE_USER, GROUP_SCHEMA, USER_SCHEMA, Attribute,
                                    Schema)
 
 OPENAPI_VERSION = "3.1.0"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+# wire.py's JSON decoder refuses integers outside this range (400 invalidValue).
+MAX_INT = 2 ** 63 - 1
+_INT = {"type": "integer", "minimum": -MAX_INT, "maximum": MAX_INT}
 SCIM_JSON = "application/scim+json"
 ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
 REF = "#/components/schemas/"
@@ -22,21 +28,30 @@ REF = "#/components/schemas/"
 # RFC 7643 §2.3 data types → JSON Schema types.
 _TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"}, "boolean": {"type": "boolean"}, "decimal": {"type": "number"},
-    "integer": {"type": "integer"}, "dateTime": {"type": "string", "format": "date-time"},
+    "integer": _INT, "dateTime": {"type": "string", "format": "date-time"},
     "reference": {"type": "string", "format": "uri-reference"}, "binary": {"type": "string", "contentEncoding": "base64"},
 }
 
 
 def attribute_schema(attr: Attribute) -> dict[str, Any]:
-    """JSON Schema of one SCIM attribute (RFC 7643 §2.2 characteristics noted where they map)."""
+    """JSON Schema of one SCIM attribute (RFC 7643 §2.2 characteristics noted where they map).
+    Exactly what validation.py accepts, or stricter: a complex value holds only its sub-attributes
+    (others would be dropped, a differently-cased duplicate refused) and its required ones."""
     if attr.is_complex:
-        one: dict[str, Any] = {"type": "object",
+        one: dict[str, Any] = {"type": "object", "additionalProperties": False,
                                "properties": {s.name: attribute_schema(s) for s in attr.sub_attributes}}
+        required = [s.name for s in attr.sub_attributes if s.required]
+        if required:
+            one["required"] = required
     else:
         one = dict(_TYPES.get(attr.type, {"type": "string"}))
         if attr.canonical_values:
             one["examples"] = list(attr.canonical_values)
     out: dict[str, Any] = {"type": "array", "items": one} if attr.multi_valued else one
+    if attr.multi_valued and attr.sub("primary") is not None:
+        # RFC 7643 §2.4: the primary value "true" MUST appear no more than once.
+        out["not"] = {"contains": {"type": "object", "required": ["primary"],
+                                   "properties": {"primary": {"const": True}}}, "minContains": 2}
     if attr.description:
         out["description"] = attr.description
     if attr.mutability == "readOnly":
@@ -46,22 +61,48 @@ def attribute_schema(attr: Attribute) -> dict[str, Any]:
     return out
 
 
+def _name_schema(attr: Attribute, what: str) -> dict[str, Any]:
+    """userName / displayName: not blank (validation.py); a userName also without the characters
+    names.py refuses (controls, NUL, invisible format characters)."""
+    if what == "userName":
+        refused = refused_characters()
+        # `(?![\s\S])` is the true end in ECMA-262 and Python alike (Python's `$` also matches
+        # before a final newline, which is a refused character).
+        pattern = f"^[^{refused}]*[^{refused}\\s][^{refused}]*(?![\\s\\S])"
+    else:
+        pattern = "\\S"  # JSON Schema patterns are unanchored: some non-space character
+    return {**attribute_schema(attr), "minLength": 1, "pattern": pattern}
+
+
+def _urns(urn: str) -> dict[str, Any]:
+    # RFC 7643 §3 / RFC 7644 §3.3, §3.4.3, §3.5.2: the body's `schemas` lists the message's URN.
+    return {"type": "array", "items": {"type": "string"}, "minItems": 1, "contains": {"const": urn},
+            "description": f"must contain {urn}"}
+
+
 def _schema_object(schema: Schema, urn: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     props: dict[str, Any] = {
-        "schemas": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                    "description": f"must contain {urn}"},
+        "schemas": _urns(urn),
         "id": {"type": "string", "readOnly": True},
         "externalId": {"type": "string"},
         "meta": {"type": "object", "readOnly": True},
     }
     props.update({a.name: attribute_schema(a) for a in schema.attributes})
+    for name in ("userName", "displayName"):
+        attr = schema.attr(name)
+        if attr is not None and attr.required:
+            props[name] = _name_schema(attr, name)
     props.update(extra or {})
     required = ["schemas"] + [a.name for a in schema.attributes if a.required]
-    return {"type": "object", "description": schema.description, "properties": props, "required": required}
+    # Other members are dropped by the mock (or refused when they differ from a known one only by
+    # case): the document allows none, so what it allows the mock accepts.
+    return {"type": "object", "description": schema.description, "properties": props, "required": required,
+            "additionalProperties": False}
 
 
 def _components(max_results: int) -> dict[str, Any]:
-    enterprise = {"type": "object", "properties": {a.name: attribute_schema(a) for a in ENTERPRISE_SCHEMA.attributes}}
+    enterprise = {"type": "object", "additionalProperties": False,
+                  "properties": {a.name: attribute_schema(a) for a in ENTERPRISE_SCHEMA.attributes}}
     return {
         "securitySchemes": {
             "scimToken": {"type": "http", "scheme": "bearer",
@@ -85,11 +126,12 @@ def _message_schemas(max_results: int) -> dict[str, Any]:
         "PatchOp": {
             "type": "object", "required": ["schemas", "Operations"],
             "properties": {
-                "schemas": {"type": "array", "items": {"const": "urn:ietf:params:scim:api:messages:2.0:PatchOp"}},
+                "schemas": _urns(PATCH_OP),
                 "Operations": {"type": "array", "maxItems": MAX_OPERATIONS, "items": {
                     "type": "object", "required": ["op"],
-                    "properties": {"op": {"type": "string", "description": "add, remove or replace "
-                                                                           "(case-insensitive)"},
+                    "properties": {"op": {"type": "string", "pattern": "^([aA][dD][dD]|[rR][eE][mM][oO][vV][eE]|"
+                                                                          "[rR][eE][pP][lL][aA][cC][eE])$",
+                                          "description": "add, remove or replace (case-insensitive)"},
                                    "path": {"type": "string", "maxLength": MAX_FILTER_LENGTH},
                                    "value": {}}}},
             },
@@ -97,10 +139,10 @@ def _message_schemas(max_results: int) -> dict[str, Any]:
         "SearchRequest": {
             "type": "object", "required": ["schemas"],
             "properties": {
-                "schemas": {"type": "array", "items": {"type": "string"},
-                            "description": "must contain urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
-                "filter": {"type": "string"}, "startIndex": {"type": "integer"},
-                "count": {"type": "integer", "maximum": max_results}, "sortBy": {"type": "string"},
+                "schemas": _urns(SEARCH_REQUEST),
+                "filter": {"type": "string", "maxLength": MAX_FILTER_LENGTH,
+                           "description": "an RFC 7644 §3.4.2.2 filter (else 400 invalidFilter)"},
+                "startIndex": _INT, "count": {**_INT, "maximum": max_results}, "sortBy": {"type": "string"},
                 "sortOrder": {"enum": ["ascending", "descending"]},
                 "attributes": {"type": "array", "items": {"type": "string"}},
                 "excludedAttributes": {"type": "array", "items": {"type": "string"}},
@@ -133,9 +175,9 @@ def _parameters(max_results: int) -> dict[str, Any]:
         "filter": {"name": "filter", "in": "query", "schema": {"type": "string", "maxLength": MAX_FILTER_LENGTH},
                    "description": f"RFC 7644 §3.4.2.2 filter (at most {MAX_FILTER_LENGTH} characters, "
                                   f"{FILTER_DEPTH} levels of brackets)"},
-        "startIndex": {"name": "startIndex", "in": "query", "schema": {"type": "integer"},
+        "startIndex": {"name": "startIndex", "in": "query", "schema": _INT,
                        "description": "1-based; values below 1 are read as 1 (RFC 7644 §3.4.2.4)"},
-        "count": {"name": "count", "in": "query", "schema": {"type": "integer", "maximum": max_results},
+        "count": {"name": "count", "in": "query", "schema": {**_INT, "maximum": max_results},
                   "description": f"page size; negative is read as 0, larger than {max_results} as {max_results}"},
         "sortBy": {"name": "sortBy", "in": "query", "schema": {"type": "string"}},
         "sortOrder": {"name": "sortOrder", "in": "query", "schema": {"enum": ["ascending", "descending"]}},

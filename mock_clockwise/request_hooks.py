@@ -60,6 +60,11 @@ def before_request() -> None:
 
 def after_request(response: Response) -> Response:
     path = request.path
+    if request.method == "OPTIONS" and request.url_rule is not None and request.url_rule.methods:
+        # RFC 9110 §9.3.7 / §10.2.1: Allow lists the methods of the resource asked about. werkzeug's
+        # automatic answer unites every rule the path could match (`/Users/.search` is also
+        # `/Users/{id}`); the rule that routing chose is the one that serves the path.
+        response.headers["Allow"] = ", ".join(sorted(request.url_rule.methods))
     if path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/"):
         st = state()
         limit = st.max_content_length

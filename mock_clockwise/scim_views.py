@@ -12,7 +12,7 @@ from .filters import parse_filter
 from .projection import parse_attr_list, project
 from .representation import decorate, import_page_text, list_response
 from .schema import GROUP, USER, ResourceType
-from .wire import SCIM_PREFIX, read_json, scim_response, scim_text_response, state
+from .wire import MAX_JSON_INT, SCIM_PREFIX, read_json, scim_response, scim_text_response, state
 
 bp = Blueprint("scim", __name__, url_prefix=SCIM_PREFIX)
 
@@ -56,15 +56,20 @@ def _if_match() -> list[str] | None:
 
 
 def _int_param(params: dict[str, Any], name: str) -> int | None:
+    """An integer query/SearchRequest parameter (RFC 7644 §3.4.2.4: startIndex, count), or None.
+    Query strings are text; a SearchRequest gives JSON integers (the decoder already bounds them,
+    wire.py). Anything else is 400 invalidValue."""
     value = params.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        # RFC 7644 §3.12 invalidValue: 1e30 or 1.5 is a JSON number, not an integer.
         raise InvalidValue(f"{name} must be an integer")
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidValue(f"{name} must be an integer, got {value!r}") from None
+        number = int(value)
+    except ValueError:
+        raise InvalidValue(f"{name} must be an integer, got {value!r:.40}") from None
+    return number
 
 
 def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | None,
@@ -77,6 +82,9 @@ def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | N
     # RFC 7644 §3.4.2.4: startIndex < 1 is interpreted as 1; a negative count as 0;
     # the server may return fewer than `count` (we cap at maxResults).
     start = max(1, _int_param(params, "startIndex") or 1)
+    if start > MAX_JSON_INT:
+        # SQLite's OFFSET is a 64-bit integer; RFC 7644 §3.12 invalidValue.
+        raise InvalidValue(f"startIndex must be at most {MAX_JSON_INT}")
     count = _int_param(params, "count")
     count = st.max_results if count is None else min(max(0, count), st.max_results)
     sort_by = params.get("sortBy") or None
@@ -87,9 +95,10 @@ def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | N
         raise InvalidValue(f"sortOrder must be 'ascending' or 'descending', got {params.get('sortOrder')!r}")
     base = base_url()
     if rtype is USER and flt is None and not sort_by and not attributes and not excluded:
-        total, rows = st.store.user_page_text(g.org, start, count)
+        total, rows = st.store.user_page_text(g.org, start, count, st.max_page_bytes)
         return scim_text_response(import_page_text(total, start, rows, base))
-    total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending")
+    total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending",
+                                          st.max_page_bytes)
     resources = [project(decorate(r, rtype, base), rtype, attributes, excluded, owned=True) for r in page]
     return scim_response(list_response(total, start, resources))
 
@@ -99,7 +108,8 @@ def _search(rtype: ResourceType) -> Response:
     body = read_json()
     if not isinstance(body, dict):
         raise InvalidValue("the search request must be a JSON object")
-    if SEARCH_REQUEST not in (body.get("schemas") or []):
+    schemas = body.get("schemas")
+    if not isinstance(schemas, list) or SEARCH_REQUEST not in schemas:
         raise InvalidValue(f"the search request's schemas must contain {SEARCH_REQUEST}")
     attributes, excluded = _projection_args(body)
     return _list(rtype, body, attributes, excluded)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from . import plan
 from .errors import Forbidden, InvalidValue, Uniqueness
-from .filter_eval import index_hint, matches
+from .filter_eval import compile_filter, index_hint
+from .names import user_name_key
 from .org_store import OrgStore
 from .patch import apply_patch
 from .projection import sort_key
@@ -31,10 +32,33 @@ from .validation import validate_resource
 
 # The indexed column behind each `index_hint` attribute, per table.
 _HINT_COLUMNS = {
-    "users": {"username": ("user_name_lower", True), "externalid": ("external_id", False), "id": ("id", False)},
+    # userName: the hint is already names.user_name_key (filter_eval.index_hint), not to be folded again.
+    "users": {"username": ("user_name_key", False), "externalid": ("external_id", False), "id": ("id", False)},
     "groups": {"displayname": ("display_name_lower", True), "externalid": ("external_id", False),
                "id": ("id", False)},
 }
+
+# What a group's member costs in a page beyond the stored JSON (value, display, type, $ref).
+_MEMBER_BYTES = 160
+
+T = TypeVar("T")
+
+
+def _within(items: Iterable[T], size: Callable[[T], int], max_bytes: int | None) -> list[T]:
+    """The leading items whose sizes add up to at most `max_bytes` (at least one, so a client
+    paging by startIndex always moves on); all of them when max_bytes is None."""
+    out: list[T] = []
+    used = 0
+    for item in items:
+        used += size(item)
+        if out and max_bytes is not None and used > max_bytes:
+            break
+        out.append(item)
+    return out
+
+
+def _stored_size(row: sqlite3.Row, resource: dict[str, Any]) -> int:
+    return len(row["data"]) + _MEMBER_BYTES * len(resource.get("members") or ())
 
 
 class Store(OrgStore):
@@ -50,59 +74,87 @@ class Store(OrgStore):
             return self._group_out(c, self._row(c, "groups", org, gid))
 
     def list_resources(self, org: str, rtype: ResourceType, flt: Any = None, start_index: int = 1,
-                       count: int = 100, sort_by: str | None = None,
-                       descending: bool = False) -> tuple[int, list[dict[str, Any]]]:
-        """RFC 7644 §3.4.2: (totalResults, the page). `start_index` is 1-based and ≥ 1."""
+                       count: int = 100, sort_by: str | None = None, descending: bool = False,
+                       max_bytes: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """RFC 7644 §3.4.2: (totalResults, the page). `start_index` is 1-based and ≥ 1. The page
+        holds at most `count` resources and stops early once their stored size passes `max_bytes`
+        (always at least one; RFC 7644 §3.4.2.4 lets a page hold fewer than `count`)."""
         table = "users" if rtype is USER else "groups"
         with self._read() as c:
             org_row = self._org_row(c, org)
             if flt is None and not sort_by:
                 # No filter: the org's maintained count and one page in creation order.
                 total = org_row[f"{table}_count"]
-                page = [self._out(c, table, r) for r in self._page_rows(c, table, org, start_index, count)]
+                page = [self._out(c, table, r) for r in self._page_rows(c, table, org, start_index, count, "*",
+                                                                         max_bytes)]
             else:
-                candidates = [self._out(c, table, r) for r in self._candidates(c, table, org, rtype, flt)]
-                if table == "users" and "groups" in repr((flt, sort_by)).lower():
-                    # A user's read-only `groups` is computed, not stored: attach it when asked about.
-                    self._with_groups(c, candidates)
-                found = [r for r in candidates if flt is None or matches(flt, r, rtype)]
-                if sort_by:
-                    # RFC 7644 §3.4.2.3; sorted() is stable, so ties keep creation order.
-                    found.sort(key=lambda r: sort_key(r, rtype, sort_by), reverse=descending)
-                total = len(found)
-                page = found[start_index - 1:start_index - 1 + count] if count > 0 else []
+                total, page = self._filtered(c, table, org, rtype, flt, start_index, count, sort_by, descending,
+                                             max_bytes)
             if table == "users":
                 self._with_groups(c, [u for u in page if "groups" not in u])
         return total, page
 
-    def user_page_text(self, org: str, start_index: int, count: int) -> tuple[int, list[tuple[Any, ...]]]:
+    def _filtered(self, c: sqlite3.Connection, table: str, org: str, rtype: ResourceType, flt: Any,
+                  start_index: int, count: int, sort_by: str | None, descending: bool,
+                  max_bytes: int | None) -> tuple[int, list[dict[str, Any]]]:
+        """(total, page) of a filtered and/or sorted list. The candidates are read in batches, and
+        without a sort only the page is kept, so a large org costs one batch of memory."""
+        # A user's read-only `groups` is computed, not stored: attach it when asked about.
+        with_groups = table == "users" and "groups" in repr((flt, sort_by)).lower()
+        test = compile_filter(flt, rtype) if flt is not None else None
+        cursor = self._candidates(c, table, org, rtype, flt)
+        total, kept = 0, []
+        end = start_index - 1 + max(count, 0)
+        while batch := cursor.fetchmany(32):  # small: a stored user may be ~1 MiB
+            resources = [self._out(c, table, r) for r in batch]
+            if with_groups:
+                self._with_groups(c, resources)
+            for row, resource in zip(batch, resources):
+                if test is not None and not test(resource):
+                    continue
+                total += 1
+                if sort_by or start_index <= total <= end:
+                    kept.append((_stored_size(row, resource), resource))
+        if sort_by:
+            # RFC 7644 §3.4.2.3; sort() is stable, so ties keep creation order.
+            kept.sort(key=lambda k: sort_key(k[1], rtype, sort_by), reverse=descending)
+            kept = kept[start_index - 1:end]
+        return total, [r for _, r in _within(kept, lambda k: k[0], max_bytes)]
+
+    def user_page_text(self, org: str, start_index: int, count: int,
+                       max_bytes: int | None = None) -> tuple[int, list[tuple[Any, ...]]]:
         """The unfiltered, unsorted page of users as stored: (totalResults, rows), each row
-        (id, JSON text, created, lastModified, version, groups).
+        (id, JSON text, created, lastModified, version, groups); `max_bytes` as in list_resources.
 
         The stored text is already the user's default view (validate_resource canonicalises
         it; `password` and `groups` are never stored), so the views can answer Okta's import
         pages (RFC 7644 §3.4.2.4) without parsing and re-serialising every user."""
         with self._read() as c:
             total = self._org_row(c, org)["users_count"]
-            rows = self._page_rows(c, "users", org, start_index, count, "id, data, created, last_modified, version")
+            rows = self._page_rows(c, "users", org, start_index, count, "id, data, created, last_modified, version",
+                                   max_bytes)
             groups = self._user_groups(c, [r[0] for r in rows])
         return total, [(*r, groups[r[0]]) for r in rows]
 
     @staticmethod
     def _page_rows(c: sqlite3.Connection, table: str, org: str, start_index: int, count: int,
-                   columns: str = "*") -> list[sqlite3.Row]:
+                   columns: str = "*", max_bytes: int | None = None) -> list[sqlite3.Row]:
         """One LIMIT/OFFSET page of the org's rows in creation order (stable across pages); the
-        OFFSET walks only the covering (org, seq) index."""
+        OFFSET walks only the covering (org, seq) index. Rows are read one by one up to `max_bytes`
+        of stored JSON (`columns` must include `data`), so a page of huge users is never all read."""
         if count <= 0:
             return []
-        return c.execute(f"SELECT {columns} FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE org=? "
-                         f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, count, start_index - 1)).fetchall()
+        cursor = c.execute(f"SELECT {columns} FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE org=? "
+                           f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, count, start_index - 1))
+        if max_bytes is None:
+            return cursor.fetchall()
+        return _within(cursor, lambda row: len(row["data"]), max_bytes)
 
     def _out(self, c: sqlite3.Connection, table: str, row: sqlite3.Row) -> dict[str, Any]:
         return resource_from_row("User", row) if table == "users" else self._group_out(c, row)
 
     def _candidates(self, c: sqlite3.Connection, table: str, org: str, rtype: ResourceType,
-                    flt: Any) -> list[sqlite3.Row]:
+                    flt: Any) -> sqlite3.Cursor:
         hint = index_hint(flt, rtype) if flt is not None else None
         if hint is not None:
             column = _HINT_COLUMNS[table].get(str(hint[0]).lower())
@@ -110,9 +162,8 @@ class Store(OrgStore):
                 # Indexed lookup of a superset; `matches` decides the exact result.
                 name, fold = column
                 value = str(hint[1]).lower() if fold else str(hint[1])
-                return c.execute(f"SELECT * FROM {table} WHERE org=? AND {name}=? ORDER BY seq",
-                                 (org, value)).fetchall()
-        return c.execute(f"SELECT * FROM {table} WHERE org=? ORDER BY seq", (org,)).fetchall()
+                return c.execute(f"SELECT * FROM {table} WHERE org=? AND {name}=? ORDER BY seq", (org, value))
+        return c.execute(f"SELECT * FROM {table} WHERE org=? ORDER BY seq", (org,))
 
     # ------------------------------------------------------------------ users
     def create_user(self, org: str, body: Any) -> dict[str, Any]:
@@ -125,15 +176,21 @@ class Store(OrgStore):
             member = c.execute("SELECT * FROM members WHERE org=? AND email=?", (org, email)).fetchone()
             if member is not None and member["scim_user_id"]:
                 raise Uniqueness(f"member {email!r} is already linked to SCIM user {member['scim_user_id']!r}")
+            if member is not None and member["admin"] and member["unlinked_data"]:
+                # Clockwise's admin rule holds across relinking: an admin whose SCIM user was deleted
+                # comes back with the attributes it had (DELETE then POST must not edit an admin).
+                changed = plan.admin_changes(json.loads(member["unlinked_data"]), data)
+                if changed:
+                    raise Forbidden(plan.admin_refusal_detail(data["userName"], changed))
             active = plan.is_active(data)
             now = now_iso()
-            c.execute("INSERT INTO users (id, org, user_name, user_name_lower, external_id, email_lower, active, "
+            c.execute("INSERT INTO users (id, org, user_name, user_name_key, external_id, email_lower, active, "
                       "version, created, last_modified, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                      (uid, org, data["userName"], data["userName"].lower(), data.get("externalId"), email,
+                      (uid, org, data["userName"], user_name_key(data["userName"]), data.get("externalId"), email,
                        int(active), 1, now, now, stored_text(data)))
             # Clockwise: a SCIM user links to the org member with the same e-mail, else becomes one.
             if member is not None:
-                c.execute("UPDATE members SET scim_user_id=?, plan=? WHERE seq=?",
+                c.execute("UPDATE members SET scim_user_id=?, plan=?, unlinked_data=NULL WHERE seq=?",
                           (uid, plan.scim_member_plan(active), member["seq"]))
             else:
                 c.execute("INSERT INTO members (org, email, plan, admin, scim_user_id, source) VALUES (?,?,?,?,?,?)",
@@ -146,8 +203,9 @@ class Store(OrgStore):
         return out
 
     def _check_user_name(self, c: sqlite3.Connection, org: str, user_name: str, uid: str | None) -> None:
-        # RFC 7643 §4.1.1: userName is unique (server) and caseExact false → compare lower-cased.
-        row = c.execute("SELECT id FROM users WHERE org=? AND user_name_lower=?", (org, user_name.lower())).fetchone()
+        # RFC 7643 §4.1.1: userName is unique (server) and caseExact false → compare by the Unicode
+        # comparison key (names.py), the indexed column.
+        row = c.execute("SELECT id FROM users WHERE org=? AND user_name_key=?", (org, user_name_key(user_name))).fetchone()
         if row is not None and row["id"] != uid:
             raise Uniqueness(f"userName {user_name!r} is already taken in this organization")
 
@@ -157,6 +215,12 @@ class Store(OrgStore):
         with self._tx() as c:
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
+            if "active" not in after:
+                # RFC 7644 §3.5.1 lets a PUT clear or keep what it omits; the mock KEEPS `active` as
+                # stored, so a PUT without it never reactivates a user (nor gives back a paid seat).
+                before_active = json.loads(row["data"]).get("active")
+                if before_active is not None:
+                    after["active"] = before_active
             return self._change_user(c, org, row, after)
 
     def patch_user(self, org: str, uid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
@@ -178,7 +242,7 @@ class Store(OrgStore):
             changed = plan.admin_changes(before, after)
             if changed:
                 raise Forbidden(plan.admin_refusal_detail(before.get("userName", uid), changed))
-        if after["userName"].lower() != before.get("userName", "").lower():
+        if user_name_key(after["userName"]) != user_name_key(before.get("userName", "")):
             self._check_user_name(c, org, after["userName"], uid)
         email = plan.user_email(after)
         active = plan.is_active(after)
@@ -191,9 +255,9 @@ class Store(OrgStore):
             if (email, new_plan) != (member["email"], member["plan"]):
                 c.execute("UPDATE members SET email=?, plan=? WHERE seq=?", (email, new_plan, member["seq"]))
         now = now_iso()
-        c.execute("UPDATE users SET user_name=?, user_name_lower=?, external_id=?, email_lower=?, active=?, "
+        c.execute("UPDATE users SET user_name=?, user_name_key=?, external_id=?, email_lower=?, active=?, "
                   "version=?, last_modified=?, data=? WHERE id=?",
-                  (after["userName"], after["userName"].lower(), after.get("externalId"), email, int(active),
+                  (after["userName"], user_name_key(after["userName"]), after.get("externalId"), email, int(active),
                    row["version"] + 1, now, stored_text(after), uid))
         if active and not plan.is_active(before):
             self._refresh_mode(c, org)  # only a (re)activation adds an active user
@@ -214,7 +278,9 @@ class Store(OrgStore):
             c.execute("DELETE FROM users WHERE id=?", (uid,))
             c.execute("UPDATE orgs SET users_count=users_count-1 WHERE name=?", (org,))
             # Clockwise (Entra deletes users): the member stays in the org, unlinked, on free.
-            c.execute("UPDATE members SET scim_user_id=NULL, plan=? WHERE scim_user_id=?", (plan.FREE, uid))
+            # An admin's last attributes are kept with the member: a later POST relinking it is held to them.
+            c.execute("UPDATE members SET scim_user_id=NULL, plan=?, unlinked_data=CASE WHEN admin THEN ? END "
+                      "WHERE scim_user_id=?", (plan.FREE, row["data"], uid))
             self._event(c, org, "dsync.user.deleted", user)
 
     def bulk_insert_users(self, org: str, resources: Iterable[dict[str, Any]]) -> int:
@@ -225,13 +291,13 @@ class Store(OrgStore):
             uid = str(uuid.uuid4())
             data = stored_form(uid, validate_resource(body, USER), "groups")
             email, active = plan.user_email(data), plan.is_active(data)
-            user_rows.append((uid, org, data["userName"], data["userName"].lower(), data.get("externalId"), email,
+            user_rows.append((uid, org, data["userName"], user_name_key(data["userName"]), data.get("externalId"), email,
                               int(active), 1, now, now, stored_text(data)))
             member_rows.append((org, email, plan.scim_member_plan(active), 0, uid, "scim"))
         with self._tx() as c:
             self._org_row(c, org)
             try:
-                c.executemany("INSERT INTO users (id, org, user_name, user_name_lower, external_id, email_lower, "
+                c.executemany("INSERT INTO users (id, org, user_name, user_name_key, external_id, email_lower, "
                               "active, version, created, last_modified, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                               user_rows)
                 c.executemany("INSERT INTO members (org, email, plan, admin, scim_user_id, source) "

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from .errors import NotFound, PreconditionFailed
+from .names import user_name_key
 from .representation import attach_groups, etag, group_value, member_value, resource_from_row
 
 _DDL = """
@@ -36,14 +37,14 @@ CREATE INDEX IF NOT EXISTS tokens_org ON tokens(org);
 CREATE TABLE IF NOT EXISTS members (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, org TEXT NOT NULL, email TEXT NOT NULL,
   plan TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0, scim_user_id TEXT, source TEXT NOT NULL,
-  UNIQUE (org, email));
+  unlinked_data TEXT, UNIQUE (org, email));
 CREATE INDEX IF NOT EXISTS members_user ON members(scim_user_id);
 CREATE TABLE IF NOT EXISTS users (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, org TEXT NOT NULL,
-  user_name TEXT NOT NULL, user_name_lower TEXT NOT NULL, external_id TEXT,
+  user_name TEXT NOT NULL, user_name_key TEXT NOT NULL, external_id TEXT,
   email_lower TEXT NOT NULL, active INTEGER NOT NULL, version INTEGER NOT NULL,
   created TEXT NOT NULL, last_modified TEXT NOT NULL, data TEXT NOT NULL,
-  UNIQUE (org, user_name_lower));
+  UNIQUE (org, user_name_key));
 CREATE INDEX IF NOT EXISTS users_org_seq ON users(org, seq);
 CREATE INDEX IF NOT EXISTS users_org_ext ON users(org, external_id);
 CREATE INDEX IF NOT EXISTS users_org_active ON users(org, active);
@@ -92,6 +93,37 @@ def check_if_match(version: int, if_match: list[str] | None) -> None:
     raise PreconditionFailed(f"If-Match precondition failed: the resource's current version is {etag(version)}")
 
 
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a --db file written by an earlier version to this schema, once, in one transaction
+    (the worker processes of a server may all try; the first one does it):
+    - users.user_name_lower (lower()) became users.user_name_key (names.user_name_key), the same
+      UNIQUE (org, ...) constraint now over the Unicode comparison key;
+    - members.unlinked_data (the last SCIM attributes of an admin whose user was deleted).
+    Raises RuntimeError when the file holds two users that the new key says are one."""
+    if "user_name_lower" not in _columns(conn, "users") and "unlinked_data" in _columns(conn, "members"):
+        return
+    conn.create_function("user_name_key", 1, user_name_key, deterministic=True)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if "user_name_lower" in _columns(conn, "users"):
+            conn.execute("ALTER TABLE users RENAME COLUMN user_name_lower TO user_name_key")
+            conn.execute("UPDATE users SET user_name_key = user_name_key(user_name)")
+        if "unlinked_data" not in _columns(conn, "members"):
+            conn.execute("ALTER TABLE members ADD COLUMN unlinked_data TEXT")
+    except sqlite3.IntegrityError as exc:
+        conn.execute("ROLLBACK")
+        raise RuntimeError(f"the database holds userNames that are one user under the Unicode comparison "
+                           f"(names.py); rename one of them first ({exc})") from None
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class StoreBase:
     """SQLite connections, transactions, and the reads the operations share.
 
@@ -117,6 +149,7 @@ class StoreBase:
             self._queue_fd = os.open(path, os.O_RDONLY)
         with self._lock:
             conn.executescript(_DDL)
+            _migrate(conn)
 
     @staticmethod
     def _connect(target: str) -> sqlite3.Connection:
@@ -167,10 +200,13 @@ class StoreBase:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
+                    conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    # SQLite may already have rolled back itself (SQLITE_FULL, a failed COMMIT): the
+                    # connection must leave every write with no transaction open, or the next fails.
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
-                conn.execute("COMMIT")
             finally:
                 if self._queue_fd is not None:
                     fcntl.flock(self._queue_fd, fcntl.LOCK_UN)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_clockwise.errors import InvalidSyntax, InvalidValue
+from mock_clockwise.names import user_name_problem
 from mock_clockwise.schema import SCHEMAS, Attribute, ResourceType, get_ci
 
 _TRUE_STRINGS = {"true": True, "false": False}
@@ -143,6 +144,10 @@ def validate_resource(body: Any, rtype: ResourceType) -> dict[str, Any]:
         value = out.get(attr.name)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise InvalidValue(f"Attribute '{attr.name}' is required and must not be empty.")
+    problem = user_name_problem(out["userName"]) if rtype.name == "User" else None
+    if problem:
+        # names.py: controls (NUL) and invisible characters cannot tell users apart; RFC 7644 §3.12.
+        raise InvalidValue(f"Attribute 'userName' {problem}.")
     for urn in rtype.extensions:
         data = ext_data.get(urn)
         if data:

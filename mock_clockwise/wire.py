@@ -4,18 +4,24 @@ blueprints import it; it imports none of them.
 
 Request limits (each answered with a SCIM Error, advertised in /_mock/openapi.json):
 body size MAX_CONTENT_LENGTH → 413; JSON nesting deeper than MAX_JSON_DEPTH → 400 invalidSyntax;
-strings with unpaired UTF-16 surrogates → 400 invalidSyntax; filter length/depth and PATCH operation
-count in filters.py / patch.py; `count` capped at maxResults.
+strings with unpaired UTF-16 surrogates → 400 invalidSyntax; integers outside the signed 64-bit range
+→ 400 invalidValue, `NaN`/`Infinity` → 400 invalidSyntax (both at the JSON decoder, `decode_json`);
+filter length/depth and PATCH operation count in filters.py / patch.py; `count` capped at maxResults,
+and a list page ends early once its resources' stored JSON passes max_page_bytes (RFC 7644 §3.4.2.4
+lets a page hold fewer than `count`; itemsPerPage says how many it holds).
 """
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app, request
 
-from .errors import InvalidSyntax, UnsupportedMediaType
+from .errors import InvalidSyntax, InvalidValue, UnsupportedMediaType
 from .faults import Faults, SharedFaults
 from .journal import Journal, SharedJournal, body_for_journal
 from .store import Store
@@ -27,6 +33,9 @@ EXTENSION_KEY = "mock_clockwise"
 # No SCIM document is deeper than ~6 levels (PatchOp → Operations → value → members → value);
 # a cap well above that keeps parsing and every later walk of the body iterative-safe.
 MAX_JSON_DEPTH = 64
+# Every integer the mock reads from JSON fits SQLite's INTEGER (and a query's LIMIT/OFFSET).
+MAX_JSON_INT = 2 ** 63 - 1
+_MAX_INT_DIGITS = len(str(MAX_JSON_INT))
 
 
 @dataclass
@@ -39,19 +48,24 @@ class MockState:
     admin_token: str
     start_orgs: list[dict[str, Any]] = field(default_factory=list)
     max_results: int = 1000
+    max_page_bytes: int | None = None
     max_content_length: int | None = None
     # (scheme, Host, root path) -> request.url_root: werkzeug's IRI conversion costs ~50 µs per
     # request; the Host header is the client's, so the cache is small and simply emptied when full.
     url_roots: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def url_root(self) -> str:
-        """`request.url_root` (the base for meta.location and $ref URLs), computed once per host."""
+        """`request.url_root` (the base for meta.location and $ref URLs), computed once per host.
+        A Host header that is no host[:port] (empty, spaces, a path, userinfo: werkzeug then reads
+        the host as "") is not used: the base is the address the server listens on (loopback for a
+        wildcard), never `http:///`."""
         key = (request.scheme, request.host, request.root_path)
         root = self.url_roots.get(key)
         if root is None:
             if len(self.url_roots) >= 64:
                 self.url_roots.clear()
-            root = self.url_roots[key] = request.url_root
+            root = request.url_root if request.host else _listening_root()
+            self.url_roots[key] = root
         return root
 
     def seed_start_orgs(self) -> None:
@@ -70,6 +84,23 @@ class MockState:
         self.store.close()
         self.faults.close()
         self.journal.close()
+
+
+# RFC 3986 §3.2.2: a host name or address the base URL can carry.
+_HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", re.ASCII)
+
+
+def _listening_root() -> str:
+    env = request.environ
+    name = str(env.get("SERVER_NAME") or "")
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"  # an IPv6 address
+    if name in ("", "0.0.0.0", "[::]") or not _HOST.fullmatch(name):
+        name = "127.0.0.1"
+    port = str(env.get("SERVER_PORT") or "")
+    default = {"http": "80", "https": "443"}.get(request.scheme)
+    netloc = name if not port.isdigit() or port == default else f"{name}:{port}"
+    return f"{request.scheme}://{netloc}{quote(request.root_path)}/"
 
 
 def state() -> MockState:
@@ -98,6 +129,46 @@ def scim_text_response(text: str, status: int = 200) -> Response:
 
 
 # ---------------------------------------------------------------------------- request bodies
+class JsonNumberError(ValueError):
+    """A JSON number the mock refuses (raised by the decoder's hooks, turned into a SCIM Error)."""
+
+    def __init__(self, detail: str, scim_error: type[InvalidValue] | type[InvalidSyntax]) -> None:
+        super().__init__(detail)
+        self.detail, self.scim_error = detail, scim_error
+
+
+def _parse_int(text: str) -> int:
+    # RFC 7644 §3.12 invalidValue: an integer no attribute or parameter of the mock can hold. The
+    # digits are counted before int() runs, so 4,301 digits (Python's own limit) never get that far.
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS or abs(value := int(text)) > MAX_JSON_INT:
+        raise JsonNumberError(f"an integer has {len(text.lstrip('-'))} digits; integers must lie within "
+                              f"±{MAX_JSON_INT} (64-bit)", InvalidValue)
+    return value
+
+
+def _parse_float(text: str) -> float:
+    # RFC 7644 §3.12 invalidValue: 1e400 would become infinity, which no JSON text can carry back.
+    value = float(text)
+    if math.isinf(value):
+        raise JsonNumberError(f"the number {text[:40]} is too large for a 64-bit float", InvalidValue)
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    # RFC 8259 §6: NaN and Infinity are not JSON numbers (Python's decoder accepts them by default).
+    raise JsonNumberError(f"{name} is not a JSON number (RFC 8259 §6)", InvalidSyntax)
+
+
+# One decoder for every JSON text the mock reads (requests, journalled bodies).
+_DECODER = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+
+
+def decode_json(text: str) -> Any:
+    """`json.loads` with the mock's number rules (the hooks above); raises JsonNumberError,
+    json.JSONDecodeError or RecursionError."""
+    return _DECODER.decode(text)
+
+
 def read_json() -> Any:
     """The request body as JSON. RFC 7644 §3.8: `application/scim+json`; `application/json`
     is accepted too (Entra and many clients), as is a missing Content-Type."""
@@ -109,9 +180,11 @@ def read_json() -> Any:
     if not raw.strip():
         raise InvalidSyntax("the request body is empty; a JSON object is required")
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = decode_json(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidSyntax("the request body is not valid UTF-8") from None
+    except JsonNumberError as exc:
+        raise exc.scim_error(f"the request body is not acceptable: {exc.detail}") from None
     except json.JSONDecodeError as exc:
         raise InvalidSyntax(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from None
@@ -153,8 +226,8 @@ def journal_body(raw: bytes) -> Any:
     """A journalled body: the JSON document when it is acceptable JSON, else (truncated) text."""
     parsed = None
     try:
-        parsed = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        parsed = decode_json(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSONDecodeError, JsonNumberError
         parsed = None
     if parsed is not None and json_problem(parsed):
         parsed = None  # journalled as (replaced) text instead
