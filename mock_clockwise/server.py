@@ -189,7 +189,14 @@ def remove_stale_state_dirs(base: str) -> None:
 
 
 def _close(app: Any) -> None:
-    app.extensions["mock_clockwise"].close()
+    """Close the app's state whole: a stop signal arriving meanwhile is held until it is closed (it would
+    otherwise interrupt the close half-way, and the clean-up after it would close the rest twice)."""
+    stops = {signal.SIGINT, signal.SIGTERM}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        app.extensions["mock_clockwise"].close()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str]) -> int:
@@ -237,8 +244,8 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
             print(line)
         print("Press Ctrl-C to stop.", flush=True)
         if args.workers > 1:
-            _close(app)  # no SQLite connection may cross the fork: each worker opens its own
-            app = None
+            closing, app = app, None  # closed once, whatever signal arrives
+            _close(closing)  # no SQLite connection may cross the fork: each worker opens its own
             code = serve_workers(lambda: create_app(config), _close, socks, args.threads)
         else:
             serve_threads(app, socks[0], args.threads)
