@@ -7,6 +7,7 @@ much of the machine went to the server, to the load generator, and to anything e
 from __future__ import annotations
 
 import csv
+import math
 import os
 import queue
 import signal
@@ -234,9 +235,17 @@ def run_locust(server: Server, users: int, duration_s: int, csv_prefix: Path, sp
     with open(stats_file, newline="") as f:
         row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
     return LoadResult(requests=int(row["Request Count"]), failures=int(row["Failure Count"]),
-                      rps=float(row["Requests/s"]), p50=float(row["50%"]), p95=float(row["95%"]),
-                      p99=float(row["99%"]), server_cpu_s=server_cpu, locust_cpu_s=locust_cpu,
+                      rps=locust_figure(row["Requests/s"]), p50=locust_figure(row["50%"]), p95=locust_figure(row["95%"]),
+                      p99=locust_figure(row["99%"]), server_cpu_s=server_cpu, locust_cpu_s=locust_cpu,
                       other_cpu_s=max(0.0, busy - server_cpu - locust_cpu), wall_s=wall)
+
+
+def locust_figure(text: str) -> float:
+    """A figure of locust's CSV; NaN for its "N/A" (nothing was measured), which no verdict then passes."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def find_scim2_server(explicit: str | None) -> str | None:

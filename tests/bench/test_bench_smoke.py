@@ -65,3 +65,23 @@ def test_verdicts_judge_the_workers_model_and_show_one_process_for_reference() -
     assert got["peak RSS holding 100,000 users < 500 MB (1 process)"] is False
     assert got["peak RSS holding 100,000 users < 500 MB (3 workers: all processes + state file)"] is True
     assert got["100 concurrent clients: no failures, resets or listen overflows"] is False
+
+
+def test_a_latency_locust_could_not_measure_fails_its_verdict() -> None:
+    # locust writes "N/A" for a percentile when nothing was measured (a quick run on a busy machine):
+    # the figure is NaN, not a crash, and no "< 50 ms" verdict passes on it.
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import benchlib
+        import run_all
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    assert benchlib.locust_figure("12.5") == 12.5
+    p99 = benchlib.locust_figure("N/A")
+    cmp = {"settings": {"users": 20},
+           "targets": {"mock-workers": {"rps": 0.0, "p99": p99, "failures": 0, "requests": 0}},
+           "ratios": {}}
+    scale = [(1000, {"filter_ms": 1.0, "get_ms": 1.0}), (100_000, {"filter_ms": 1.0, "get_ms": 1.0})]
+    hundred = {"result": {"failures": 0, "requests": 10}, "counters": {}}
+    got = {name: ok for name, _, ok in run_all.verdicts(cmp, scale, [], hundred)}
+    assert got["mock (workers): p99 < 50 ms at 20 users"] is False
