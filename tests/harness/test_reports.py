@@ -274,3 +274,18 @@ def test_a_run_that_stopped_says_so_and_is_not_ready(tmp_path: Path) -> None:
     assert f"Stopped: {stop}; nothing more was sent (1 scenario(s) not run)" in out.getvalue()
     ok = fake_run()
     assert json.loads(write_reports(ok, tmp_path / "ok", ["json"])["json"].read_text())["summary"]["stopped"] is None
+
+
+def test_html_verdict_lines_stay_apart(tmp_path):
+    # A reason, "(and N more)" and the SHOULD warnings each start a line of their own (the block tags
+    # used to swallow the newline: "… → 400 invalidValueSHOULD warnings: …").
+    from harness.reports.html import render_html
+    from harness.reports.json_report import run_to_dict
+
+    document = run_to_dict(fake_run())
+    document["summary"]["verdicts"] = [{
+        "idp": "entra", "name": "Entra", "verdict": "not ready", "checks": 3, "line": "Entra: not ready",
+        "because": ["Entra cannot deactivate users: PATCH → 400 invalidValue"], "more": 2,
+        "warnings": ["Entra cannot page: count ignored"], "more_warnings": 0}]
+    html = render_html(document)
+    assert "→ 400 invalidValue\n(and 2 more)\nSHOULD warnings:\nEntra cannot page: count ignored</td>" in html
