@@ -37,11 +37,6 @@ class Runner:
         self.session = session
         self.dialect = dialect
 
-    @property
-    def secrets(self) -> list[str]:
-        """Every secret of the run (the session's: target tokens and each org's token), to scrub from artefacts."""
-        return self.session.secrets
-
     def run(self, scenarios: list[Scenario], *, plan: list[tuple[Scenario, str]] | None = None,
             rfc: bool = False) -> RunResult:
         """Run the rfc conformance suite (when `rfc`), then each (scenario, dialect) of `plan`

@@ -169,7 +169,7 @@ def test_no_artefact_of_a_run_contains_a_token(tmp_path: Path, monkeypatch: pyte
     code = main(["run", "--scenarios", *scenarios, "--suite", "all", "--report-dir", str(tmp_path), "--har", "-v"])
     out, err = capsys.readouterr()
     assert code in (0, 1)
-    secrets = [s for r in runners for s in r.secrets]
+    secrets = [s for r in runners for s in r.session.secrets]
     assert len(secrets) >= 3  # the embedded mock's SCIM and admin tokens, and one token per scenario org
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["junit.xml", "report.html", "report.json", "transcript.har"]
