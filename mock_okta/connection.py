@@ -1,4 +1,5 @@
-"""AppConnection: how the org sends to its app — one Call at a time, with Okta's 429 back-off.
+"""AppConnection: how the org sends to its app — one Call at a time, with Okta's 429 back-off
+(Okta dialects) or Entra's retries in later cycles and quarantine (``entra_retry``).
 
 It sends plainly on the injected ``httpx.Client``; whoever wants a record of the exchanges
 gives it a client whose transport records them. Every failure becomes the current task's
@@ -12,7 +13,8 @@ import httpx
 
 from mock_okta.backoff import Backoff
 from mock_okta.dialect import Dialect
-from mock_okta.errors import Task, remote_detail, transport_error
+from mock_okta.entra_retry import EntraJob
+from mock_okta.errors import Task, invalid_json, remote_failure, transport_error
 from mock_okta.wire import Call, dumps
 
 
@@ -27,6 +29,7 @@ class ConnectionSettings(Protocol):
     base_path: str       # the SCIM base under the client's base URL, without a trailing "/"
     backoff: Backoff
     timeout: float       # seconds (Okta gives up on a request after 60 s)
+    entra_job: EntraJob | None  # Entra's retry model; None for Okta's 429 back-off
 
 
 class AppConnection:
@@ -39,21 +42,35 @@ class AppConnection:
         return f"{self.settings.base_path}{path}" + (f"?{query}" if query else "")
 
     def send(self, call: Call, task: Task) -> httpx.Response:
-        """Send one request (retrying 429s), or raise the task's ProvisioningError.
+        """Send one request (retrying as the IdP does), or raise the task's ProvisioningError.
 
         A 2xx, or a status listed in ``call.ok``, is returned; anything else fails the task.
         """
         content = dumps(call.body) if call.body is not None else None
+        job = self.settings.entra_job
         try:
+            if job is not None:
+                return self.send_entra(job, call, content, task)
             response, exhausted = self.settings.backoff.run(lambda: self.attempt(call, content, task))
         except httpx.InvalidURL as exc:
             raise task.fail(f"Could not reach the remote server ({type(exc).__name__}: {exc})") from None
         if exhausted is not None:
-            raise task.fail(f"Errors reported by remote server: rate limit exceeded (429 Too Many Requests) "
-                            f"on {exhausted.attempts} attempts", response)
-        if not (200 <= response.status_code < 300 or response.status_code in call.ok):
-            raise task.fail(f"Errors reported by remote server: {remote_detail(response)}", response)
+            raise task.fail(f"{remote_failure(response)} (rate limit: 429 on {exhausted.attempts} attempts)",
+                            response)
+        if not self.accepted(call, response):
+            raise task.fail(remote_failure(response), response)
         return response
+
+    @staticmethod
+    def accepted(call: Call, response: httpx.Response) -> bool:
+        return 200 <= response.status_code < 300 or response.status_code in call.ok
+
+    def send_entra(self, job: EntraJob, call: Call, content: bytes | None, task: Task) -> httpx.Response:
+        """Entra: no back-off; a failure is retried in later cycles, then quarantined (entra_retry)."""
+        outcome = job.run(lambda: self.attempt(call, content, task), lambda r: self.accepted(call, r), call.lookup)
+        if outcome.failed:
+            raise task.fail(f"{remote_failure(outcome.response)}. {outcome.note}", outcome.response)
+        return outcome.response
 
     def attempt(self, call: Call, content: bytes | None, task: Task) -> httpx.Response:
         """One try; a transport failure (refused, reset, timed out) fails the task, with the request."""
@@ -78,8 +95,8 @@ class AppConnection:
         try:
             return response.json()
         except ValueError:
-            raise task.fail(f"the remote server answered {response.status_code} with a body that is not JSON",
-                            response) from None
+            # idp-wire.md, Errors: a body that is not JSON shows as `Invalid JSON: …`.
+            raise task.fail(invalid_json(response), response) from None
 
     def create(self, path: str, body: dict[str, Any], task: Task) -> str:
         """POST and return the new id; a 2xx without ``id`` is a failed task (Okta)."""
@@ -93,9 +110,10 @@ class AppConnection:
     def find(self, path: str, query: str, key: str, value: str, task: Task) -> dict[str, Any] | None:
         """An `eq` lookup; the resource whose ``key`` equals ``value`` (case-insensitively), or None.
 
-        # idp-wire.md: "not found" is 200 with totalResults 0 / empty Resources, or a 404 Error.
+        # idp-wire.md: "not found" is 200 with totalResults 0 / empty Resources, or (Okta only) a
+        # 404 Error; for Entra a 404 is a failed operation that quarantines the job.
         """
-        response = self.send(Call("GET", path, query=query, ok=(404,)), task)
+        response = self.send(Call("GET", path, query=query, ok=self.settings.dialect.not_found, lookup=True), task)
         if response.status_code == 404:
             return None
         data = self.body(response, task, required=True)

@@ -21,6 +21,14 @@ class Dialect(ABC):
     name: str
     # What de-provisioning does, in the words of Okta's task error ("Error while <it> user …").
     deprovisioning: str
+    # The statuses of a lookup that mean "not found" besides 200 with an empty list (Okta: 404 too).
+    not_found: tuple[int, ...] = (404,)
+    # "Rename app groups to match group name in Okta": on unless the admin turns it off (Okta only).
+    renames_groups: bool = True
+    # Entra's retry model (later cycles, quarantine) instead of Okta's 429 back-off.
+    retries_in_cycles: bool = False
+    # Whether Push Groups looks the group up by name before every create (Entra), not only to link.
+    looks_up_groups: bool = False
 
     # --- headers, queries and bodies: each dialect's own shapes --------------------------
     @abstractmethod
@@ -68,22 +76,28 @@ class Dialect(ABC):
         """What "Test connection" reads (``seed`` draws anything random it sends)."""
 
     @abstractmethod
-    def link_user(self, found: dict[str, Any], p: Person, scim_id: str) -> list[Call]:
-        """What follows a lookup that found ``p``: the profile pushed onto ``found`` (maybe nothing)."""
+    def link_user(self, found: dict[str, Any], p: Person, scim_id: str, read: Reader) -> list[Call]:
+        """What follows a lookup that found ``p``: the profile pushed onto it (maybe nothing); ``read``
+        GETs the user when the dialect reads it first."""
 
     @abstractmethod
     def update_user(self, p: Person, scim_id: str, changed: list[str], read: Reader) -> Call:
         """The profile push of ``changed`` attributes; ``read`` GETs the user when the dialect reads first."""
 
-    def set_active(self, p: Person, scim_id: str, active: bool) -> Call:
+    def set_active(self, p: Person, scim_id: str, active: bool, read: Reader) -> Call:
+        """The request that sets ``active`` (``read`` GETs the user when the dialect reads first)."""
         return Call("PATCH", user_path(scim_id), self.active_body(active),
                     doing="activating" if active else "deactivating")
 
     @abstractmethod
-    def deprovision(self, p: Person, scim_id: str) -> Call:
+    def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:
         """What de-provisioning sends (its ``doing`` is ``deprovisioning``)."""
 
     # --- group sequences -----------------------------------------------------------------
+    def group_read(self, scim_id: str) -> list[Call]:
+        """What the dialect reads of a pushed group before it updates it (nothing by default)."""
+        return []
+
     def rename_patch(self, scim_id: str, name: str) -> Call:
         return Call("PATCH", group_path(scim_id), self.rename_body(scim_id, name), doing="renaming")
 
@@ -111,10 +125,14 @@ class Dialect(ABC):
         return self.rename_first(scim_id, name, rename) + [
             Call("PATCH", group_path(scim_id), self.replace_members_body(members), doing="updating", members=members)]
 
-    @abstractmethod
-    def link_group(self, scim_id: str, name: str, members: list[Member], *, batch_size: int,
-                   rename: bool) -> list[Call]:
-        """What follows a lookup that found the group by name: its members pushed onto it."""
+    def link_group(self, found: dict[str, Any], scim_id: str, name: str, members: list[Member], *,
+                   batch_size: int, rename: bool) -> list[Call]:
+        """What follows a lookup that found the group by name: its members ADDED to the target's own.
+
+        # idp-wire.md, Group Push: link to an existing group is additive (Okta's test plan C9315,
+        # C9322, C9330: the target's old members stay); only "Push now" overwrites.
+        """
+        return self.membership(scim_id, name, [], [], members, batch_size=batch_size, rename=rename)
 
     def rename(self, scim_id: str, name: str, pushed: list[Member]) -> Call:
         """The rename of a pushed group (``pushed``: the members it holds)."""

@@ -19,10 +19,11 @@ from mock_okta.backoff import Backoff
 from mock_okta.connection import AppConnection
 from mock_okta.dialect import Dialect
 from mock_okta.dialects import get_dialect
+from mock_okta.entra_retry import EntraJob
 from mock_okta.errors import ProvisioningError, Task, group_task, user_task
 from mock_okta.group_push import GroupPush
 from mock_okta.people import OktaGroup, PeopleFactory, Person
-from mock_okta.wire import Call
+from mock_okta.wire import Call, Reader
 
 # Profile attributes an update may change (okta_id and the password placeholder are Okta's own).
 CHANGEABLE = ("first_name", "last_name", "email", "login", "display_name", "locale",
@@ -35,9 +36,9 @@ class OktaOrg:
 
     def __init__(self, client: httpx.Client, *, dialect: str = "okta", seed: int = 0, base_path: str = "",
                  sleep: Callable[[float], None] = time.sleep,
-                 time_scale: float = 1.0, rename_groups: bool = False, batch_size: int = 100,
+                 time_scale: float = 1.0, rename_groups: bool | None = None, batch_size: int = 100,
                  max_concurrency: int = 4, timeout: float = 60.0, domain: str = "example.com",
-                 app_name: str = "Clockwise") -> None:
+                 app_name: str = "Clockwise", entra_job: EntraJob | None = None) -> None:
         self.dialect: Dialect = get_dialect(dialect)
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -47,7 +48,11 @@ class OktaOrg:
         self.seed = seed
         self.base_path = base_path.rstrip("/")
         self.backoff = Backoff(sleep=sleep, time_scale=time_scale)
-        self.rename_groups = rename_groups
+        # Okta's certification runs group push with "Rename app groups" ON (idp-wire.md, Group Push):
+        # the dialect's default unless the admin says otherwise.
+        self.rename_groups = self.dialect.renames_groups if rename_groups is None else rename_groups
+        # Entra's retry model (entra_retry) instead of Okta's 429 back-off.
+        self.entra_job = (entra_job or EntraJob()) if self.dialect.retries_in_cycles else None
         self.batch_size = batch_size
         self.max_concurrency = max_concurrency
         self.timeout = timeout
@@ -99,6 +104,12 @@ class OktaOrg:
         for call in calls:
             self.connection.send(call, self._user_task(kind, p, call.doing))
 
+    def _reader(self, kind: str, p: Person) -> Reader:
+        """How a dialect reads ``p`` in the middle of a task (the GET fails the task like any call)."""
+        def read(call: Call) -> dict[str, Any]:
+            return self.connection.read(call, self._user_task(kind, p, call.doing), "a user object")
+        return read
+
     def _lookup_user(self, p: Person, kind: str) -> dict[str, Any] | None:
         """Okta's existence check before every create: GET /Users?filter=userName eq "…"."""
         return self.connection.find("/Users", self.dialect.user_lookup_query(p.login), "userName", p.login,
@@ -118,8 +129,8 @@ class OktaOrg:
         """Assign ``p`` to the app; returns the SCIM id.
 
         Lookup by ``userName eq``; not found → POST /Users. Found → link the id and push the
-        profile: okta PUT (+ PATCH active:true when inactive), okta-aiw one PUT with
-        active:true, entra one PATCH of the differing paths (+ active "True").
+        profile: okta GET /Users/{id} + PUT built on it (+ PATCH active:true when inactive),
+        okta-aiw GET + one PUT with active:true, entra one PATCH of the differing paths (+ active "True").
         """
         found = self._lookup_user(p, "assign")
         if found is None:
@@ -129,7 +140,7 @@ class OktaOrg:
             return scim_id
         scim_id = str(found["id"])
         self._remember(p, scim_id)
-        self._send("assign", p, self.dialect.link_user(found, p, scim_id))
+        self._send("assign", p, self.dialect.link_user(found, p, scim_id, self._reader("assign", p)))
         return scim_id
 
     def assign_many(self, people: Iterable[Person]) -> dict[str, str]:
@@ -173,18 +184,15 @@ class OktaOrg:
         for key, value in changes.items():
             setattr(p, key, value)
 
-        def read(call: Call) -> dict[str, Any]:
-            return self.connection.read(call, self._user_task("update", p, call.doing), "a user object")
-
-        call = self.dialect.update_user(p, scim_id, list(changes), read)
+        call = self.dialect.update_user(p, scim_id, list(changes), self._reader("update", p))
         task = self._user_task("update", p, call.doing)  # Okta names the user as it is now
         answer = self.connection.body(self.connection.send(call, task), task, required=False)
         return answer if isinstance(answer, dict) else call.body
 
     def deactivate(self, p: Person) -> None:
-        """okta: PATCH no-path {"active":false}; okta-aiw: PUT active:false; entra: "False"."""
+        """okta: PATCH no-path {"active":false}; okta-aiw: GET, then PUT of it with active:false; entra: "False"."""
         scim_id = self._require_id(p, self._user_task("deactivate", p, "deactivating"))
-        self._send("deactivate", p, [self.dialect.set_active(p, scim_id, False)])
+        self._send("deactivate", p, [self.dialect.set_active(p, scim_id, False, self._reader("deactivate", p))])
 
     def unassign(self, p: Person) -> None:
         """Unassigning from the app deactivates the user in the app (Okta never DELETEs)."""
@@ -198,12 +206,12 @@ class OktaOrg:
             return
         scim_id = str(found["id"])
         self._remember(p, scim_id)
-        self._send("reactivate", p, [self.dialect.set_active(p, scim_id, True)])
+        self._send("reactivate", p, [self.dialect.set_active(p, scim_id, True, self._reader("reactivate", p))])
 
     def deprovision(self, p: Person) -> None:
         """entra: DELETE /Users/{id}; okta dialects: deactivate (Okta never sends DELETE /Users)."""
         scim_id = self._require_id(p, self._user_task("deactivate", p, self.dialect.deprovisioning))
-        call = self.dialect.deprovision(p, scim_id)
+        call = self.dialect.deprovision(p, scim_id, self._reader("deactivate", p))
         self._send("deactivate", p, [call])
         if call.method == "DELETE":  # the user is gone from the app: its id means nothing any more
             with self._lock:
@@ -212,7 +220,7 @@ class OktaOrg:
     # --- connection and import -------------------------------------------------------------
     def test_connection(self) -> None:
         """okta: GET /Users?startIndex=1&count=2, GET /Groups?startIndex=1&count=100; entra: a
-        userName lookup of a random GUID (as Entra's "Test Connection" is reported to do)."""
+        userName lookup of a random GUID and a lookup of a random group (a 404 fails it)."""
         for call in self.dialect.test_connection(self.seed):
             self.connection.send(call, Task(f"Test connection to app {self.app_name} failed",
                                             f"Error while {call.doing}"))
@@ -232,8 +240,8 @@ class OktaOrg:
     # --- group push ---------------------------------------------------------------------------
     def push_group(self, g: OktaGroup, link_existing: bool = False) -> str:
         """POST /Groups, then add its assigned members. link_existing: GET /Groups?filter=
-        displayName eq "…"; if found, link its id and push the members onto it (okta: push
-        now, which overwrites; entra: add them)."""
+        displayName eq "…" (entra: before every create); if found, link its id and ADD the
+        members to the target's own (only push now overwrites)."""
         return self.group_push.push(g, link_existing)
 
     def change_group_members(self, g: OktaGroup, add: Iterable[Person] = (), remove: Iterable[Person] = ()) -> None:

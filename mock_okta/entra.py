@@ -11,7 +11,8 @@ from urllib.parse import quote_plus
 
 from mock_okta.dialect import Dialect
 from mock_okta.people import OktaGroup, Person
-from mock_okta.wire import ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, patch, user_path
+from mock_okta.wire import (ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, group_path, patch,
+                            user_path)
 
 
 class EntraDialect(Dialect):
@@ -20,6 +21,15 @@ class EntraDialect(Dialect):
     name = "entra"
     # Entra does send DELETE /Users/{id} on de-provisioning.
     deprovisioning = "deleting"
+    # idp-wire.md "Entra corrections": "not found" MUST be 200 with an empty ListResponse; a 404 on a
+    # filter query (or a 401) is a failed operation and a listed cause of quarantine.
+    not_found = ()
+    # Okta's "Rename app groups" setting has no Entra counterpart: Entra renames only when the name changes.
+    renames_groups = False
+    # idp-wire.md "Entra corrections": a failed operation is retried in later cycles, then quarantined.
+    retries_in_cycles = True
+    # idp-wire.md "Entra corrections": before creating a group Entra looks it up by its matching attribute.
+    looks_up_groups = True
 
     # Entra attribute paths, one PATCH op per path (idp-wire.md "Microsoft Entra ID").
     PATHS: dict[str, str] = {
@@ -88,8 +98,9 @@ class EntraDialect(Dialect):
 
     # --- group bodies ---------------------------------------------------------------
     def create_group(self, g: OktaGroup) -> dict[str, Any]:
-        # Entra: no members on create, but an externalId.
-        return {"schemas": [GROUP_SCHEMA], "externalId": g.okta_id, "displayName": g.name,
+        # Entra: an externalId, and `"members":[]` (idp-wire.md "Entra corrections": Create Group
+        # carries "members":[]); the members follow in a PATCH.
+        return {"schemas": [GROUP_SCHEMA], "externalId": g.okta_id, "displayName": g.name, "members": [],
                 "meta": {"resourceType": "Group"}}
 
     def rename_body(self, scim_id: str, name: str) -> dict[str, Any]:
@@ -109,11 +120,19 @@ class EntraDialect(Dialect):
 
     # --- sequences ------------------------------------------------------------------
     def test_connection(self, seed: int) -> list[Call]:
-        # A userName lookup of a random GUID (as Entra's "Test Connection" is reported to do).
-        probe = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
-        return [Call("GET", "/Users", query=self.user_lookup_query(probe), ok=(404,), doing="reading users")]
+        """A userName lookup of a random GUID, then a read of a random group; both must answer 200
+        with an empty ListResponse (a 404 is a failed test connection, a cause of quarantine).
 
-    def link_user(self, found: dict[str, Any], p: Person, scim_id: str) -> list[Call]:
+        # idp-wire.md "Entra corrections": test connection filters userName on a random GUID and
+        # also reads a random group. How it reads the group is not published: inferred as a
+        # displayName lookup of another random GUID, in Entra's group-lookup shape.
+        """
+        rng = random.Random(seed)
+        probe, group = (str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(2))
+        return [Call("GET", "/Users", query=self.user_lookup_query(probe), lookup=True, doing="reading users"),
+                Call("GET", "/Groups", query=self.group_lookup_query(group), lookup=True, doing="reading groups")]
+
+    def link_user(self, found: dict[str, Any], p: Person, scim_id: str, read: Reader) -> list[Call]:
         """One PATCH of the paths that differ (+ active "True" when inactive); nothing when none do."""
         ops = self.profile_ops(p, self.diff_keys(found, p))
         if found.get("active") is False:
@@ -124,13 +143,16 @@ class EntraDialect(Dialect):
         """One PATCH, one Replace op per changed path; nothing is read first."""
         return Call("PATCH", user_path(scim_id), patch(self.profile_ops(p, changed)), doing="updating")
 
-    def deprovision(self, p: Person, scim_id: str) -> Call:
+    def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:
         return Call("DELETE", user_path(scim_id), doing=self.deprovisioning)
 
-    def link_group(self, scim_id: str, name: str, members: list[Member], *, batch_size: int,
-                   rename: bool) -> list[Call]:
-        """A group found by name gets the members added (the target's own stay)."""
-        return self.membership(scim_id, name, [], [], members, batch_size=batch_size, rename=rename)
+    def group_read(self, scim_id: str) -> list[Call]:
+        # idp-wire.md "Entra corrections": Entra reads GET /Groups/{id}?excludedAttributes=members.
+        # When it does is not published: inferred as before each update of a group it did not just create.
+        return [Call("GET", group_path(scim_id), query="excludedAttributes=members", doing="reading")]
+
+    def rename_first(self, scim_id: str, name: str, rename: bool) -> list[Call]:
+        return []  # no "Rename app groups" PATCH before a membership update (an Okta setting)
 
 
 def read_path(obj: dict[str, Any], path: str) -> Any:

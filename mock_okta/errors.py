@@ -42,10 +42,12 @@ class UnknownDialect(ValueError):
         self.known = known
 
 
-# Okta's task titles, as its admin console shows failed provisioning tasks.
+# Okta's task titles, as its admin console shows failed provisioning tasks. idp-wire.md quotes the
+# profile push one ("Automatic profile push of user <login> to app <App> failed: Error while trying
+# to push profile update for <login>: …"); the others keep Okta's wording with the user's name.
 TASK_TITLES = {
     "assign": "Automatic provisioning of user {n} to app {a} failed",
-    "update": "Automatic profile push of user {n} to app {a} failed",
+    "update": "Automatic profile push of user {login} to app {a} failed",
     "deactivate": "Automatic deprovisioning of user {n} in app {a} failed",
     "reactivate": "Automatic reactivation of user {n} in app {a} failed",
 }
@@ -66,9 +68,16 @@ class Task:
         return ProvisioningError(f"{self.title}: {self.doing}: {reason}", response, request=request)
 
 
+# What a failing request was doing, in Okta's words, when it is not "Error while <doing> user <login>".
+# idp-wire.md, Errors: "Error while trying to push profile update for <login>".
+DOING = {("update", "updating"): "Error while trying to push profile update for {login}"}
+
+
 def user_task(kind: str, p: Person, app: str, doing: str) -> Task:
     """A task on one user; ``kind`` picks Okta's title, ``doing`` what the failing request did."""
-    return Task(TASK_TITLES[kind].format(n=p.full_name, a=app), f"Error while {doing} user {p.login}")
+    words = DOING.get((kind, doing), "Error while {doing} user {login}")
+    return Task(TASK_TITLES[kind].format(n=p.full_name, login=p.login, a=app),
+                words.format(doing=doing, login=p.login))
 
 
 def group_task(g: OktaGroup, app: str, doing: str) -> Task:
@@ -81,13 +90,38 @@ def transport_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+INVALID_JSON_EXCERPT = 80  # characters of a non-JSON body quoted in "Invalid JSON: …"
+
+
+def invalid_json(response: httpx.Response) -> str:
+    """Okta shows a body that is not JSON as ``Invalid JSON: …`` (idp-wire.md, Errors)."""
+    text = " ".join(response.content[:4 * INVALID_JSON_EXCERPT].decode("utf-8", "replace").split())
+    return f"Invalid JSON: {text[:INVALID_JSON_EXCERPT]}" + ("…" if len(text) > INVALID_JSON_EXCERPT else "")
+
+
+def reason_phrase(response: httpx.Response) -> str:
+    """The HTTP reason phrase of the status ("Bad Request"), else the bare code."""
+    return response.reason_phrase or str(response.status_code)
+
+
 def remote_detail(response: httpx.Response) -> str:
-    """The SCIM Error ``detail`` (RFC 7644 §3.12), else the status line."""
+    """The SCIM Error ``detail`` (RFC 7644 §3.12); ``Invalid JSON: …`` for a body that is not
+    JSON; the status line for an empty body or an Error without a detail."""
+    if not response.content.strip():
+        return f"{response.status_code} {response.reason_phrase}".strip()
     try:
         body = response.json()
     except ValueError:
-        body = None
+        return invalid_json(response)
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, str) and detail.strip():
         return detail
     return f"{response.status_code} {response.reason_phrase}".strip()
+
+
+def remote_failure(response: httpx.Response) -> str:
+    """A refused request as Okta words it: the reason phrase, then the server's own detail.
+
+    # idp-wire.md, Errors: "…: Bad Request. Errors reported by remote server: <detail>".
+    """
+    return f"{reason_phrase(response)}. Errors reported by remote server: {remote_detail(response)}"

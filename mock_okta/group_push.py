@@ -50,21 +50,22 @@ class GroupPush:
         return out
 
     def push(self, g: OktaGroup, link_existing: bool) -> str:
-        """Link ``g`` to the group found by name (``link_existing``), else create it; then send its members."""
-        if link_existing:
+        """Link ``g`` to the group found by name (``link_existing``, and always for a dialect that looks
+        groups up before creating them), else create it; then send its members."""
+        if link_existing or self.dialect.looks_up_groups:
             found = self.connection.find("/Groups", self.dialect.group_lookup_query(g.name), "displayName", g.name,
                                          self.task(g, "searching for"))
             if found is not None:
                 scim_id = self._link(g, str(found["id"]))
-                self._send(g, self.dialect.link_group(scim_id, g.name, self.members_of(g),
-                                                      batch_size=self.settings.batch_size,
-                                                      rename=self.settings.rename_groups))
+                self._send(g, self.dialect.group_read(scim_id) + self.dialect.link_group(
+                    found, scim_id, g.name, self.members_of(g), batch_size=self.settings.batch_size,
+                    rename=self.settings.rename_groups))
                 return scim_id
         scim_id = self._link(g, self.connection.create("/Groups", self.dialect.create_group(g),
                                                        self.task(g, "creating")))
         members = self.members_of(g)
         if members:
-            self._send_membership(g, scim_id, [], members)
+            self._send_membership(g, scim_id, [], members, read=False)
         return scim_id
 
     def send_changes(self, g: OktaGroup) -> None:
@@ -84,13 +85,15 @@ class GroupPush:
         scim_id = self.scim_id(g)
         if scim_id is None:
             raise task.fail("the group is not pushed to the app (no SCIM id is known)")
-        self._send(g, self.dialect.push_now(scim_id, g.name, self.members_of(g), rename=self.settings.rename_groups))
+        self._send(g, self.dialect.group_read(scim_id) + self.dialect.push_now(
+            scim_id, g.name, self.members_of(g), rename=self.settings.rename_groups))
 
     def send_name(self, g: OktaGroup) -> None:
         """When ``g`` is pushed: its (new) name."""
         scim_id = self.scim_id(g)
         if scim_id is not None:
-            self._send(g, [self.dialect.rename(scim_id, g.name, self._pushed.get(g.okta_id, []))])
+            self._send(g, self.dialect.group_read(scim_id) +
+                       [self.dialect.rename(scim_id, g.name, self._pushed.get(g.okta_id, []))])
 
     def unlink(self, g: OktaGroup, delete: bool) -> None:
         scim_id = self.scim_id(g)
@@ -108,9 +111,11 @@ class GroupPush:
             self._pushed[g.okta_id] = []
         return scim_id
 
-    def _send_membership(self, g: OktaGroup, scim_id: str, removes: list[Member], adds: list[Member]) -> None:
+    def _send_membership(self, g: OktaGroup, scim_id: str, removes: list[Member], adds: list[Member], *,
+                         read: bool = True) -> None:
+        """The membership update; ``read``: the dialect's read of the group first (not after a create)."""
         pushed = list(self._pushed.get(g.okta_id, []))
-        self._send(g, self.dialect.membership(scim_id, g.name, pushed, removes, adds,
+        self._send(g, (self.dialect.group_read(scim_id) if read else []) + self.dialect.membership(scim_id, g.name, pushed, removes, adds,
                                               batch_size=self.settings.batch_size,
                                               rename=self.settings.rename_groups))
 

@@ -92,10 +92,6 @@ class OktaDialect(Dialect):
         obj["groups"] = []
         return obj
 
-    def full_user(self, p: Person, scim_id: str, active: bool) -> dict[str, Any]:
-        """The full user from Okta's profile (AIW PUTs; inferred from the create shape)."""
-        return {"schemas": [USER_SCHEMA], "id": scim_id, **self.profile(p), "active": active}
-
     def active_body(self, active: bool) -> dict[str, Any]:
         # Okta: no path, lowercase op, a value object (reactivation by symmetry, inferred).
         return patch([{"op": "replace", "value": {"active": active}}])
@@ -129,11 +125,17 @@ class OktaDialect(Dialect):
         return [Call("GET", "/Users", query="startIndex=1&count=2", doing="reading users"),
                 Call("GET", "/Groups", query="startIndex=1&count=100", doing="reading groups")]
 
-    def link_user(self, found: dict[str, Any], p: Person, scim_id: str) -> list[Call]:
-        """PUT of the profile onto the found user, then PATCH active:true when it was inactive."""
-        calls = [Call("PUT", user_path(scim_id), self.link_put(found, p), doing="updating")]
-        if found.get("active") is False:
-            calls.append(self.set_active(p, scim_id, True))
+    def link_user(self, found: dict[str, Any], p: Person, scim_id: str, read: Reader) -> list[Call]:
+        """GET /Users/{id}, then PUT of the profile onto what was read; then PATCH active:true when
+        the user read was inactive.
+
+        # idp-wire.md, Assign 4: captured traffic shows lookup → GET → PUT built on what was read;
+        # the extra PATCH active:true for an inactive match is inferred.
+        """
+        received = read(Call("GET", user_path(scim_id), doing="reading"))
+        calls = [Call("PUT", user_path(scim_id), self.link_put(received, p), doing="updating")]
+        if received.get("active") is False:
+            calls.append(self.set_active(p, scim_id, True, read))
         return calls
 
     def update_user(self, p: Person, scim_id: str, changed: list[str], read: Reader) -> Call:
@@ -141,13 +143,8 @@ class OktaDialect(Dialect):
         received = read(Call("GET", user_path(scim_id), doing="reading"))
         return Call("PUT", user_path(scim_id), self.profile_put(received, p), doing="updating")
 
-    def deprovision(self, p: Person, scim_id: str) -> Call:
-        return self.set_active(p, scim_id, False)
-
-    def link_group(self, scim_id: str, name: str, members: list[Member], *, batch_size: int,
-                   rename: bool) -> list[Call]:
-        """A group found by name gets the members pushed over its own (push now)."""
-        return self.push_now(scim_id, name, members, rename=rename)
+    def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:
+        return self.set_active(p, scim_id, False, read)
 
 
 class AiwDialect(OktaDialect):
@@ -155,14 +152,22 @@ class AiwDialect(OktaDialect):
 
     name = "okta-aiw"
 
-    def link_user(self, found: dict[str, Any], p: Person, scim_id: str) -> list[Call]:
-        """One PUT of the profile onto the found user, with active:true."""
-        return [Call("PUT", user_path(scim_id), self.profile_put(found, p), doing="updating")]
+    def link_user(self, found: dict[str, Any], p: Person, scim_id: str, read: Reader) -> list[Call]:
+        """GET /Users/{id}, then one PUT of the profile onto what was read, with active:true."""
+        # idp-wire.md, Assign 4 (lookup → GET → PUT); AIW apps use PUT for everything.
+        received = read(Call("GET", user_path(scim_id), doing="reading"))
+        return [Call("PUT", user_path(scim_id), self.profile_put(received, p), doing="updating")]
 
-    def set_active(self, p: Person, scim_id: str, active: bool) -> Call:
-        # Okta AIW apps: a full PUT carrying active instead of the PATCH.
-        return Call("PUT", user_path(scim_id), self.full_user(p, scim_id, active),
-                    doing="activating" if active else "deactivating")
+    def set_active(self, p: Person, scim_id: str, active: bool, read: Reader) -> Call:
+        """GET /Users/{id}, then a full PUT of the object read back with ``active`` changed.
+
+        # idp-wire.md, Deactivate: "AIW apps first GET /Users/{id}, then send a full PUT of the
+        # object they read back with active:false" (captured traffic); reactivation by symmetry
+        # (inferred).
+        """
+        doing = "activating" if active else "deactivating"
+        received = read(Call("GET", user_path(scim_id), doing=doing))
+        return Call("PUT", user_path(scim_id), {**received, "active": active}, doing=doing)
 
     def membership(self, scim_id: str, name: str, pushed: list[Member], removes: list[Member],
                    adds: list[Member], *, batch_size: int, rename: bool) -> list[Call]:
@@ -173,6 +178,15 @@ class AiwDialect(OktaDialect):
 
     def push_now(self, scim_id: str, name: str, members: list[Member], *, rename: bool) -> list[Call]:
         return [self.put_group(scim_id, name, members)]
+
+    def link_group(self, found: dict[str, Any], scim_id: str, name: str, members: list[Member], *,
+                   batch_size: int, rename: bool) -> list[Call]:
+        """One PUT of the group with the target's members kept and Okta's added (inferred: link is
+        additive, idp-wire.md Group Push, and AIW apps PUT the whole group)."""
+        kept = [(str(m["value"]), str(m.get("display", ""))) for m in found.get("members") or []
+                if isinstance(m, dict) and m.get("value")]
+        own = {v for v, _ in members}
+        return [self.put_group(scim_id, name, [m for m in kept if m[0] not in own] + members)]
 
     def rename(self, scim_id: str, name: str, pushed: list[Member]) -> Call:
         return Call("PUT", group_path(scim_id), self.full_group(scim_id, name, pushed), doing="renaming")
@@ -185,7 +199,7 @@ class AiwDialect(OktaDialect):
 
 def member_values(members: list[Member]) -> list[dict[str, str]]:
     # idp-wire.md: member values are SCIM user ids, with the user's userName as display, no `type`.
-    return [{"value": v, "display": d} for v, d in members]
+    return [{"value": v, "display": d} if d else {"value": v} for v, d in members]
 
 
 def with_email(emails: Any, value: str) -> list[dict[str, Any]]:

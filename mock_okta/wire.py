@@ -24,7 +24,9 @@ class Call:
 
     ``doing`` says what the request does, in the words of Okta's task error ("Error while
     <doing> user <login>"); ``ok`` lists non-2xx statuses that do not fail the task; on a
-    group call, ``members`` is the membership the target holds once the call succeeded.
+    group call, ``members`` is the membership the target holds once the call succeeded;
+    ``lookup`` marks an existence check or connection probe (Entra quarantines a job whose
+    lookups answer 404: idp-wire.md "Entra corrections").
     """
 
     method: str
@@ -34,6 +36,7 @@ class Call:
     ok: tuple[int, ...] = ()
     doing: str = ""
     members: list[Member] | None = None
+    lookup: bool = False
 
 
 # How a dialect reads a resource in the middle of a sequence: the org sends the GET Call

@@ -126,8 +126,10 @@ def test_admin_restriction_surfaces_as_okta_task_error(scim_client, admin_client
         org.update_profile(boss, last_name="Bossier")
     err = info.value
     assert err.response.status_code == 403
-    assert err.message.startswith("Automatic profile push of user Big Bossier to app Clockwise failed: "
-                                  "Error while updating user boss@example.com: Errors reported by remote server: ")
+    # idp-wire.md, Errors: the task title names the login; the reason phrase precedes the detail.
+    assert err.message.startswith("Automatic profile push of user boss@example.com to app Clockwise failed: "
+                                  "Error while trying to push profile update for boss@example.com: "
+                                  "Forbidden. Errors reported by remote server: ")
     assert "admin" in err.message.lower()
 
 
@@ -151,7 +153,7 @@ def test_case_insensitive_lookup_links_existing_user(scim_client, make_client):
     other = OktaOrg(make_client("/scim/v2", MOCK_SCIM_TOKEN, record_in=recorded), seed=99)
     q = other.add_person(login=p.login.upper(), email=p.email)
     assert other.assign(q) == org.scim_id(p)
-    assert [ex.method for ex in recorded] == ["GET", "PUT"]
+    assert [ex.method for ex in recorded] == ["GET", "GET", "PUT"]  # lookup, read, PUT built on it
 
 
 def test_duplicate_create_is_a_409_task_error(scim_client, admin_client):

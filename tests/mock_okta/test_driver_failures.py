@@ -25,16 +25,33 @@ def test_409_detail_in_okta_message(org, fake, tu):
     fake.script[:] = [None, fake.error(409, "User already exists in the directory")]
     with pytest.raises(ProvisioningError) as info:
         org.assign(tu)
-    assert info.value.message == PREFIX + "Errors reported by remote server: User already exists in the directory"
+    # idp-wire.md, Errors: the reason phrase comes before "Errors reported by remote server".
+    assert info.value.message == PREFIX + "Conflict. Errors reported by remote server: User already exists in the directory"
     assert info.value.response.status_code == 409 and info.value.request.method == "POST"
     assert str(info.value) == info.value.message
 
 
-def test_non_scim_error_uses_status_line(org, fake, tu):
+def test_non_json_error_body_is_invalid_json(org, fake, tu):
     fake.script[:] = [None, httpx.Response(500, text="<html>oops</html>")]
-    with pytest.raises(ProvisioningError, match=r"remote server: 500 Internal Server Error$"):
+    with pytest.raises(ProvisioningError) as info:
         org.assign(tu)
+    # idp-wire.md, Errors: a body that is not JSON shows as `Invalid JSON: …`.
+    assert info.value.message == PREFIX + "Internal Server Error. Errors reported by remote server: Invalid JSON: <html>oops</html>"
     assert len(fake.requests) == 2  # no retry on errors other than 429
+
+
+def test_empty_error_body_uses_status_line(org, fake, tu):
+    fake.script[:] = [None, httpx.Response(502)]
+    with pytest.raises(ProvisioningError) as info:
+        org.assign(tu)
+    assert info.value.message == PREFIX + "Bad Gateway. Errors reported by remote server: 502 Bad Gateway"
+
+
+def test_long_non_json_body_is_cut(org, fake, tu):
+    fake.script[:] = [httpx.Response(200, text="x" * 5000)]
+    with pytest.raises(ProvisioningError) as info:
+        org.assign(tu)
+    assert info.value.message.endswith(": Invalid JSON: " + "x" * 80 + "…")
 
 
 def test_201_without_id_or_empty_is_failure(org, fake, tu):
@@ -49,7 +66,7 @@ def test_201_without_id_or_empty_is_failure(org, fake, tu):
 
 def test_lookup_garbage_is_failure(org, fake, tu):
     fake.script[:] = [httpx.Response(200, text="not json")]
-    with pytest.raises(ProvisioningError, match="searching for user test.user@okta.local: .*not JSON"):
+    with pytest.raises(ProvisioningError, match="searching for user test.user@okta.local: Invalid JSON: not json$"):
         org.assign(tu)
 
 
@@ -58,8 +75,10 @@ def test_admin_403_on_profile_push(org, fake, tu):
     fake.script[:] = [None, fake.error(403, "Attributes of admin users cannot be changed through SCIM")]
     with pytest.raises(ProvisioningError) as info:
         org.update_profile(tu, last_name="Else")
-    assert info.value.message.startswith("Automatic profile push of user Test Else to app Clockwise failed: "
-                                         "Error while updating user test.user@okta.local: ")
+    # idp-wire.md, Errors: Okta's profile-push title and wording, exactly.
+    assert info.value.message == ("Automatic profile push of user test.user@okta.local to app Clockwise failed: "
+                                  "Error while trying to push profile update for test.user@okta.local: Forbidden. "
+                                  "Errors reported by remote server: Attributes of admin users cannot be changed through SCIM")
     assert info.value.message.endswith("Attributes of admin users cannot be changed through SCIM")
 
 

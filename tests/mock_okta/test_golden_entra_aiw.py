@@ -92,9 +92,15 @@ def test_entra_group_shapes(entra, fake):
     gid = entra.push_group(g)
     entra.change_group_members(g, add=[b], remove=[a])
     entra.rename_group(g, "Sales EU")
-    create, add_a, change, rename = fake.requests[mark:]
+    lookup, create, add_a, read1, change, read2, rename = fake.requests[mark:]
+    # idp-wire.md "Entra corrections": lookup by displayName (excludedAttributes=members) before the create,
+    # reads with GET /Groups/{id}?excludedAttributes=members, "members":[] on create.
+    assert lookup.url.query == b"excludedAttributes=members&filter=displayName+eq+%22Sales%22"
+    for read in (read1, read2):
+        assert (read.method, read.url.path, read.url.query) == ("GET", f"/scim/v2/Groups/{gid}",
+                                                                 b"excludedAttributes=members")
     sent = body(create)
-    assert sent["externalId"] == g.okta_id and g.okta_id.startswith("00g") and "members" not in sent
+    assert sent["externalId"] == g.okta_id and g.okta_id.startswith("00g") and sent["members"] == []
     assert add_a.content == (b'{"schemas":["' + PATCH_OP.encode() + b'"],"Operations":[{"op":"Add","path":"members",'
                              b'"value":[{"$ref":null,"value":"' + ida.encode() + b'"}]}]}')
     assert body(change)["Operations"] == [
@@ -110,7 +116,8 @@ def test_entra_group_reads_exclude_members(entra, fake):
     g = entra.add_group("Ops")
     entra.push_group(g, link_existing=True)
     entra.import_groups()
-    lookup, page = fake.requests
+    lookup, read, page = fake.requests
+    assert read.url.path == "/scim/v2/Groups/g1" and read.url.query == b"excludedAttributes=members"
     assert lookup.url.query == b"excludedAttributes=members&filter=displayName+eq+%22Ops%22"
     assert page.url.query == b"excludedAttributes=members&startIndex=1&count=100"
 
@@ -126,10 +133,12 @@ def test_entra_link_found_user_patches_only_differences(entra, fake):
     assert ops[-1] == {"op": "Replace", "path": "active", "value": "True"}
 
 
-def test_entra_test_connection_probes_a_random_username(entra, fake):
+def test_entra_test_connection_probes_a_random_username_and_group(entra, fake):
     entra.test_connection()
-    (req,) = fake.requests
-    assert req.url.query.startswith(b"filter=userName+eq+%22") and req.method == "GET"
+    user, group = fake.requests
+    assert user.url.query.startswith(b"filter=userName+eq+%22") and user.method == "GET"
+    assert group.url.path == "/scim/v2/Groups"
+    assert group.url.query.startswith(b"excludedAttributes=members&filter=displayName+eq+%22")
 
 
 @pytest.fixture
@@ -141,11 +150,15 @@ def test_aiw_uses_put_for_user_state(aiw, fake):
     p = aiw.add_person()
     uid = aiw.assign(p)
     mark = len(fake.requests)
+    fake.users[uid]["nickName"] = "kept by the server"
     aiw.deactivate(p)
     aiw.reactivate(p)
-    dis, look, ena = fake.requests[mark:]
+    read1, dis, look, read2, ena = fake.requests[mark:]
+    # idp-wire.md, Deactivate: AIW apps GET /Users/{id}, then PUT the object read back with active:false.
+    assert (read1.method, read1.url.path) == ("GET", f"/scim/v2/Users/{uid}")
     assert dis.method == "PUT" and body(dis)["active"] is False and body(dis)["id"] == uid
-    assert look.method == "GET"
+    assert body(dis)["nickName"] == "kept by the server"
+    assert look.method == "GET" and read2.url.path == f"/scim/v2/Users/{uid}"
     assert ena.method == "PUT" and body(ena)["active"] is True
     assert dis.headers["content-type"] == "application/scim+json; charset=utf-8"
     assert all(r.method != "PATCH" for r in fake.requests)
@@ -155,8 +168,8 @@ def test_aiw_found_inactive_user_is_one_put(aiw, fake):
     p = aiw.add_person()
     fake.users["u1"] = {"id": "u1", "userName": p.login, "active": False}
     aiw.assign(p)
-    assert [r.method for r in fake.requests] == ["GET", "PUT"]
-    assert body(fake.requests[1])["active"] is True
+    assert [r.method for r in fake.requests] == ["GET", "GET", "PUT"]
+    assert body(fake.requests[2])["active"] is True
 
 
 def test_aiw_groups_put_full_resource(aiw, fake):

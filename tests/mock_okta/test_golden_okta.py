@@ -86,9 +86,11 @@ def test_assign_found_user_links_and_puts_profile(org, fake, test_user):
                            "userName": "TEST.USER@okta.local", "name": {"givenName": "Old", "familyName": "User"},
                            "active": True, "meta": {"resourceType": "User"}}
     assert org.assign(test_user) == USER_ID
-    methods = [r.method for r in fake.requests]
-    assert methods == ["GET", "PUT"]
-    put = fake.requests[1]
+    # idp-wire.md, Assign 4: lookup → GET /Users/{id} → PUT built on what was read.
+    assert [wire(r)[:3] for r in fake.requests] == [("GET", "/Users", LOOKUP), ("GET", f"/Users/{USER_ID}", b""),
+                                                    ("PUT", f"/Users/{USER_ID}", b"")]
+    assert fake.requests[1].content == b""
+    put = fake.requests[2]
     assert put.url.path.endswith(f"/Users/{USER_ID}")
     body = httpx.Response(200, content=put.content).json()
     assert body["id"] == USER_ID and body["name"]["givenName"] == "Test" and body["groups"] == []
@@ -99,9 +101,9 @@ def test_assign_found_user_links_and_puts_profile(org, fake, test_user):
 def test_assign_found_inactive_user_puts_then_patches_active(org, fake, test_user):
     fake.users[USER_ID] = {"id": USER_ID, "userName": "test.user@okta.local", "active": False}
     org.assign(test_user)
-    assert [r.method for r in fake.requests] == ["GET", "PUT", "PATCH"]
-    assert fake.requests[2].content == REACTIVATE
-    assert b'"active":false' in fake.requests[1].content  # the PUT leaves active as found
+    assert [r.method for r in fake.requests] == ["GET", "GET", "PUT", "PATCH"]
+    assert fake.requests[3].content == REACTIVATE
+    assert b'"active":false' in fake.requests[2].content  # the PUT leaves active as read
 
 
 def test_lookup_404_counts_as_not_found(org, fake, test_user):
@@ -153,7 +155,7 @@ def test_deprovision_never_deletes_for_okta(org, fake, test_user):
 
 
 def test_group_push_create_rename_membership_bodies(fake, test_user):
-    org = OktaOrg(fake.client(), seed=1)
+    org = OktaOrg(fake.client(), seed=1, rename_groups=False)
     other = org.add_person(first_name="Other", last_name="Person", email="other@okta.local")
     fake.preset_ids = [OTHER_ID, USER_ID, GROUP_ID]
     org.assign(other)
@@ -173,20 +175,26 @@ def test_group_push_create_rename_membership_bodies(fake, test_user):
         assert_okta_headers(r)
 
 
-def test_link_existing_group_uses_displayname_filter_and_replaces_members(org, fake, test_user):
+def test_link_existing_group_is_additive(org, fake, test_user):
+    fake.preset_ids = [USER_ID]
     org.assign(test_user)
-    fake.groups[GROUP_ID] = {"id": GROUP_ID, "displayName": "Test SCIMv2", "members": []}
+    fake.groups[GROUP_ID] = {"id": GROUP_ID, "displayName": "Test SCIMv2", "members": [{"value": OTHER_ID}]}
     g = org.add_group("Test SCIMv2", [test_user])
     mark = len(fake.requests)
     assert org.push_group(g, link_existing=True) == GROUP_ID
-    get, replace = fake.requests[mark:]
-    assert get.url.query == b"filter=displayName%20eq%20%22Test%20SCIMv2%22&startIndex=1&count=100"
-    assert replace.content.startswith(b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
-                                      b'"Operations":[{"op":"replace","path":"members","value":[{"value":"')
+    # idp-wire.md, Group Push: link is ADDITIVE (Okta's test plan C9315, C9322, C9330); rename is on by default.
+    assert [wire(r) for r in fake.requests[mark:]] == [
+        ("GET", "/Groups", b"filter=displayName%20eq%20%22Test%20SCIMv2%22&startIndex=1&count=100", b""),
+        ("PATCH", f"/Groups/{GROUP_ID}", b"", RENAME),
+        ("PATCH", f"/Groups/{GROUP_ID}", b"", b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+                                             b'"Operations":[{"op":"add","path":"members","value":[{"value":"'
+                                             + USER_ID.encode() + b'","display":"test.user@okta.local"}]}]}'),
+    ]
+    assert {m["value"] for m in fake.groups[GROUP_ID]["members"]} == {OTHER_ID, USER_ID}  # the old member stays
 
 
 def test_membership_batches_of_batch_size_removes_first(fake):
-    org = OktaOrg(fake.client(), seed=2, batch_size=100, max_concurrency=1)
+    org = OktaOrg(fake.client(), seed=2, batch_size=100, max_concurrency=1, rename_groups=False)
     people = org.add_people(250)
     org.assign_many(people)
     g = org.add_group("Big", people[:30])
@@ -202,8 +210,10 @@ def test_membership_batches_of_batch_size_removes_first(fake):
     assert all(p[0]["op"] == "add" and len(p) == 1 for p in patches[1:])
 
 
-def test_rename_before_each_membership_patch(fake):
-    org = OktaOrg(fake.client(), seed=3, batch_size=2, rename_groups=True)
+def test_rename_before_each_membership_patch_is_on_by_default(fake):
+    # idp-wire.md, Group Push: Okta's certification runs with "Rename app groups" ON.
+    org = OktaOrg(fake.client(), seed=3, batch_size=2)
+    assert org.rename_groups is True
     people = org.add_people(4)
     org.assign_many(people)
     g = org.add_group("Team")
@@ -214,7 +224,9 @@ def test_rename_before_each_membership_patch(fake):
     assert [("value" in op and "path" not in op) for op in ops] == [True, False, True, False]
 
 
-def test_push_now_rename_and_unlink(org, fake, test_user):
+def test_push_now_rename_and_unlink(fake, test_user):
+    org = OktaOrg(fake.client(), seed=1, rename_groups=False)
+    test_user = org.add_person(first_name="Test", last_name="User", email="test.user@okta.local")
     org.assign(test_user)
     g = org.add_group("Test SCIMv2", [test_user])
     gid = org.push_group(g)
