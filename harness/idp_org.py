@@ -56,13 +56,20 @@ class IdpOrg:
         seed = zlib.crc32(f"{scenario.name}/{dialect}".encode())
         idp = cls(new_okta_org(session.driver_client(token), dialect=dialect, seed=seed,
                                time_scale=session.time_scale, timeout=session.target.timeout), prefix)
+        managers: dict[str, str] = {}
         for spec in scenario.setup.people:
-            overrides = {k: v for k, v in spec.items() if k != "ref"}
+            overrides = {k: v for k, v in spec.items() if k not in ("ref", "manager")}
             p = idp.org.add_person(**overrides)
             if prefix and "email" not in overrides and "login" not in overrides:
                 # Isolation on a shared target: every generated userName carries the run prefix.
                 p.email, p.login = prefix + p.email, prefix + p.login
             idp.people[spec["ref"]] = p
+            if "manager" in spec:
+                managers[spec["ref"]] = str(spec["manager"])
+        for ref, manager in managers.items():
+            if manager not in idp.people or manager == ref:
+                raise ValueError(f"setup.people {ref}: manager {manager!r} is not another person of setup.people")
+            idp.people[ref].manager = idp.people[manager]
         for g in scenario.setup.groups:
             idp.groups[g["ref"]] = idp.org.add_group(prefix + g["name"], [idp.people[m] for m in g["members"]])
         return idp

@@ -37,6 +37,10 @@ def clean_single(attr: Attribute, value: Any, path: str) -> Any:
     if value is None:
         return None
     if attr.is_complex:
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+            # Entra sets the enterprise manager as [{"$ref":…,"value":…}] (idp-wire.md, Entra
+            # corrections); Clockwise's receiver is lenient and takes the one object.
+            value = value[0]
         if not isinstance(value, dict):
             raise InvalidValue(f"Attribute '{path}' is complex and must be a JSON object.")
         out: dict[str, Any] = {}

@@ -69,7 +69,7 @@ class AppConnection:
         """Entra: no back-off; a failure is retried in later cycles, then quarantined (entra_retry)."""
         outcome = job.run(lambda: self.attempt(call, content, task), lambda r: self.accepted(call, r), call.lookup)
         if outcome.failed:
-            raise task.fail(f"{remote_failure(outcome.response)}. {outcome.note}", outcome.response)
+            raise task.fail(f"{remote_failure(outcome.response).rstrip('.')}. {outcome.note}", outcome.response)
         return outcome.response
 
     def attempt(self, call: Call, content: bytes | None, task: Task) -> httpx.Response:

@@ -81,13 +81,19 @@ class Dialect(ABC):
         GETs the user when the dialect reads it first."""
 
     @abstractmethod
-    def update_user(self, p: Person, scim_id: str, changed: list[str], read: Reader) -> Call:
-        """The profile push of ``changed`` attributes; ``read`` GETs the user when the dialect reads first."""
+    def update_user(self, p: Person, scim_id: str, changed: dict[str, Any], read: Reader) -> Call:
+        """The profile push of the ``changed`` attributes (field -> value before); ``read`` GETs the
+        user when the dialect reads first."""
 
     def set_active(self, p: Person, scim_id: str, active: bool, read: Reader) -> Call:
         """The request that sets ``active`` (``read`` GETs the user when the dialect reads first)."""
         return Call("PATCH", user_path(scim_id), self.active_body(active),
                     doing="activating" if active else "deactivating")
+
+    def manager_calls(self, p: Person, scim_id: str) -> tuple[Call, Call] | None:
+        """A dialect that sets the manager apart from the profile: the check, and the call that sets it
+        when the check finds nothing (None: the manager travels in the profile bodies)."""
+        return None
 
     @abstractmethod
     def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:

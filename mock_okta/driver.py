@@ -27,7 +27,8 @@ from mock_okta.wire import Call, Reader
 
 # Profile attributes an update may change (okta_id and the password placeholder are Okta's own).
 CHANGEABLE = ("first_name", "last_name", "email", "login", "display_name", "locale",
-              "department", "employee_number", "mail_nickname")
+              "department", "employee_number", "mail_nickname", "title", "preferred_language",
+              "phone_numbers", "address", "custom")
 PAGE_SIZE = 100  # Okta imports 100 at a time
 
 
@@ -115,6 +116,21 @@ class OktaOrg:
         return self.connection.find("/Users", self.dialect.user_lookup_query(p.login), "userName", p.login,
                                     self._user_task(kind, p, "searching for"))
 
+    def _resolve(self, p: Person) -> None:
+        """The manager's SCIM id, as it is when the task starts (empty while the manager is not assigned)."""
+        p.manager_id = (self.scim_id(p.manager) or "") if p.manager is not None else ""
+
+    def _push_manager(self, kind: str, p: Person, scim_id: str) -> None:
+        """Entra sets the manager apart: an `and` query, then an Add when it finds nothing."""
+        calls = self.dialect.manager_calls(p, scim_id)
+        if calls is None:
+            return
+        check, set_it = calls
+        task = self._user_task(kind, p, check.doing)
+        data = self.connection.body(self.connection.send(check, task), task, required=True)
+        if not (isinstance(data, dict) and data.get("Resources")):
+            self._send(kind, p, [set_it])
+
     def _remember(self, p: Person, scim_id: str) -> None:
         with self._lock:
             self._assigned[p.okta_id] = scim_id
@@ -132,15 +148,17 @@ class OktaOrg:
         profile: okta GET /Users/{id} + PUT built on it (+ PATCH active:true when inactive),
         okta-aiw GET + one PUT with active:true, entra one PATCH of the differing paths (+ active "True").
         """
+        self._resolve(p)
         found = self._lookup_user(p, "assign")
         if found is None:
             scim_id = self.connection.create("/Users", self.dialect.create_user(p),
                                              self._user_task("assign", p, "creating"))
             self._remember(p, scim_id)
-            return scim_id
-        scim_id = str(found["id"])
-        self._remember(p, scim_id)
-        self._send("assign", p, self.dialect.link_user(found, p, scim_id, self._reader("assign", p)))
+        else:
+            scim_id = str(found["id"])
+            self._remember(p, scim_id)
+            self._send("assign", p, self.dialect.link_user(found, p, scim_id, self._reader("assign", p)))
+        self._push_manager("assign", p, scim_id)
         return scim_id
 
     def assign_many(self, people: Iterable[Person]) -> dict[str, str]:
@@ -171,7 +189,8 @@ class OktaOrg:
         """Change ``p`` in Okta and push it; returns the server's answer (else the body sent).
 
         okta / okta-aiw: GET /Users/{id}, then PUT of the received object with the profile
-        applied, active:true, groups:[]. entra: one PATCH, one Replace op per changed path.
+        applied, active:true, groups:[]. entra: one PATCH, one op per changed path (Add for a
+        path that was empty, Replace after); nothing when no mapped value changed.
         """
         unknown = set(changes) - set(CHANGEABLE)
         if unknown:
@@ -181,10 +200,13 @@ class OktaOrg:
                 and p.display_name == p.full_name:
             changes["display_name"] = f"{changes.get('first_name', p.first_name)} " \
                                       f"{changes.get('last_name', p.last_name)}".strip()
+        before = {key: getattr(p, key) for key in changes}
         for key, value in changes.items():
             setattr(p, key, value)
-
-        call = self.dialect.update_user(p, scim_id, list(changes), self._reader("update", p))
+        self._resolve(p)
+        call = self.dialect.update_user(p, scim_id, before, self._reader("update", p))
+        if call.method == "PATCH" and not call.body.get("Operations"):
+            return call.body  # Entra sends no PATCH when no mapped path changed
         task = self._user_task("update", p, call.doing)  # Okta names the user as it is now
         answer = self.connection.body(self.connection.send(call, task), task, required=False)
         return answer if isinstance(answer, dict) else call.body

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from mock_okta.dialect import Dialect
-from mock_okta.people import OktaGroup, Person
+from mock_okta.people import ADDRESS_KEYS, CUSTOM_URN, PHONE_TYPES, OktaGroup, Person
 from mock_okta.wire import (ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, group_path, patch,
                             user_path)
 
@@ -42,6 +42,7 @@ class EntraDialect(Dialect):
         "mail_nickname": "externalId",
         "employee_number": f"{ENTERPRISE}:employeeNumber",
         "department": f"{ENTERPRISE}:department",
+        "title": "title",
     }
 
     # --- headers and queries --------------------------------------------------------
@@ -68,7 +69,11 @@ class EntraDialect(Dialect):
     # --- user bodies ----------------------------------------------------------------
     def create_user(self, p: Person) -> dict[str, Any]:
         # Entra: roles [] and the enterprise extension on create; externalId from mailNickname.
-        return {
+        # idp-wire.md "Entra corrections": default mappings include title, addresses[type eq "work"],
+        # phoneNumbers work/mobile/fax; custom extension attributes go under their URN, which Entra
+        # leaves out of schemas[]; Entra never sends nulls (an empty attribute is left out). The
+        # manager is not sent here: it is set by a PATCH once checked (``manager_calls``).
+        body: dict[str, Any] = {
             "schemas": [USER_SCHEMA, ENTERPRISE],
             "externalId": p.mail_nickname,
             "userName": p.login,
@@ -77,17 +82,74 @@ class EntraDialect(Dialect):
             "meta": {"resourceType": "User"},
             "name": {"formatted": p.full_name, "familyName": p.last_name, "givenName": p.first_name},
             "displayName": p.display_name,
-            "preferredLanguage": p.locale,
-            "roles": [],
-            ENTERPRISE: {"employeeNumber": p.employee_number, "department": p.department},
+            "preferredLanguage": p.preferred_language or p.locale,
         }
+        if p.title:
+            body["title"] = p.title
+        if p.phone_numbers:
+            body["phoneNumbers"] = [{"type": t, "value": v} for t, v in p.phone_numbers.items() if v]
+        if p.address:
+            body["addresses"] = [{"type": "work", **{k: v for k, v in p.address.items() if v}}]
+        body["roles"] = []
+        body[ENTERPRISE] = {k: v for k, v in (("employeeNumber", p.employee_number), ("department", p.department)) if v}
+        if p.custom:
+            body[CUSTOM_URN] = {k: v for k, v in p.custom.items() if v is not None}
+        return body
 
-    def profile_ops(self, p: Person, keys: list[str]) -> list[dict[str, Any]]:
-        return [{"op": "Replace", "path": self.PATHS[k], "value": getattr(p, k)} for k in keys if k in self.PATHS]
+    def paths_of(self, p: Person, key: str, value: Any) -> list[tuple[str, Any]]:
+        """Entra's attribute paths for one Person field holding ``value``, with their values (one op each)."""
+        if key == "locale":  # Entra's preferredLanguage comes from preferred_language, else locale
+            return [] if p.preferred_language else [("preferredLanguage", value)]
+        if key == "preferred_language":
+            return [("preferredLanguage", value or p.locale)]
+        if key in self.PATHS:
+            return [(self.PATHS[key], value)]
+        if key == "phone_numbers":
+            return [(f'phoneNumbers[type eq "{t}"].value', (value or {}).get(t, "")) for t in PHONE_TYPES]
+        if key == "address":
+            return [(f'addresses[type eq "work"].{k}', (value or {}).get(k, "")) for k in ADDRESS_KEYS]
+        if key == "custom":
+            return [(f"{CUSTOM_URN}:{k}", v) for k, v in (value or {}).items()]
+        return []
+
+    def profile_ops(self, p: Person, keys: list[str], old: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One op per path of ``keys``; ``old`` holds each path's value before (None: unknown).
+
+        # idp-wire.md "Entra corrections": a single-valued attribute that was empty before gets `Add`,
+        # not `Replace`; Entra never sends nulls (an empty value sends nothing). A path whose value did
+        # not change sends nothing.
+        """
+        ops: list[dict[str, Any]] = []
+        for key in keys:
+            for path, value in self.paths_of(p, key, getattr(p, key)):
+                was = None if old is None else old.get(path)
+                if value in ("", None) or (old is not None and was == value):
+                    continue
+                op = "Add" if old is not None and was in ("", None) else "Replace"
+                ops.append({"op": op, "path": path, "value": value})
+        return ops
+
+    def old_paths(self, p: Person, before: dict[str, Any]) -> dict[str, Any]:
+        """Each path's value before an update (``before``: field -> value before)."""
+        return {path: v for key, value in before.items() for path, v in self.paths_of(p, key, value)}
 
     def diff_keys(self, found: dict[str, Any], p: Person) -> list[str]:
         """The mapped attributes whose value on the found resource differs from Entra's."""
-        return [k for k in self.PATHS if read_path(found, self.PATHS[k]) != getattr(p, k)]
+        return [k for k in self.PATHS if k != "locale" and read_path(found, self.PATHS[k]) != getattr(p, k)]
+
+    def manager_calls(self, p: Person, scim_id: str) -> tuple[Call, Call] | None:
+        """The check of the manager reference (an ``and`` query) and the PATCH that sets it.
+
+        # idp-wire.md "Entra corrections": the enterprise manager is checked with an `and` query and
+        # set with `Add` and `[{"$ref":…,"value":…}]`. The query's exact attributes are not quoted:
+        # inferred as `id eq "<user>" and manager eq "<manager>"`; `$ref` is null as in Entra's members.
+        """
+        if not p.manager_id:
+            return None
+        expr = f"id eq {filter_value(scim_id)} and manager eq {filter_value(p.manager_id)}"
+        check = Call("GET", "/Users", query="filter=" + quote_plus(expr, safe=""), lookup=True, doing="reading")
+        ops = [{"op": "Add", "path": f"{ENTERPRISE}:manager", "value": [{"$ref": None, "value": p.manager_id}]}]
+        return check, Call("PATCH", user_path(scim_id), patch(ops), doing="updating")
 
     def active_body(self, active: bool) -> dict[str, Any]:
         # Entra: a path and the string "False"/"True", capitalised op.
@@ -134,14 +196,15 @@ class EntraDialect(Dialect):
 
     def link_user(self, found: dict[str, Any], p: Person, scim_id: str, read: Reader) -> list[Call]:
         """One PATCH of the paths that differ (+ active "True" when inactive); nothing when none do."""
-        ops = self.profile_ops(p, self.diff_keys(found, p))
+        keys = self.diff_keys(found, p)
+        ops = self.profile_ops(p, keys, {self.PATHS[k]: read_path(found, self.PATHS[k]) for k in keys})
         if found.get("active") is False:
             ops.append(self.active_op(True))
         return [Call("PATCH", user_path(scim_id), patch(ops), doing="updating")] if ops else []
 
-    def update_user(self, p: Person, scim_id: str, changed: list[str], read: Reader) -> Call:
-        """One PATCH, one Replace op per changed path; nothing is read first."""
-        return Call("PATCH", user_path(scim_id), patch(self.profile_ops(p, changed)), doing="updating")
+    def update_user(self, p: Person, scim_id: str, changed: dict[str, Any], read: Reader) -> Call:
+        """One PATCH, one op per changed path (Add when it was empty, Replace after); nothing is read first."""
+        return Call("PATCH", user_path(scim_id), patch(self.profile_ops(p, list(changed), self.old_paths(p, changed))), doing="updating")
 
     def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:
         return Call("DELETE", user_path(scim_id), doing=self.deprovisioning)

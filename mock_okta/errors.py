@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import httpx
 
@@ -100,8 +101,12 @@ def invalid_json(response: httpx.Response) -> str:
 
 
 def reason_phrase(response: httpx.Response) -> str:
-    """The HTTP reason phrase of the status ("Bad Request"), else the bare code."""
-    return response.reason_phrase or str(response.status_code)
+    """The standard reason phrase of the status ("Bad Request", whatever case the server used), else
+    the server's own, else the bare code."""
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return response.reason_phrase or str(response.status_code)
 
 
 def remote_detail(response: httpx.Response) -> str:

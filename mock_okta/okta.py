@@ -8,8 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from mock_okta.dialect import Dialect
-from mock_okta.people import OktaGroup, Person
-from mock_okta.wire import GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, group_path, patch, user_path
+from mock_okta.people import CUSTOM_URN, OktaGroup, Person
+from mock_okta.wire import (ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, group_path, patch,
+                            user_path)
 
 
 class OktaDialect(Dialect):
@@ -44,7 +45,12 @@ class OktaDialect(Dialect):
     # --- user bodies ----------------------------------------------------------------
     def create_user(self, p: Person) -> dict[str, Any]:
         # Okta's POST /Users shape, key for key (idp-wire.md "Assign a user to the app").
-        return {"schemas": [USER_SCHEMA], **self.profile(p), "password": p.password, "active": True}
+        return {"schemas": self.schemas(p), **self.profile(p), "password": p.password, "active": True}
+
+    def schemas(self, p: Person) -> list[str]:
+        """The core schema, and the extension URNs the person's mapped attributes are sent under."""
+        ext = self.extensions(p)
+        return [USER_SCHEMA] + list(ext)
 
     def profile(self, p: Person) -> dict[str, Any]:
         """Okta's mapped profile, in the order of its POST /Users body."""
@@ -55,8 +61,44 @@ class OktaDialect(Dialect):
             "displayName": p.display_name,
             "locale": p.locale,
             "externalId": p.okta_id,
+            **self.extras(p),
+            **self.extensions(p),
             "groups": [],
         }
+
+    def extras(self, p: Person) -> dict[str, Any]:
+        """Core attributes added in Okta's Profile Editor, sent only when mapped (non-empty).
+
+        # idp-wire.md: "Attributes added in Okta's Profile Editor are sent in POST/PUT bodies". Their
+        # place in the body and the multi-valued shapes are not published: inferred from RFC 7643 §4.1.2.
+        """
+        out: dict[str, Any] = {}
+        if p.title:
+            out["title"] = p.title
+        if p.preferred_language:
+            out["preferredLanguage"] = p.preferred_language
+        if p.phone_numbers:
+            out["phoneNumbers"] = [{"value": v, "type": t} for t, v in p.phone_numbers.items() if v]
+        if p.address:
+            out["addresses"] = [{**p.address, "type": "work"}]
+        return out
+
+    def extensions(self, p: Person) -> dict[str, Any]:
+        """Enterprise attributes under the enterprise URN (idp-wire.md: e.g. department, employeeNumber,
+        manager), sent for a "full" profile or a manager; custom attributes under their URN (inferred:
+        Okta's custom namespace shape is unpublished; the URN is listed in schemas[], RFC 7643 §3)."""
+        out: dict[str, Any] = {}
+        ent: dict[str, Any] = {}
+        if p.full:
+            ent = {k: v for k, v in (("employeeNumber", p.employee_number), ("department", p.department)) if v}
+        if p.manager_id:
+            # Inferred: Okta sends its managerId profile value; modelled as the manager's SCIM id.
+            ent["manager"] = {"value": p.manager_id}
+        if ent:
+            out[ENTERPRISE] = ent
+        if p.custom:
+            out[CUSTOM_URN] = dict(p.custom)
+        return out
 
     def apply_profile(self, received: dict[str, Any], p: Person) -> dict[str, Any]:
         """The received resource with Okta's mapped profile written over it.
@@ -74,6 +116,14 @@ class OktaDialect(Dialect):
         obj["displayName"] = p.display_name
         obj["locale"] = p.locale
         obj["externalId"] = p.okta_id
+        obj.update(self.extras(p))
+        for urn, attrs in self.extensions(p).items():
+            kept = obj.get(urn) if isinstance(obj.get(urn), dict) else {}
+            obj[urn] = {**kept, **attrs}
+        listed = obj.get("schemas") if isinstance(obj.get("schemas"), list) else [USER_SCHEMA]
+        extra = [u for u in self.schemas(p) if u not in listed]
+        if extra:
+            obj["schemas"] = listed + extra
         return obj
 
     def profile_put(self, received: dict[str, Any], p: Person) -> dict[str, Any]:
@@ -138,7 +188,7 @@ class OktaDialect(Dialect):
             calls.append(self.set_active(p, scim_id, True, read))
         return calls
 
-    def update_user(self, p: Person, scim_id: str, changed: list[str], read: Reader) -> Call:
+    def update_user(self, p: Person, scim_id: str, changed: dict[str, Any], read: Reader) -> Call:
         """GET /Users/{id}, then PUT of the received object with the profile applied."""
         received = read(Call("GET", user_path(scim_id), doing="reading"))
         return Call("PUT", user_path(scim_id), self.profile_put(received, p), doing="updating")

@@ -5,6 +5,7 @@ seed), so the same seed always gives the same names, emails, Okta ids and passwo
 """
 from __future__ import annotations
 
+import random
 import re
 import string
 import threading
@@ -17,6 +18,11 @@ from faker import Faker
 ID_ALPHABET = string.digits + string.ascii_letters
 PASSWORD_ALPHABET = string.ascii_lowercase + string.digits
 DEPARTMENTS = ("Engineering", "Sales", "Marketing", "Finance", "Support", "Operations", "Design", "Legal")
+TITLES = ("Engineer", "Account Executive", "Designer", "Analyst", "Support Specialist", "Manager", "Counsel")
+LANGUAGES = ("en-US", "en-GB", "fr-FR", "de-DE", "es-ES", "ja-JP")
+# A custom extension's URN, as Entra names them: urn:ietf:params:scim:schemas:extension:<X>:2.0:User.
+CUSTOM_URN = "urn:ietf:params:scim:schemas:extension:clockwise:2.0:User"
+PROFILES = ("basic", "full")
 
 
 @dataclass
@@ -34,10 +40,45 @@ class Person:
     department: str = ""
     password: str = ""  # the placeholder Okta sends on create even without password sync
     mail_nickname: str = ""  # Entra's default source for externalId
+    # The attributes a real tenant maps beyond the base profile (idp-wire.md: Okta's Profile Editor
+    # attributes, Entra's default mappings). Empty is "not mapped": nothing is sent for it.
+    title: str = ""
+    preferred_language: str = ""
+    phone_numbers: dict[str, str] = field(default_factory=dict)  # type (work, mobile, fax) -> number
+    address: dict[str, str] = field(default_factory=dict)        # the work address: streetAddress, locality, …
+    manager: "Person | None" = None                              # sent as the manager's SCIM id
+    custom: dict[str, Any] = field(default_factory=dict)         # attribute -> value under CUSTOM_URN
+    # "basic": the base profile only (Okta sends no enterprise attributes); "full": every mapped
+    # attribute, with generated values where none is given.
+    profile: str = "basic"
+    manager_id: str = field(default="", compare=False, repr=False)  # the manager's SCIM id, set as a task starts
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def full(self) -> bool:
+        return self.profile == "full"
+
+
+ADDRESS_KEYS = ("streetAddress", "locality", "region", "postalCode", "country")
+PHONE_TYPES = ("work", "mobile", "fax")
+
+
+def fill_full_profile(p: Person) -> None:
+    """Generated values for the mapped attributes a "full" person was not given, drawn from its
+    own Okta id (so the other people's draws never change)."""
+    rng = random.Random(p.okta_id)
+    p.title = p.title or rng.choice(TITLES)
+    p.preferred_language = p.preferred_language or rng.choice(LANGUAGES)
+    if not p.phone_numbers:
+        p.phone_numbers = {t: f"+1 555 {rng.randrange(100, 999)} {rng.randrange(1000, 9999)}" for t in PHONE_TYPES}
+    if not p.address:
+        p.address = {"streetAddress": f"{rng.randrange(1, 999)} Market St", "locality": "San Francisco",
+                     "region": "CA", "postalCode": f"94{rng.randrange(100, 199)}", "country": "US"}
+    if not p.custom:
+        p.custom = {"costCenter": f"CC-{rng.randrange(100, 999)}"}
 
 
 @dataclass
@@ -49,7 +90,7 @@ class OktaGroup:
     members: list[Person] = field(default_factory=list)
 
 
-PERSON_FIELDS = frozenset(f.name for f in fields(Person))
+PERSON_FIELDS = frozenset(f.name for f in fields(Person)) - {"manager_id"}
 
 
 def _local_part(text: str) -> str:
@@ -134,7 +175,12 @@ class PeopleFactory:
             values.update(overrides)
             if values["okta_id"] != drawn_id:
                 self._ids.add(values["okta_id"])
-            return Person(**values)
+            if values.get("profile", "basic") not in PROFILES:
+                raise TypeError(f"unknown profile {values['profile']!r}; known: {', '.join(PROFILES)}")
+            person = Person(**values)
+            if person.full:
+                fill_full_profile(person)
+            return person
 
     def make_group_id(self) -> str:
         with self._lock:
