@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover  (typing only: the loader reads this table
     from mock_okta import OktaGroup, OktaOrg, Person
 
 # Every parameter an action step may carry (beyond name, dialects, expect*, save).
-PARAMS = ("person", "people", "group", "changes", "new_name", "link_existing", "delete")
+PARAMS = ("person", "people", "group", "changes", "new_name", "link_existing", "delete", "password")
 # The parameters that name the scenario's people and groups (refs, never variables).
 REFS = ("person", "people", "group")
 
@@ -86,4 +86,10 @@ ACTIONS: Mapping[str, Action] = MappingProxyType({a.name: a for a in [
            needs=frozenset({"group", "new_name"})),
     Action("unlink_group", _no_result(lambda c: c.org.unlink_group(c.the_group, delete=bool(c.params.get("delete", True)))),
            needs=frozenset({"group"}), accepts=frozenset({"delete"})),
+    # idp-wire.md: re-assignment is the activation followed by a profile push (Okta).
+    Action("reassign", _no_result(_each("reassign")), accepts=_ONE_OR_MORE, people=True),
+    Action("sync_password", _no_result(lambda c: c.org.sync_password(c.people[0], c.params.get("password"))),
+           needs=frozenset({"person"}), accepts=frozenset({"password"})),
+    # idp-wire.md: Okta's "Import User Schema" reads /Schemas and /ResourceTypes.
+    Action("import_schema", lambda c: c.org.import_schema()),
 ]})

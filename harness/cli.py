@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, NoReturn
 
 FORMATS = ("console", "json", "junit", "html")
-DIALECT_NAMES = ("okta", "okta-aiw", "entra")  # mock_okta.DIALECTS; kept here so --help needs no imports
+DIALECT_NAMES = ("okta", "okta-aiw", "okta-patch", "entra", "entra-2020")  # mock_okta.DIALECTS; kept here so --help needs no imports
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
 ADMIN_TOKEN_ENV = "SCIM_HARNESS_ADMIN_TOKEN"
 

@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-target", metavar="URL", help="SCIM base URL to test (default: start the embedded mock)")
     group.addoption("--scim-token", metavar="T", help="bearer token for --scim-target (or env SCIM_HARNESS_TOKEN)")
     group.addoption("--scim-admin-token", metavar="A", help="control-plane admin token of a mock target")
-    group.addoption("--scim-dialect", choices=("okta", "okta-aiw", "entra"),
+    group.addoption("--scim-dialect", choices=("okta", "okta-aiw", "okta-patch", "entra", "entra-2020"),
                     help="only run scenarios for this IdP dialect (default: every dialect each scenario lists)")
 
 

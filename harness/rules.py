@@ -586,8 +586,8 @@ def rule_for(check_id: str, source: str, strength: str) -> Rule | None:
 
 
 def idp_of(dialect: str) -> str:
-    """The IdP a driver dialect imitates: okta for okta and okta-aiw, entra for entra."""
-    return "entra" if dialect == "entra" else "okta"
+    """The IdP a driver dialect imitates: okta for okta and okta-aiw, entra for entra and entra-2020."""
+    return "entra" if dialect.startswith("entra") else "okta"
 
 
 def task_rule(dialect: str, *, detail: bool = False) -> Rule:

@@ -29,6 +29,8 @@ class Dialect(ABC):
     retries_in_cycles: bool = False
     # Whether Push Groups looks the group up by name before every create (Entra), not only to link.
     looks_up_groups: bool = False
+    # Whether re-assigning a known user follows the activation with a profile push (Okta).
+    reassign_pushes_profile: bool = False
 
     # --- headers, queries and bodies: each dialect's own shapes --------------------------
     @abstractmethod
@@ -94,6 +96,14 @@ class Dialect(ABC):
         """A dialect that sets the manager apart from the profile: the check, and the call that sets it
         when the check finds nothing (None: the manager travels in the profile bodies)."""
         return None
+
+    def schema_reads(self) -> list[Call]:
+        """What the dialect reads to learn the app's schema (Okta's "Import User Schema", Entra's save)."""
+        return [Call("GET", "/Schemas", doing="reading the schemas of")]
+
+    def password_push(self, p: Person, scim_id: str, read: Reader) -> Call:
+        """The request that pushes ``p.password`` (password sync)."""
+        raise ValueError(f"the {self.name} dialect does not push passwords")
 
     @abstractmethod
     def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:

@@ -230,8 +230,40 @@ class OktaOrg:
         self._remember(p, scim_id)
         self._send("reactivate", p, [self.dialect.set_active(p, scim_id, True, self._reader("reactivate", p))])
 
+    def reassign(self, p: Person) -> None:
+        """Re-assign a user the app knows: okta dialects activate, then push the profile (GET + PUT);
+        entra activates (the user is back in scope)."""
+        scim_id = self._require_id(p, self._user_task("reactivate", p, "activating"))
+        self._resolve(p)
+        self._send("reactivate", p, [self.dialect.set_active(p, scim_id, True, self._reader("reactivate", p))])
+        if self.dialect.reassign_pushes_profile:  # built after the activation went out: it reads first
+            self._send("update", p, [self.dialect.update_user(p, scim_id, {}, self._reader("update", p))])
+
+    def sync_password(self, p: Person, password: str | None = None) -> None:
+        """Password sync: okta PATCH, okta-aiw GET + PUT (bodies inferred); Entra pushes no passwords."""
+        scim_id = self._require_id(p, self._user_task("update", p, "pushing the password of"))
+        old = p.password
+        p.password = password if password is not None else self._factory.make_password()
+        try:
+            call = self.dialect.password_push(p, scim_id, self._reader("update", p))
+        except ValueError:
+            p.password = old
+            raise
+        self._send("update", p, [call])
+
+    def import_schema(self) -> list[dict[str, Any]]:
+        """Okta's "Import User Schema": GET /Schemas, then GET /ResourceTypes (entra: GET /Schemas, as
+        when provisioning settings are saved); returns the documents read."""
+        out: list[dict[str, Any]] = []
+        for call in self.dialect.schema_reads():
+            task = Task(f"Import of the user schema from app {self.app_name} failed", f"Error while {call.doing} the app")
+            out.append(self.connection.read(call, task, "a ListResponse"))
+        return out
+
     def deprovision(self, p: Person) -> None:
-        """entra: DELETE /Users/{id}; okta dialects: deactivate (Okta never sends DELETE /Users)."""
+        """entra: the hard delete, DELETE /Users/{id} (idp-wire.md: only 30 days after the soft delete,
+        or on permanent deletion; unassign/deactivate are the soft PATCH active false); okta dialects:
+        deactivate (Okta never sends DELETE /Users)."""
         scim_id = self._require_id(p, self._user_task("deactivate", p, self.dialect.deprovisioning))
         call = self.dialect.deprovision(p, scim_id, self._reader("deactivate", p))
         self._send("deactivate", p, [call])

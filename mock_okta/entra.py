@@ -232,3 +232,52 @@ def read_path(obj: dict[str, Any], path: str) -> Any:
     for part in path.split("."):
         node = node.get(part) if isinstance(node, dict) else None
     return node
+
+
+class Entra2020Dialect(EntraDialect):
+    """Entra with the ``aadOptscim062020`` flag (Microsoft says it becomes the default).
+
+    # idp-wire.md "Entra corrections": lowercase ops, boolean values, a no-path replace whose value
+    # object has dotted keys (emails stay a separate op), member removal by a
+    # `members[value eq "<id>"]` path. Everything else is Entra's default behaviour.
+    """
+
+    name = "entra-2020"
+
+    def active_op(self, active: bool) -> dict[str, Any]:
+        # The flag: a lowercase op and a JSON boolean (not the string "False").
+        return {"op": "replace", "path": "active", "value": active}
+
+    def profile_ops(self, p: Person, keys: list[str], old: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Entra's per-path ops regrouped: the Replaces in one no-path replace with dotted keys (emails
+        stay a separate op); Adds for paths empty before stay one op per path, lowercase (inferred:
+        the flag's documentation shows only the grouped replace)."""
+        grouped: dict[str, Any] = {}
+        ops: list[dict[str, Any]] = []
+        for op in super().profile_ops(p, keys, old):
+            if op["op"] == "Replace" and not op["path"].startswith("emails["):
+                grouped[op["path"]] = op["value"]
+            else:
+                ops.append({**op, "op": op["op"].lower()})
+        return ([{"op": "replace", "value": grouped}] if grouped else []) + ops
+
+    def rename_body(self, scim_id: str, name: str) -> dict[str, Any]:
+        return patch([{"op": "replace", "path": "displayName", "value": name}])
+
+    def membership_body(self, removes: list[Member], adds: list[Member]) -> dict[str, Any]:
+        # The flag: one remove op per member by a filter path; adds as Entra's, lowercase.
+        ops: list[dict[str, Any]] = [{"op": "remove", "path": f"members[value eq {filter_value(v)}]"} for v, _ in removes]
+        if adds:
+            ops.append({"op": "add", "path": "members", "value": [{"$ref": None, "value": v} for v, _ in adds]})
+        return patch(ops)
+
+    def replace_members_body(self, members: list[Member]) -> dict[str, Any]:
+        return patch([{"op": "replace", "path": "members", "value": [{"$ref": None, "value": v} for v, _ in members]}])
+
+    def manager_calls(self, p: Person, scim_id: str) -> tuple[Call, Call] | None:
+        calls = super().manager_calls(p, scim_id)
+        if calls is None:
+            return None
+        check, set_it = calls
+        ops = [{**op, "op": op["op"].lower()} for op in set_it.body["Operations"]]
+        return check, Call("PATCH", set_it.path, patch(ops), doing=set_it.doing)

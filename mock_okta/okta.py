@@ -19,6 +19,8 @@ class OktaDialect(Dialect):
     name = "okta"
     # Okta never sends DELETE /Users: de-provisioning deactivates.
     deprovisioning = "deactivating"
+    # idp-wire.md, Reactivate: "On re-assignment Okta follows the activation with a profile push (GET + PUT)".
+    reassign_pushes_profile = True
 
     # --- headers and queries --------------------------------------------------------
     def headers(self, has_body: bool) -> dict[str, str]:
@@ -196,6 +198,18 @@ class OktaDialect(Dialect):
     def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:
         return self.set_active(p, scim_id, False, read)
 
+    def schema_reads(self) -> list[Call]:
+        # idp-wire.md: with "Import User Schema" Okta calls /Schemas and /ResourceTypes.
+        return [Call("GET", "/Schemas", doing="reading the schemas of"),
+                Call("GET", "/ResourceTypes", doing="reading the resource types of")]
+
+    def password_push(self, p: Person, scim_id: str, read: Reader) -> Call:
+        """Password sync, OIN apps: a PATCH (idp-wire.md: "PATCH for OIN apps, PUT for AIW (body
+        inferred)"); inferred in Okta's own no-path value-object shape, as its deactivation."""
+        return Call("PATCH", user_path(scim_id), patch([{"op": "replace", "value": {"password": p.password}}]),
+                    doing="pushing the password of")
+
+
 
 class AiwDialect(OktaDialect):
     """Okta App Integration Wizard apps: PUT of the full resource instead of every PATCH."""
@@ -241,6 +255,11 @@ class AiwDialect(OktaDialect):
     def rename(self, scim_id: str, name: str, pushed: list[Member]) -> Call:
         return Call("PUT", group_path(scim_id), self.full_group(scim_id, name, pushed), doing="renaming")
 
+    def password_push(self, p: Person, scim_id: str, read: Reader) -> Call:
+        """Password sync, AIW apps: GET /Users/{id}, then a PUT of it with the password (body inferred)."""
+        received = read(Call("GET", user_path(scim_id), doing="pushing the password of"))
+        return Call("PUT", user_path(scim_id), {**received, "password": p.password}, doing="pushing the password of")
+
     def put_group(self, scim_id: str, name: str, members: list[Member]) -> Call:
         # idp-wire.md: AIW apps send PUT /Groups/{id} with full displayName and members instead of PATCH.
         return Call("PUT", group_path(scim_id), self.full_group(scim_id, name, members), doing="updating",
@@ -265,3 +284,41 @@ def with_email(emails: Any, value: str) -> list[dict[str, Any]]:
         return [{"primary": True, "value": value, "type": "work"}]
     target["value"] = value
     return out
+
+
+# Okta's attribute paths for "Support PATCH for User" (RFC 7644 §3.5.2 paths; the body is unpublished).
+PATCH_PATHS: dict[str, str] = {
+    "login": "userName", "first_name": "name.givenName", "last_name": "name.familyName",
+    "email": 'emails[type eq "work"].value', "display_name": "displayName", "locale": "locale",
+    "title": "title", "preferred_language": "preferredLanguage", "phone_numbers": "phoneNumbers",
+    "address": "addresses", "employee_number": f"{ENTERPRISE}:employeeNumber", "department": f"{ENTERPRISE}:department",
+}
+
+
+class OktaPatchDialect(OktaDialect):
+    """An Okta OIN app with "Support PATCH for User" on: profile updates go by PATCH.
+
+    # idp-wire.md: the OIN Wizard offers "Support PATCH for User" (profile updates by PATCH; the
+    # body is unpublished — model it as RFC PATCH replace ops and say it is inferred). INFERRED:
+    # one lowercase `replace` op per changed attribute, with an RFC 7644 §3.5.2 path; nothing is
+    # read first. Everything else is the OIN app's behaviour.
+    """
+
+    name = "okta-patch"
+
+    def update_user(self, p: Person, scim_id: str, changed: dict[str, Any], read: Reader) -> Call:
+        """One PATCH of replace ops for the changed attributes; with nothing named (re-assignment's
+        profile push) the OIN app's GET + PUT of the whole profile."""
+        if not changed:
+            return super().update_user(p, scim_id, changed, read)
+        ops = [op for key in changed for op in self.replace_ops(p, key)]
+        return Call("PATCH", user_path(scim_id), patch(ops), doing="updating")
+
+    def replace_ops(self, p: Person, key: str) -> list[dict[str, Any]]:
+        if key == "custom":
+            return [{"op": "replace", "path": f"{CUSTOM_URN}:{k}", "value": v} for k, v in p.custom.items()]
+        if key not in PATCH_PATHS:
+            return []  # not an attribute Okta maps (e.g. Entra's mailNickname)
+        extras = self.extras(p)
+        value = {"phone_numbers": extras.get("phoneNumbers"), "address": extras.get("addresses")}.get(key, getattr(p, key))
+        return [] if value in ("", None) else [{"op": "replace", "path": PATCH_PATHS[key], "value": value}]

@@ -122,6 +122,10 @@ class PeopleFactory:
     def _password(self) -> str:
         return "".join(self._faker.random.choice(PASSWORD_ALPHABET) for _ in range(8))
 
+    def make_password(self) -> str:
+        with self._lock:
+            return self._password()
+
     def _unique_login(self, first: str, last: str) -> str:
         base = f"{_local_part(first)}.{_local_part(last)}"
         login = f"{base}@{self.domain}"

@@ -15,7 +15,7 @@ from typing import Iterable, Protocol
 
 SUITES = ("rfc", "okta", "entra", "clockwise")
 SUITE_CHOICES = (*SUITES, "all")
-OKTA_DIALECTS = ("okta", "okta-aiw")
+OKTA_DIALECTS = ("okta", "okta-aiw", "okta-patch")
 
 
 class _Scenario(Protocol):
@@ -74,6 +74,6 @@ def in_suites(scenario: _Scenario, dialect: str, suites: list[str]) -> bool:
         return "clockwise" in suites
     if dialect in OKTA_DIALECTS:
         return "okta" in suites
-    if dialect == "entra":
+    if dialect in ("entra", "entra-2020"):
         return "entra" in suites
     return False

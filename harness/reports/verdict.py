@@ -27,7 +27,7 @@ from harness.transcript import Exchange
 IDPS = (("okta", "Okta"), ("entra", "Entra"))
 MAX_REASONS = 3
 MAX_EVIDENCE = 160  # characters of a detail, a message or a PATCH body in a reason
-DIALECT_IDP = {"okta": "okta", "okta-aiw": "okta", "entra": "entra"}
+DIALECT_IDP = {"okta": "okta", "okta-aiw": "okta", "okta-patch": "okta", "entra": "entra", "entra-2020": "entra"}
 # What an IdP cannot do when a driver action fails (harness.actions; idp-wire.md names each flow).
 ACTION_DOES = {
     "test_connection": "test the connection", "import_users": "import users", "import_groups": "import groups",
