@@ -49,7 +49,7 @@ class Person:
     manager: "Person | None" = None                              # sent as the manager's SCIM id
     custom: dict[str, Any] = field(default_factory=dict)         # attribute -> value under CUSTOM_URN
     # "basic": the base profile only (Okta sends no enterprise attributes); "full": every mapped
-    # attribute, with generated values where none is given.
+    # core and enterprise attribute, with generated values where none is given (custom: only as given).
     profile: str = "basic"
     manager_id: str = field(default="", compare=False, repr=False)  # the manager's SCIM id, set as a task starts
 
@@ -68,7 +68,8 @@ PHONE_TYPES = ("work", "mobile", "fax")
 
 def fill_full_profile(p: Person) -> None:
     """Generated values for the mapped attributes a "full" person was not given, drawn from its
-    own Okta id (so the other people's draws never change)."""
+    own Okta id (so the other people's draws never change). Custom attributes are never invented:
+    a tenant maps them only to an extension the app declares."""
     rng = random.Random(p.okta_id)
     p.title = p.title or rng.choice(TITLES)
     p.preferred_language = p.preferred_language or rng.choice(LANGUAGES)
@@ -77,8 +78,6 @@ def fill_full_profile(p: Person) -> None:
     if not p.address:
         p.address = {"streetAddress": f"{rng.randrange(1, 999)} Market St", "locality": "San Francisco",
                      "region": "CA", "postalCode": f"94{rng.randrange(100, 199)}", "country": "US"}
-    if not p.custom:
-        p.custom = {"costCenter": f"CC-{rng.randrange(100, 999)}"}
 
 
 @dataclass
