@@ -32,3 +32,35 @@ def test_the_loader_checks_steps_against_the_table(step: str, problem: str) -> N
     with pytest.raises(ScenarioError) as exc:
         load_text(text, "x.scim.yaml")
     assert any(problem in p for p in exc.value.problems), exc.value.problems
+
+
+@pytest.mark.parametrize(("step", "problem"), [
+    ("{name: s, action: sync_password}", "action sync_password needs `person`"),
+    ("{name: s, action: reassign, group: g1, person: p1}", "`group` does not apply to action reassign"),
+    ("{name: s, action: import_schema, password: x}", "`password` does not apply to action import_schema"),
+])
+def test_the_new_actions_are_checked_too(step: str, problem: str) -> None:
+    text = f"name: x\nsetup: {{people: 1, groups: [{{ref: g1, name: G, members: [p1]}}]}}\nsteps:\n  - {step}\n"
+    with pytest.raises(ScenarioError) as exc:
+        load_text(text, "x.scim.yaml")
+    assert any(problem in p for p in exc.value.problems), exc.value.problems
+
+
+@pytest.mark.parametrize("person", [
+    "{ref: p1, profile: gold}",
+    "{ref: p1, phone_numbers: {home: '1'}}",
+    "{ref: p1, address: {city: Paris}}",
+    "{ref: p1, manager: 'not a ref'}",
+])
+def test_mapped_attributes_of_setup_people_are_validated(person: str) -> None:
+    text = f"name: x\nsetup: {{people: [{person}]}}\nsteps:\n  - {{name: s, action: assign, person: p1}}\n"
+    with pytest.raises(ScenarioError):
+        load_text(text, "x.scim.yaml")
+
+
+def test_mapped_attributes_of_setup_people_load() -> None:
+    text = ("name: x\nsetup: {people: [{ref: b}, {ref: p1, profile: full, manager: b, title: T, "
+            "phone_numbers: {work: '1'}, address: {locality: Paris}, custom: {costCenter: C}}]}\n"
+            "steps:\n  - {name: s, action: assign, people: [b, p1]}\n")
+    (scenario,) = load_text(text, "x.scim.yaml")
+    assert scenario.setup.people[1]["manager"] == "b" and scenario.setup.people[1]["profile"] == "full"
