@@ -36,10 +36,12 @@ def test_shipped_scenarios_pass_on_the_embedded_mock(mock: EmbeddedMock) -> None
     runner = Runner(Session(mock.target))
     run = runner.run([SHIPPED["create-users"], SHIPPED["clockwise-threshold-ten"], SHIPPED["clockwise-admin-attributes-rejected"]])
     assert [s.name for s in run.scenarios] == [
-        "create-users", "create-users[okta-aiw]", "create-users[entra]", "create-users[entra-2020]",
+        "create-users", "create-users[okta-aiw]", "create-users[okta-patch]", "create-users[entra]",
+        "create-users[entra-2020]",
         "clockwise-threshold-ten", "clockwise-threshold-ten[entra]", "clockwise-threshold-ten[entra-2020]",
         "clockwise-admin-attributes-rejected", "clockwise-admin-attributes-rejected[okta-aiw]",
-        "clockwise-admin-attributes-rejected[entra]", "clockwise-admin-attributes-rejected[entra-2020]"]
+        "clockwise-admin-attributes-rejected[okta-patch]", "clockwise-admin-attributes-rejected[entra]",
+        "clockwise-admin-attributes-rejected[entra-2020]"]
     assert run.ok, [(s.name, [c.message for c in failed_checks(s)]) for s in run.scenarios]
     assert run.embedded and run.check_counts()["pass"] > 100
     # Each scenario ran in its own org, deleted at the end; the run's tokens are all known secrets.
