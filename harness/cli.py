@@ -97,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "is started on a free loopback port and every suite runs against it.",
                          epilog="Suites (--suite, repeatable or comma-separated):\n"
                                 "  rfc        RFC 7643/7644 conformance checks, each tagged with its section and MUST/SHOULD/MAY\n"
-                                "  okta       the Okta-dialect scenarios (okta, okta-aiw) incl. the OIN SPEC and CRUD tests\n"
-                                "  entra      the Entra-dialect scenarios\n"
+                                "  okta       the Okta-dialect scenarios (okta, okta-aiw, okta-patch) incl. the OIN SPEC and CRUD tests\n"
+                                "  entra      the Entra-dialect scenarios (entra, entra-2020)\n"
                                 "  clockwise  the Clockwise business rules (need the mock's control plane)\n"
                                 "  all        every suite (default); against --target, every suite the target can run\n\n"
                                 "Precedence: --scenarios chooses the scenario files, --tags filters them, --suite chooses\n"
