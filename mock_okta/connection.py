@@ -67,7 +67,8 @@ class AppConnection:
 
     def send_entra(self, job: EntraJob, call: Call, content: bytes | None, task: Task) -> httpx.Response:
         """Entra: no back-off; a failure is retried in later cycles, then quarantined (entra_retry)."""
-        outcome = job.run(lambda: self.attempt(call, content, task), lambda r: self.accepted(call, r), call.lookup)
+        outcome = job.run(lambda: self.attempt(call, content, task), lambda r: self.accepted(call, r), call.lookup,
+                          call.retried)
         if outcome.failed:
             raise task.fail(f"{remote_failure(outcome.response).rstrip('.')}. {outcome.note}", outcome.response)
         return outcome.response

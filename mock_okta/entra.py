@@ -191,8 +191,10 @@ class EntraDialect(Dialect):
         """
         rng = random.Random(seed)
         probe, group = (str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(2))
-        return [Call("GET", "/Users", query=self.user_lookup_query(probe), lookup=True, doing="reading users"),
-                Call("GET", "/Groups", query=self.group_lookup_query(group), lookup=True, doing="reading groups")]
+        return [Call("GET", "/Users", query=self.user_lookup_query(probe), lookup=True, retried=False,
+                     doing="reading users"),
+                Call("GET", "/Groups", query=self.group_lookup_query(group), lookup=True, retried=False,
+                     doing="reading groups")]
 
     def link_user(self, found: dict[str, Any], p: Person, scim_id: str, read: Reader) -> list[Call]:
         """One PATCH of the paths that differ (+ active "True" when inactive); nothing when none do."""

@@ -102,12 +102,18 @@ class EntraJob:
                 self.quarantine, self.quarantined_at = reason, self.clock
 
     def run(self, send: Callable[[], httpx.Response], ok: Callable[[httpx.Response], bool],
-            lookup: bool = False) -> Outcome:
-        """Send an operation; while it fails, retry it in later cycles (or on the quarantine schedule)."""
+            lookup: bool = False, retried: bool = True) -> Outcome:
+        """Send an operation; while it fails, retry it in later cycles (or on the quarantine schedule).
+        An operation that is not ``retried`` (the admin's test connection) fails at once, saying whether
+        the same answer would quarantine the job."""
         response = send()
         self.record(not ok(response))
         if ok(response):
             return Outcome(response, False)
+        if not retried:
+            cause = quarantine_cause(response, lookup)
+            return Outcome(response, True, f"Entra puts a provisioning job in quarantine for this answer ({cause})"
+                           if cause else "the test connection fails")
         if self.quarantine is not None:  # already in quarantine: this operation waits for its retries
             return self._retry_in_quarantine(send, ok, response)
         self._judge(response, lookup)

@@ -37,6 +37,7 @@ class Call:
     doing: str = ""
     members: list[Member] | None = None
     lookup: bool = False
+    retried: bool = True  # False: an interactive request (Entra's test connection) is not retried in later cycles
 
 
 # How a dialect reads a resource in the middle of a sequence: the org sends the GET Call

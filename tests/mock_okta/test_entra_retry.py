@@ -101,3 +101,13 @@ def test_okta_keeps_its_429_backoff_and_404_lookup(fake, sleeps):
     org.assign(p)
     assert [r.method for r in fake.requests] == ["GET", "POST", "POST"]
     assert sleeps.calls == [2.0]
+
+
+def test_entra_test_connection_404_fails_at_once_naming_the_quarantine_cause(entra, fake):
+    fake.script[:] = [fake.error(404, "no such route")]
+    with pytest.raises(ProvisioningError) as info:
+        entra.test_connection()
+    assert len(fake.requests) == 1  # the admin's test is not retried in later cycles
+    assert info.value.message.startswith("Test connection to app Clockwise failed: Error while reading users: "
+                                         "Not Found. Errors reported by remote server: no such route. ")
+    assert "quarantine for this answer (SCIM compliance issue: a lookup answered 404" in info.value.message
