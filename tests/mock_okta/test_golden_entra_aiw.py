@@ -191,3 +191,16 @@ def test_aiw_groups_put_full_resource(aiw, fake):
     assert [m["value"] for m in body(sent[3])["members"]] == [idb]
     assert body(sent[4])["displayName"] == "Engineering"
     assert body(sent[5])["members"] == [{"value": idb, "display": b.login}]
+
+
+def test_okta_rename_setting_never_applies_to_entra(fake):
+    # "Rename app groups" is Okta's setting; Entra's docs have no rename before a membership update.
+    entra = OktaOrg(fake.client(), dialect="entra", seed=9, rename_groups=True)
+    assert OktaOrg(fake.client(), dialect="entra").rename_groups is False
+    a = entra.add_person()
+    entra.assign(a)
+    g = entra.add_group("Ops", [a])
+    entra.push_group(g)
+    entra.remove_from_group(g, [a])
+    patches = [body(r)["Operations"] for r in fake.requests if r.method == "PATCH"]
+    assert all(op.get("path") != "displayName" for ops in patches for op in ops) and len(patches) == 2
