@@ -96,6 +96,11 @@ class EntraJob:
             self.operations += 1
             self.failures += failed
 
+    def advance(self, to: float) -> None:
+        """Move the simulated clock forward to ``to`` (never back: operations run from several threads)."""
+        with self._lock:
+            self.clock = max(self.clock, to)
+
     def enter_quarantine(self, reason: str) -> None:
         with self._lock:
             if self.quarantine is None:
@@ -135,7 +140,7 @@ class EntraJob:
     def _retry_in_cycles(self, send: Callable[[], httpx.Response], ok: Callable[[httpx.Response], bool],
                          lookup: bool, response: httpx.Response) -> tuple[httpx.Response, bool]:
         for _ in range(self.retry_cycles):
-            self.clock = self.cycle * CYCLE_SECONDS  # the start of the next cycle
+            self.advance(self.cycle * CYCLE_SECONDS)  # the start of the next cycle
             response = send()
             self.record(not ok(response))
             if ok(response):
@@ -152,7 +157,7 @@ class EntraJob:
         reason = self.quarantine
         retries = 0
         for offset in quarantine_schedule():
-            self.clock = start + offset
+            self.advance(start + offset)
             response = send()
             retries += 1
             self.record(not ok(response))

@@ -64,3 +64,23 @@ def test_mapped_attributes_of_setup_people_load() -> None:
             "steps:\n  - {name: s, action: assign, people: [b, p1]}\n")
     (scenario,) = load_text(text, "x.scim.yaml")
     assert scenario.setup.people[1]["manager"] == "b" and scenario.setup.people[1]["profile"] == "full"
+
+
+def _stub_session() -> object:
+    import httpx
+    from types import SimpleNamespace
+    return SimpleNamespace(driver_client=lambda token: httpx.Client(base_url="http://x.invalid"), time_scale=0.0,
+                           target=SimpleNamespace(timeout=5.0))
+
+
+def test_setup_managers_are_resolved_to_people_and_a_bad_ref_is_a_clear_error() -> None:
+    from harness.idp_org import IdpOrg
+    (good,) = load_text("name: x\nsetup: {people: [{ref: b}, {ref: p1, manager: b}]}\n"
+                        "steps:\n  - {name: s, action: assign, person: p1}\n", "x.scim.yaml")
+    idp = IdpOrg.for_scenario(_stub_session(), None, good, "okta", "")  # type: ignore[arg-type]
+    assert idp.people["p1"].manager is idp.people["b"] and idp.people["b"].manager is None
+    for manager in ("nobody", "p1"):
+        (bad,) = load_text(f"name: x\nsetup: {{people: [{{ref: p1, manager: {manager}}}]}}\n"
+                           "steps:\n  - {name: s, action: assign, person: p1}\n", "x.scim.yaml")
+        with pytest.raises(ValueError, match=f"manager '{manager}' is not another person of setup.people"):
+            IdpOrg.for_scenario(_stub_session(), None, bad, "okta", "")  # type: ignore[arg-type]
