@@ -79,8 +79,9 @@ class Runner:
         if self.exitfirst and failed is not None:
             self.stopped_after = failed.name
 
-    def run_rfc(self) -> list[ScenarioResult]:
-        """The rfc suite; on a target with the control plane it gets an org of its own, removed after."""
+    def run_rfc(self, areas: list[str] | None = None) -> list[ScenarioResult]:
+        """The rfc suite (`areas`: only those, with discovery and safety; default all); on a target with the
+        control plane it gets an org of its own, removed after."""
         session = self.session
         org: Org | None = None
         if session.isolate:
@@ -91,7 +92,8 @@ class Runner:
                 failed.steps.append(StepResult(name="create the suite's org", action="setup", error=str(exc)))
                 return [failed]
         try:
-            return run_suite(session.prober(org.token if org else None), run_id=session.run_id, reporter=session.reporter)
+            return run_suite(session.prober(org.token if org else None), run_id=session.run_id, areas=areas,
+                             reporter=session.reporter)
         finally:
             if org is not None:
                 session.close_org(org.name)
