@@ -29,6 +29,7 @@ CERT_PROBLEMS = {
     20: "the server's certificate was issued by a CA that is not trusted here (a private CA?)",
     21: "the server sent only its own certificate, not the intermediate CA certificates that link it to a trusted CA",
     62: "the server's certificate is not valid for this host name (hostname mismatch)",
+    64: "the server's certificate is not valid for this IP address (IP address mismatch)",
 }
 TRUST_HINT = "to trust a private CA, point SSL_CERT_FILE at its PEM file"
 
