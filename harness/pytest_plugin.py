@@ -330,7 +330,8 @@ class ScimOrg:
         return self._control_read("plan")
 
     def events(self) -> Any:
-        """The WorkOS-style events of the org (dsync.user.created, …), as the control step `events`."""
+        """The WorkOS-style events of the org, as the control step `events`: {"data": [{"event": "dsync.user.created",
+        "data": {…}, …}]}."""
         return self._control_read("events")
 
     def members(self) -> Any:
