@@ -153,11 +153,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _probe(host: str, token: str) -> None:
     """One line and exit 2 for a target that does not answer, as `run` does (not a failure per request)."""
+    from harness.diagnose import unreachable
     from harness.target import Target, TargetUnreachable
     try:
         Target(base_url=host, token=token).probe()
     except TargetUnreachable as exc:
-        raise LoadUsageError(str(exc)) from None
+        raise LoadUsageError(unreachable(host, str(exc))) from None  # a certificate problem named first
 
 
 def _run_locust(commands: list[list[str]], env: dict[str, str], report_dir: Path) -> int:
