@@ -182,8 +182,14 @@ def test_the_target_from_the_environment_and_the_plan_from_a_python_test(pyteste
             plan = scim_org.plan()
             assert plan["mode"] == "trial" and person.email.lower() in plan["paid"]
             assert any(e["event"] == "dsync.user.created" for e in scim_org.events()["data"])
+
+        def test_deactivation_frees_the_seat(okta_org, scim_org):  # the README's example
+            person = okta_org.add_person()
+            okta_org.assign(person)
+            okta_org.deactivate(person)
+            assert person.email.lower() in scim_org.plan()["free"]
     """)
     monkeypatch.setenv("SCIM_HARNESS_TARGET", mock.base_url or "")
     monkeypatch.setenv("SCIM_HARNESS_TOKEN", mock.token)
-    pytester.runpytest(*LEAN, f"--scim-admin-token={mock.admin_token}").assert_outcomes(passed=1)
+    pytester.runpytest(*LEAN, f"--scim-admin-token={mock.admin_token}").assert_outcomes(passed=2)
 
