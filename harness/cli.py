@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterator, NoReturn
@@ -19,7 +18,7 @@ from harness.suggest import did_you_mean
 FORMATS = ("console", "json", "junit", "html")
 DIALECT_NAMES = ("okta", "okta-aiw", "entra")  # mock_okta.DIALECTS; kept here so --help needs no imports
 FAIL_ON = ("must", "should", "may")  # harness.exit_policy.FAIL_ON; kept here so --help needs no imports
-DEFAULT_REPORT_DIR = "reports/{run}"  # {run}: the run's own folder, `reports/latest` points at the newest
+DEFAULT_REPORT_DIR = "reports/{run}"  # {run}: the run's own folder, `reports/latest` points at the newest (report_paths)
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
 ADMIN_TOKEN_ENV = "SCIM_HARNESS_ADMIN_TOKEN"
 
@@ -306,32 +305,6 @@ def _run(args: argparse.Namespace) -> int:
             mock.stop()
 
 
-def run_folder_name(run_id: str, when: float | None = None) -> str:
-    """`20261202-031752-1a2b3c`: a run's report folder, sorting by time, unique by run id."""
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(when)) + f"-{run_id}"
-
-
-def report_dir_for(template: str, run_id: str) -> tuple[Path, Path | None]:
-    """(the run's report folder, the `latest` link beside it when the folder is `{run}`)."""
-    name = run_folder_name(run_id)
-    folder = Path(template.replace("{run}", name))
-    latest = folder.parent / "latest" if Path(template).name == "{run}" else None
-    return folder, latest
-
-
-def point_latest(latest: Path, folder: Path) -> None:
-    """`latest` -> the run's folder (a relative symbolic link, replaced atomically); where links are not
-    possible, `latest.txt` holds the folder's name."""
-    temp = latest.with_name(f".latest-{folder.name}")
-    try:
-        temp.unlink(missing_ok=True)
-        temp.symlink_to(folder.name, target_is_directory=True)
-        os.replace(temp, latest)
-    except OSError:
-        temp.unlink(missing_ok=True)
-        latest.with_name("latest.txt").write_text(folder.name + "\n", encoding="utf-8")
-
-
 def _reporter(args: argparse.Namespace, formats: list[str], planned: list[Any]) -> tuple[Any, Any]:
     from harness.progress import Progress
     from harness.reports import ConsoleReporter
@@ -367,6 +340,7 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
 
 
 def _write(args: argparse.Namespace, formats: list[str], result: Any, session: Any) -> dict[str, Path]:
+    from harness.report_paths import point_latest, report_dir_for
     from harness.reports import write_reports
     from harness.reports.junit import write_junit_file
 
