@@ -13,6 +13,7 @@ from typing import Iterator
 
 import httpx
 
+from harness.actions import ACTIONS
 from harness.results import RunResult
 from harness.target import Target
 from harness.transcript import Exchange
@@ -35,13 +36,16 @@ TRUST_HINT = "to trust a private CA, point SSL_CERT_FILE at its PEM file"
 
 
 def _target_exchanges(run: RunResult, base_url: str) -> Iterator[Exchange]:
-    """Every exchange sent to the SCIM base in the run's order, except the rfc auth area's deliberate
-    requests without a valid token."""
+    """Every exchange sent to the SCIM base with the run's own token, in the run's order: the IdP actions'
+    and the rfc suite's, except its auth area. A raw request step (`auth: none|wrong`) and the auth area
+    send a missing or wrong token on purpose, and their 401 is no sign of a wrong token."""
     base = httpx.URL(base_url.rstrip("/") + "/")
     for sc in run.scenarios:
         if sc.name == "rfc: auth":
             continue
         for st in sc.steps:
+            if sc.dialect != "rfc" and st.action not in ACTIONS:
+                continue
             for ex in st.exchanges:
                 url = httpx.URL(ex.url)
                 if ex.status is not None and url.host == base.host and url.path.startswith(base.path):

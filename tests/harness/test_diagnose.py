@@ -63,6 +63,16 @@ def test_a_base_url_without_the_scim_root_is_diagnosed_with_the_fix(mock: Embedd
     assert out.index("Diagnosis: GET") < out.index("Summary")
 
 
+def test_no_token_diagnosis_from_requests_sent_without_the_token_on_purpose(mock: EmbeddedMock, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # The shipped scenario sends a missing and a wrong token first (raw requests, `auth: none|wrong`) and the
+    # rfc auth area does the same: with the right token neither is a reason to doubt it.
+    code, out, _, report = run(capsys, tmp_path, "--target", mock.base_url or "", "--token", mock.token,
+                               "-k", "bad-and-missing-tokens and not entra")
+    assert report["summary"]["scenarios"]["total"] == 1
+    assert code == 0 and report["summary"]["diagnoses"] == [] and "Diagnosis" not in out
+
+
 def test_no_diagnosis_on_a_good_run(mock: EmbeddedMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scen = tmp_path / "s.scim.yaml"
     scen.write_text(SCENARIO)
