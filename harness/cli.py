@@ -234,9 +234,8 @@ def _tokens(args: argparse.Namespace) -> tuple[str | None, str | None]:
     return token, admin_token
 
 
-def _selection(args: argparse.Namespace, has_control_plane: bool) -> tuple[list[Any], Any]:
-    """(the (scenario, dialect) pairs to run, the suites plan with .rfc saying whether the rfc suite runs)."""
-    from harness import runner as runner_mod
+def _load(args: argparse.Namespace) -> tuple[Any, Any, list[Any]]:
+    """(the suites named, the -k matcher, the selected scenarios), before anything is started or sent."""
     from harness.conformance import suites as suites_mod
     from harness.keywords import KeywordError, compile_keywords
     from harness.scenarios import ScenarioError, default_scenario_dir, load_paths, select
@@ -249,7 +248,15 @@ def _selection(args: argparse.Namespace, has_control_plane: bool) -> tuple[list[
         raise UsageError(str(exc)) from None
     except ScenarioError as exc:
         raise UsageError(exc.one_line()) from None
-    scenarios = select(scenarios, tags=args.tags or ())
+    return names, matcher, select(scenarios, tags=args.tags or ())
+
+
+def _selection(args: argparse.Namespace, loaded: tuple[Any, Any, list[Any]], has_control_plane: bool) -> tuple[list[Any], Any]:
+    """(the (scenario, dialect) pairs to run, the suites plan with .rfc saying whether the rfc suite runs)."""
+    from harness import runner as runner_mod
+    from harness.conformance import suites as suites_mod
+
+    names, matcher, scenarios = loaded
     plan = suites_mod.resolve(names, has_control_plane=has_control_plane, explicit_selection=bool(args.scenarios or args.tags))
     planned = [(s, d) for s, d in runner_mod.plan_runs(scenarios, args.dialect) if suites_mod.in_suites(s, d, plan.suites)]
     if matcher is not None:
@@ -282,8 +289,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     token, admin_token = _tokens(args)
+    loaded = _load(args)
     if args.list:  # nothing is sent: the control plane is assumed where an admin token (or the mock) gives one
-        return _list(args, *_selection(args, has_control_plane=not args.target or bool(admin_token)))
+        return _list(args, *_selection(args, loaded, has_control_plane=not args.target or bool(admin_token)))
     mock = None
     try:
         if args.target:
@@ -296,7 +304,7 @@ def _run(args: argparse.Namespace) -> int:
             mock = EmbeddedMock().start()
             target = mock.target
             target.timeout = args.timeout
-        planned, plan = _selection(args, target.has_control_plane)
+        planned, plan = _selection(args, loaded, target.has_control_plane)
         return _execute(args, formats, target, planned, plan)
     except (TargetUnreachable, EmbeddedMockError) as exc:
         raise UsageError(str(exc)) from None

@@ -306,3 +306,10 @@ def test_schema_prints_the_installed_schema(capsys: pytest.CaptureFixture[str]) 
     assert main(["schema", "--json"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema == json.loads(path.read_text()) and "action" in json.dumps(schema)
+
+
+def test_scenarios_are_checked_before_the_target_is_contacted(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.scim.yaml", "name: bad\nsteps:\n  - name: x\n    action: fly\n")
+    code, _, err = run(capsys, "--target", f"http://127.0.0.1:{closed_port()}/scim/v2", "--token", "t",
+                       "--scenarios", bad)
+    assert code == 2 and err.startswith("scim-harness run: error: malformed scenario: ")

@@ -175,7 +175,7 @@ def test_the_rfc_suite_runs_from_pytest_one_item_per_area(pytester: pytest.Pytes
 
 def test_the_target_from_the_environment_and_the_plan_from_a_python_test(pytester: pytest.Pytester, mock: EmbeddedMock,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makepyfile(test_plan="""
+    pytester.makepyfile(test_plan_read="""
         def test_assigned_user_is_on_the_paid_plan(okta_org, scim_org):
             person = okta_org.add_person()
             okta_org.assign(person)
