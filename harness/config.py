@@ -12,7 +12,6 @@ refused there (use SCIM_HARNESS_TOKEN / SCIM_HARNESS_ADMIN_TOKEN).
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import tomllib  # Python 3.11+ (the project's floor), so no tomli fallback is needed
 from dataclasses import dataclass, field

@@ -313,3 +313,10 @@ def test_scenarios_are_checked_before_the_target_is_contacted(capsys: pytest.Cap
     code, _, err = run(capsys, "--target", f"http://127.0.0.1:{closed_port()}/scim/v2", "--token", "t",
                        "--scenarios", bad)
     assert code == 2 and err.startswith("scim-harness run: error: malformed scenario: ")
+
+
+def test_the_copies_kept_for_a_fast_help_match_their_sources() -> None:
+    from harness import cli, exit_policy, pytest_plugin
+    from harness.conformance import AREA_RUNNERS
+    assert cli.FAIL_ON == exit_policy.FAIL_ON and exit_policy.DEFAULT_FAIL_ON == "must"
+    assert pytest_plugin.RFC_AREAS == (*AREA_RUNNERS, "safety")
