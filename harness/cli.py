@@ -251,28 +251,35 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, list[Any]]:
     return names, matcher, select(scenarios, tags=args.tags or ())
 
 
-def _selection(args: argparse.Namespace, loaded: tuple[Any, Any, list[Any]], has_control_plane: bool) -> tuple[list[Any], Any]:
-    """(the (scenario, dialect) pairs to run, the suites plan with .rfc saying whether the rfc suite runs)."""
+def _selection(args: argparse.Namespace, loaded: tuple[Any, Any, list[Any]],
+               has_control_plane: bool) -> tuple[list[Any], Any, list[str] | None]:
+    """(the (scenario, dialect) pairs to run, the suites plan with .rfc saying whether the rfc suite runs,
+    the rfc areas -k selects: None for all)."""
     from harness import runner as runner_mod
+    from harness.conformance import AREA_RUNNERS
     from harness.conformance import suites as suites_mod
 
     names, matcher, scenarios = loaded
     plan = suites_mod.resolve(names, has_control_plane=has_control_plane, explicit_selection=bool(args.scenarios or args.tags))
     planned = [(s, d) for s, d in runner_mod.plan_runs(scenarios, args.dialect) if suites_mod.in_suites(s, d, plan.suites)]
+    areas: list[str] | None = None
     if matcher is not None:
         planned = [(s, d) for s, d in planned
                    if matcher([runner_mod.scenario_label(s, d), d, Path(s.file).name, *s.tags])]
-        plan.rfc = plan.rfc and matcher(["rfc"])
+        matching = [a for a in AREA_RUNNERS if matcher(["rfc", f"rfc: {a}", a])]
+        plan.rfc = plan.rfc and bool(matching)
+        areas = matching if len(matching) < len(AREA_RUNNERS) else None
     if not planned and not plan.rfc:
         raise UsageError("nothing to run: no scenario matches the given --suite/--scenarios/--tags/--dialect/-k")
-    return planned, plan
+    return planned, plan, areas
 
 
-def _list(args: argparse.Namespace, planned: list[Any], plan: Any) -> int:
+def _list(args: argparse.Namespace, planned: list[Any], plan: Any, areas: list[str] | None) -> int:
     """--list: what would run, one line each, and nothing sent."""
     from harness.conformance import AREA_RUNNERS
     from harness.runner import scenario_label
-    lines = [f"rfc: {area}" for area in AREA_RUNNERS] if plan.rfc else []
+    shown = [a for a in AREA_RUNNERS if areas is None or a in areas or a == "discovery"] + ["safety"]
+    lines = [f"rfc: {area}" for area in shown] if plan.rfc else []
     lines += [f"{scenario_label(s, d)}  ({s.file}:{s.line})" for s, d in planned]
     print("\n".join(lines))
     suffix = f"; {', '.join(f'{k} not run: {v}' for k, v in plan.skipped.items())}" if plan.skipped else ""
@@ -304,8 +311,7 @@ def _run(args: argparse.Namespace) -> int:
             mock = EmbeddedMock().start()
             target = mock.target
             target.timeout = args.timeout
-        planned, plan = _selection(args, loaded, target.has_control_plane)
-        return _execute(args, formats, target, planned, plan)
+        return _execute(args, formats, target, *_selection(args, loaded, target.has_control_plane))
     except (TargetUnreachable, EmbeddedMockError) as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -324,7 +330,8 @@ def _reporter(args: argparse.Namespace, formats: list[str], planned: list[Any]) 
     return console, Progress(console, console.console, steps=steps, quiet=args.quiet, verbose=args.verbose)
 
 
-def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned: list[Any], plan: Any) -> int:
+def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned: list[Any], plan: Any,
+             areas: list[str] | None) -> int:
     from harness.conformance import AREA_RUNNERS
     from harness.diagnose import run_diagnoses
     from harness.runner import Runner
@@ -333,14 +340,15 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
     reporter, progress = _reporter(args, formats, planned)
     session = Session(target, reporter=progress)
     runner = Runner(session, dialect=args.dialect, fail_on=args.fail_on, exitfirst=args.exitfirst)
-    total = len(planned) + (len(AREA_RUNNERS) + 1 if plan.rfc else 0)
+    rfc_count = len(AREA_RUNNERS) if areas is None else len(set(areas) | {"discovery"})
+    total = len(planned) + (rfc_count + 1 if plan.rfc else 0)
     if reporter:
         reporter.start(total, target.base_url + (" (embedded mock)" if target.embedded else ""), args.dialect or "all")
         if not args.quiet:
             reporter.console.print(f"suites: {', '.join(plan.suites)}"
                                    + "".join(f"; {s} not run: {why}" for s, why in plan.skipped.items())
                                    + "".join(f"; options from {src}" for src in getattr(args, "config_sources", [])))
-    result = runner.run([], plan=planned, rfc=plan.rfc)
+    result = runner.run([], plan=planned, rfc=plan.rfc, rfc_areas=areas)
     result.diagnoses = run_diagnoses(result, target)
     written = _write(args, formats, result, session)
     _finish(args, reporter, result, written, runner, session.secrets)

@@ -52,16 +52,16 @@ class Runner:
         self.stopped_after: str | None = None  # the scenario `-x` stopped after
 
     def run(self, scenarios: list[Scenario], *, plan: list[tuple[Scenario, str]] | None = None,
-            rfc: bool = False) -> RunResult:
-        """Run the rfc conformance suite (when `rfc`), then each (scenario, dialect) of `plan`
-        (default: plan_runs(scenarios, self.dialect)); the result is judged by the exit policy."""
+            rfc: bool = False, rfc_areas: list[str] | None = None) -> RunResult:
+        """Run the rfc conformance suite (when `rfc`; only `rfc_areas` when given), then each (scenario,
+        dialect) of `plan` (default: plan_runs(scenarios, self.dialect)); the result is judged by the exit policy."""
         target = self.session.target
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         result = RunResult(target=target.base_url, dialect=self.dialect or "all", started=started, embedded=target.embedded)
         t0 = time.perf_counter()
         try:
             if rfc:
-                result.scenarios.extend(self.run_rfc())
+                result.scenarios.extend(self.run_rfc(rfc_areas))
                 self._exit_first(result.scenarios)
             for scenario, dialect in (plan if plan is not None else plan_runs(scenarios, self.dialect)):
                 if self.stopped_after is not None:

@@ -212,6 +212,8 @@ def test_list_collects_only_and_k_selects(capsys: pytest.CaptureFixture[str]) ->
     assert out.splitlines()[-1] == "2 scenario run(s) selected"
     code, out, _ = run(capsys, "--list", "-k", "rfc")
     assert code == 0 and out.splitlines()[0] == "rfc: discovery" and "0 scenario run(s) and the rfc suite" in out
+    code, out, _ = run(capsys, "--list", "-k", "rfc and patch")  # an area (discovery and safety always run)
+    assert code == 0 and out.splitlines()[:-1] == ["rfc: discovery", "rfc: patch", "rfc: safety"]
 
 
 def test_x_stops_after_the_first_failure_and_q_shows_only_failures(capsys: pytest.CaptureFixture[str],
