@@ -99,6 +99,10 @@ def build_junit(document: dict[str, Any]) -> ET.ElementTree:
 
 def _summary_properties(props: ET.Element, document: dict[str, Any]) -> None:
     """The verdict per IdP and the per-rule table, as properties (CI systems show them per suite)."""
+    for d in document["summary"].get("diagnoses", []):  # the likely cause of the failures, first
+        ET.SubElement(props, "property", name="diagnosis", value=_xml_safe(d))
+    if document["summary"].get("exit"):
+        ET.SubElement(props, "property", name="exit", value=_xml_safe(document["summary"]["exit"]["reason"]))
     for v in document["summary"].get("verdicts", []):
         ET.SubElement(props, "property", name=f"verdict.{v['idp']}", value=_xml_safe(v["line"]))
     for r in document["summary"].get("rules", []):

@@ -32,7 +32,7 @@ def mock() -> Iterator[EmbeddedMock]:
 
 
 def run(capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str) -> tuple[int, str, str, dict]:  # type: ignore[type-arg]
-    code = main(["run", *argv, "--report-dir", str(tmp_path / "r"), "--format", "console,json"])
+    code = main(["run", *argv, "--report-dir", str(tmp_path / "r"), "--format", "console,json,junit"])
     out, err = capsys.readouterr()
     report = tmp_path / "r" / "report.json"
     return code, out, err, json.loads(report.read_text()) if report.exists() else {}
@@ -49,6 +49,8 @@ def test_a_wrong_token_is_diagnosed_before_the_details(mock: EmbeddedMock, tmp_p
     assert len(diagnosis) == 1 and diagnosis[0].startswith(
         "the first request (GET /ServiceProviderConfig) answered 401 Unauthorized: check the token")
     assert out.index("Diagnosis: the first request") < out.index("Summary")
+    junit = (tmp_path / "r" / "junit.xml").read_text()
+    assert '<property name="diagnosis" value="the first request (GET /ServiceProviderConfig) answered 401' in junit
     assert "not-the-token" not in out + err
 
 
