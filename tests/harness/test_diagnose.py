@@ -166,3 +166,13 @@ def test_certificate_problems_are_named(tls_server: tuple[str, str], capsys: pyt
     # The diagnosis first, then the transport error it explains.
     assert err.startswith(f"scim-harness run: error: {EXPECTED[kind]}; cannot reach target {url}")
     assert "t0ken" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("tls_server", ["expired"], indirect=True)
+def test_load_names_the_certificate_problem_too(tls_server: tuple[str, str], capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    _, url = tls_server
+    code = main(["load", "--target", url, "--token", "t0ken", "--duration", "1s", "--report-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"scim-harness load: error: {EXPECTED['expired']}; cannot reach target {url}")
+    assert err.count("\n") == 1 and "t0ken" not in err
