@@ -248,7 +248,13 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, list[Any]]:
         raise UsageError(str(exc)) from None
     except ScenarioError as exc:
         raise UsageError(exc.one_line()) from None
-    return names, matcher, select(scenarios, tags=args.tags or ())
+    chosen = select(scenarios, tags=args.tags or ())
+    if args.tags and not chosen:
+        known = sorted({t for sc in scenarios for t in sc.tags})
+        hint = "".join(did_you_mean(t, known) for t in args.tags[:1])
+        raise UsageError(f"nothing to run: no scenario matches --tags {' '.join(args.tags)}{hint}; "
+                         f"the tags are: {', '.join(known) or '(none)'}")
+    return names, matcher, chosen
 
 
 def _selection(args: argparse.Namespace, loaded: tuple[Any, Any, list[Any]],

@@ -198,6 +198,7 @@ def test_did_you_mean_for_options_commands_and_choices(capsys: pytest.CaptureFix
     (["--suite", "rfx"], "--suite: unknown suite 'rfx' (did you mean 'rfc'?)"),
     (["--format", "console,jsn"], "--format: unknown format(s) jsn (did you mean 'json'?)"),
     (["-k", "users and"], "-k 'users and': unexpected end of the expression"),
+    (["--tags", "treshold"], "nothing to run: no scenario matches --tags treshold (did you mean 'threshold'?); the tags are: "),
 ])
 def test_did_you_mean_for_suites_and_formats(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     code, _, err = run(capsys, *argv, "--list")

@@ -35,6 +35,8 @@ def test_the_file_then_the_environment_then_the_command_line(tmp_path: Path) -> 
     args = args_of(tmp_path, ["run", "--fail-on", "must", "--target", "https://cli.example/scim/v2"], env)
     assert (args.target, args.fail_on) == ("https://cli.example/scim/v2", "must")
     assert args_of(tmp_path, ["load"]).users == 9  # the [load] table over the top-level key
+    load = args_of(tmp_path, ["load"], {"SCIM_HARNESS_USERS": "3", "SCIM_HARNESS_TARGET": "https://env.example/scim/v2"})
+    assert (load.users, load.target, load.duration) == (3, "https://env.example/scim/v2", "60s")
 
 
 def test_pyproject_table(tmp_path: Path) -> None:
