@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 
 from rich.console import Console
 
@@ -26,7 +28,7 @@ class Recorder:
 def make(quiet: bool = False) -> tuple[Progress, Recorder, io.StringIO, list[float]]:
     out, now, inner = io.StringIO(), [0.0], Recorder()
     progress = Progress(inner, Console(file=out, width=200), steps={"long": 20}, quiet=quiet, every=5.0,
-                        clock=lambda: now[0])
+                        clock=lambda: now[0], heartbeat=False)
     return progress, inner, out, now
 
 
@@ -49,3 +51,16 @@ def test_quiet_shows_only_failed_scenarios() -> None:
         progress.scenario_started(result.name)
         progress.scenario_finished(result)
     assert inner.events == [] and out.getvalue() == "ERROR broken — 1 failed check(s)\n"
+
+
+def test_a_step_that_goes_on_gets_a_heartbeat_line_which_stops_with_the_scenario() -> None:
+    out, inner = io.StringIO(), Recorder()
+    progress = Progress(inner, Console(file=out, width=200), steps={"back-off": 3}, every=0.05)
+    progress.scenario_started("back-off")
+    progress.step_finished("back-off", StepResult(name="s1", action="assign"))
+    time.sleep(0.3)  # step 2 waits, as Okta's 429 back-off does
+    progress.scenario_finished(ScenarioResult(name="back-off", file="f"))
+    lines = out.getvalue().splitlines()
+    assert lines and all(re.fullmatch(r"    … back-off: step 2/3 running \(0 s\)", line) for line in lines)
+    time.sleep(0.2)
+    assert out.getvalue().splitlines() == lines  # nothing more once the scenario is over
