@@ -354,7 +354,11 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
             reporter.console.print(f"suites: {', '.join(plan.suites)}"
                                    + "".join(f"; {s} not run: {why}" for s, why in plan.skipped.items())
                                    + "".join(f"; options from {src}" for src in getattr(args, "config_sources", [])))
-    result = runner.run([], plan=planned, rfc=plan.rfc, rfc_areas=areas)
+    try:
+        result = runner.run([], plan=planned, rfc=plan.rfc, rfc_areas=areas)
+    finally:
+        if progress is not None:
+            progress.close()  # no heartbeat line after an interruption's last line
     result.diagnoses = run_diagnoses(result, target)
     written = _write(args, formats, result, session)
     _finish(args, reporter, result, written, runner, session.secrets)

@@ -60,7 +60,8 @@ class Progress:
                 self.console.print(f"[dim]    … {escape(name)}: step {self._done + 1}{f'/{total}' if total else ''} "
                                    f"running ({now - self._started:.0f} s)[/]")
 
-    def _stop_heartbeat(self) -> None:
+    def close(self) -> None:
+        """Stop the heartbeat (the scenario is over, or the run was interrupted)."""
         with self._lock:
             if self._stop is not None:
                 self._stop.set()
@@ -81,7 +82,7 @@ class Progress:
                            f"({now - self._started:.0f} s)[/]")
 
     def scenario_finished(self, result: ScenarioResult) -> None:
-        self._stop_heartbeat()
+        self.close()
         if not self.quiet:
             self.inner.scenario_finished(result)
         elif result.status in ("fail", "error"):
