@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from harness.report_paths import point_latest, report_dir_for
 
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
 # The embedded mock's serving model under load, chosen by measurement (BENCHMARKS.md): one
@@ -52,7 +55,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p.add_argument("--mock-workers", type=int, default=DEFAULT_MOCK_WORKERS, metavar="N",
                    help=f"worker processes of the embedded mock (default: CPUs + 1 = {DEFAULT_MOCK_WORKERS}; "
                         "see BENCHMARKS.md)")
-    p.add_argument("--report-dir", default="reports", metavar="DIR", help="where locust's CSV and HTML go (default reports)")
+    p.add_argument("--report-dir", default="reports", metavar="DIR",
+                   help="where locust's CSV and HTML go (default reports); {run} is replaced by the run's name, "
+                        "with a 'latest' link beside it, as for run")
     p.add_argument("--locustfile", metavar="PATH", help="locustfile to run (default: the shipped scenarios/locustfile.py)")
     return p
 
@@ -120,9 +125,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.embedded import EmbeddedMock, EmbeddedMockError
 
     locustfile = _validate(args)
-    report_dir = Path(args.report_dir)
+    report_dir, latest = report_dir_for(args.report_dir, secrets.token_hex(3))  # `{run}` as for `run`
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
+        if latest is not None:
+            point_latest(latest, report_dir)
     except OSError as exc:
         raise LoadUsageError(f"cannot create {report_dir}: {exc}") from None
     # In a session of its own, as locust is (below): a Ctrl-C reaches this process alone, which stops
@@ -153,11 +160,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _probe(host: str, token: str) -> None:
     """One line and exit 2 for a target that does not answer, as `run` does (not a failure per request)."""
+    from harness.diagnose import unreachable
     from harness.target import Target, TargetUnreachable
     try:
         Target(base_url=host, token=token).probe()
     except TargetUnreachable as exc:
-        raise LoadUsageError(str(exc)) from None
+        raise LoadUsageError(unreachable(host, str(exc))) from None  # a certificate problem named first
 
 
 def _run_locust(commands: list[list[str]], env: dict[str, str], report_dir: Path) -> int:

@@ -1,10 +1,11 @@
 """pytest plugin: `*.scim.yaml` files are collected as tests, one item per scenario (x dialect).
 
-Registered through the `pytest11` entry point (`scim_harness`). Options: --scim-target,
---scim-token, --scim-admin-token, --scim-dialect. Without --scim-target, one embedded mock is
-started for the whole session (lazily, only when a scenario or fixture needs it).
-Fixtures for writing scenarios in Python: `scim_target`, `embedded_mock`, `scim_org`,
-`scim_http`, `okta_org`.
+Registered through the `pytest11` entry point (`scim_harness`). Options: --scim-target (or env
+SCIM_HARNESS_TARGET), --scim-token, --scim-admin-token, --scim-dialect, --scim-fail-on, --scim-rfc (the
+rfc conformance suite as one item per area, marked `scim_rfc`). Without --scim-target, one embedded
+mock is started for the whole session (lazily, only when a scenario or fixture needs it).
+Fixtures for writing scenarios in Python: `scim_target`, `embedded_mock`, `scim_org` (with `.plan()`,
+`.events()`, `.members()` on a target with the control plane), `scim_http`, `okta_org`.
 
 harness modules are imported lazily inside the hooks, so loading the plugin costs nothing and a
 broken module never stops an unrelated test session.
@@ -32,6 +33,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SUFFIX = ".scim.yaml"
 _STATE = pytest.StashKey["_PluginState"]()
+TARGET_ENV = "SCIM_HARNESS_TARGET"
+RFC_MARK = "scim_rfc"
+RFC_AREAS = ("discovery", "schema", "users", "groups", "filters", "paging", "sort", "projection", "patch", "etag",
+             "errors", "auth", "safety")  # harness.conformance.AREA_RUNNERS + safety (imported lazily, below)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-admin-token", metavar="A", help="control-plane admin token of a mock target")
     group.addoption("--scim-dialect", choices=("okta", "okta-aiw", "okta-patch", "entra", "entra-2020"),
                     help="only run scenarios for this IdP dialect (default: every dialect each scenario lists)")
+    group.addoption("--scim-fail-on", choices=("must", "should", "may"), default="must",
+                    help="what fails a scenario's test: must (default: a MUST failure or a failure of a rule an IdP "
+                         "needs), should, may (every failure); as `scim-harness run --fail-on`")
+    group.addoption("--scim-rfc", action="store_true",
+                    help=f"also run the rfc conformance suite, one test per area (select them alone with -m {RFC_MARK})")
 
 
 class _PluginState:
@@ -54,6 +64,14 @@ class _PluginState:
         self._session: Session | None = None
         self._runner: Runner | None = None
         self.secrets: list[str] = []
+        self._rfc: dict[str, ScenarioResult] | None = None
+
+    def rfc_result(self, area: str, wanted: list[str]) -> "ScenarioResult | None":
+        """The rfc suite's result for `area`; the suite runs once, for the `wanted` areas of the session."""
+        if self._rfc is None:
+            results = self.runner().run_rfc(areas=wanted)
+            self._rfc = {sc.name: sc for sc in results}
+        return self._rfc.get(f"rfc: {area}") or self._rfc.get("rfc: setup")  # no org for the suite: every area fails
 
     def session(self) -> "Session":
         if self._session is None:
@@ -81,7 +99,7 @@ class _PluginState:
     def target(self) -> "Target":
         if self._target is None:
             from harness.target import Target, TargetUnreachable
-            url = self.config.getoption("scim_target")
+            url = self.config.getoption("scim_target") or os.environ.get(TARGET_ENV)
             if url:
                 token = self.config.getoption("scim_token") or os.environ.get("SCIM_HARNESS_TOKEN")
                 if not token:
@@ -107,6 +125,19 @@ class _PluginState:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = _PluginState(config)
+    config.addinivalue_line("markers", f"{RFC_MARK}: the rfc conformance suite of scim-harness (--scim-rfc)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: the rfc items are selectable like any other
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("scim_rfc"):
+        return
+    suite = RfcSuite.from_parent(session, name="scim-rfc")
+    for area in RFC_AREAS:
+        item = RfcItem.from_parent(suite, name=area)
+        item.add_marker(RFC_MARK)
+        item.extra_keyword_matches.add("rfc")
+        items.append(item)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -188,10 +219,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         state: _PluginState = self.config.stash[_STATE]
         self.result = result = state.runner().run_scenario(self.scenario, self.dialect)
-        if result.skipped is not None:
-            pytest.skip(result.skipped)
-        if result.status in ("fail", "error"):
-            raise ScenarioFailed(result)
+        _judge(self.config, result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
@@ -200,6 +228,42 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.line - 1, f"scenario {self.name}"
+
+
+def _judge(config: pytest.Config, result: "ScenarioResult") -> None:
+    """Skip, pass or fail the test of a scenario (or rfc area) as `run --fail-on` judges it."""
+    from harness.exit_policy import scenario_fails_run
+    if result.skipped is not None:
+        pytest.skip(result.skipped)
+    if scenario_fails_run(result, config.getoption("scim_fail_on")):
+        raise ScenarioFailed(result)
+
+
+class RfcSuite(pytest.Collector):
+    """The rfc conformance suite (--scim-rfc): its items are added at collection, one per area."""
+
+    def collect(self) -> list[pytest.Item]:
+        return []
+
+
+class RfcItem(pytest.Item):
+    """One area of the rfc suite; the suite runs once for every area still selected when the first runs."""
+
+    def runtest(self) -> None:
+        state: _PluginState = self.config.stash[_STATE]
+        wanted = [i.name for i in self.session.items if isinstance(i, RfcItem)]
+        result = state.rfc_result(self.name, wanted)
+        if result is None:
+            pytest.skip(f"the rfc suite did not run the {self.name} area")
+        _judge(self.config, result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return format_failure(excinfo.value.result, self.config.stash[_STATE].known_secrets())
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return "scim-rfc", 0, f"rfc suite area {self.name}"
 
 
 def format_failure(result: "ScenarioResult", secrets_: Iterable[str] = ()) -> str:
@@ -251,6 +315,28 @@ class ScimOrg:
 
     def client(self) -> "httpx.Client":
         return self.target.scim_client(self.token)
+
+    def _control_read(self, what: str) -> Any:
+        if self.name is None:
+            pytest.skip("needs the Clockwise control plane (/_mock); the target has none")
+        with self.target.control_client() as control:
+            r = control.get(f"/orgs/{self.name}/{what}")
+        r.raise_for_status()
+        return r.json()
+
+    def plan(self) -> dict[str, Any]:
+        """The org's plan, as the control step `plan` reads it: {"mode": "trial"|"synced", "paid": [emails],
+        "free": [...], "admins": [...], ...} (skips the test on a target without the control plane)."""
+        return self._control_read("plan")
+
+    def events(self) -> Any:
+        """The WorkOS-style events of the org, as the control step `events`: {"data": [{"event": "dsync.user.created",
+        "data": {…}, …}]}."""
+        return self._control_read("events")
+
+    def members(self) -> Any:
+        """The org's members, as the control step `members`."""
+        return self._control_read("members")
 
 
 @pytest.fixture

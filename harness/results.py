@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from harness.transcript import Exchange
 
@@ -70,12 +70,24 @@ class ScenarioResult:
     skipped: str | None = None  # reason the whole scenario was skipped
     duration_s: float = 0.0
     dialect: str = "okta"
+    # A user's own scenario (not the rfc suite, not a shipped one): reported in a section of its own,
+    # never part of the IdP verdicts (which come from the built-in suites only).
+    own: bool = False
 
     @property
     def status(self) -> Status:
         if self.skipped is not None:
             return "skip"
         return worst([s.status for s in self.steps])
+
+
+class Policy(Protocol):
+    """The exit policy's judgement of a finished run (harness.exit_policy.Judgement)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -86,6 +98,8 @@ class RunResult:
     duration_s: float = 0.0
     scenarios: list[ScenarioResult] = field(default_factory=list)
     embedded: bool = False  # the target was the embedded mock
+    policy: Policy | None = None  # set by the runner once the run is over (harness.exit_policy)
+    diagnoses: list[str] = field(default_factory=list)  # common mistakes seen in the run (harness.diagnose)
 
     def counts(self) -> dict[str, int]:
         out = {"pass": 0, "fail": 0, "skip": 0, "error": 0}
@@ -103,5 +117,8 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
+        """Does the run pass: under the exit policy once judged (`--fail-on`), else when nothing failed."""
+        if self.policy is not None:
+            return self.policy.ok
         c = self.counts()
         return c["fail"] == 0 and c["error"] == 0

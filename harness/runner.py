@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from harness.conformance import SUITE_FILE, run_suite
 from harness.control_plane import ControlPlaneError, Org
+from harness.exit_policy import DEFAULT_FAIL_ON, judge, scenario_fails_run
 from harness.results import RunResult, ScenarioResult, StepResult
 from harness.scenario_run import ScenarioRun
-from harness.scenarios import Scenario
+from harness.scenarios import Scenario, default_scenario_dir
 from harness.session import Session
 
 NO_CONTROL_PLANE = "needs the Clockwise control plane (/_mock); the target has none"
@@ -32,31 +34,54 @@ def plan_runs(scenarios: list[Scenario], dialect: str | None) -> list[tuple[Scen
     return [(s, d) for s in scenarios for d in s.dialects]
 
 
+def is_shipped(scenario: Scenario) -> bool:
+    """Is this one of the shipped scenarios (part of the built-in suites), not a user's own?"""
+    try:
+        return Path(scenario.file).resolve().is_relative_to(default_scenario_dir().resolve())
+    except (OSError, ValueError):
+        return False
+
+
 class Runner:
-    def __init__(self, session: Session, *, dialect: str | None = None) -> None:
+    def __init__(self, session: Session, *, dialect: str | None = None, fail_on: str = DEFAULT_FAIL_ON,
+                 exitfirst: bool = False) -> None:
         self.session = session
         self.dialect = dialect
+        self.fail_on = fail_on      # the exit policy (harness.exit_policy)
+        self.exitfirst = exitfirst  # `-x`: stop after the first scenario whose failure fails the run
+        self.stopped_after: str | None = None  # the scenario `-x` stopped after
 
     def run(self, scenarios: list[Scenario], *, plan: list[tuple[Scenario, str]] | None = None,
-            rfc: bool = False) -> RunResult:
-        """Run the rfc conformance suite (when `rfc`), then each (scenario, dialect) of `plan`
-        (default: plan_runs(scenarios, self.dialect))."""
+            rfc: bool = False, rfc_areas: list[str] | None = None) -> RunResult:
+        """Run the rfc conformance suite (when `rfc`; only `rfc_areas` when given), then each (scenario,
+        dialect) of `plan` (default: plan_runs(scenarios, self.dialect)); the result is judged by the exit policy."""
         target = self.session.target
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         result = RunResult(target=target.base_url, dialect=self.dialect or "all", started=started, embedded=target.embedded)
         t0 = time.perf_counter()
         try:
             if rfc:
-                result.scenarios.extend(self.run_rfc())
+                result.scenarios.extend(self.run_rfc(rfc_areas))
+                self._exit_first(result.scenarios)
             for scenario, dialect in (plan if plan is not None else plan_runs(scenarios, self.dialect)):
+                if self.stopped_after is not None:
+                    break
                 result.scenarios.append(self.run_scenario(scenario, dialect))
+                self._exit_first(result.scenarios[-1:])
         finally:
             self.session.close()
         result.duration_s = time.perf_counter() - t0
+        result.policy = judge(result, self.fail_on)
         return result
 
-    def run_rfc(self) -> list[ScenarioResult]:
-        """The rfc suite; on a target with the control plane it gets an org of its own, removed after."""
+    def _exit_first(self, done: list[ScenarioResult]) -> None:
+        failed = next((sc for sc in done if scenario_fails_run(sc, self.fail_on)), None)
+        if self.exitfirst and failed is not None:
+            self.stopped_after = failed.name
+
+    def run_rfc(self, areas: list[str] | None = None) -> list[ScenarioResult]:
+        """The rfc suite (`areas`: only those, with discovery and safety; default all); on a target with the
+        control plane it gets an org of its own, removed after."""
         session = self.session
         org: Org | None = None
         if session.isolate:
@@ -67,7 +92,8 @@ class Runner:
                 failed.steps.append(StepResult(name="create the suite's org", action="setup", error=str(exc)))
                 return [failed]
         try:
-            return run_suite(session.prober(org.token if org else None), run_id=session.run_id, reporter=session.reporter)
+            return run_suite(session.prober(org.token if org else None), run_id=session.run_id, areas=areas,
+                             reporter=session.reporter)
         finally:
             if org is not None:
                 session.close_org(org.name)
@@ -78,7 +104,8 @@ class Runner:
         if session.reporter:
             session.reporter.scenario_started(label)
         result = ScenarioResult(name=label, file=scenario.file, description=scenario.description,
-                                tags=list(scenario.tags), rules=list(scenario.rules), dialect=dialect)
+                                tags=list(scenario.tags), rules=list(scenario.rules), dialect=dialect,
+                                own=not is_shipped(scenario))
         t0 = time.perf_counter()
         if session.stopped is not None:
             result.skipped = f"skipped: {session.stopped}"

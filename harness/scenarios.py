@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from harness.actions import ACTIONS, PARAMS
+from harness.suggest import did_you_mean
 
 SCENARIO_GLOB = "*.scim.yaml"
 VAR_RE = re.compile(r"\$\{([^}]*)\}")
@@ -146,11 +147,13 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
         allowed = set(error.schema.get("properties", {}))
         extra = sorted(k for k in inst if k not in allowed)
         hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
-        return path + [extra[0]] if extra else path, f"unknown key {', '.join(map(repr, extra))}{hint}"
+        guess = did_you_mean(extra[0], allowed) if len(extra) == 1 else ""
+        return path + [extra[0]] if extra else path, f"unknown key {', '.join(map(repr, extra))}{guess}{hint}"
     if v == "required":
         return path, f"missing required key {error.message.split(' is a required')[0]}"
     if v == "enum":
-        return path, f"{_short(inst)} is not one of: {', '.join(map(str, error.validator_value))}"
+        guess = did_you_mean(inst, map(str, error.validator_value)) if isinstance(inst, str) else ""
+        return path, f"{_short(inst)} is not one of: {', '.join(map(str, error.validator_value))}{guess}"
     if v == "type":
         return path, f"expected {error.validator_value}, got {type(inst).__name__} {_short(inst)}"
     if v == "pattern":

@@ -107,8 +107,20 @@ def test_the_installed_copy_is_the_one_that_runs(installed: Installed) -> None:
 def test_run_with_the_shipped_scenarios_from_another_folder(installed: Installed) -> None:
     proc = installed.run("run", "--format", "console,json")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    report = json.loads((installed.cwd / "reports" / "report.json").read_text())
+    # Each run has a folder of its own under reports/, and reports/latest points at the newest (README).
+    report = json.loads((installed.cwd / "reports" / "latest" / "report.json").read_text())
     assert len(report["run"]["scenarios"]) > 10 and "Traceback" not in proc.stdout + proc.stderr
+    assert report["summary"]["verdicts"][0]["line"] == "Okta: ready" and report["summary"]["exit"]["ok"] is True
+
+
+def test_version_validate_and_schema(installed: Installed) -> None:
+    version = installed.python("from importlib import metadata; print(metadata.version('scim-harness'))")
+    assert installed.run("--version").stdout == f"scim-harness {version}\n"
+    shipped = installed.python("from harness.scenarios import default_scenario_dir as d; print(d())")
+    proc = installed.run("validate", shipped)
+    assert proc.returncode == 0 and proc.stdout.endswith("no problem\n"), proc.stderr
+    schema = Path(installed.run("schema").stdout.strip())
+    assert schema.is_relative_to(installed.venv) and json.loads(schema.read_text())["title"] == "scim-harness scenario"
 
 
 def test_run_one_shipped_scenario_file(installed: Installed) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
+from harness.suggest import did_you_mean
+
 SUITES = ("rfc", "okta", "entra", "clockwise")
 SUITE_CHOICES = (*SUITES, "all")
 OKTA_DIALECTS = ("okta", "okta-aiw", "okta-patch")
@@ -38,7 +40,8 @@ def parse_suites(values: Iterable[str] | None) -> list[str] | None:
             if not part:
                 continue
             if part not in SUITE_CHOICES:
-                raise SuiteError(f"--suite: unknown suite {part!r}; choose among {', '.join(SUITE_CHOICES)}")
+                raise SuiteError(f"--suite: unknown suite {part!r}{did_you_mean(part, SUITE_CHOICES)}; "
+                                 f"choose among {', '.join(SUITE_CHOICES)}")
             names.append(part)
     if not names:
         raise SuiteError("--suite: no suite named")

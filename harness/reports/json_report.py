@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from harness.reports.own_scenarios import own_section
 from harness.reports.root_causes import root_causes
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
@@ -81,7 +82,7 @@ def _step(step: StepResult) -> dict[str, Any]:
 
 def _scenario(sc: ScenarioResult) -> dict[str, Any]:
     return {"name": sc.name, "file": sc.file, "description": sc.description, "tags": list(sc.tags),
-            "rules": list(sc.rules), "dialect": sc.dialect, "status": sc.status, "skipped": sc.skipped,
+            "rules": list(sc.rules), "dialect": sc.dialect, "own": sc.own, "status": sc.status, "skipped": sc.skipped,
             "duration_s": round(sc.duration_s, 3), "steps": [_step(s) for s in sc.steps]}
 
 
@@ -98,14 +99,16 @@ def run_to_dict(run: RunResult, secrets: Iterable[str] = ()) -> dict[str, Any]:
                 failed.append({"scenario": sc.name, "step": st.name, "check_id": "step.error", "status": "error",
                                "rule": "", "strength": "MUST", "message": st.error})
     summary = {
-        "ok": run.ok, "stopped": stop_reason(run), "target": run.target, "dialect": run.dialect, "started": run.started,
+        "ok": run.ok, "exit": run.policy.to_dict() if run.policy is not None else None,
+        "diagnoses": list(run.diagnoses), "stopped": stop_reason(run), "target": run.target, "dialect": run.dialect, "started": run.started,
         "duration_s": round(run.duration_s, 3), "embedded": run.embedded,
         "scenarios": {"total": len(run.scenarios), **run.counts()},
         "steps": {"total": sum(len(sc.steps) for sc in run.scenarios)},
         "checks": {"total": sum(run.check_counts().values()), **run.check_counts()},
         "failures": failed,  # every instance
         "root_causes": root_causes(run),  # the same failures, one entry per root cause (harness.reports.root_causes)
-        "verdicts": [{**v, "line": verdict_line(v)} for v in verdicts(run)],
+        "verdicts": [{**v, "line": verdict_line(v)} for v in verdicts(run)],  # the built-in suites only
+        "own_scenarios": own_section(run),  # the user's scenarios, apart from the verdicts
         "rules": rule_table(run),
     }
     doc = {"format": "scim-harness-report", "format_version": FORMAT_VERSION, "summary": summary,

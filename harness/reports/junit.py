@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
+from harness.reports.json_report import run_to_dict, scrub_value
 from harness.reports.root_causes import normalise
+from harness.results import RunResult
 
 
 def _xml_safe(text: str) -> str:
@@ -97,6 +99,10 @@ def build_junit(document: dict[str, Any]) -> ET.ElementTree:
 
 def _summary_properties(props: ET.Element, document: dict[str, Any]) -> None:
     """The verdict per IdP and the per-rule table, as properties (CI systems show them per suite)."""
+    for d in document["summary"].get("diagnoses", []):  # the likely cause of the failures, first
+        ET.SubElement(props, "property", name="diagnosis", value=_xml_safe(d))
+    if document["summary"].get("exit"):
+        ET.SubElement(props, "property", name="exit", value=_xml_safe(document["summary"]["exit"]["reason"]))
     for v in document["summary"].get("verdicts", []):
         ET.SubElement(props, "property", name=f"verdict.{v['idp']}", value=_xml_safe(v["line"]))
     for r in document["summary"].get("rules", []):
@@ -116,4 +122,16 @@ def _first_check_id(scenario: dict[str, Any]) -> str:
 
 def write_junit(document: dict[str, Any], path: Path) -> Path:
     build_junit(document).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def write_junit_file(run: RunResult, path: Path, *, secrets: Iterable[str] = ()) -> Path:
+    """The JUnit XML report of `run` at exactly `path` (`--junitxml PATH`, as pytest's), folders made."""
+    secret_list = sorted({s for s in secrets if s}, key=len, reverse=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_junit(run_to_dict(run, secret_list), path)
+    text = path.read_text(encoding="utf-8")
+    clean = scrub_value(text, secret_list)
+    if clean != text:
+        path.write_text(clean, encoding="utf-8")
     return path

@@ -224,6 +224,8 @@ def verdicts(run: RunResult) -> list[dict[str, Any]]:
     for idp, label in IDPS:
         reasons, n = _Reasons(), 0
         for sc in run.scenarios:
+            if sc.own:  # the verdicts come from the built-in suites only; a user's scenarios have their own section
+                continue
             if sc.dialect == "rfc":
                 n += _judge_rfc(idp, label, sc, reasons)
             elif DIALECT_IDP.get(sc.dialect) == idp and "clockwise" not in sc.tags:
@@ -239,10 +241,11 @@ def verdicts(run: RunResult) -> list[dict[str, Any]]:
         out.append({"idp": idp, "name": label, "verdict": verdict, "because": because[:MAX_REASONS],
                     "more": max(0, len(because) - MAX_REASONS), "warnings": warnings[:MAX_REASONS],
                     "more_warnings": max(0, len(warnings) - MAX_REASONS), "checks": n})
-    cw = [(sc, st, c) for sc in run.scenarios if "clockwise" in sc.tags for st in sc.steps for c in st.checks]
+    cw = [(sc, st, c) for sc in run.scenarios if "clockwise" in sc.tags and not sc.own for st in sc.steps
+          for c in st.checks]
     if cw:
         bad = [_reason(sc, st.name, c) for sc, st, c in cw if c.status in ("fail", "error")]
-        skipped = all(sc.skipped for sc in run.scenarios if "clockwise" in sc.tags)
+        skipped = all(sc.skipped for sc in run.scenarios if "clockwise" in sc.tags and not sc.own)
         out.append({"idp": "clockwise", "name": "Clockwise business rules",
                     "verdict": "not assessed" if skipped else ("not ready" if bad else "ready"),
                     "because": bad[:MAX_REASONS] or [f"all {len(cw)} check(s) passed"], "more": max(0, len(bad) - MAX_REASONS),
@@ -271,5 +274,10 @@ def rule_table(run: RunResult) -> list[dict[str, Any]]:
                 row = rows.setdefault((c.rule, c.strength), {"rule": c.rule, "strength": c.strength,
                                                              "pass": 0, "fail": 0, "skip": 0, "error": 0})
                 row[c.status] += 1
+    for sc in run.scenarios:  # a user's scenario's own `rules:`, judged by the scenario's outcome
+        for declared in sc.rules if sc.own else ():
+            row = rows.setdefault((declared, "scenario"), {"rule": declared, "strength": "scenario",
+                                                          "pass": 0, "fail": 0, "skip": 0, "error": 0})
+            row[sc.status] += 1
     order = {"MUST": 0, "SHOULD": 1, "MAY": 2}
     return sorted(rows.values(), key=lambda r: (0 if r["fail"] + r["error"] else 1, order.get(r["strength"], 3), r["rule"]))

@@ -160,3 +160,36 @@ def test_a_failing_python_test_shows_no_token_on_the_console_or_in_junitxml(pyte
     print_redacted = "the token is [REDACTED]" in shown
     leaked = sum(t in shown for t in tokens)
     assert repr_redacted and print_redacted and leaked == 0
+
+
+def test_the_rfc_suite_runs_from_pytest_one_item_per_area(pytester: pytest.Pytester, mock: EmbeddedMock) -> None:
+    pytester.makefile(".scim.yaml", ok=PASSING)
+    result = pytester.runpytest("-v", "--scim-rfc", "-m", "scim_rfc", "-k", "discovery or auth or safety",
+                                *target_args(mock))
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*scim-rfc::discovery PASSED*", "*scim-rfc::auth PASSED*", "*scim-rfc::safety PASSED*"])
+    # Without --scim-rfc there is no such item; without -m the scenario files run beside it.
+    pytester.runpytest("-m", "scim_rfc", *target_args(mock)).assert_outcomes()
+    pytester.runpytest("--scim-rfc", "-k", "ok or discovery", *target_args(mock)).assert_outcomes(passed=3)
+
+
+def test_the_target_from_the_environment_and_the_plan_from_a_python_test(pytester: pytest.Pytester, mock: EmbeddedMock,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(test_plan_read="""
+        def test_assigned_user_is_on_the_paid_plan(okta_org, scim_org):
+            person = okta_org.add_person()
+            okta_org.assign(person)
+            plan = scim_org.plan()
+            assert plan["mode"] == "trial" and person.email.lower() in plan["paid"]
+            assert any(e["event"] == "dsync.user.created" for e in scim_org.events()["data"])
+
+        def test_deactivation_frees_the_seat(okta_org, scim_org):  # the README's example
+            person = okta_org.add_person()
+            okta_org.assign(person)
+            okta_org.deactivate(person)
+            assert person.email.lower() in scim_org.plan()["free"]
+    """)
+    monkeypatch.setenv("SCIM_HARNESS_TARGET", mock.base_url or "")
+    monkeypatch.setenv("SCIM_HARNESS_TOKEN", mock.token)
+    pytester.runpytest(*LEAN, f"--scim-admin-token={mock.admin_token}").assert_outcomes(passed=2)
+

@@ -306,3 +306,29 @@ def test_a_refused_driver_request_names_the_idp_not_the_rfc() -> None:
     run = Runner(Session(target, transport=transport), dialect="okta").run([SHIPPED["create-users"]])
     first = failed_checks(run.scenarios[0])[0]
     assert first.check_id == "http.status" and first.rule == "Okta needs assign to succeed", first
+
+
+def test_shipped_scenarios_are_built_in_and_others_are_the_users_own(mock: EmbeddedMock, tmp_path: Any) -> None:
+    from harness.runner import is_shipped
+    own_file = tmp_path / "mine.scim.yaml"
+    own_file.write_text("name: mine\nsteps:\n  - {name: list, request: {method: GET, path: /Users}}\n")
+    (own,) = load_paths([own_file])
+    assert is_shipped(SHIPPED["create-users"]) and not is_shipped(own)
+    run = Runner(Session(mock.target), dialect="okta").run([SHIPPED["create-users"], own])
+    assert [(s.name, s.own) for s in run.scenarios] == [("create-users", False), ("mine", True)]
+    assert run.policy is not None and run.ok
+
+
+def test_exitfirst_stops_after_the_first_scenario_that_fails_the_run(mock: EmbeddedMock) -> None:
+    failing = load_text("name: a\nsteps:\n  - {name: x, request: {method: GET, path: /Users}, expect: {status: 418}}\n"
+                        "---\nname: b\nsteps:\n  - {name: y, request: {method: GET, path: /Users}}\n", "x.scim.yaml")
+    runner = Runner(Session(mock.target), exitfirst=True)
+    run = runner.run(failing)
+    assert [s.name for s in run.scenarios] == ["a"] and runner.stopped_after == "a" and not run.ok
+    run = Runner(Session(mock.target)).run(failing)
+    assert [s.name for s in run.scenarios] == ["a", "b"]
+
+
+def test_run_rfc_can_run_some_areas(mock: EmbeddedMock) -> None:
+    results = Runner(Session(mock.target)).run_rfc(areas=["auth"])
+    assert [sc.name for sc in results] == ["rfc: discovery", "rfc: auth", "rfc: safety"]
