@@ -209,8 +209,9 @@ def test_list_collects_only_and_k_selects(capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "--list", "-k", "create-users and not entra")
     assert code == 0, err
     assert out.splitlines()[:2] == [l for l in out.splitlines() if "create-users" in l][:2]
-    assert [l.split()[0] for l in out.splitlines()[:-1]] == ["create-users", "create-users[okta-aiw]"]
-    assert out.splitlines()[-1] == "2 scenario run(s) selected"
+    assert [l.split()[0] for l in out.splitlines()[:-1]] == ["create-users", "create-users[okta-aiw]",
+                                                               "create-users[okta-patch]"]
+    assert out.splitlines()[-1] == "3 scenario run(s) selected"
     code, out, _ = run(capsys, "--list", "-k", "rfc")
     assert code == 0 and out.splitlines()[0] == "rfc: discovery" and "0 scenario run(s) and the rfc suite" in out
     code, out, _ = run(capsys, "--list", "-k", "rfc and patch")  # an area (discovery and safety always run)
