@@ -1,6 +1,7 @@
 """Users and Groups: create, read, replace, delete, and the meta attributes (RFC 7644 §3.3–3.6; RFC 7643 §3.1)."""
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ def run_users(ctx: Ctx) -> None:
     _second_user_and_conflicts(ctx, body, doc)
     _read_back(ctx, body, doc, uid)
     _stores_declared(ctx)
+    _entra_roles(ctx)
     _replace(ctx, body, doc, uid)
     _delete(ctx, body, doc, uid)
 
@@ -116,6 +118,26 @@ def _stores_declared(ctx: Ctx) -> None:
                   f"declared in /Schemas, sent on create, absent on read-back: {dropped}", kept.exchange)
 
 
+def _entra_roles(ctx: Ctx) -> None:
+    with ctx.step('Entra\'s roles shape (primary "True", a string)'):
+        core = ctx.schemas.get(USER_URN.lower()) or {}
+        if not any(str(a.get("name", "")).lower() == "roles" for a in dicts(core.get("attributes"))):
+            ctx.skip("rfc.users.create.entra-roles", "the User schema in /Schemas declares no roles attribute")
+            return
+        # Entra's app role provisioning sends primary as the string "True" (not in idp-wire.md: inferred).
+        role = {"primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "ScimhRole"}
+        ex, doc = ctx.create("Users", ctx.user_body("roles", roles=[role]))
+        ctx.standard(ex, 201, "User")
+        sent = f"POST /Users with roles {json.dumps([role])}"
+        if doc is None:
+            ctx.check("rfc.users.create.entra-roles", False, f"{sent} answered {ex.status}: {str(ex.json())[:200]}", ex)
+            return
+        exg, got = ctx.get_json(f"/Users/{path_id(doc['id'])}")
+        values = [r.get("value") for r in dicts(dig(got, "roles"))]
+        ctx.check("rfc.users.create.entra-roles", "ScimhRole" in values,
+                  f"{sent} answered {ex.status}; read back, roles values {values}", exg)
+
+
 def _replace(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:
     with ctx.step("replace it with PUT"):
         kept = stored(ctx)
@@ -157,21 +179,22 @@ def _judge_replaced(ctx: Ctx, doc: dict[str, Any], uid: str, kept: Stored) -> No
     ok = c0 is not None and c0 == c1 and l0 is not None and l1 is not None and l1 >= l0 and l1 >= c1
     ctx.check("rfc.users.meta.last-modified", ok, f"created {m0.get('created')} -> {m1.get('created')}, "
               f"lastModified {m0.get('lastModified')} -> {m1.get('lastModified')}", exg)
-    _last_modified_changes(ctx, "rfc.users.meta.last-modified-changes", m0, m1, exg)
+    last_modified_changes(ctx, "rfc.users.meta.last-modified-changes", m0, m1, exg)
 
 
-def _last_modified_changes(ctx: Ctx, cid: str, m0: dict[str, Any], m1: dict[str, Any], ex: Any) -> None:
+def last_modified_changes(ctx: Ctx, cid: str, m0: dict[str, Any], m1: dict[str, Any], ex: Any, *, verb: str = "PUT",
+                          subject: str | None = None) -> None:
     """RFC 7643 §3.1: lastModified is "the most recent DateTime that the details of this resource were
-    updated": a successful replace moves it (staying equal is a failure, unless whole-second stamps
-    cannot tell the create and the write apart)."""
+    updated": a successful write (PUT, PATCH) moves it (staying equal is a failure, unless whole-second
+    stamps cannot tell the two writes apart)."""
     l0, l1 = parse_time(m0.get("lastModified")), parse_time(m1.get("lastModified"))
-    shown = f"lastModified {m0.get('lastModified')} -> {m1.get('lastModified')} after a successful PUT"
+    shown = f"lastModified {m0.get('lastModified')} -> {m1.get('lastModified')} after a successful {verb}"
     if l0 is None or l1 is None:
-        ctx.skip(cid, f"{shown}: not dateTimes (see the meta checks)")
+        ctx.skip(cid, f"{shown}: not dateTimes (see the meta checks)", subject=subject)
     elif l1 == l0 and l0.microsecond == 0 and "." not in str(m0.get("lastModified")):
-        ctx.skip(cid, f"{shown}: whole-second timestamps, the write may have been within the same second")
+        ctx.skip(cid, f"{shown}: whole-second timestamps, the write may have been within the same second", subject=subject)
     else:
-        ctx.check(cid, l1 > l0, shown, ex)
+        ctx.check(cid, l1 > l0, shown, ex, subject=subject)
 
 
 def _delete(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:
@@ -281,7 +304,7 @@ def _replace_group(ctx: Ctx, gid: str, user2: dict[str, Any]) -> None:
         if ex.status is None or ex.status >= 300 or not isinstance(before, dict):
             ctx.skip("rfc.groups.meta.last-modified-changes", f"the PUT answered {ex.status} (see rfc.groups.put.200)")
         else:
-            _last_modified_changes(ctx, "rfc.groups.meta.last-modified-changes", meta_of(before), meta_of(got), exg)
+            last_modified_changes(ctx, "rfc.groups.meta.last-modified-changes", meta_of(before), meta_of(got), exg)
 
 
 def _malformed_member(ctx: Ctx, gid: str) -> None:

@@ -330,6 +330,8 @@ def run_paging(ctx: Ctx) -> None:
         _paging_edge_cases(ctx, flt, want_total)
     with ctx.step("itemsPerPage is the number returned"):
         _paging_items_per_page(ctx, flt, want_total)
+    with ctx.step("the advertised maxResults is enforced"):
+        _paging_max_results(ctx, flt, want_total, scope)
     with ctx.step("groups page too"):
         _paging_groups(ctx)
 
@@ -421,6 +423,26 @@ def _paging_items_per_page(ctx: Ctx, flt: str | None, want_total: int | None) ->
               "itemsPerPage equals the number of resources on every list", last)
 
 
+def _paging_max_results(ctx: Ctx, flt: str | None, want_total: int | None, scope: str) -> None:
+    """RFC 7643 §5: filter.maxResults is "the maximum number of resources returned in a response"; judged
+    when more resources than that match (the suite does not create maxResults + 1 users to find out)."""
+    n = ctx.caps.max_results
+    if n is None:
+        ctx.skip("rfc.paging.max-results", "filter.maxResults is not a positive integer in /ServiceProviderConfig "
+                 "(see rfc.discovery.spc.filter-max-results)")
+        return
+    if want_total is None or want_total <= n:
+        ctx.skip("rfc.paging.max-results", f"maxResults is {n} and the query matches {want_total!r} resource(s) "
+                 f"({scope}): more than {n} must match for the limit to show")
+        return
+    for params in ({"count": n + 1}, {}):
+        ex, doc = ctx.query("Users", flt, **params)
+        got = len(resources(doc))
+        ctx.check("rfc.paging.max-results", ex.status == 200 and got <= n,
+                  f"{wire(ex)}: answered {ex.status} with {got} resource(s) of {want_total}; maxResults is {n}", ex,
+                  subject=f"count={n + 1}" if params else "no count")
+
+
 def _paging_groups(ctx: Ctx) -> None:
     """Groups page too."""
     ex, doc = ctx.query("Groups", None, count=1)
@@ -502,3 +524,30 @@ def run_projection(ctx: Ctx) -> None:
         ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": f"{USER_URN}:userName"})
         ok = ex.status == 200 and has(doc, "userName") and not has(doc, "name")
         ctx.check("rfc.projection.urn-qualified", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
+    with ctx.step("schemas under projection (Users, Groups, lists)"):
+        _projection_schemas(ctx, pop, flt, uid)
+
+
+def _projection_schemas(ctx: Ctx, pop: Population, flt: str | None, uid: str) -> None:
+    """RFC 7643 §3: "schemas" is REQUIRED on every resource, so attributes/excludedAttributes never remove
+    it; RFC 7644 §3.4.2: nor from the ListResponse itself. Entra reads groups with excludedAttributes=members."""
+    group = pop.group
+    probes: list[tuple[str, str, dict[str, Any]]] = [
+        ("User", f"/Users/{uid}", {"attributes": "userName"}),
+        ("Users list", "/Users", {"attributes": "userName", "count": "50", **({"filter": flt} if flt else {})})]
+    if group is not None:
+        probes += [("Group", f"/Groups/{path_id(group['id'])}", {"excludedAttributes": "members"}),
+                   ("Groups list", "/Groups", {"attributes": "displayName", "count": "50"})]
+    else:
+        ctx.skip("rfc.projection.schemas", "the query group could not be created", subject="Group")
+    for subject, path, params in probes:
+        ex, doc = ctx.get_json(path, params=params)
+        if ex.status != 200 or not isinstance(doc, dict):
+            ctx.skip("rfc.projection.schemas", f"{wire(ex)} answered {ex.status}: no projected answer to judge "
+                     "(see the other projection checks)", subject=subject)
+            continue
+        docs = [doc, *resources(doc)] if subject.endswith("list") else [doc]
+        bare = [d.get("id", "the list") for d in docs if not (isinstance(d.get("schemas"), list) and d["schemas"])]
+        ctx.check("rfc.projection.schemas", not bare, f"{wire(ex)}: " + (
+            f"schemas on every one of {len(docs)} document(s)" if not bare else
+            f"no schemas on {len(bare)} of {len(docs)} document(s), e.g. {bare[0]!r}"), ex, subject=subject)
