@@ -18,8 +18,8 @@ from harness.transcript import Exchange
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 CHECKS = ("rfc.discovery.advertised.bulk", "rfc.bulk.operations", "rfc.bulk.bulk-id", "rfc.bulk.fail-on-errors",
           "rfc.bulk.max-operations", "rfc.bulk.max-payload")
-# The limits are probed by sending one more operation / byte than advertised; past these the probe
-# would be a load test, so it is skipped with the reason.
+# The limits are probed by sending one more operation (a DELETE of an unknown id) / 1 KiB more than
+# advertised; past these the probe would be a load test, so it is skipped with the reason.
 MAX_PROBED_OPERATIONS = 1000
 MAX_PROBED_PAYLOAD = 2 * 1024 * 1024
 
@@ -175,8 +175,8 @@ def _limits(ctx: Ctx) -> None:
         n, size = ctx.caps.bulk_max_operations, ctx.caps.bulk_max_payload
         ops = [{"method": "DELETE", "path": f"/Users/{unknown_id()}"} for _ in range((n or 0) + 1)]
         length = len(json.dumps({"schemas": [BULK_REQUEST], "Operations": ops}))
-        if n is None or n >= MAX_PROBED_OPERATIONS:
-            ctx.skip("rfc.bulk.max-operations", f"bulk.maxOperations is {n!r}: the suite probes a limit below "
+        if n is None or n > MAX_PROBED_OPERATIONS:
+            ctx.skip("rfc.bulk.max-operations", f"bulk.maxOperations is {n!r}: the suite probes a limit of at most "
                      f"{MAX_PROBED_OPERATIONS} operations only")
         elif size is not None and length > size:
             ctx.skip("rfc.bulk.max-operations", f"{n + 1} operations take {length} bytes, more than maxPayloadSize {size}: "
@@ -186,8 +186,8 @@ def _limits(ctx: Ctx) -> None:
             ctx.standard(ex, 413)
             ctx.check("rfc.bulk.max-operations", ex.status == 413, f"{n + 1} operations (maxOperations {n}) answered "
                       f"{ex.status}", ex)
-        if size is None or size >= MAX_PROBED_PAYLOAD:
-            ctx.skip("rfc.bulk.max-payload", f"bulk.maxPayloadSize is {size!r}: the suite probes a limit below "
+        if size is None or size > MAX_PROBED_PAYLOAD:
+            ctx.skip("rfc.bulk.max-payload", f"bulk.maxPayloadSize is {size!r}: the suite probes a limit of at most "
                      f"{MAX_PROBED_PAYLOAD} bytes only")
             return
         # One PATCH of an unknown user, padded past the limit: harmless if the server takes it anyway.

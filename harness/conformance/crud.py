@@ -124,18 +124,30 @@ def _entra_roles(ctx: Ctx) -> None:
         if not any(str(a.get("name", "")).lower() == "roles" for a in dicts(core.get("attributes"))):
             ctx.skip("rfc.users.create.entra-roles", "the User schema in /Schemas declares no roles attribute")
             return
+        # The RFC form first (primary a boolean): the check judges Entra's shape, not whether roles are kept at all.
+        rfc_role = {"primary": True, "type": "work", "value": "ScimhRfcRole"}
+        _, kept = _create_with_roles(ctx, "roles-rfc", rfc_role)
+        if kept is None or "ScimhRfcRole" not in kept:
+            ctx.skip("rfc.users.create.entra-roles", f"roles {json.dumps([rfc_role])} (RFC form) were not stored "
+                     f"(read back: {kept!r}): Entra's form is not judged")
+            return
         # Entra's app role provisioning sends primary as the string "True" (not in idp-wire.md: inferred).
         role = {"primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "ScimhRole"}
-        ex, doc = ctx.create("Users", ctx.user_body("roles", roles=[role]))
-        ctx.standard(ex, 201, "User")
+        ex, values = _create_with_roles(ctx, "roles", role)
         sent = f"POST /Users with roles {json.dumps([role])}"
-        if doc is None:
-            ctx.check("rfc.users.create.entra-roles", False, f"{sent} answered {ex.status}: {str(ex.json())[:200]}", ex)
-            return
-        exg, got = ctx.get_json(f"/Users/{path_id(doc['id'])}")
-        values = [r.get("value") for r in dicts(dig(got, "roles"))]
-        ctx.check("rfc.users.create.entra-roles", "ScimhRole" in values,
-                  f"{sent} answered {ex.status}; read back, roles values {values}", exg)
+        ok = values is not None and "ScimhRole" in values
+        ctx.check("rfc.users.create.entra-roles", ok, f"{sent} answered {ex.status}" + (
+            f"; read back, roles values {values}" if values is not None else f": {str(ex.json())[:200]}"), ex)
+
+
+def _create_with_roles(ctx: Ctx, label: str, role: dict[str, Any]) -> tuple[Any, list[Any] | None]:
+    """Create a user with this role; (the create's exchange, the role values read back, or None)."""
+    ex, doc = ctx.create("Users", ctx.user_body(label, roles=[role]))
+    if doc is None:
+        return ex, None
+    ctx.standard(ex, 201, "User")
+    _, got = ctx.get_json(f"/Users/{path_id(doc['id'])}")
+    return ex, [r.get("value") for r in dicts(dig(got, "roles"))]
 
 
 def _replace(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:

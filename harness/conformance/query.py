@@ -19,6 +19,7 @@ LABELS = ("alpha", "bravo", "charlie", "delta")
 # Given names sort in the reverse order of userNames, so a sort on name.givenName is distinguishable.
 GIVEN = {"alpha": "Zed", "bravo": "Yan", "charlie": "Xia", "delta": "Wes"}
 TITLE = {"alpha": "Engineer", "bravo": "Manager", "delta": "engineer"}
+MAX_FILL = 200  # users the maxResults check may add to exceed the advertised limit (removed right after)
 
 
 class Population:
@@ -425,22 +426,46 @@ def _paging_items_per_page(ctx: Ctx, flt: str | None, want_total: int | None) ->
 
 def _paging_max_results(ctx: Ctx, flt: str | None, want_total: int | None, scope: str) -> None:
     """RFC 7643 §5: filter.maxResults is "the maximum number of resources returned in a response"; judged
-    when more resources than that match (the suite does not create maxResults + 1 users to find out)."""
+    when more resources than that match — the suite adds the users missing for it (at most MAX_FILL) and
+    removes them right after, so the areas after paging see the population unchanged."""
     n = ctx.caps.max_results
     if n is None:
         ctx.skip("rfc.paging.max-results", "filter.maxResults is not a positive integer in /ServiceProviderConfig "
                  "(see rfc.discovery.spc.filter-max-results)")
         return
-    if want_total is None or want_total <= n:
+    missing = n + 1 - (want_total or 0)
+    if want_total is None or missing > MAX_FILL:
         ctx.skip("rfc.paging.max-results", f"maxResults is {n} and the query matches {want_total!r} resource(s) "
-                 f"({scope}): more than {n} must match for the limit to show")
+                 f"({scope}): more than {n} must match, and the suite adds at most {MAX_FILL} users to get there")
         return
-    for params in ({"count": n + 1}, {}):
-        ex, doc = ctx.query("Users", flt, **params)
-        got = len(resources(doc))
-        ctx.check("rfc.paging.max-results", ex.status == 200 and got <= n,
-                  f"{wire(ex)}: answered {ex.status} with {got} resource(s) of {want_total}; maxResults is {n}", ex,
-                  subject=f"count={n + 1}" if params else "no count")
+    fill = _fill(ctx, max(missing, 0))
+    try:
+        if fill is not None:
+            for params in ({"count": n + 1}, {}):
+                ex, doc = ctx.query("Users", flt, **params)
+                got, total = len(resources(doc)), dig(doc, "totalResults")
+                ctx.check("rfc.paging.max-results", ex.status == 200 and got <= n,
+                          f"{wire(ex)}: answered {ex.status} with {got} resource(s) of {total!r}; maxResults is {n}", ex,
+                          subject=f"count={n + 1}" if params else "no count")
+    finally:
+        for uid in fill or []:
+            if ctx.send("DELETE", f"/Users/{path_id(uid)}").status in (200, 204):
+                ctx.prober.forget("Users", uid)
+
+
+def _fill(ctx: Ctx, k: int) -> list[str] | None:
+    """k more users in the query scope (their ids), or None (skipped, saying why) when one cannot be created."""
+    made: list[str] = []
+    for i in range(k):
+        ex, doc = ctx.create("Users", {"schemas": [USER_URN], "userName": ctx.name(f"q-fill{i}")})
+        if doc is None:
+            ctx.skip("rfc.paging.max-results", f"could not create the users needed to exceed maxResults ({ex.status})")
+            for uid in made:
+                if ctx.send("DELETE", f"/Users/{path_id(uid)}").status in (200, 204):
+                    ctx.prober.forget("Users", uid)
+            return None
+        made.append(doc["id"])
+    return made
 
 
 def _paging_groups(ctx: Ctx) -> None:

@@ -101,10 +101,10 @@ OTHER = {
 BULK_BREAKS = {"bulk-501", "bulk-put-ignored", "bulk-ids-unresolved", "bulk-ignores-fail-on-errors", "bulk-no-limits"}
 OTHER |= BULK_BREAKS
 # Features the mock lacks, made correct by the app so that their checks can pass too (not breaks):
-# "bulk" (bulk.supported with maxOperations 10, maxPayloadSize 64 KiB), "small-max-results" (filter.maxResults 2, enforced).
+# "bulk" (bulk.supported with maxOperations 10, maxPayloadSize 64 KiB), "small-max-results" (filter.maxResults 6, enforced).
 FEATURES = frozenset({"bulk", "small-max-results"})
 BULK_LIMITS = {"maxOperations": 10, "maxPayloadSize": 65536}
-SMALL_MAX_RESULTS = 2
+SMALL_MAX_RESULTS = 6  # more than the 4 query users: the check adds the 3 missing ones
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 BREAKS = frozenset(OTHER | set(FILTER_REWRITES) | set(FILTER_REFUSALS) | set(PATCH_DROPS) | set(USER_EDITS) | set(SCHEMA_EDITS))
 ENDPOINTS = ("Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas")
