@@ -331,6 +331,8 @@ _add("users", [
     ("put.omitted", "RFC 7644 §3.5.1 (omitted readWrite attributes MAY be cleared)", "MAY", NONE,
      "Informational: whether an attribute omitted from a PUT is cleared (pass) or kept (skip, which the RFC also allows)."),
     ("put.readonly-ignored", "RFC 7644 §3.5.1 (readOnly: values SHALL be ignored)", "MUST", NONE, "A PUT cannot change id."),
+    ("put.projection-keeps-unlisted", "RFC 7644 §3.9 (attributes shape the response, not the update)", "MUST", NONE,
+     "PUT /Users/{id}?attributes=userName stores the whole body sent, not only the attributes listed."),
     ("put.unknown-404", "RFC 7644 §3.5.1, §3.12", "MUST", NONE, "PUT /Users/<unknown id> answers 404."),
     ("meta.last-modified", "RFC 7643 §3.1", "MUST", NONE, "meta.lastModified moves forward (never back) on a change; meta.created stays."),
     ("meta.last-modified-changes", "RFC 7643 §3.1 (lastModified: the most recent update)", "MUST", NONE,

@@ -125,7 +125,7 @@ def _entra_roles(ctx: Ctx) -> None:
             ctx.skip("rfc.users.create.entra-roles", "the User schema in /Schemas declares no roles attribute")
             return
         # The RFC form first (primary a boolean): the check judges Entra's shape, not whether roles are kept at all.
-        rfc_role = {"primary": True, "type": "work", "value": "ScimhRfcRole"}
+        rfc_role = {"primary": True, "value": "ScimhRfcRole"}
         _, kept = _create_with_roles(ctx, "roles-rfc", rfc_role)
         if kept is None or "ScimhRfcRole" not in kept:
             ctx.skip("rfc.users.create.entra-roles", f"roles {json.dumps([rfc_role])} (RFC form) were not stored "
@@ -165,9 +165,27 @@ def _replace(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> N
                 ctx.skip(cid, f"the PUT answered {ex.status} (see rfc.users.put.200): nothing was replaced to judge")
         else:
             _judge_replaced(ctx, doc, uid, kept)
+        _put_projection(ctx, replacement, uid)
         ex404 = ctx.send("PUT", f"/Users/{unknown_id()}", body={**replacement, "userName": ctx.name("ghost")})
         ctx.standard(ex404, 404)
         ctx.check("rfc.users.put.unknown-404", ex404.status == 404, f"answered {ex404.status}", ex404)
+
+
+def _put_projection(ctx: Ctx, replacement: dict[str, Any], uid: str) -> None:
+    """RFC 7644 §3.9: attributes/excludedAttributes shape the response only; a PUT stores its whole body."""
+    cid = "rfc.users.put.projection-keeps-unlisted"
+    if ctx.status_of("rfc.users.put.replaces") != "pass":
+        ctx.skip(cid, "the same PUT without ?attributes did not hold (see rfc.users.put.replaces)")
+        return
+    body = {**replacement, "name": {"givenName": "ProjectedPut", "familyName": "Scimh"}}
+    ex = ctx.send("PUT", f"/Users/{uid}", body=body, params={"attributes": "userName"})
+    exg, after = ctx.get_json(f"/Users/{uid}")
+    sent_emails = sorted(str(e.get("value")) for e in dicts(body.get("emails")))
+    got_emails = sorted(str(e.get("value")) for e in dicts(dig(after, "emails")))
+    lost = [k for k, ok in (("name.givenName", dig(after, "name", "givenName") == "ProjectedPut"),
+                            ("emails", got_emails == sent_emails), ("active", dig(after, "active") is True)) if not ok]
+    ctx.check(cid, ex.status == 200 and not lost, f"PUT /Users/{{id}}?attributes=userName answered {ex.status}; read back, "
+              + (f"not as sent: {lost}" if lost else "every attribute sent is stored"), exg if ex.status == 200 else ex)
 
 
 def _judge_replaced(ctx: Ctx, doc: dict[str, Any], uid: str, kept: Stored) -> None:

@@ -94,7 +94,7 @@ OTHER = {
     "drops-declared-title", "items-per-page-echoes-count", "search-ignores-paging", "patch-projection-wipes",
     "malformed-member-500", "sparse-breaks-filters", "sparse-breaks-patch", "last-modified-frozen", "group-no-meta-times",
     "max-results-not-enforced", "projection-drops-schemas", "roles-primary-string-400", "patch-urn-container-400",
-    "error-empty-body",
+    "error-empty-body", "put-projection-wipes",
 }
 # Bulk (RFC 7644 §3.7): the mock does not offer it, so the app below advertises and performs it itself when
 # "bulk" or any of these switches is on; each switch breaks one part of it.
@@ -268,6 +268,8 @@ class Broken:
                 st, _, cur = self.inner(env, "GET", sub)
                 if st == 200:
                     body = {**{k: v for k, v in cur.items() if k not in ("meta", "groups")}, **body}
+        if method == "PUT" and "put-projection-wipes" in b and "attributes" in query and isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k in ("schemas", "id", "userName")}  # stores what it shows
         if method == "PATCH" and "patch-projection-wipes" in b and "attributes" in query and isinstance(body, dict) \
                 and isinstance(body.get("Operations"), list):
             body["Operations"].append({"op": "remove", "path": "emails"})  # the unlisted attributes are lost
