@@ -402,3 +402,27 @@ def test_okta_spec_steps_on_a_populated_server_judge_only_the_harness_users_own_
     assert listed.exchanges[0].json()["Resources"][0]["id"] == foreign["id"]  # the first user is not the harness's
     own = next(st for st in result.steps if st.name.startswith("1b:"))
     assert "not a user already on the server" in own.name and "filter=userName" in own.exchanges[0].url
+
+
+def test_the_new_blind_spot_rules_break_the_idps_they_name_and_no_other() -> None:
+    """Bulk, maxResults, schemas under projection, PATCH on the whole extension URN, lastModified on PATCH,
+    PUT with ?attributes and Entra's roles shape are RFC-only (or, for roles, not in Entra's default
+    mappings): they fail the rfc suite and leave both verdicts ready. The extension path Entra sends
+    (<URN>:employeeNumber, idp-wire.md) keeps breaking Entra, and only Entra."""
+    rfc_only = [check(cid, "fail", f"{cid} failed") for cid in (
+        "rfc.discovery.advertised.bulk", "rfc.bulk.operations[PUT]", "rfc.bulk.bulk-id", "rfc.bulk.fail-on-errors",
+        "rfc.bulk.max-operations", "rfc.bulk.max-payload", "rfc.paging.max-results[count=51]",
+        "rfc.projection.schemas[Users list]", "rfc.patch.extension-urn-path", "rfc.patch.status[extension-urn-path]",
+        "rfc.patch.last-modified-changes[User]", "rfc.users.put.projection-keeps-unlisted",
+        "rfc.users.create.entra-roles", "rfc.errors.error-body")]
+    run = run_of(rfc_scenario(*rfc_only, check("rfc.filters.eq", "pass", "ok")))
+    v = by_idp(run)
+    assert (v["okta"]["verdict"], v["entra"]["verdict"]) == ("ready", "ready")
+    assert v["okta"]["warnings"] == v["entra"]["warnings"] == []
+    assert not run.ok
+    needed = check("rfc.patch.extension-path", "fail", "PATCH replace <URN>:department answered 400")
+    v = by_idp(run_of(rfc_scenario(*rfc_only, needed, check("rfc.filters.eq", "pass", "ok"))))
+    assert (v["okta"]["verdict"], v["entra"]["verdict"]) == ("ready", "not ready")
+    assert v["entra"]["because"] == ["Entra cannot update enterprise attributes: Entra replaces <enterprise URN>:"
+                                     "employeeNumber (idp-wire.md: Entra) — rfc.patch.extension-path: "
+                                     "PATCH replace <URN>:department answered 400"]
