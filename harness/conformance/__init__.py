@@ -14,7 +14,7 @@ from typing import Callable
 import httpx
 
 from harness.breaker import GuardedTranscript
-from harness.conformance import bulk, crud, discovery, patch, protocol, query, server_schema
+from harness.conformance import bulk, crud, discovery, patch, projection, protocol, query, server_schema
 from harness.conformance.areas import areas_for
 from harness.conformance.context import AreaStop, Ctx, StepAbort
 from harness.prober import Prober
@@ -27,7 +27,7 @@ SUITE_FILE = "harness/conformance (rfc suite)"
 AREA_RUNNERS: dict[str, Callable[[Ctx], None]] = {
     "discovery": discovery.run, "schema": server_schema.run, "users": crud.run_users, "groups": crud.run_groups,
     "filters": query.run_filters, "paging": query.run_paging, "sort": query.run_sort,
-    "projection": query.run_projection, "patch": patch.run, "bulk": bulk.run, "etag": protocol.run_etag,
+    "projection": projection.run_projection, "patch": patch.run, "bulk": bulk.run, "etag": protocol.run_etag,
     "errors": protocol.run_errors, "auth": protocol.run_auth,
 }
 DESCRIPTIONS = {
