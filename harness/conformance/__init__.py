@@ -1,8 +1,8 @@
 """The `rfc` conformance suite: every RFC 7643/7644 rule Okta and Entra lean on, as checks.
 
 `run_suite(prober)` (or `run_rfc(client, transcript)`, which makes the prober) runs the areas in
-order — discovery, schema, users, groups, filters, paging, sort, projection, patch, bulk, etag, errors,
-auth — and returns one ScenarioResult per area plus the `safety` area, which always runs
+order — discovery, schema, users, groups, filters, paging, sort, projection, patch, bulk, etag, auth,
+errors — and returns one ScenarioResult per area plus the `safety` area, which always runs
 (try/finally) and deletes everything the suite created (the prober's ledger).
 """
 from __future__ import annotations
@@ -28,7 +28,8 @@ AREA_RUNNERS: dict[str, Callable[[Ctx], None]] = {
     "discovery": discovery.run, "schema": server_schema.run, "users": crud.run_users, "groups": crud.run_groups,
     "filters": query.run_filters, "paging": query.run_paging, "sort": query.run_sort,
     "projection": projection.run_projection, "patch": patch.run, "bulk": bulk.run, "etag": protocol.run_etag,
-    "errors": protocol.run_errors, "auth": protocol.run_auth,
+    # auth before errors: rfc.errors.error-body then judges every 401 the auth probes provoked too
+    "auth": protocol.run_auth, "errors": protocol.run_errors,
 }
 DESCRIPTIONS = {
     "discovery": "ServiceProviderConfig, ResourceTypes, Schemas; what is advertised is what is done (RFC 7644 §4)",
