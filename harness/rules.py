@@ -316,8 +316,8 @@ _add("users", [
     ("create.stores-declared", "RFC 7643 §7 (/Schemas lists the attributes the service provider supports)", "SHOULD", NONE,
      "An optional attribute the User schema declares readWrite (title, nickName, displayName) is stored when sent."),
     ("create.meta", "RFC 7643 §3.1", "MUST", NONE, "meta.created, meta.lastModified (dateTimes) and meta.location are set."),
-    ("create.entra-roles", "Microsoft Entra ID: app role provisioning sends roles with primary \"True\", a string (inferred from "
-     "Microsoft's app-role mapping examples; not in idp-wire.md)", "SHOULD", NONE,
+    ("create.entra-roles", "Microsoft Entra ID: app roles are mapped to roles[primary eq \"True\"].value, so roles carry "
+     "primary \"True\", a string (inferred from the documented mapping; not in idp-wire.md)", "SHOULD", NONE,
      "A user whose roles carry primary \"True\" (a string, as Entra's app role provisioning sends it) is accepted and stored."),
     ("create.unique-ids", "RFC 7643 §3.1", "MUST", BOTH, "Two resources get two different ids."),
     ("create.conflict-409", "RFC 7644 §3.3", "MUST", BOTH, "A duplicate userName answers 409 with scimType uniqueness."),
