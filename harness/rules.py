@@ -60,6 +60,7 @@ class Rule:
 
 _R: list[Rule] = []
 
+BULK_WHY = "Okta never sends Bulk (idp-wire.md: Errors and rate limits) and Entra documents no Bulk request"
 RFC_ONLY = "RFC only: no documented Okta or Entra request or read depends on it (idp-wire.md)"
 # Why each rule breaks the IdPs it names (a verb phrase read after "<IdP> cannot"), or why it breaks none;
 # a rule not listed here breaks none for the reason RFC_ONLY (tests/harness/test_rules.py holds this).
@@ -160,6 +161,12 @@ WHY: dict[str, str] = {
     "rfc.auth.missing-401": 'a security rule: neither IdP sends a request without credentials, its provisioning does not break',
     "rfc.auth.wrong-401": 'a security rule: neither IdP sends a wrong bearer token, its provisioning does not break',
     "rfc.auth.basic-401": 'pass the OIN SPEC test: a non-token Authorization answers 401 (idp-wire.md: SPEC test 11)',
+    "rfc.users.create.entra-roles": ("Entra sends roles only when the admin maps app roles; its default Create User sends roles: [] "
+                                     "(idp-wire.md: Microsoft Entra ID), so no default provisioning breaks"),
+    "rfc.patch.extension-urn-path": "no documented IdP PATCH names the whole extension URN as its path (Entra names <URN>:<attribute>)",
+    "rfc.discovery.advertised.bulk": BULK_WHY,
+    "rfc.bulk.operations": BULK_WHY, "rfc.bulk.bulk-id": BULK_WHY, "rfc.bulk.fail-on-errors": BULK_WHY,
+    "rfc.bulk.max-operations": BULK_WHY, "rfc.bulk.max-payload": BULK_WHY,
     "rfc.auth.no-side-effect": 'a security rule: neither IdP sends a request without credentials',
 }
 for _rid in ("http.status.create", "http.status.get", "http.status.query", "http.status.put", "http.status.patch",
@@ -278,6 +285,7 @@ _add("discovery", [
     ("advertised.patch", "RFC 7643 §5 (patch.supported)", "MUST", NONE, "A server advertising patch.supported accepts PATCH."),
     ("advertised.sort", "RFC 7643 §5 (sort.supported)", "MUST", NONE, "A server advertising sort.supported sorts."),
     ("advertised.etag", "RFC 7643 §5; RFC 7644 §3.14", "MUST", NONE, "A server advertising etag.supported returns ETag headers."),
+    ("advertised.bulk", "RFC 7643 §5 (bulk.supported); RFC 7644 §3.7", "MUST", NONE, "A server advertising bulk.supported answers POST /Bulk with 200 and a BulkResponse."),
 ])
 
 _add("schema", [
@@ -308,6 +316,9 @@ _add("users", [
     ("create.stores-declared", "RFC 7643 §7 (/Schemas lists the attributes the service provider supports)", "SHOULD", NONE,
      "An optional attribute the User schema declares readWrite (title, nickName, displayName) is stored when sent."),
     ("create.meta", "RFC 7643 §3.1", "MUST", NONE, "meta.created, meta.lastModified (dateTimes) and meta.location are set."),
+    ("create.entra-roles", "Microsoft Entra ID: app roles are mapped to roles[primary eq \"True\"].value, so roles carry "
+     "primary \"True\", a string (inferred from the documented mapping; not in idp-wire.md)", "SHOULD", NONE,
+     "A user whose roles carry primary \"True\" (a string, as Entra's app role provisioning sends it) is accepted and stored."),
     ("create.unique-ids", "RFC 7643 §3.1", "MUST", BOTH, "Two resources get two different ids."),
     ("create.conflict-409", "RFC 7644 §3.3", "MUST", BOTH, "A duplicate userName answers 409 with scimType uniqueness."),
     ("create.conflict-case-insensitive", "RFC 7643 §4.1.1 (userName caseExact false, uniqueness server)", "SHOULD", OKTA,
@@ -320,6 +331,8 @@ _add("users", [
     ("put.omitted", "RFC 7644 §3.5.1 (omitted readWrite attributes MAY be cleared)", "MAY", NONE,
      "Informational: whether an attribute omitted from a PUT is cleared (pass) or kept (skip, which the RFC also allows)."),
     ("put.readonly-ignored", "RFC 7644 §3.5.1 (readOnly: values SHALL be ignored)", "MUST", NONE, "A PUT cannot change id."),
+    ("put.projection-keeps-unlisted", "RFC 7644 §3.9 (attributes shape the response, not the update)", "MUST", NONE,
+     "PUT /Users/{id}?attributes=userName stores the whole body sent, not only the attributes listed."),
     ("put.unknown-404", "RFC 7644 §3.5.1, §3.12", "MUST", NONE, "PUT /Users/<unknown id> answers 404."),
     ("meta.last-modified", "RFC 7643 §3.1", "MUST", NONE, "meta.lastModified moves forward (never back) on a change; meta.created stays."),
     ("meta.last-modified-changes", "RFC 7643 §3.1 (lastModified: the most recent update)", "MUST", NONE,
@@ -407,6 +420,8 @@ _add("paging", [
     ("integers", "RFC 7644 §3.4.2 (totalResults, startIndex, itemsPerPage are integers)", "MUST", OKTA,
      "totalResults, startIndex and itemsPerPage are JSON integers."),
     ("groups", "RFC 7644 §3.4.2.4", "MUST", OKTA, "Groups page with startIndex/count too."),
+    ("max-results", "RFC 7643 §5 (filter.maxResults: the maximum number of resources returned in a response)", "MUST", NONE,
+     "A list asked for more than the advertised filter.maxResults (count above it, or no count) returns at most maxResults."),
     ("items-per-page", "RFC 7644 §3.4.2 (itemsPerPage: the number of resources returned)", "MUST", NONE,
      "On every list itemsPerPage, when present, equals the number of resources returned (not the count asked for)."),
 ])
@@ -429,6 +444,8 @@ _add("projection", [
     ("always-returned", "RFC 7643 §7 (returned: always)", "MUST", NONE, "excludedAttributes=id still returns id."),
     ("name-case", "RFC 7643 §2.1 (attribute names are case-insensitive)", "MUST", NONE, "attributes=USERNAME works like attributes=userName."),
     ("urn-qualified", "RFC 7644 §3.10", "MUST", NONE, "attributes=<core URN>:userName works like attributes=userName."),
+    ("schemas", "RFC 7643 §3 (schemas is REQUIRED on every resource); RFC 7644 §3.4.2 (a ListResponse's schemas)", "MUST", NONE,
+     "Under attributes/excludedAttributes a User, a Group and a list response (and each resource in it) still carry schemas."),
 ])
 
 _add("patch", [
@@ -448,6 +465,10 @@ _add("patch", [
     ("remove-no-path", "RFC 7644 §3.5.2.2 (no path: 400 noTarget)", "MUST", NONE, "remove without path answers 400 noTarget."),
     ("extension-path", "RFC 7644 §3.5.2; RFC 7643 §3.3", "MUST", ENTRA, "replace <extension URN>:department sets the extension attribute."),
     ("extension-no-path", "RFC 7644 §3.5.2.1; RFC 7643 §3.3", "MUST", NONE, "add with value {<extension URN>: {…}} sets the extension attribute."),
+    ("extension-urn-path", "RFC 7644 §3.5.2 (path: an attribute, here the extension's container); RFC 7643 §3.3", "SHOULD", NONE,
+     "replace with path <enterprise URN> and value {department: …} sets the extension attribute."),
+    ("last-modified-changes", "RFC 7643 §3.1 (lastModified: the most recent update)", "MUST", NONE,
+     "A successful PATCH of a user and of a group moves its meta.lastModified forward."),
     ("atomic", "RFC 7644 §3.5.2 (a failing operation leaves the resource unmodified)", "MUST", NONE,
      "When one operation fails the whole PATCH fails and nothing changes."),
     ("invalid-op", "RFC 7644 §3.5.2, §3.12 (invalidSyntax)", "MUST", NONE, "An unknown op answers 400."),
@@ -467,6 +488,20 @@ _add("patch", [
      "PATCH works on a user holding only userName (replace name.givenName, add emails)."),
 ])
 
+_add("bulk", [
+    ("operations", "RFC 7644 §3.7 (POST, PUT, PATCH and DELETE in one BulkRequest)", "MUST", NONE,
+     "One BulkRequest with POST, PUT, PATCH and DELETE performs each and answers each operation's status "
+     "(201, 200, 200 or 204, 204)."),
+    ("bulk-id", "RFC 7644 §3.7.2 (bulkId, and \"bulkId:<id>\" references)", "MUST", NONE,
+     "A later operation's \"bulkId:<id>\" (a group's member) is replaced by the id the earlier POST created."),
+    ("fail-on-errors", "RFC 7644 §3.7.3 (failOnErrors)", "MUST", NONE,
+     "With failOnErrors 1, processing stops at the first error: the operation after it is not performed."),
+    ("max-operations", "RFC 7644 §3.7.4 (more than maxOperations: 413)", "MUST", NONE,
+     "A BulkRequest with more operations than bulk.maxOperations answers 413 and performs none."),
+    ("max-payload", "RFC 7644 §3.7.4 (larger than maxPayloadSize: 413)", "MUST", NONE,
+     "A BulkRequest larger than bulk.maxPayloadSize answers 413."),
+])
+
 _add("etag", [
     ("header", "RFC 7644 §3.14 (ETags MUST be an HTTP header when supported)", "MUST", NONE, "GET of a resource returns an ETag header."),
     ("meta-version", "RFC 7644 §3.14 (SHOULD be meta.version too)", "SHOULD", NONE, "meta.version equals the ETag."),
@@ -482,7 +517,8 @@ _add("errors", [
     ("invalid-json-400", "RFC 7644 §3.12 (invalidSyntax)", "MUST", NONE, "A body that is not JSON answers 400."),
     ("invalid-json-scim-type", "RFC 7644 §3.12 Table 9 (invalidSyntax)", "SHOULD", NONE, "…with scimType invalidSyntax."),
     ("conflict-scim-type", "RFC 7644 §3.3 (409 uniqueness)", "MUST", NONE, "A 409 carries scimType uniqueness."),
-    ("error-body", "RFC 7644 §3.12", "MUST", NONE, "Every 4xx answer is a SCIM Error: Error schema, status as a string equal to the HTTP status."),
+    ("error-body", "RFC 7644 §3.12", "MUST", NONE, "Every error answer (4xx or 5xx) carries a SCIM Error body: Error schema, status "
+     "as a string equal to the HTTP status (an empty body is not one)."),
     ("collection-delete-refused", "RFC 7644 §3.6 (DELETE targets one resource)", "MUST", NONE, "DELETE /Users (the collection) is refused."),
     ("too-large-413", "RFC 7644 §3.12 (413 tooLarge / limits)", "SHOULD", NONE, "A 2 MB body is refused (400/413), not a 5xx."),
     ("403", "RFC 7644 §3.12 (403)", "MUST", NONE,

@@ -1,8 +1,8 @@
 """The `rfc` conformance suite: every RFC 7643/7644 rule Okta and Entra lean on, as checks.
 
 `run_suite(prober)` (or `run_rfc(client, transcript)`, which makes the prober) runs the areas in
-order — discovery, schema, users, groups, filters, paging, sort, projection, patch, etag, errors,
-auth — and returns one ScenarioResult per area plus the `safety` area, which always runs
+order — discovery, schema, users, groups, filters, paging, sort, projection, patch, bulk, etag, auth,
+errors — and returns one ScenarioResult per area plus the `safety` area, which always runs
 (try/finally) and deletes everything the suite created (the prober's ledger).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable
 import httpx
 
 from harness.breaker import GuardedTranscript
-from harness.conformance import crud, discovery, patch, protocol, query, server_schema
+from harness.conformance import bulk, crud, discovery, patch, projection, protocol, query, server_schema
 from harness.conformance.areas import areas_for
 from harness.conformance.context import AreaStop, Ctx, StepAbort
 from harness.prober import Prober
@@ -27,8 +27,9 @@ SUITE_FILE = "harness/conformance (rfc suite)"
 AREA_RUNNERS: dict[str, Callable[[Ctx], None]] = {
     "discovery": discovery.run, "schema": server_schema.run, "users": crud.run_users, "groups": crud.run_groups,
     "filters": query.run_filters, "paging": query.run_paging, "sort": query.run_sort,
-    "projection": query.run_projection, "patch": patch.run, "etag": protocol.run_etag,
-    "errors": protocol.run_errors, "auth": protocol.run_auth,
+    "projection": projection.run_projection, "patch": patch.run, "bulk": bulk.run, "etag": protocol.run_etag,
+    # auth before errors: rfc.errors.error-body then judges every 401 the auth probes provoked too
+    "auth": protocol.run_auth, "errors": protocol.run_errors,
 }
 DESCRIPTIONS = {
     "discovery": "ServiceProviderConfig, ResourceTypes, Schemas; what is advertised is what is done (RFC 7644 §4)",
@@ -40,6 +41,7 @@ DESCRIPTIONS = {
     "sort": "sortBy/sortOrder when advertised (RFC 7644 §3.4.2.3)",
     "projection": "attributes/excludedAttributes (RFC 7644 §3.4.2.5)",
     "patch": "PATCH operations, paths, atomicity and errors; 200 or 204 (RFC 7644 §3.5.2)",
+    "bulk": "POST /Bulk when advertised: the four methods, bulkId references, failOnErrors, 413 limits (RFC 7644 §3.7)",
     "etag": "ETags and conditional requests when advertised (RFC 7644 §3.14)",
     "errors": "SCIM Error responses (RFC 7644 §3.12)",
     "auth": "401 for a missing or wrong token on every endpoint (RFC 7644 §2)",

@@ -11,7 +11,8 @@ from harness.rules import CATALOGUE, rule
 # Checks recorded by another area's run than the one they are catalogued in (they need its fixtures).
 RECORDED_IN: Mapping[str, str] = MappingProxyType({
     "rfc.discovery.advertised.filter": "filters", "rfc.discovery.advertised.patch": "patch",
-    "rfc.discovery.advertised.sort": "sort", "rfc.discovery.advertised.etag": "etag", "rfc.errors.conflict-scim-type": "users",
+    "rfc.discovery.advertised.sort": "sort", "rfc.discovery.advertised.etag": "etag",
+    "rfc.discovery.advertised.bulk": "bulk", "rfc.errors.conflict-scim-type": "users",
 })
 
 

@@ -37,6 +37,10 @@ class Capabilities:
     filter: bool = False
     sort: bool = False
     etag: bool = False
+    bulk: bool = False
+    max_results: int | None = None          # filter.maxResults, when a positive integer
+    bulk_max_operations: int | None = None  # bulk.maxOperations, when a positive integer
+    bulk_max_payload: int | None = None     # bulk.maxPayloadSize (bytes), when a positive integer
 
     @classmethod
     def from_document(cls, doc: Any) -> "Capabilities":
@@ -47,7 +51,13 @@ class Capabilities:
             part = doc.get(key)
             return isinstance(part, dict) and part.get("supported") is True
 
-        return cls(patch=supported("patch"), filter=supported("filter"), sort=supported("sort"), etag=supported("etag"))
+        def limit(key: str, name: str) -> int | None:
+            value = doc[key].get(name) if isinstance(doc.get(key), dict) else None
+            return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+        return cls(patch=supported("patch"), filter=supported("filter"), sort=supported("sort"), etag=supported("etag"),
+                   bulk=supported("bulk"), max_results=limit("filter", "maxResults"),
+                   bulk_max_operations=limit("bulk", "maxOperations"), bulk_max_payload=limit("bulk", "maxPayloadSize"))
 
 
 class Ctx:

@@ -1,6 +1,7 @@
 """Users and Groups: create, read, replace, delete, and the meta attributes (RFC 7644 §3.3–3.6; RFC 7643 §3.1)."""
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ def run_users(ctx: Ctx) -> None:
     _second_user_and_conflicts(ctx, body, doc)
     _read_back(ctx, body, doc, uid)
     _stores_declared(ctx)
+    _entra_roles(ctx)
     _replace(ctx, body, doc, uid)
     _delete(ctx, body, doc, uid)
 
@@ -116,6 +118,38 @@ def _stores_declared(ctx: Ctx) -> None:
                   f"declared in /Schemas, sent on create, absent on read-back: {dropped}", kept.exchange)
 
 
+def _entra_roles(ctx: Ctx) -> None:
+    with ctx.step('Entra\'s roles shape (primary "True", a string)'):
+        core = ctx.schemas.get(USER_URN.lower()) or {}
+        if not any(str(a.get("name", "")).lower() == "roles" for a in dicts(core.get("attributes"))):
+            ctx.skip("rfc.users.create.entra-roles", "the User schema in /Schemas declares no roles attribute")
+            return
+        # The RFC form first (primary a boolean): the check judges Entra's shape, not whether roles are kept at all.
+        rfc_role = {"primary": True, "value": "ScimhRfcRole"}
+        _, kept = _create_with_roles(ctx, "roles-rfc", rfc_role)
+        if kept is None or "ScimhRfcRole" not in kept:
+            ctx.skip("rfc.users.create.entra-roles", f"roles {json.dumps([rfc_role])} (RFC form) were not stored "
+                     f"(read back: {kept!r}): Entra's form is not judged")
+            return
+        # Entra's app role provisioning sends primary as the string "True" (not in idp-wire.md: inferred).
+        role = {"primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "ScimhRole"}
+        ex, values = _create_with_roles(ctx, "roles", role)
+        sent = f"POST /Users with roles {json.dumps([role])}"
+        ok = values is not None and "ScimhRole" in values
+        ctx.check("rfc.users.create.entra-roles", ok, f"{sent} answered {ex.status}" + (
+            f"; read back, roles values {values}" if values is not None else f": {str(ex.json())[:200]}"), ex)
+
+
+def _create_with_roles(ctx: Ctx, label: str, role: dict[str, Any]) -> tuple[Any, list[Any] | None]:
+    """Create a user with this role; (the create's exchange, the role values read back, or None)."""
+    ex, doc = ctx.create("Users", ctx.user_body(label, roles=[role]))
+    if doc is None:
+        return ex, None
+    ctx.standard(ex, 201, "User")
+    _, got = ctx.get_json(f"/Users/{path_id(doc['id'])}")
+    return ex, [r.get("value") for r in dicts(dig(got, "roles"))]
+
+
 def _replace(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:
     with ctx.step("replace it with PUT"):
         kept = stored(ctx)
@@ -131,9 +165,27 @@ def _replace(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> N
                 ctx.skip(cid, f"the PUT answered {ex.status} (see rfc.users.put.200): nothing was replaced to judge")
         else:
             _judge_replaced(ctx, doc, uid, kept)
+        _put_projection(ctx, replacement, uid)
         ex404 = ctx.send("PUT", f"/Users/{unknown_id()}", body={**replacement, "userName": ctx.name("ghost")})
         ctx.standard(ex404, 404)
         ctx.check("rfc.users.put.unknown-404", ex404.status == 404, f"answered {ex404.status}", ex404)
+
+
+def _put_projection(ctx: Ctx, replacement: dict[str, Any], uid: str) -> None:
+    """RFC 7644 §3.9: attributes/excludedAttributes shape the response only; a PUT stores its whole body."""
+    cid = "rfc.users.put.projection-keeps-unlisted"
+    if ctx.status_of("rfc.users.put.replaces") != "pass":
+        ctx.skip(cid, "the same PUT without ?attributes did not hold (see rfc.users.put.replaces)")
+        return
+    body = {**replacement, "name": {"givenName": "ProjectedPut", "familyName": "Scimh"}}
+    ex = ctx.send("PUT", f"/Users/{uid}", body=body, params={"attributes": "userName"})
+    exg, after = ctx.get_json(f"/Users/{uid}")
+    sent_emails = sorted(str(e.get("value")) for e in dicts(body.get("emails")))
+    got_emails = sorted(str(e.get("value")) for e in dicts(dig(after, "emails")))
+    lost = [k for k, ok in (("name.givenName", dig(after, "name", "givenName") == "ProjectedPut"),
+                            ("emails", got_emails == sent_emails), ("active", dig(after, "active") is True)) if not ok]
+    ctx.check(cid, ex.status == 200 and not lost, f"PUT /Users/{{id}}?attributes=userName answered {ex.status}; read back, "
+              + (f"not as sent: {lost}" if lost else "every attribute sent is stored"), exg if ex.status == 200 else ex)
 
 
 def _judge_replaced(ctx: Ctx, doc: dict[str, Any], uid: str, kept: Stored) -> None:
@@ -157,21 +209,22 @@ def _judge_replaced(ctx: Ctx, doc: dict[str, Any], uid: str, kept: Stored) -> No
     ok = c0 is not None and c0 == c1 and l0 is not None and l1 is not None and l1 >= l0 and l1 >= c1
     ctx.check("rfc.users.meta.last-modified", ok, f"created {m0.get('created')} -> {m1.get('created')}, "
               f"lastModified {m0.get('lastModified')} -> {m1.get('lastModified')}", exg)
-    _last_modified_changes(ctx, "rfc.users.meta.last-modified-changes", m0, m1, exg)
+    last_modified_changes(ctx, "rfc.users.meta.last-modified-changes", m0, m1, exg)
 
 
-def _last_modified_changes(ctx: Ctx, cid: str, m0: dict[str, Any], m1: dict[str, Any], ex: Any) -> None:
+def last_modified_changes(ctx: Ctx, cid: str, m0: dict[str, Any], m1: dict[str, Any], ex: Any, *, verb: str = "PUT",
+                          subject: str | None = None) -> None:
     """RFC 7643 §3.1: lastModified is "the most recent DateTime that the details of this resource were
-    updated": a successful replace moves it (staying equal is a failure, unless whole-second stamps
-    cannot tell the create and the write apart)."""
+    updated": a successful write (PUT, PATCH) moves it (staying equal is a failure, unless whole-second
+    stamps cannot tell the two writes apart)."""
     l0, l1 = parse_time(m0.get("lastModified")), parse_time(m1.get("lastModified"))
-    shown = f"lastModified {m0.get('lastModified')} -> {m1.get('lastModified')} after a successful PUT"
+    shown = f"lastModified {m0.get('lastModified')} -> {m1.get('lastModified')} after a successful {verb}"
     if l0 is None or l1 is None:
-        ctx.skip(cid, f"{shown}: not dateTimes (see the meta checks)")
+        ctx.skip(cid, f"{shown}: not dateTimes (see the meta checks)", subject=subject)
     elif l1 == l0 and l0.microsecond == 0 and "." not in str(m0.get("lastModified")):
-        ctx.skip(cid, f"{shown}: whole-second timestamps, the write may have been within the same second")
+        ctx.skip(cid, f"{shown}: whole-second timestamps, the write may have been within the same second", subject=subject)
     else:
-        ctx.check(cid, l1 > l0, shown, ex)
+        ctx.check(cid, l1 > l0, shown, ex, subject=subject)
 
 
 def _delete(ctx: Ctx, body: dict[str, Any], doc: dict[str, Any], uid: str) -> None:
@@ -281,7 +334,7 @@ def _replace_group(ctx: Ctx, gid: str, user2: dict[str, Any]) -> None:
         if ex.status is None or ex.status >= 300 or not isinstance(before, dict):
             ctx.skip("rfc.groups.meta.last-modified-changes", f"the PUT answered {ex.status} (see rfc.groups.put.200)")
         else:
-            _last_modified_changes(ctx, "rfc.groups.meta.last-modified-changes", meta_of(before), meta_of(got), exg)
+            last_modified_changes(ctx, "rfc.groups.meta.last-modified-changes", meta_of(before), meta_of(got), exg)
 
 
 def _malformed_member(ctx: Ctx, gid: str) -> None:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from harness.conformance.context import ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN, Ctx, abort, dicts, dig, wire
-from harness.conformance.crud import member_ids, unknown_id
+from harness.conformance.crud import last_modified_changes, member_ids, meta_of, unknown_id
 from harness.conformance.stored import Stored, stored, stored_value
 from harness.prober import path_id
 from harness.transcript import Exchange
@@ -80,6 +80,7 @@ def run(ctx: Ctx) -> None:
     _multi_valued(ctx, p, body)
     _extension(ctx, p)
     _op_case(ctx, p)
+    _last_modified(ctx, p)
     _projection(ctx, p)
     _sparse(ctx)
     _failures(ctx, p, user, kept)
@@ -172,8 +173,12 @@ def _extension(ctx: Ctx, p: _Patcher) -> None:
                     lambda d: _ext(d).get("department") == "PathDept", lambda d: f"extension {_ext(d)!r}")
             p.apply("rfc.patch.extension-no-path", [{"op": "add", "value": {ENTERPRISE_URN: {"costCenter": "CC-7"}}}],
                     lambda d: _ext(d).get("costCenter") == "CC-7", lambda d: f"extension {_ext(d)!r}")
+            # RFC 7643 §3.3: the extension's attributes sit in a container named by its URN, so the URN
+            # alone is a path to that complex attribute (RFC 7644 §3.5.2: path is an attribute path).
+            p.apply("rfc.patch.extension-urn-path", [{"op": "replace", "path": ENTERPRISE_URN, "value": {"department": "UrnDept"}}],
+                    lambda d: _ext(d).get("department") == "UrnDept", lambda d: f"extension {_ext(d)!r}")
         else:
-            for cid in ("rfc.patch.extension-path", "rfc.patch.extension-no-path"):
+            for cid in ("rfc.patch.extension-path", "rfc.patch.extension-no-path", "rfc.patch.extension-urn-path"):
                 ctx.skip(cid, "the User resource type declares no enterprise extension")
 
 
@@ -189,6 +194,21 @@ def _op_case(ctx: Ctx, p: _Patcher) -> None:
             return
         p.apply("rfc.patch.op-case", [{"op": "Replace", "path": attr, "value": "Capital"}],
                 lambda d: stored_value(d, attr) == "Capital", lambda d: f"{attr} {stored_value(d, attr)!r}", rfc_form=False)
+
+
+def _last_modified(ctx: Ctx, p: _Patcher, subject: str = "User", value: Any = None) -> None:
+    """RFC 7643 §3.1: a successful PATCH moves meta.lastModified (judged on a user here, on a group by _groups)."""
+    with ctx.step(f"PATCH moves meta.lastModified ({subject})"):
+        before = p.read()
+        op = ({"op": "replace", "path": "name.givenName", "value": "Moved"} if value is None
+              else {"op": "replace", "path": "displayName", "value": value})
+        ex = p.patch(op)
+        if ex.status not in (200, 204):
+            ctx.skip("rfc.patch.last-modified-changes", f"PATCH {json.dumps([op])} answered {ex.status}: no successful "
+                     "PATCH to judge (see its own check)", subject=subject)
+            return
+        last_modified_changes(ctx, "rfc.patch.last-modified-changes", meta_of(before), meta_of(p.read()), ex,
+                              verb="PATCH", subject=subject)
 
 
 def _projection(ctx: Ctx, p: _Patcher) -> None:
@@ -305,4 +325,5 @@ def _groups(ctx: Ctx) -> None:
         new_name = ctx.name("pgroup-renamed")
         p.apply("rfc.patch.group-rename", [{"op": "replace", "path": "displayName", "value": new_name}],
                 lambda d: d.get("displayName") == new_name, lambda d: f"displayName {d.get('displayName')!r}")
+    _last_modified(ctx, p, "Group", ctx.name("pgroup-moved"))
 

@@ -69,10 +69,12 @@ def run_errors(ctx: Ctx) -> None:
             ctx.skip("rfc.errors.too-large-413", "the server accepts a 2 MB user (the RFC sets no size limit for a single resource)")
         else:
             ctx.check("rfc.errors.too-large-413", ex.status in (400, 413), f"a 2 MB body answered {ex.status}", ex)
-        # Every 4xx the suite saw so far must be a SCIM Error (checked per exchange by the standard checks too).
-        seen = [e for sc in ctx.areas for st in sc.steps for e in st.exchanges
-                if e.status is not None and 400 <= e.status < 500]
+        # RFC 7644 §3.12: every error answer the suite saw so far, 4xx and 5xx, must be a SCIM Error
+        # (an empty body is none; the standard checks judge each exchange too).
+        seen = [e for sc in ctx.areas for st in sc.steps for e in st.exchanges if e.status is not None and e.status >= 400]
         bad = [e for e in seen if not is_scim_error(e)]
+        statuses = sorted({e.status for e in bad if e.status is not None})
+        empty = sum(1 for e in bad if not (e.response_body or "").strip())
         # RFC 7644 §3.12: a 403 is a SCIM Error like any other. No generic probe is forbidden by
         # every server, so this judges the 403s the suite happened to provoke (discovery writes, a
         # Basic credential…) and is skipped when there were none.
@@ -85,7 +87,8 @@ def run_errors(ctx: Ctx) -> None:
             ctx.skip("rfc.errors.403", "the suite provoked no 403 (no operation is forbidden on a generic target; "
                      "the clockwise suite provokes one)")
         ctx.check("rfc.errors.error-body", not bad, f"{len(seen)} error answer(s) seen" + (
-            "" if not bad else f"; {len(bad)} are not SCIM Errors, e.g. {bad[0].method} {bad[0].path} -> {bad[0].status}"),
+            "" if not bad else f"; {len(bad)} are not SCIM Errors (status {', '.join(map(str, statuses))}"
+            + (f"; {empty} with an empty body" if empty else "") + f"), e.g. {bad[0].method} {bad[0].path} -> {bad[0].status}"),
             bad[0] if bad else None)
 
 

@@ -1,4 +1,5 @@
-"""Queries: filters (RFC 7644 §3.4.2.2), pagination (§3.4.2.4), sorting (§3.4.2.3) and projection (§3.4.2.5).
+"""Queries: filters (RFC 7644 §3.4.2.2), pagination (§3.4.2.4) and sorting (§3.4.2.3); projection
+(§3.4.2.5) is in harness.conformance.projection, on the same population.
 
 Every query is scoped by `userName sw "<run prefix>q-"`, so only the suite's own users are ever
 expected in an answer and a server holding 100,000 other users is judged exactly like an empty one.
@@ -19,6 +20,7 @@ LABELS = ("alpha", "bravo", "charlie", "delta")
 # Given names sort in the reverse order of userNames, so a sort on name.givenName is distinguishable.
 GIVEN = {"alpha": "Zed", "bravo": "Yan", "charlie": "Xia", "delta": "Wes"}
 TITLE = {"alpha": "Engineer", "bravo": "Manager", "delta": "engineer"}
+MAX_FILL = 200  # users the maxResults check may add to exceed the advertised limit (removed right after)
 
 
 class Population:
@@ -330,6 +332,8 @@ def run_paging(ctx: Ctx) -> None:
         _paging_edge_cases(ctx, flt, want_total)
     with ctx.step("itemsPerPage is the number returned"):
         _paging_items_per_page(ctx, flt, want_total)
+    with ctx.step("the advertised maxResults is enforced"):
+        _paging_max_results(ctx, flt, want_total, scope)
     with ctx.step("groups page too"):
         _paging_groups(ctx)
 
@@ -421,6 +425,50 @@ def _paging_items_per_page(ctx: Ctx, flt: str | None, want_total: int | None) ->
               "itemsPerPage equals the number of resources on every list", last)
 
 
+def _paging_max_results(ctx: Ctx, flt: str | None, want_total: int | None, scope: str) -> None:
+    """RFC 7643 §5: filter.maxResults is "the maximum number of resources returned in a response"; judged
+    when more resources than that match — the suite adds the users missing for it (at most MAX_FILL) and
+    removes them right after, so the areas after paging see the population unchanged."""
+    n = ctx.caps.max_results
+    if n is None:
+        ctx.skip("rfc.paging.max-results", "filter.maxResults is not a positive integer in /ServiceProviderConfig "
+                 "(see rfc.discovery.spc.filter-max-results)")
+        return
+    missing = n + 1 - (want_total or 0)
+    if want_total is None or missing > MAX_FILL:
+        ctx.skip("rfc.paging.max-results", f"maxResults is {n} and the query matches {want_total!r} resource(s) "
+                 f"({scope}): more than {n} must match, and the suite adds at most {MAX_FILL} users to get there")
+        return
+    fill = _fill(ctx, max(missing, 0))
+    try:
+        if fill is not None:
+            for params in ({"count": n + 1}, {}):
+                ex, doc = ctx.query("Users", flt, **params)
+                got, total = len(resources(doc)), dig(doc, "totalResults")
+                ctx.check("rfc.paging.max-results", ex.status == 200 and got <= n,
+                          f"{wire(ex)}: answered {ex.status} with {got} resource(s) of {total!r}; maxResults is {n}", ex,
+                          subject=f"count={n + 1}" if params else "no count")
+    finally:
+        for uid in fill or []:
+            if ctx.send("DELETE", f"/Users/{path_id(uid)}").status in (200, 204):
+                ctx.prober.forget("Users", uid)
+
+
+def _fill(ctx: Ctx, k: int) -> list[str] | None:
+    """k more users in the query scope (their ids), or None (skipped, saying why) when one cannot be created."""
+    made: list[str] = []
+    for i in range(k):
+        ex, doc = ctx.create("Users", {"schemas": [USER_URN], "userName": ctx.name(f"q-fill{i}")})
+        if doc is None:
+            ctx.skip("rfc.paging.max-results", f"could not create the users needed to exceed maxResults ({ex.status})")
+            for uid in made:
+                if ctx.send("DELETE", f"/Users/{path_id(uid)}").status in (200, 204):
+                    ctx.prober.forget("Users", uid)
+            return None
+        made.append(doc["id"])
+    return made
+
+
 def _paging_groups(ctx: Ctx) -> None:
     """Groups page too."""
     ex, doc = ctx.query("Groups", None, count=1)
@@ -453,52 +501,3 @@ def run_sort(ctx: Ctx) -> None:
             ctx.check(cid, ok, f"{params}: {got if ex.status == 200 else ex.status}" + ("" if ok else f", expected {want}"), ex)
             if cid == "rfc.sort.ascending":
                 ctx.check("rfc.discovery.advertised.sort", ex.status == 200, f"sortBy answered {ex.status}", ex)
-
-
-def run_projection(ctx: Ctx) -> None:
-    # RFC 7644 §3.4.2.5 does not need filter support: without it the lists are judged unfiltered.
-    pop = population(ctx)
-    flt = pop.scoped(None) if ctx.caps.filter else None
-    uid = path_id(pop.users["alpha"]["id"])
-
-    def has(doc: Any, key: str) -> bool:
-        return isinstance(doc, dict) and any(k.lower() == key.lower() for k in doc)
-
-    with ctx.step("attributes and excludedAttributes"):
-        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": "userName"})
-        ctx.standard(ex, 200, "User")
-        ok = ex.status == 200 and has(doc, "userName") and has(doc, "id") and not has(doc, "name") and not has(doc, "emails")
-        ctx.check("rfc.projection.attributes-get", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
-        want = len(LABELS) if flt else None  # unfiltered: every resource of the page (count=50)
-        ex, doc = ctx.query("Users", flt, attributes="userName", count=50)
-        items = resources(doc)
-        ok = ex.status == 200 and bool(items) and (want is None or len(items) == want) \
-            and all(has(r, "userName") and not has(r, "name") for r in items)
-        ctx.check("rfc.projection.attributes-list", ok, f"{wire(ex)}: {len(items)} resource(s), keys {[sorted(r) for r in items[:1]]}", ex)
-        if ctx.caps.filter:
-            ex, doc = ctx.query("Users", f'userName eq "{pop.uname("bravo")}"', attributes="emails")
-            items = resources(doc)
-            ok = ex.status == 200 and len(items) == 1 and has(items[0], "emails") and not has(items[0], "name")
-            ctx.check("rfc.projection.attributes-filter", ok, f"{wire(ex)}: keys {[sorted(r) for r in items]}", ex)
-        else:
-            ctx.skip("rfc.projection.attributes-filter", "filter.supported is false in /ServiceProviderConfig")
-        ex, doc = ctx.get_json(f"/Users/{uid}", params={"excludedAttributes": "name"})
-        ok = ex.status == 200 and not has(doc, "name") and has(doc, "userName") and has(doc, "emails")
-        ctx.check("rfc.projection.excluded-get", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
-        ex, doc = ctx.query("Users", flt, excludedAttributes="emails", count=50)
-        items = resources(doc)
-        ok = ex.status == 200 and bool(items) and (want is None or len(items) == want) \
-            and all(not has(r, "emails") and has(r, "userName") for r in items)
-        ctx.check("rfc.projection.excluded-list", ok, f"{len(items)} resource(s), keys {[sorted(r) for r in items[:1]]}", ex)
-        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": "name.givenName"})
-        name = doc.get("name") if isinstance(doc, dict) else None
-        ok = ex.status == 200 and isinstance(name, dict) and set(name) == {"givenName"} and not has(doc, "userName")
-        ctx.check("rfc.projection.sub-attribute", ok, f"name is {name!r}", ex)
-        ex, doc = ctx.get_json(f"/Users/{uid}", params={"excludedAttributes": "id"})
-        ctx.check("rfc.projection.always-returned", ex.status == 200 and has(doc, "id"), "id " + ("returned" if has(doc, "id") else "missing"), ex)
-        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": "USERNAME"})
-        ok = ex.status == 200 and has(doc, "userName") and not has(doc, "name")
-        ctx.check("rfc.projection.name-case", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)
-        ex, doc = ctx.get_json(f"/Users/{uid}", params={"attributes": f"{USER_URN}:userName"})
-        ok = ex.status == 200 and has(doc, "userName") and not has(doc, "name")
-        ctx.check("rfc.projection.urn-qualified", ok, f"keys {sorted(doc) if isinstance(doc, dict) else ex.status}", ex)

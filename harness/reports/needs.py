@@ -10,11 +10,17 @@ and the root causes alike:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from harness.actions import ACTIONS
 from harness.results import CheckResult, ScenarioResult, StepResult
 from harness.rules import NONE, RULES, Rule, base_id, idp_of, needed_by, rule_for
 
 EXPECTATION_RULES = frozenset({"expect", "step.expect"})
+# The rule lookups are pure functions of their arguments, asked once per recorded check (thousands per run)
+# by the verdicts and the root causes alike: each distinct question is answered once.
+_rule_for = lru_cache(maxsize=4096)(rule_for)
+_needed_by = lru_cache(maxsize=4096)(needed_by)
 _IDP_WORDS = ("okta", "entra", "idp-wire")
 
 
@@ -32,7 +38,7 @@ def scenario_rule(st: StepResult, check: CheckResult) -> Rule | None:
     """The rule a scenario check was judged by; a raw request step's status is the scenario's expectation."""
     if is_raw_request(st) and base_id(check.check_id) == "http.status":
         return RULES["step.expect"]
-    return rule_for(check.check_id, check.rule, check.strength)
+    return _rule_for(check.check_id, check.rule, check.strength)
 
 
 def breaks(sc: ScenarioResult, st: StepResult, check: CheckResult) -> frozenset[str]:
@@ -41,7 +47,7 @@ def breaks(sc: ScenarioResult, st: StepResult, check: CheckResult) -> frozenset[
         if not check.check_id.startswith("rfc."):
             return NONE
         try:
-            return needed_by(check.check_id)
+            return _needed_by(check.check_id)
         except KeyError:
             return NONE
     if "clockwise" in sc.tags:

@@ -93,7 +93,19 @@ OTHER = {
     "no-auth", "wrong-token-accepted", "basic-accepted", "no-www-authenticate", "unauth-post-creates",
     "drops-declared-title", "items-per-page-echoes-count", "search-ignores-paging", "patch-projection-wipes",
     "malformed-member-500", "sparse-breaks-filters", "sparse-breaks-patch", "last-modified-frozen", "group-no-meta-times",
+    "max-results-not-enforced", "projection-drops-schemas", "roles-primary-string-400", "patch-urn-container-400",
+    "error-empty-body", "put-projection-wipes",
 }
+# Bulk (RFC 7644 §3.7): the mock does not offer it, so the app below advertises and performs it itself when
+# "bulk" or any of these switches is on; each switch breaks one part of it.
+BULK_BREAKS = {"bulk-501", "bulk-put-ignored", "bulk-ids-unresolved", "bulk-ignores-fail-on-errors", "bulk-no-limits"}
+OTHER |= BULK_BREAKS
+# Features the mock lacks, made correct by the app so that their checks can pass too (not breaks):
+# "bulk" (bulk.supported with maxOperations 10, maxPayloadSize 64 KiB), "small-max-results" (filter.maxResults 6, enforced).
+FEATURES = frozenset({"bulk", "small-max-results"})
+BULK_LIMITS = {"maxOperations": 10, "maxPayloadSize": 65536}
+SMALL_MAX_RESULTS = 6  # more than the 4 query users: the check adds the 3 missing ones
+BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 BREAKS = frozenset(OTHER | set(FILTER_REWRITES) | set(FILTER_REFUSALS) | set(PATCH_DROPS) | set(USER_EDITS) | set(SCHEMA_EDITS))
 ENDPOINTS = ("Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas")
 
@@ -125,7 +137,7 @@ class Broken:
 
     def set(self, breaks: Iterable[str]) -> None:
         b = set(breaks)
-        unknown = b - BREAKS
+        unknown = b - BREAKS - FEATURES
         assert not unknown, unknown
         self.b = b
         self.aliases: dict[str, str] = {}              # put-takes-id: real id -> the id the client sent
@@ -194,6 +206,9 @@ class Broken:
         if "unauth-post-creates" in b and method == "POST" and not auth:
             self.inner(env, method, sub, query, body)
             raise Reply(401, error(401, "authentication required"), [("WWW-Authenticate", "Bearer")])
+        if coll == "Bulk" and self.bulking():
+            raise self._bulk(env, method, body, raw)
+        self._features(method, coll, item, query, body)
         if coll not in ENDPOINTS and "unknown-endpoint-400" in b:
             raise Reply(400, error(400, "bad request"))
         discovery = coll in ("ServiceProviderConfig", "ResourceTypes", "Schemas")
@@ -253,6 +268,8 @@ class Broken:
                 st, _, cur = self.inner(env, "GET", sub)
                 if st == 200:
                     body = {**{k: v for k, v in cur.items() if k not in ("meta", "groups")}, **body}
+        if method == "PUT" and "put-projection-wipes" in b and "attributes" in query and isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k in ("schemas", "id", "userName")}  # stores what it shows
         if method == "PATCH" and "patch-projection-wipes" in b and "attributes" in query and isinstance(body, dict) \
                 and isinstance(body.get("Operations"), list):
             body["Operations"].append({"op": "remove", "path": "emails"})  # the unlisted attributes are lost
@@ -264,6 +281,56 @@ class Broken:
             method, body = self._patch(env, sub, body)
         data = json.dumps(body).encode() if body is not None else raw
         return method, sub, query, body, data
+
+    def bulking(self) -> bool:
+        return "bulk" in self.b or bool(self.b & BULK_BREAKS)
+
+    def _features(self, method: str, coll: str, item: str | None, query: dict[str, str], body: Any) -> None:
+        b = self.b
+        if "small-max-results" in b and method == "GET" and item is None and coll in ("Users", "Groups"):
+            count = query.get("count", "")
+            if not count.lstrip("-").isdigit() or int(count) > SMALL_MAX_RESULTS:
+                query["count"] = str(SMALL_MAX_RESULTS)  # RFC 7643 §5: at most maxResults per response
+        if "roles-primary-string-400" in b and method in ("POST", "PUT", "PATCH") and '"primary": "True"' in json.dumps(body):
+            raise Reply(400, error(400, "Attribute 'primary' expected value type 'boolean'", "invalidValue"))
+        ops = body.get("Operations") if method == "PATCH" and isinstance(body, dict) else None
+        if "patch-urn-container-400" in b and isinstance(ops, list) and any(
+                isinstance(o, dict) and str(o.get("path", "")).lower() == ENT_URN.lower() for o in ops):
+            raise Reply(400, error(400, f"invalid path {ENT_URN}", "invalidPath"))
+
+    def _bulk(self, env: dict[str, Any], method: str, body: Any, raw: bytes) -> Reply:
+        """POST /Bulk performed operation by operation on the mock (RFC 7644 §3.7), less what a switch breaks."""
+        b = self.b
+        if env.get("HTTP_AUTHORIZATION") != f"Bearer {TOKEN}":
+            return Reply(401, error(401, "authentication required"), [("WWW-Authenticate", "Bearer")])
+        if "bulk-501" in b or method != "POST":
+            return Reply(501, error(501, "Bulk is not implemented"))
+        ops = body.get("Operations") if isinstance(body, dict) else None
+        if not isinstance(ops, list):
+            return Reply(400, error(400, "not a BulkRequest", "invalidSyntax"))
+        if "bulk-no-limits" not in b and (len(ops) > BULK_LIMITS["maxOperations"] or len(raw) > BULK_LIMITS["maxPayloadSize"]):
+            return Reply(413, error(413, "the BulkRequest exceeds maxOperations or maxPayloadSize"))
+        fail_on = body.get("failOnErrors") if "bulk-ignores-fail-on-errors" not in b else None
+        ids: dict[str, str] = {}
+        out: list[dict[str, Any]] = []
+        for op in [o for o in ops if isinstance(o, dict)]:
+            verb, text = str(op.get("method", "")).upper(), json.dumps(op["data"]) if "data" in op else None
+            if text and "bulk-ids-unresolved" not in b:  # RFC 7644 §3.7.2: "bulkId:<id>" is the created id
+                text = re.sub(r'"bulkId:([^"]+)"', lambda m: json.dumps(ids.get(m.group(1), m.group(0)[1:-1])), text)
+            if verb == "PUT" and "bulk-put-ignored" in b:
+                verb, text = "GET", None
+            st, _, doc = self.inner(env, verb, str(op.get("path", "")), body=json.loads(text) if text else None)
+            res: dict[str, Any] = {"method": op.get("method"), "status": str(st),
+                                   **({"bulkId": op["bulkId"]} if "bulkId" in op else {})}
+            if isinstance(doc, dict) and st < 300 and isinstance(doc.get("id"), str):
+                res["location"] = (doc.get("meta") or {}).get("location")
+                ids.update({op["bulkId"]: doc["id"]} if "bulkId" in op else {})
+            if st >= 400:
+                res["response"] = doc
+            out.append(res)
+            if isinstance(fail_on, int) and fail_on > 0 and sum(int(r["status"]) >= 400 for r in out) >= fail_on:
+                break
+        return Reply(200, {"schemas": [BULK_RESPONSE], "Operations": out}, [("Content-Type", "application/scim+json")])
 
     def _query(self, method: str, coll: str, item: str | None, query: dict[str, str]) -> None:
         b = self.b
@@ -380,6 +447,8 @@ class Broken:
             doc["status"] = int(doc["status"])
         if "no-www-authenticate" in b and status == 401:
             headers[:] = [(k, v) for k, v in headers if k.lower() != "www-authenticate"]
+        if "error-empty-body" in b and status == 404:
+            doc = None
         return status, doc
 
     def _spc(self, d: dict[str, Any]) -> None:
@@ -394,6 +463,10 @@ class Broken:
             d["bulk"]["maxOperations"] = str(d["bulk"].get("maxOperations"))
         if "spc-no-max-results" in b and isinstance(d.get("filter"), dict):
             d["filter"].pop("maxResults", None)
+        if self.bulking():
+            d["bulk"] = {"supported": True, **BULK_LIMITS}
+        if ("small-max-results" in b or "max-results-not-enforced" in b) and isinstance(d.get("filter"), dict):
+            d["filter"]["maxResults"] = SMALL_MAX_RESULTS
 
     def _resource_types(self, d: dict[str, Any]) -> None:
         b = self.b
@@ -437,6 +510,10 @@ class Broken:
                 r.pop("userName", None), r.pop("displayName", None)
             if "projection-drops-id" in b and ("attributes" in query or "excludedAttributes" in query):
                 r.pop("id", None)
+            if "projection-drops-schemas" in b and ("attributes" in query or "excludedAttributes" in query):
+                r.pop("schemas", None)
+        if "projection-drops-schemas" in b and listing and ("attributes" in query or "excludedAttributes" in query):
+            d.pop("schemas", None)
         if "etag-no-header" in b or "etag-constant" in b:
             headers[:] = [(k, 'W/"c"' if k.lower() == "etag" else v) for k, v in headers
                           if k.lower() != "etag" or "etag-constant" in b]
@@ -522,4 +599,4 @@ class Broken:
                     d[k] = str(d[k])
         return 200, d
 
-__all__ = ["ADMIN", "BREAKS", "TOKEN", "Broken", "make_app"]
+__all__ = ["ADMIN", "BREAKS", "FEATURES", "TOKEN", "Broken", "make_app"]

@@ -91,6 +91,21 @@ FAILS: dict[str, str | tuple[str, list[str]]] = {
     "auth.missing-401": "no-auth", "auth.wrong-401": "wrong-token-accepted", "auth.basic-401": "basic-accepted",
     "auth.www-authenticate": "no-www-authenticate", "auth.no-side-effect": "unauth-post-creates",
     "safety.cleanup": ("delete-noop", ["users"]),
+    "discovery.advertised.bulk": "bulk-501", "bulk.operations": "bulk-put-ignored", "bulk.bulk-id": "bulk-ids-unresolved",
+    "bulk.fail-on-errors": "bulk-ignores-fail-on-errors", "bulk.max-operations": "bulk-no-limits",
+    "bulk.max-payload": "bulk-no-limits", "paging.max-results": "max-results-not-enforced",
+    "projection.schemas": "projection-drops-schemas", "users.create.entra-roles": "roles-primary-string-400",
+    "patch.extension-urn-path": "patch-urn-container-400", "patch.last-modified-changes": "last-modified-frozen",
+    "users.put.projection-keeps-unlisted": "put-projection-wipes",
+}
+# Further switches that make a check fail (another way to break the same rule).
+MORE_FAILS: dict[str, list[str]] = {"errors.error-body": ["error-empty-body"]}
+CASES = [(short, FAILS[short]) for short in sorted(FAILS)] + [(s, sw) for s, sws in MORE_FAILS.items() for sw in sws]
+# Features the mock does not offer, which the broken app performs correctly: with the feature on, these pass.
+FEATURE_CHECKS: dict[str, list[str]] = {
+    "bulk": ["rfc.discovery.advertised.bulk", "rfc.bulk.operations", "rfc.bulk.bulk-id", "rfc.bulk.fail-on-errors",
+             "rfc.bulk.max-operations", "rfc.bulk.max-payload"],
+    "small-max-results": ["rfc.paging.max-results"],
 }
 # Informational checks (Rule.can_fail False): the switch shows the other behaviour the RFC allows,
 # reported as a skip with its reason, never as a failure.
@@ -99,6 +114,8 @@ INFORMS: dict[str, str] = {"users.put.omitted": "put-keeps-omitted"}
 SKIPPED_ON_MOCK = {
     "rfc.groups.create.conflict-409": "the mock does not declare Group.displayName unique",
     "rfc.errors.403": "no generic probe is forbidden on the mock",
+    **{cid: "the mock does not advertise bulk.supported" for cid in FEATURE_CHECKS["bulk"]},
+    "rfc.paging.max-results": "the mock's maxResults (1000) is more than the users the suite creates",
 }
 
 
@@ -153,7 +170,7 @@ def test_every_catalogued_check_has_a_switch() -> None:
 
 
 def test_every_switch_breaks_some_check() -> None:
-    used = {v if isinstance(v, str) else v[0] for v in FAILS.values()} | set(INFORMS.values())
+    used = {v if isinstance(v, str) else v[0] for _, v in CASES} | set(INFORMS.values())
     assert used == set(BREAKS), (set(BREAKS) - used, used - set(BREAKS))
 
 
@@ -175,10 +192,11 @@ def test_every_check_passes_on_the_correct_app(clean: list[ScenarioResult]) -> N
     assert all(c.message for c in _checks(clean) if c.status == "skip")
 
 
-@pytest.mark.parametrize("short", sorted(FAILS))
-def test_a_broken_server_fails_the_check_naming_its_rule(short: str, app: Broken, clean: list[ScenarioResult]) -> None:
+@pytest.mark.parametrize(("short", "case"), CASES, ids=[f"{s}-{c if isinstance(c, str) else c[0]}" for s, c in CASES])
+def test_a_broken_server_fails_the_check_naming_its_rule(short: str, case: str | tuple[str, list[str]], app: Broken,
+                                                         clean: list[ScenarioResult]) -> None:
     cid = f"rfc.{short}"
-    switch, extra = (FAILS[short], []) if isinstance(FAILS[short], str) else FAILS[short]  # type: ignore[misc]
+    switch, extra = (case, []) if isinstance(case, str) else case
     result = _run_broken(app, switch, cid, extra)
     mine = [c for c in _checks(result) if _base(c) == cid]
     failed = [c for c in mine if c.status == "fail"]
@@ -198,3 +216,15 @@ def test_an_informational_check_reports_the_other_allowed_behaviour_as_a_skip(sh
     mine = [c for c in _checks(result) if _base(c) == cid]
     assert mine and all(c.status == "skip" for c in mine)
     assert all("allows" in c.message and c.rule == CATALOGUE[cid].source for c in mine)
+
+
+@pytest.mark.parametrize("feature", sorted(FEATURE_CHECKS))
+def test_a_feature_the_mock_lacks_passes_where_it_is_done_right(feature: str, app: Broken) -> None:
+    """Bulk and a small maxResults are skipped on the mock (not advertised / not observable); the broken
+    app performs them correctly with the feature on, and there each of their checks passes."""
+    wanted = FEATURE_CHECKS[feature]
+    result = _run_broken(app, feature, wanted[0], [a for cid in wanted for a in areas_for([cid])])
+    by_id: dict[str, set[str]] = {}
+    for c in _checks(result):
+        by_id.setdefault(_base(c), set()).add(c.status)
+    assert {cid: by_id.get(cid) for cid in wanted} == {cid: {"pass"} for cid in wanted}

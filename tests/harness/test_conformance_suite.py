@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 from harness.conformance import CATALOGUE, run_rfc
+from harness.conformance import bulk as bulk_mod
 from harness.conformance import crud as crud_mod
+from harness.conformance.context import Capabilities
 from harness.results import ScenarioResult
 from harness.transcript import Transcript
 from tests.harness.broken_scim_app import TOKEN, make_app
@@ -115,3 +117,22 @@ def test_unadvertised_patch_sort_etag_are_skipped_not_failed(monkeypatch: pytest
     skipped = {c.check_id for c in checks if c.status == "skip"}
     assert {"rfc.discovery.advertised.patch", "rfc.discovery.advertised.etag", "rfc.discovery.advertised.sort"} <= skipped
     assert crud_mod.unknown_id() != crud_mod.unknown_id()
+
+
+def test_bulk_results_are_read_whatever_their_status_form_and_only_created_resources_are_kept() -> None:
+    # RFC 7644 §3.7.3: status is a string; an integer or a {"code": …} object is read too, anything else is None.
+    assert [bulk_mod.op_status({"status": v}) for v in ("201", 204, {"code": "409"}, "x", None)] == [201, 204, 409, None, None]
+    assert bulk_mod.created_id({"method": "POST", "status": "201", "location": "https://h/scim/v2/Users/u-1"}) == ("u-1", "Users")
+    assert bulk_mod.created_id({"method": "post", "status": 201, "location": "/Groups/g-1/"}) == ("g-1", "Groups")
+    for res in ({"method": "POST", "status": "409", "location": "/Users/u-1"}, {"method": "PUT", "status": "200", "location": "/Users/u-1"},
+                {"method": "POST", "status": "201"}, {"method": "POST", "status": "201", "location": "/Elsewhere/u-1"}):
+        assert bulk_mod.created_id(res) == (None, None), res
+
+
+def test_the_advertised_limits_are_read_only_as_positive_integers() -> None:
+    caps = Capabilities.from_document({"bulk": {"supported": True, "maxOperations": 10, "maxPayloadSize": "65536"},
+                                       "filter": {"supported": True, "maxResults": True}})
+    assert (caps.bulk, caps.bulk_max_operations, caps.bulk_max_payload, caps.max_results) == (True, 10, None, None)
+    caps = Capabilities.from_document({"bulk": {"supported": False, "maxOperations": 0}, "filter": {"maxResults": 200}})
+    assert (caps.bulk, caps.bulk_max_operations, caps.max_results, caps.filter) == (False, None, 200, False)
+    assert Capabilities.from_document("not a document") == Capabilities()

@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 
 from harness.reports import ConsoleReporter, run_to_dict, write_reports
@@ -15,7 +16,12 @@ from harness.reports.root_causes import exchange_line, normalise, root_cause_lin
 from harness.reports.verdict import describe_exchange, evidence, resource_path, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from harness.rules import RULES, base_id, request_accepted_source, task_rule
+from harness.runner import Runner
+from harness.scenarios import default_scenario_dir, load_paths
+from harness.session import Session
+from harness.target import Target
 from harness.transcript import Exchange
+from tests.harness.broken_scim_app import TOKEN, make_app
 
 BASE = "http://127.0.0.1:9/scim/v2"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -376,3 +382,47 @@ def test_where_a_failure_breaks_which_idp() -> None:
     assert breaks(rfc_only, action, CheckResult("no.such", "fail", "x", "MUST", "m")) == {"entra"}
     assert breaks(suite, action, check("rfc.filters.no-match", "fail", "404")) == {"entra"}
     assert breaks(suite, action, CheckResult("rfc.nope.x", "fail", "x", "MUST", "m")) == set()
+
+
+def test_okta_spec_steps_on_a_populated_server_judge_only_the_harness_users_own_fields() -> None:
+    """A server already holding a user with only a userName (listed first): the OIN SPEC test's list
+    step judges the list, and the user fields only on the user the harness created — saying so."""
+    transport = httpx.WSGITransport(app=make_app())
+    with httpx.Client(transport=transport, base_url="http://testserver/scim/v2",
+                      headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        foreign = client.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                              "userName": "aaa-foreign@example.com"}).json()
+    target = Target(base_url="http://testserver/scim/v2", token=TOKEN)
+    target.probe(transport=transport)
+    spec = next(s for s in load_paths([default_scenario_dir()]) if s.name == "okta-oin-spec-test")
+    result = Runner(Session(target, transport=transport, use_control_plane=False), dialect="okta").run_scenario(spec)
+    assert result.status == "pass", [c.message for st in result.steps for c in st.checks if c.status == "fail"]
+    listed = next(st for st in result.steps if st.name.startswith("1: list one user"))
+    assert "harness's own user" in listed.name
+    assert listed.exchanges[0].json()["Resources"][0]["id"] == foreign["id"]  # the first user is not the harness's
+    own = next(st for st in result.steps if st.name.startswith("1b:"))
+    assert "not a user already on the server" in own.name and "filter=userName" in own.exchanges[0].url
+
+
+def test_the_new_blind_spot_rules_break_the_idps_they_name_and_no_other() -> None:
+    """Bulk, maxResults, schemas under projection, PATCH on the whole extension URN, lastModified on PATCH,
+    PUT with ?attributes and Entra's roles shape are RFC-only (or, for roles, not in Entra's default
+    mappings): they fail the rfc suite and leave both verdicts ready. The extension path Entra sends
+    (<URN>:employeeNumber, idp-wire.md) keeps breaking Entra, and only Entra."""
+    rfc_only = [check(cid, "fail", f"{cid} failed") for cid in (
+        "rfc.discovery.advertised.bulk", "rfc.bulk.operations[PUT]", "rfc.bulk.bulk-id", "rfc.bulk.fail-on-errors",
+        "rfc.bulk.max-operations", "rfc.bulk.max-payload", "rfc.paging.max-results[count=51]",
+        "rfc.projection.schemas[Users list]", "rfc.patch.extension-urn-path", "rfc.patch.status[extension-urn-path]",
+        "rfc.patch.last-modified-changes[User]", "rfc.users.put.projection-keeps-unlisted",
+        "rfc.users.create.entra-roles", "rfc.errors.error-body")]
+    run = run_of(rfc_scenario(*rfc_only, check("rfc.filters.eq", "pass", "ok")))
+    v = by_idp(run)
+    assert (v["okta"]["verdict"], v["entra"]["verdict"]) == ("ready", "ready")
+    assert v["okta"]["warnings"] == v["entra"]["warnings"] == []
+    assert not run.ok
+    needed = check("rfc.patch.extension-path", "fail", "PATCH replace <URN>:department answered 400")
+    v = by_idp(run_of(rfc_scenario(*rfc_only, needed, check("rfc.filters.eq", "pass", "ok"))))
+    assert (v["okta"]["verdict"], v["entra"]["verdict"]) == ("ready", "not ready")
+    assert v["entra"]["because"] == ["Entra cannot update enterprise attributes: Entra replaces <enterprise URN>:"
+                                     "employeeNumber (idp-wire.md: Entra) — rfc.patch.extension-path: "
+                                     "PATCH replace <URN>:department answered 400"]
