@@ -98,14 +98,14 @@ def _causes(summary: dict[str, Any], run: dict[str, Any]) -> list[dict[str, Any]
     return causes
 
 
-def _short_reason(name: str, reason: str) -> str:
+def short_reason(name: str, reason: str) -> str:
     """`Okta cannot deactivate users: …` → `cannot deactivate users: …` (the IdP is named once, before)."""
     return reason[len(name) + 1:] if reason.startswith(name + " ") else reason
 
 
 def _verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{**v, "reasons": [_short_reason(v["name"], r) for r in v.get("because", [])],
-             "warned": [_short_reason(v["name"], w) for w in v.get("warnings", [])]}
+    return [{**v, "reasons": [short_reason(v["name"], r) for r in v.get("because", [])],
+             "warned": [short_reason(v["name"], w) for w in v.get("warnings", [])]}
             for v in summary.get("verdicts") or []]
 
 
