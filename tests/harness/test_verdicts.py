@@ -308,7 +308,7 @@ def test_console_prints_verdicts_first_then_one_line_per_root_cause(tmp_path: Pa
     assert sum(1 for line in lines if "header.location" in line and "×" in line) == 1
     assert any(line.startswith("  147× header.location") for line in lines)
     assert any(line.startswith("  Entra: not ready — cannot deactivate users") for line in lines)
-    assert "Rules: 2 judged, 2 with failures (table: -v or report.html)" in out  # the table only with -v
+    assert "Rules: 5 judged, 3 with failures (table: -v or report.html)" in out  # the table only with -v
 
 
 def test_console_on_a_clean_run_says_no_rule_failed() -> None:
