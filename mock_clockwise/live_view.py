@@ -126,9 +126,9 @@ def _org_view(org: dict[str, Any]) -> dict[str, Any]:
 
 
 def _short(data: Any, limit: int = 100) -> str:
-    """An event's data in one short line: what changed, without the SCIM envelope (schemas, meta)."""
+    """An event's data in one short line: what changed, without the SCIM envelope (schemas, meta, id)."""
     if isinstance(data, dict):
-        data = {k: v for k, v in data.items() if k not in ("schemas", "meta")}
+        data = {k: v for k, v in data.items() if k not in ("schemas", "meta", "id")}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     return text if len(text) <= limit else text[:limit] + "…"
 
