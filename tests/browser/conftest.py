@@ -18,7 +18,8 @@ from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from harness.rules import RULES
 from harness.transcript import Exchange
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium; SCIM_HARNESS_CHROMIUM names another binary (test_browser_policy.py points it nowhere).
+CHROMIUM = os.environ.get("SCIM_HARNESS_CHROMIUM", "/usr/bin/chromium")
 # A headless, quiet chromium: no GPU, no QUIC, nothing fetched in the background (updates, sync, field trials).
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
