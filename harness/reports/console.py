@@ -169,12 +169,13 @@ class ConsoleReporter:
             reasons = [short_reason(v["name"], r) for r in v["because"]]
             if v["verdict"] != "not ready":
                 self._hanging("  ", verdict_line(v), colour)
-                continue
-            if len(reasons) == 1 and not v["more"]:
+            elif len(reasons) == 1 and not v["more"]:
                 self._hanging("  ", f"{v['name']}: not ready — {reasons[0]}", colour)
-                continue
-            self.console.print(f"  [{colour}]{self._e(v['name'])}: not ready[/] —")
-            for reason in reasons:
-                self._hanging("    - ", reason)
-            if v["more"]:
-                self.console.print(f"    (and {v['more']} more: see the failures below)")
+            else:
+                self.console.print(f"  [{colour}]{self._e(v['name'])}: not ready[/] —")
+                for reason in reasons:
+                    self._hanging("    - ", reason)
+                if v["more"]:
+                    self.console.print(f"    (and {v['more']} more: see the failures below)")
+            for warning in v.get("warnings") or []:
+                self._hanging("    SHOULD: ", short_reason(v["name"], warning))

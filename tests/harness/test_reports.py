@@ -293,6 +293,8 @@ def test_console_progress_and_summary(tmp_path):
     assert summary.index("Entra: not ready —") < summary.index("Failures: 4 root cause(s), 4 failed check(s):")
     assert "    - cannot push groups: the step 'push group' could not run" in summary
     assert "Rules: 5 judged, 3 with failures (table: -v or report.html)" in out
+    # a ready IdP's SHOULD warnings are named under it
+    assert "  Okta: ready (with 1 SHOULD warning(s))\n    SHOULD: cannot " in out
     assert "Checks failed" not in out and "Rules with failures" not in out and "┃ Scenario" not in out
 
 
