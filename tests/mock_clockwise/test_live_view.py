@@ -139,3 +139,17 @@ def test_serve_prints_the_link_and_the_journal_never_holds_it() -> None:
     assert _login(client, m.group(1)).status_code == 303
     journal = client.get("/_mock/journal", headers={"Authorization": f"Bearer {ADMIN}"}).text
     assert "ticket" not in journal and "/_mock/ui" not in journal
+
+
+def test_an_org_with_many_events_shows_the_newest_and_counts_them_all() -> None:
+    app = create_app({"ORGS": [{"name": "acme", "tokens": [SCIM], "threshold": 100}], "ADMIN_TOKEN": ADMIN})
+    client = _client(app)
+    for n in range(20):
+        user = {**USER, "userName": f"u{n:02}@acme.test", "emails": [{"value": f"u{n:02}@acme.test"}]}
+        assert client.post("/scim/v2/Users", json=user, headers={"Authorization": f"Bearer {SCIM}"}).status_code == 201
+    [org] = client.get("/_mock/ui/state.json", headers={"Authorization": f"Bearer {ADMIN}"}).json()["orgs"]
+    assert org["event_count"] == 20 and len(org["events"]) == 15
+    assert '"u19@acme.test"' in org["events"][0]["summary"] and '"u05@acme.test"' in org["events"][-1]["summary"]
+    # the control plane still lists every event, oldest first
+    events = client.get("/_mock/orgs/acme/events", headers={"Authorization": f"Bearer {ADMIN}"}).json()["data"]
+    assert len(events) == 20 and events[0]["data"]["userName"] == "u00@acme.test"
