@@ -101,7 +101,7 @@ class ConsoleReporter:
             instances = sum(e["count"] for e in causes)
             self.console.print(f"\n[bold red]Failures: {len(causes)} root cause(s), {instances} failed check(s):[/]")
             for e in causes:
-                self._hanging("  ", _cut(root_cause_line(e)))
+                self._hanging("  ", _cut(root_cause_line(e)), indent=4)  # a cause's own lines stand out
         self._rules(run)
         stop = stop_reason(run)
         if stop:
@@ -116,12 +116,13 @@ class ConsoleReporter:
         for fmt, path in written.items():
             self.console.print(f"  {fmt}: {self._e(str(path))}")
 
-    def _hanging(self, lead: str, text: str, style: str = "") -> None:
-        """`lead` then `text`, wrapped to the console's width with its later lines indented under the text's
-        start (readable at 80 columns; no trailing blanks in a CI log)."""
+    def _hanging(self, lead: str, text: str, style: str = "", indent: int | None = None) -> None:
+        """`lead` then `text`, wrapped to the console's width with its later lines indented (by default under
+        the text's start): readable at 80 columns, and no trailing blanks in a CI log."""
         flat = " ".join((scrub(text, self.secrets) or "").split())
         lines = textwrap.wrap(flat, width=max(self.console.width, len(lead) + 20), initial_indent=lead,
-                              subsequent_indent=" " * len(lead), break_on_hyphens=False) or [lead]
+                              subsequent_indent=" " * (len(lead) if indent is None else indent),
+                              break_on_hyphens=False) or [lead]
         self.console.print(Text("\n".join(lines), style=style), soft_wrap=True)
 
     def _scenario_table(self, run: RunResult) -> None:

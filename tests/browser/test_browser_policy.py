@@ -16,7 +16,7 @@ HERE = Path(__file__).parent
 def _run(**env: str) -> str:
     base = {k: v for k, v in os.environ.items() if k not in ("CI", "SCIM_HARNESS_SKIP_BROWSER")}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                           str(HERE / "test_report_page.py"), "-k", "no_request"],
+                           str(HERE / "test_browser_report.py"), "-k", "no_request"],
                           env={**base, "SCIM_HARNESS_CHROMIUM": str(HERE / "no-such-chromium"), **env},
                           capture_output=True, text=True, timeout=120, cwd=HERE.parent.parent)
     return proc.stdout + proc.stderr

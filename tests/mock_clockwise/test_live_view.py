@@ -1,6 +1,6 @@
 """The live view /_mock/ui (mock_clockwise/live_view.py) in-process: the one-time link, the session
 cookie, what the page shows, the refresh endpoint, and that no token reaches the page or the journal.
-The browser side (it updates within 2 s of a POST on a real `serve`) is tests/browser/test_live_view.py."""
+The browser side (it updates within 2 s of a POST on a real `serve`) is tests/browser/test_browser_live_view.py."""
 from __future__ import annotations
 
 import re
