@@ -101,7 +101,8 @@ class ConsoleReporter:
             instances = sum(e["count"] for e in causes)
             self.console.print(f"\n[bold red]Failures: {len(causes)} root cause(s), {instances} failed check(s):[/]")
             for e in causes:
-                self._hanging("  ", _cut(root_cause_line(e)), indent=4)  # a cause's own lines stand out
+                # Scrubbed before the cut: a cut through a secret would leave its start in clear.
+                self._hanging("  ", _cut(scrub(root_cause_line(e), self.secrets) or ""), indent=4)
         self._rules(run)
         stop = stop_reason(run)
         if stop:

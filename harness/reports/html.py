@@ -123,6 +123,17 @@ def _scenarios(run: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _own(summary: dict[str, Any], scenarios: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The user's own scenarios (summary["own_scenarios"], when the runner reports them), each with the
+    anchor of its details below."""
+    own = summary.get("own_scenarios")
+    if not own:
+        return None
+    anchors = {(sc["name"], sc.get("file")): sc["anchor"] for sc in scenarios}
+    return {**own, "scenarios": [{**sc, "anchor": anchors.get((sc["name"], sc.get("file")))}
+                                 for sc in own.get("scenarios", [])]}
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
@@ -134,9 +145,10 @@ def _environment() -> Environment:
 def render_html(document: dict[str, Any]) -> str:
     summary, run = document["summary"], document["run"]
     rules = summary.get("rules") or []
+    scenarios = _scenarios(run)
     return _environment().get_template("report.html.j2").render(
-        summary=summary, run=run, verdicts=_verdicts(summary), causes=_causes(summary, run),
-        scenarios=_scenarios(run), rules=rules, rules_failing=sum(1 for r in rules if r["fail"] + r["error"]))
+        summary=summary, run=run, verdicts=_verdicts(summary), causes=_causes(summary, run), scenarios=scenarios,
+        own=_own(summary, scenarios), rules=rules, rules_failing=sum(1 for r in rules if r["fail"] + r["error"]))
 
 
 def write_html(document: dict[str, Any], path: Path) -> Path:

@@ -431,3 +431,26 @@ def test_html_verdict_lines_stay_apart(tmp_path):
     assert "<li>cannot deactivate users: PATCH → 400 invalidValue</li>" in html
     assert '<li class="muted">(and 2 more: see the failures below)</li>' in html
     assert "<li>SHOULD warning: cannot page: count ignored</li>" in html
+
+
+def test_html_shows_diagnoses_first_the_exit_reason_and_the_users_own_scenarios_apart():
+    # The runner's diagnoses, exit policy and own-scenario section (when it reports them) have their place.
+    from harness.reports.json_report import run_to_dict
+
+    document = run_to_dict(fake_run())
+    summary = document["summary"]
+    summary["diagnoses"] = ["401 on the first request: check the token (--token or SCIM_HARNESS_TOKEN)"]
+    summary["exit"] = {"fail_on": "must", "ok": False, "reason": "exit 1: 2 MUST failures"}
+    summary["own_scenarios"] = {"total": 1, "pass": 0, "fail": 1, "skip": 0, "error": 0, "scenarios": [
+        {"name": "okta-oin-spec-test", "file": "scenarios/okta_oin.scim.yaml", "status": "fail",
+         "rules": ["QA: our flow"], "skipped": None, "failures": ["get unknown user: error.detail: {'a': None}"]}]}
+    html, parser = _page(document)
+    assert html.index('id="diagnoses"') < html.index('id="verdicts"') < html.index('id="own-scenarios"')
+    assert html.index('id="own-scenarios"') < html.index('id="scenarios"')
+    text = "".join(parser.text)
+    assert "401 on the first request: check the token" in text and "Exit: exit 1: 2 MUST failures" in text
+    assert "Your scenarios (1; not part of the verdicts)" in text and 'error.detail: {"a":null}' in text
+    assert 'href="#s1">okta-oin-spec-test</a>' in html  # links to its details
+    # and a runner that reports none of them: no empty sections
+    plain, _ = _page(run_to_dict(fake_run()))
+    assert 'id="diagnoses"' not in plain and 'id="own-scenarios"' not in plain and 'id="exit"' not in plain
