@@ -134,6 +134,16 @@ def _own(summary: dict[str, Any], scenarios: list[dict[str, Any]]) -> dict[str, 
                                  for sc in own.get("scenarios", [])]}
 
 
+def _exit(summary: dict[str, Any]) -> dict[str, str] | None:
+    """The exit policy's reason (summary["exit"], when the runner reports it) as a short head — `65 failure(s)
+    fail the run under --fail-on must` — and the rest (the failures it lists), shown on demand."""
+    reason = (summary.get("exit") or {}).get("reason")
+    if not reason:
+        return None
+    head, sep, rest = str(reason).partition(": ")
+    return {"head": head, "rest": rest} if sep and len(head) <= 160 else {"head": str(reason), "rest": ""}
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
@@ -148,7 +158,7 @@ def render_html(document: dict[str, Any]) -> str:
     scenarios = _scenarios(run)
     return _environment().get_template("report.html.j2").render(
         summary=summary, run=run, verdicts=_verdicts(summary), causes=_causes(summary, run), scenarios=scenarios,
-        own=_own(summary, scenarios), rules=rules, rules_failing=sum(1 for r in rules if r["fail"] + r["error"]))
+        own=_own(summary, scenarios), exit=_exit(summary), rules=rules, rules_failing=sum(1 for r in rules if r["fail"] + r["error"]))
 
 
 def write_html(document: dict[str, Any], path: Path) -> Path:
