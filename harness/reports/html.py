@@ -117,7 +117,8 @@ def _scenarios(run: dict[str, Any]) -> list[dict[str, Any]]:
         for j, st in enumerate(sc.get("steps", [])):
             exchanges = [{**ex, "anchor": exchange_anchor(i, j, k), "curl": curl_command(ex)}
                          for k, ex in enumerate(st.get("exchanges") or [])]
-            rules = " ".join(f"{c['check_id']} {c['rule']}" for c in st.get("checks", []))
+            # What the rule filter matches a step on: each check id and rule once (a step may hold 1,000 checks).
+            rules = " ".join(dict.fromkeys(f"{c['check_id']} {c['rule']}" for c in st.get("checks", [])))
             steps.append({**st, "anchor": step_anchor(i, j), "exchanges": exchanges, "rules_text": rules})
         out.append({**sc, "anchor": f"s{i}", "idps": _IDPS_OF_DIALECT.get(sc.get("dialect", ""), ""), "steps": steps})
     return out
