@@ -47,18 +47,19 @@ class UsedTickets:
     """The nonces of the tickets already used: files in the shared state folder, or a set in memory."""
 
     def __init__(self, state_dir: str | None) -> None:
-        self.folder = os.path.join(state_dir, "ui-tickets") if state_dir else None
+        # Files `ui-ticket.<nonce>` in the folder itself, made only when a ticket is used: nothing is created at
+        # start, so a worker starting while the server stops cannot make the folder again after its removal.
+        self.folder = state_dir
         self.used: set[str] = set()
         self.lock = threading.Lock()
-        if self.folder:
-            os.makedirs(self.folder, mode=0o700, exist_ok=True)
 
     def claim(self, nonce: str) -> bool:
         """True for the first use of `nonce` (in any worker process), False after."""
         if self.folder:
             try:
-                os.close(os.open(os.path.join(self.folder, nonce), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
+                os.close(os.open(os.path.join(self.folder, f"ui-ticket.{nonce}"), os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                 0o600))
+            except OSError:  # used already (FileExistsError), or the server is stopping (its folder is gone)
                 return False
             return True
         with self.lock:

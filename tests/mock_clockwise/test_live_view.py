@@ -153,3 +153,18 @@ def test_an_org_with_many_events_shows_the_newest_and_counts_them_all() -> None:
     # the control plane still lists every event, oldest first
     events = client.get("/_mock/orgs/acme/events", headers={"Authorization": f"Bearer {ADMIN}"}).json()["data"]
     assert len(events) == 20 and events[0]["data"]["userName"] == "u00@acme.test"
+
+
+def test_used_tickets_create_nothing_at_start_and_refuse_once_the_folder_is_gone(tmp_path: Path) -> None:
+    from mock_clockwise.live_view import UsedTickets
+
+    folder = tmp_path / "state"
+    folder.mkdir()
+    used = UsedTickets(str(folder))
+    assert list(folder.iterdir()) == []  # a worker starting while the server stops leaves nothing behind
+    assert used.claim("n1") and not used.claim("n1")
+    assert [p.name for p in folder.iterdir()] == ["ui-ticket.n1"]
+    for p in folder.iterdir():
+        p.unlink()
+    folder.rmdir()  # the server stopped: its folder is gone
+    assert not used.claim("n2") and not folder.exists()
