@@ -52,11 +52,17 @@ def test_the_one_time_link_sets_a_session_and_leaves_the_url() -> None:
     assert again.status_code == 401 and "used already" in again.json()["detail"]
 
 
-@pytest.mark.parametrize("ticket", ["", "abc", "abc.def", "x" * 500, "nonce.%00", "../etc.passwd"])
+@pytest.mark.parametrize("ticket", ["", "abc", "abc.def", "x" * 500, "nonce.%00", "../etc.passwd", "abc.é",
+                                    "é.abc", "a" * 65 + ".x"])
 def test_bad_tickets_are_refused(ticket: str) -> None:
     r = _client(_app()).get("/_mock/ui/login", params={"ticket": ticket})
     assert r.status_code == 401 and r.json()["status"] == "401"
     assert r.headers["WWW-Authenticate"].startswith("Bearer") and "set-cookie" not in r.headers
+
+
+def test_a_ticket_of_invalid_utf8_is_refused() -> None:
+    r = _client(_app()).get("/_mock/ui/login?ticket=abc.%ED%A0%80%FF")  # a lone surrogate, then a stray byte
+    assert r.status_code == 401 and r.json()["status"] == "401"
 
 
 def test_a_ticket_signed_with_another_admin_token_is_refused() -> None:
@@ -64,12 +70,16 @@ def test_a_ticket_signed_with_another_admin_token_is_refused() -> None:
 
 
 def test_without_the_session_the_page_and_state_want_the_admin_token() -> None:
-    client = _client(_app())
+    app = _app()
+    client = _client(app)
     for path in ("/_mock/ui", "/_mock/ui/state", "/_mock/ui/state.json"):
         assert client.get(path).status_code == 401
-        client.cookies.set(COOKIE, "forged.cookie", path="/_mock/ui")
-        assert client.get(path).status_code == 401
-        client.cookies.clear()
+        for forged in ("forged.cookie", "abc.%C3%A9", "abc"):
+            client.cookies.set(COOKIE, forged, path="/_mock/ui")
+            assert client.get(path).status_code == 401
+            client.cookies.clear()
+        # a cookie of non-ASCII characters (httpx cannot send one in-process; werkzeug's client can)
+        assert app.test_client().get(path, headers={"Cookie": f"{COOKIE}=abc.é"}).status_code == 401
         assert client.get(path, headers={"Authorization": f"Bearer {SCIM}"}).status_code == 401
         assert client.get(path, headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 200
 
@@ -168,3 +178,16 @@ def test_used_tickets_create_nothing_at_start_and_refuse_once_the_folder_is_gone
         p.unlink()
     folder.rmdir()  # the server stopped: its folder is gone
     assert not used.claim("n2") and not folder.exists()
+
+
+def test_an_org_deleted_while_the_page_reads_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app()
+    client = _client(app)
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    assert client.post("/_mock/orgs", json={"name": "gone"}, headers=admin).status_code == 201
+    store = app.extensions["mock_clockwise"].store
+    listed = store.list_orgs()
+    store.delete_org("gone")
+    monkeypatch.setattr(store, "list_orgs", lambda: listed)  # as if deleted between the list and the read
+    r = client.get("/_mock/ui/state.json", headers=admin)
+    assert r.status_code == 200 and [o["name"] for o in r.json()["orgs"]] == ["acme"]
