@@ -27,6 +27,7 @@ from .errors import (InternalError, MethodNotAllowed, NotFound, PayloadTooLarge,
                      status_error, storage_error)
 from .faults import Faults, SharedFaults
 from .journal import Journal, SharedJournal
+from .live_view import init_app as init_live_view
 from .request_hooks import after_request, before_request
 from .scim_views import bp as scim_bp
 from .store import Store
@@ -118,6 +119,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(scim_bp)
     app.register_blueprint(control_bp)
+    init_live_view(app, cfg["STATE_DIR"])  # /_mock/ui
     app.before_request(before_request)
     app.after_request(after_request)
     app.register_error_handler(Exception, render_error)

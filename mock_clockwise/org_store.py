@@ -135,9 +135,16 @@ class OrgStore(StoreBase):
                       [(p, org, email) for email, p in plans.items()])
 
     # ------------------------------------------------------------------ events
-    def events(self, org: str) -> list[dict[str, Any]]:
+    def events(self, org: str, last: int | None = None) -> list[dict[str, Any]]:
+        """The org's events, oldest first; with `last`, only the newest `last` of them (the live view)."""
         with self._read() as c:
             self._org_row(c, org)
-            rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq", (org,)).fetchall()
+            if last is None:
+                rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq", (org,)).fetchall()
+            else:
+                rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq DESC LIMIT ?", (org, last)).fetchall()[::-1]
         return [{"id": r["id"], "event": r["event"], "data": json.loads(r["data"]), "created_at": r["created_at"]}
                 for r in rows]
+
+    def event_count(self, org: str) -> int:
+        return int(self._read_one("SELECT COUNT(*) AS n FROM events WHERE org=?", (org,))["n"])

@@ -10,6 +10,7 @@ from flask import Response, g, request
 
 from .errors import Unauthorized, status_error
 from .journal import redact_headers
+from .live_view import BLUEPRINT as LIVE_VIEW, authenticate as authenticate_live_view
 from .store_base import now_iso
 from .wire import MOCK_PREFIX, SCIM_PREFIX, state
 
@@ -52,6 +53,8 @@ def before_request() -> None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 raise status_error(fault.status, f"Fault injected by the mock's control plane (status {fault.status})",
                                    headers)
+    elif control and request.blueprint == LIVE_VIEW:
+        authenticate_live_view()  # its one-time link, its session cookie, or the admin token
     elif control:
         token = _bearer(request.headers.get("Authorization"))
         if token is None or not hmac.compare_digest(token.encode(), st.admin_token.encode()):

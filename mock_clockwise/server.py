@@ -204,6 +204,7 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
     # waitress load, and usage errors answer without loading them (no import cycle either way).
     from .app import create_app
     from .errors import ScimError
+    from .live_view import link_line
     from .prefork import listen_sockets, serve_threads, serve_workers
 
     app: Any
@@ -240,6 +241,7 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
         print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {serving})")
         print(f"SCIM base URL: {base}/scim/v2")
         print(f"Control plane: {base}/_mock")
+        print(link_line(app, base))
         for line in generated:
             print(line)
         print("Press Ctrl-C to stop.", flush=True)

@@ -4,13 +4,16 @@ rich drops colour codes by itself when the output is not a terminal.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Iterable
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from harness.reports.html import short_reason
 from harness.reports.root_causes import root_cause_line, root_causes
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import RunResult, ScenarioResult, StepResult
@@ -87,18 +90,10 @@ class ConsoleReporter:
                                        f"[dim]\\[{self._e(c.rule)}, {c.strength}][/] {self._e(c.message)}")
 
     def finish(self, run: RunResult, written: dict[str, Path]) -> None:
-        table = Table(title="Summary", show_lines=False)
-        for column, justify in (("Scenario", "left"), ("Steps", "right"), ("Checks passed", "right"),
-                                ("Checks failed", "right"), ("Status", "left")):
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
-        for sc in run.scenarios:
-            checks = [c for s in sc.steps for c in s.checks]
-            passed = sum(1 for c in checks if c.status == "pass")
-            failed = sum(1 for c in checks if c.status in ("fail", "error")) + sum(1 for s in sc.steps if s.error)
-            table.add_row(self._e(sc.name), str(len(sc.steps)), str(passed), str(failed), _badge(sc.status))
-        self.console.print()
-        self.console.print(table)
-
+        """What a person reads first comes first: the verdicts, then one line per root cause; the tables of
+        scenarios and rules only with -v (the progress lines named every scenario; report.html has both)."""
+        if self.verbose:
+            self._scenario_table(run)
         self._verdicts(run)
         causes = root_causes(run)
         if causes:
@@ -106,7 +101,8 @@ class ConsoleReporter:
             instances = sum(e["count"] for e in causes)
             self.console.print(f"\n[bold red]Failures: {len(causes)} root cause(s), {instances} failed check(s):[/]")
             for e in causes:
-                self.console.print(f"  {self._e(_cut(root_cause_line(e)))}", soft_wrap=True)
+                # Scrubbed before the cut: a cut through a secret would leave its start in clear.
+                self._hanging("  ", _cut(scrub(root_cause_line(e), self.secrets) or ""), indent=4)
         self._rules(run)
         stop = stop_reason(run)
         if stop:
@@ -121,19 +117,47 @@ class ConsoleReporter:
         for fmt, path in written.items():
             self.console.print(f"  {fmt}: {self._e(str(path))}")
 
+    def _hanging(self, lead: str, text: str, style: str = "", indent: int | None = None) -> None:
+        """`lead` then `text`, wrapped to the console's width with its later lines indented (by default under
+        the text's start): readable at 80 columns, and no trailing blanks in a CI log."""
+        flat = " ".join((scrub(text, self.secrets) or "").split())
+        lines = textwrap.wrap(flat, width=max(self.console.width, len(lead) + 20), initial_indent=lead,
+                              subsequent_indent=" " * (len(lead) if indent is None else indent),
+                              break_on_hyphens=False) or [lead]
+        self.console.print(Text("\n".join(lines), style=style), soft_wrap=True)
+
+    def _scenario_table(self, run: RunResult) -> None:
+        table = Table(title="Scenarios", show_lines=False)
+        # The names whole, folded if they must be: cut ones made dialect variants look the same
+        # ("clockwise-admin-attributes…" three times).
+        longest = max((len(sc.name) for sc in run.scenarios), default=8)
+        table.add_column("Scenario", overflow="fold", min_width=max(8, min(longest, self.console.width - 35)))
+        for column in ("Steps", "Pass", "Fail"):
+            table.add_column(column, justify="right")
+        table.add_column("Status")
+        for sc in run.scenarios:
+            checks = [c for s in sc.steps for c in s.checks]
+            passed = sum(1 for c in checks if c.status == "pass")
+            failed = sum(1 for c in checks if c.status in ("fail", "error")) + sum(1 for s in sc.steps if s.error)
+            table.add_row(self._e(sc.name), str(len(sc.steps)), str(passed), str(failed), _badge(sc.status))
+        self.console.print()
+        self.console.print(table)
+
     def _rules(self, run: RunResult) -> None:
-        """The rules with failures (every rule is in report.json and report.html)."""
+        """With -v, the rules with failures; otherwise one line (every rule is in report.json and report.html)."""
         rules = rule_table(run)
         failing = [r for r in rules if r["fail"] + r["error"]]
         if not rules:
             return
-        if not failing:
-            self.console.print(f"\nRules: {len(rules)} judged, none failed")
+        if not failing or not self.verbose:
+            more = f", {len(failing)} with failures (table: -v or report.html)" if failing else ", none failed"
+            self.console.print(f"\nRules: {len(rules)} judged{more}")
             return
         table = Table(title=f"Rules with failures ({len(failing)} of {len(rules)})", show_lines=False)
-        for column, justify in (("Rule", "left"), ("Strength", "left"), ("Pass", "right"), ("Fail", "right"),
-                                ("Skip", "right"), ("Error", "right")):
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column("Rule", overflow="fold")
+        table.add_column("Strength")
+        for column in ("Pass", "Fail", "Skip", "Error"):
+            table.add_column(column, justify="right")
         for r in failing:
             table.add_row(self._e(r["rule"]), r["strength"], str(r["pass"]), f"[red]{r['fail']}[/]", str(r["skip"]),
                           str(r["error"]))
@@ -144,4 +168,16 @@ class ConsoleReporter:
         self.console.print("\n[bold]Verdict per identity provider[/]")
         for v in verdicts(run):
             colour = {"ready": "green", "not ready": "red"}.get(v["verdict"], "dim")
-            self.console.print(f"  [{colour}]{self._e(verdict_line(v))}[/]", soft_wrap=True)  # one line each
+            reasons = [short_reason(v["name"], r) for r in v["because"]]
+            if v["verdict"] != "not ready":
+                self._hanging("  ", verdict_line(v), colour)
+            elif len(reasons) == 1 and not v["more"]:
+                self._hanging("  ", f"{v['name']}: not ready — {reasons[0]}", colour)
+            else:
+                self.console.print(f"  [{colour}]{self._e(v['name'])}: not ready[/] —")
+                for reason in reasons:
+                    self._hanging("    - ", reason)
+                if v["more"]:
+                    self.console.print(f"    (and {v['more']} more: see the failures below)")
+            for warning in v.get("warnings") or []:
+                self._hanging("    SHOULD: ", short_reason(v["name"], warning))

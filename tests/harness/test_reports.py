@@ -123,13 +123,30 @@ class _Collect(HTMLParser):
         self.tags: list[str] = []
         self.text: list[str] = []
 
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+        self.in_script = False
+
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
-        if tag in ("link", "script", "img") or (tag == "a" and dict(attrs).get("href", "#").startswith("http")):
+        a = dict(attrs)
+        # Inline <script> and <style> only: nothing with a src, no stylesheet link, no image, no link out.
+        if tag in ("link", "img", "iframe", "object", "embed") or "src" in a or (
+                tag == "a" and not a.get("href", "#").startswith("#")):
             raise AssertionError(f"external asset or link: <{tag} {attrs}>")
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a":
+            self.hrefs.append(a["href"])
+        self.in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self.in_script = False
 
     def handle_data(self, data):
-        self.text.append(data)
+        if not self.in_script:
+            self.text.append(data)
 
 
 def test_html_is_self_contained_and_shows_failures_and_exchanges(written):
@@ -147,6 +164,82 @@ def test_html_is_self_contained_and_shows_failures_and_exchanges(written):
     assert "User <u1>" not in html  # escaped in the markup
     assert "needs the Clockwise control plane" in text
     assert "FAILED" in text
+    assert "url(" not in html and "@import" not in html and "http-equiv=\"Content-Security-Policy\"" in html
+    # every in-page link lands on an element of the page
+    assert parser.hrefs and all(h[1:] in parser.ids for h in parser.hrefs), set(parser.hrefs) - {f"#{i}" for i in parser.ids}
+
+
+def _page(document: dict) -> tuple[str, _Collect]:
+    from harness.reports.html import render_html
+
+    html = render_html(document)
+    parser = _Collect()
+    parser.feed(html)
+    return html, parser
+
+
+def test_html_reads_top_down_verdicts_then_root_causes_then_scenarios_then_rules(written):
+    html = written["html"].read_text(encoding="utf-8")
+    at = {name: html.index(marker) for name, marker in (
+        ("verdicts", 'id="verdicts"'), ("causes", 'id="root-causes"'), ("filters", 'id="filters"'),
+        ("scenarios", 'id="scenarios"'), ("rules", '<details id="rules">'))}
+    assert list(at) == sorted(at, key=at.get), at
+    # the rules table is collapsed: a closed <details>
+    assert '<details id="rules"><summary>' in html
+
+
+def test_html_root_causes_link_every_instance_to_its_step_and_exchange(tmp_path):
+    run = fake_run()
+    # the same defect on two users: one root cause, count 2, two links
+    second = _exchange("GET", "/Users/u2", 404, {"status": 404})
+    run.scenarios[1].steps.append(StepResult(name="get another", action="request", exchanges=[second], checks=[
+        CheckResult("error.status-string", "fail", "RFC 7644 §3.12", "MUST",
+                    'the Error status must be the JSON string "404", got 404', second)]))
+    from harness.reports.json_report import run_to_dict
+
+    html, parser = _page(run_to_dict(run))
+    row = html[html.index('id="root-causes"'):html.index('id="filters"')]
+    assert "2×" in row and "all 2 instances" in row
+    # scenario 2 (index 1), steps 0 and 1, exchange 0 of each
+    for anchor in ("#s1-0", "#s1-0-x0", "#s1-1", "#s1-1-x0"):
+        assert f'href="{anchor}"' in row, anchor
+        assert anchor[1:] in parser.ids, anchor
+    # a step that could not run links to its last exchange
+    assert 'href="#s2-0-x0"' in row
+
+
+def test_html_verdict_is_a_short_sentence_per_idp():
+    from harness.reports.json_report import run_to_dict
+
+    document = run_to_dict(fake_run())
+    document["summary"]["verdicts"] = [
+        {"idp": "okta", "name": "Okta", "verdict": "not ready", "checks": 3, "more": 0, "warnings": [], "more_warnings": 0,
+         "because": ["Okta cannot deactivate users: PATCH /Users/{id} Replace active false → 500"]},
+        {"idp": "entra", "name": "Entra", "verdict": "ready", "checks": 5, "more": 0, "warnings": [], "more_warnings": 0,
+         "because": ["all 5 check(s) Entra depends on passed"]}]
+    html, parser = _page(document)
+    text = " ".join("".join(parser.text).split())
+    assert "Okta: not ready — cannot deactivate users: PATCH /Users/{id} Replace active false → 500" in text
+    assert "Entra: ready (all 5 check(s) Entra depends on passed)" in text
+
+
+def test_html_copy_as_curl_has_the_request_and_no_token(written):
+    from harness.reports.html import curl_command
+
+    html = written["html"].read_text(encoding="utf-8")
+    assert html.count("copy as curl") >= 3  # one button per exchange (3 in the fake run), plus the script's label
+    ex = {"method": "POST", "url": "http://127.0.0.1:9/scim/v2/Users",
+          "request_headers": {"Authorization": "Bearer [REDACTED]", "Content-Type": "application/scim+json",
+                              "Content-Length": "20", "Host": "127.0.0.1:9"},
+          "request_body": '{"userName": "o\'neil@x.com"}'}
+    cmd = curl_command(ex)
+    assert cmd == ("curl -sS -X POST http://127.0.0.1:9/scim/v2/Users -H \"Authorization: Bearer $SCIM_TOKEN\" "
+                   "-H 'Content-Type: application/scim+json' "
+                   "--data-raw '{\"userName\": \"o'\"'\"'neil@x.com\"}'")
+    import shlex
+    argv = shlex.split(cmd)  # what the shell would run (without expanding $SCIM_TOKEN)
+    assert argv[argv.index("--data-raw") + 1] == '{"userName": "o\'neil@x.com"}'
+    assert "Host: 127.0.0.1:9" not in argv and TOKEN not in html
 
 
 def test_unknown_format_is_refused(tmp_path):
@@ -191,11 +284,57 @@ def test_console_progress_and_summary(tmp_path):
     assert "[1/4] PASS  create-users" in out
     assert "[2/4] FAIL  okta-oin-spec-test" in out and "2 failed check(s)" in out
     assert "[4/4] SKIP  clockwise-threshold-ten" in out and "needs the Clockwise control plane" in out
-    assert "Summary" in out and "Checks failed" in out
     assert "error.status-string [RFC 7644 §3.12, MUST]" in out
     assert 'the Error status must be the JSON string "404", got 404' in out
     assert "FAILED: 4 scenario(s) — 1 passed, 1 failed, 1 errors, 1 skipped" in out
     assert f"json: {tmp_path / 'report.json'}" in out
+    # Without -v: the verdicts, then one line per root cause; no scenario or rules table.
+    summary = out[out.index("Verdict per identity provider"):]
+    assert summary.index("Entra: not ready —") < summary.index("Failures: 4 root cause(s), 4 failed check(s):")
+    assert "    - cannot push groups: the step 'push group' could not run" in summary
+    assert "Rules: 5 judged, 3 with failures (table: -v or report.html)" in out
+    # a ready IdP's SHOULD warnings are named under it
+    assert "  Okta: ready (with 1 SHOULD warning(s))\n    SHOULD: cannot " in out
+    assert "Checks failed" not in out and "Rules with failures" not in out and "┃ Scenario" not in out
+
+
+def test_console_verbose_adds_the_scenario_and_rules_tables_after_the_progress():
+    run = fake_run()
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, width=80, color_system=None), verbose=True)
+    reporter.finish(run, {})
+    out = buffer.getvalue()
+    assert out.index("┃ Scenario") < out.index("Verdict per identity provider") < out.index("Failures:")
+    assert out.index("Failures:") < out.index("Rules with failures (3 of 5)")
+    assert "│ RFC 7644 §3.12      │ MUST     │    1 │    1 │" in out
+
+
+def _long_names_run() -> RunResult:
+    run = fake_run()
+    for sc in run.scenarios:
+        sc.name = f"clockwise-admin-attributes-rejected[{sc.dialect if sc.dialect != 'okta' else 'okta-aiw'}]-{sc.name}"
+    return run
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_console_fits_80_columns_and_never_cuts_a_name(verbose):
+    run = _long_names_run()
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, width=80, color_system=None), verbose=verbose)
+    reporter.start(len(run.scenarios), run.target, "all")
+    for sc in run.scenarios:
+        reporter.scenario_finished(sc)
+    reporter.finish(run, {})
+    out = buffer.getvalue()
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out  # nothing cut (a cut name made dialect variants look alike)
+    flat = "".join(ch for ch in out if ch not in "│ \n")  # a table may fold a long name over two lines
+    for sc in run.scenarios:
+        assert sc.name.replace(" ", "") in flat
+    # a verdict reason wraps under its own start, not under the bullet
+    lines = out.splitlines()
+    i = next(n for n, line in enumerate(lines) if line.startswith("    - cannot push groups"))
+    assert lines[i + 1].startswith("      ") and not lines[i + 1].startswith("       ")
 
 
 def test_console_verbose_lists_steps():
@@ -288,4 +427,33 @@ def test_html_verdict_lines_stay_apart(tmp_path):
         "because": ["Entra cannot deactivate users: PATCH → 400 invalidValue"], "more": 2,
         "warnings": ["Entra cannot page: count ignored"], "more_warnings": 0}]
     html = render_html(document)
-    assert "→ 400 invalidValue\n(and 2 more)\nSHOULD warnings:\nEntra cannot page: count ignored</td>" in html
+    # each its own list item now
+    assert "<li>cannot deactivate users: PATCH → 400 invalidValue</li>" in html
+    assert '<li class="muted">(and 2 more: see the failures below)</li>' in html
+    assert "<li>SHOULD warning: cannot page: count ignored</li>" in html
+
+
+def test_html_shows_diagnoses_first_the_exit_reason_and_the_users_own_scenarios_apart():
+    # The runner's diagnoses, exit policy and own-scenario section (when it reports them) have their place.
+    from harness.reports.json_report import run_to_dict
+
+    document = run_to_dict(fake_run())
+    summary = document["summary"]
+    summary["diagnoses"] = ["401 on the first request: check the token (--token or SCIM_HARNESS_TOKEN)"]
+    summary["exit"] = {"fail_on": "must", "ok": False,
+                       "reason": "2 failure(s) fail the run under --fail-on must: a › b: x [MUST] y; c › d: z [MUST] w"}
+    summary["own_scenarios"] = {"total": 1, "pass": 0, "fail": 1, "skip": 0, "error": 0, "scenarios": [
+        {"name": "okta-oin-spec-test", "file": "scenarios/okta_oin.scim.yaml", "status": "fail",
+         "rules": ["QA: our flow"], "skipped": None, "failures": ["get unknown user: error.detail: {'a': None}"]}]}
+    html, parser = _page(document)
+    assert html.index('id="diagnoses"') < html.index('id="verdicts"') < html.index('id="own-scenarios"')
+    assert html.index('id="own-scenarios"') < html.index('id="scenarios"')
+    text = "".join(parser.text)
+    assert "401 on the first request: check the token" in text
+    # the exit reason's head in view, the failures it lists on demand
+    assert '<summary>Exit: 2 failure(s) fail the run under --fail-on must</summary><div class="msg">a › b: x' in html
+    assert "Your scenarios (1; not part of the verdicts)" in text and 'error.detail: {"a":null}' in text
+    assert 'href="#s1">okta-oin-spec-test</a>' in html  # links to its details
+    # and a runner that reports none of them: no empty sections
+    plain, _ = _page(run_to_dict(fake_run()))
+    assert 'id="diagnoses"' not in plain and 'id="own-scenarios"' not in plain and 'id="exit"' not in plain

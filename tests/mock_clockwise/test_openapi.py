@@ -15,7 +15,9 @@ from mock_clockwise.wire import MAX_JSON_DEPTH
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 # Routes that exist only to answer 501 (RFC 7644 §3.7 Bulk, §3.11 /Me, root /.search); documented in prose.
-UNDOCUMENTED = {"/scim/v2/Bulk", "/scim/v2/Me", "/scim/v2/.search"}
+UNDOCUMENTED = {"/scim/v2/Bulk", "/scim/v2/Me", "/scim/v2/.search",
+                # The live view, a page for a person (mock_clockwise/live_view.py, the README), not the API.
+                "/_mock/ui", "/_mock/ui/login", "/_mock/ui/links", "/_mock/ui/state", "/_mock/ui/state.json"}
 
 
 @pytest.fixture
