@@ -35,8 +35,8 @@ SUFFIX = ".scim.yaml"
 _STATE = pytest.StashKey["_PluginState"]()
 TARGET_ENV = "SCIM_HARNESS_TARGET"
 RFC_MARK = "scim_rfc"
-RFC_AREAS = ("discovery", "schema", "users", "groups", "filters", "paging", "sort", "projection", "patch", "etag",
-             "errors", "auth", "safety")  # harness.conformance.AREA_RUNNERS + safety (imported lazily, below)
+RFC_AREAS = ("discovery", "schema", "users", "groups", "filters", "paging", "sort", "projection", "patch", "bulk",
+             "etag", "auth", "errors", "safety")  # harness.conformance.AREA_RUNNERS + safety (imported lazily, below)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
