@@ -48,7 +48,7 @@ def test_a_wrong_token_is_diagnosed_before_the_details(mock: EmbeddedMock, tmp_p
     diagnosis = report["summary"]["diagnoses"]
     assert len(diagnosis) == 1 and diagnosis[0].startswith(
         "the first request (GET /ServiceProviderConfig) answered 401 Unauthorized: check the token")
-    assert out.index("Diagnosis: the first request") < out.index("Summary")
+    assert out.index("Diagnosis: the first request") < out.index("Verdict per identity provider")
     junit = (tmp_path / "r" / "junit.xml").read_text()
     assert '<property name="diagnosis" value="the first request (GET /ServiceProviderConfig) answered 401' in junit
     assert "not-the-token" not in out + err
@@ -62,7 +62,7 @@ def test_a_base_url_without_the_scim_root_is_diagnosed_with_the_fix(mock: Embedd
     (diagnosis,) = report["summary"]["diagnoses"]
     assert diagnosis.startswith(f"GET {root}/ServiceProviderConfig answered 404 Not Found: is {root} the SCIM base URL?")
     assert diagnosis.endswith(f"; {root}/scim/v2/ServiceProviderConfig answers 200: use --target {root}/scim/v2")
-    assert out.index("Diagnosis: GET") < out.index("Summary")
+    assert out.index("Diagnosis: GET") < out.index("Verdict per identity provider")
 
 
 def test_no_token_diagnosis_from_requests_sent_without_the_token_on_purpose(mock: EmbeddedMock, tmp_path: Path,
