@@ -11,6 +11,10 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, NoReturn
 
+from harness import cli_args
+from harness.outputs import OutputError, check_report_dir
+from harness.redaction import scrub, url_secrets
+
 FORMATS = ("console", "json", "junit", "html")
 DIALECT_NAMES = ("okta", "okta-aiw", "entra")  # mock_okta.DIALECTS; kept here so --help needs no imports
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
@@ -105,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "which of them run (and whether the rfc checks run), --dialect keeps one dialect's runs.\n"
                                 "Given --scenarios or --tags without --suite, only those scenarios run (no rfc checks).")
     run.add_argument("--target", metavar="URL", help="SCIM base URL of the server under test (e.g. https://app.example.com/scim/v2)")
-    run.add_argument("--token", metavar="T", help=f"bearer token for --target (or env {TOKEN_ENV}; never printed)")
-    run.add_argument("--admin-token", metavar="A", help=f"admin token of a mock's control plane /_mock (or env {ADMIN_TOKEN_ENV})")
+    run.add_argument("--token", metavar="T", type=cli_args.token, help=f"bearer token for --target (or env {TOKEN_ENV}; never printed)")
+    run.add_argument("--admin-token", metavar="A", type=cli_args.token, help=f"admin token of a mock's control plane /_mock (or env {ADMIN_TOKEN_ENV})")
     run.add_argument("--suite", action="append", metavar="NAME",
                      help="rfc, okta, entra, clockwise or all (repeatable or comma list; default all, see below)")
     run.add_argument("--dialect", choices=DIALECT_NAMES, help="run only the scenarios for this IdP dialect (default: every dialect each scenario lists)")
@@ -116,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", default="console,json,junit,html", metavar="LIST",
                      help="comma-separated among console,json,junit,html (default: all)")
     run.add_argument("--har", action="store_true", help="also write the transcript as transcript.har")
-    run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per-request timeout in seconds (default 60, as Okta)")
+    run.add_argument("--timeout", type=cli_args.timeout, default=60.0, metavar="S",
+                     help="per-request timeout in seconds, body included (default 60, as Okta)")
+    run.add_argument("--max-wait", type=cli_args.wait, default=60.0, metavar="S",
+                     help="longest 429 back-off wait in seconds (default 60; Okta waits Retry-After or 300 s, doubling)")
     run.add_argument("-v", "--verbose", action="store_true", help="show every step and check")
     from harness import load
     load.add_parser(sub)
@@ -139,10 +146,12 @@ def _run(args: argparse.Namespace) -> int:
     from harness.target import Target, TargetUnreachable
 
     formats = _formats(args.format)
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     token = args.token or os.environ.get(TOKEN_ENV)
     admin_token = args.admin_token or os.environ.get(ADMIN_TOKEN_ENV)
+    for value, name in ((token, TOKEN_ENV), (admin_token, ADMIN_TOKEN_ENV)):
+        problem = cli_args.token_problem(value) if value else None
+        if problem:
+            raise UsageError(f"{name}: the token {problem}")
     if args.target and not token:
         raise UsageError(f"--target needs --token (or the {TOKEN_ENV} environment variable)")
     if not args.target and (args.token or args.admin_token):
@@ -156,6 +165,11 @@ def _run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         raise UsageError(exc.one_line()) from None
     scenarios = select(scenarios, tags=args.tags or ())
+    if [f for f in formats if f != "console"] or args.har:
+        try:  # before anything is sent: a run of many minutes must not end in "cannot write reports"
+            check_report_dir(Path(args.report_dir))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
     explicit = bool(args.scenarios or args.tags)
     mock = None
     try:
@@ -186,6 +200,9 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
 
     reporter = ConsoleReporter(verbose=args.verbose) if "console" in formats else None
     session = Session(target, reporter=reporter)
+    session.max_wait = args.max_wait
+    if reporter:
+        reporter.secrets = session.secrets  # the live list: the run's org tokens are scrubbed too
     runner = Runner(session, dialect=args.dialect)
     total = len(planned) + (len(AREA_RUNNERS) + 1 if plan.rfc else 0)
     if reporter:
@@ -206,6 +223,12 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
     return 0 if result.ok else 1
 
 
+def _secrets_of(args: argparse.Namespace) -> list[str]:
+    """Every secret the command line holds: the tokens (options or environment) and a URL's password."""
+    values = [args.token, args.admin_token, os.environ.get(TOKEN_ENV), os.environ.get(ADMIN_TOKEN_ENV)]
+    return [v for v in values if v] + url_secrets(args.target)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "serve":
@@ -220,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             with stop_children_on_signals():
                 return _run(args)
         except UsageError as exc:
-            print(f"scim-harness run: error: {exc}", file=sys.stderr)
+            print(f"scim-harness run: error: {scrub(str(exc), _secrets_of(args))}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as exc:
             return _interrupted("run", exc)

@@ -49,8 +49,11 @@ class AppConnection:
         except httpx.InvalidURL as exc:
             raise task.fail(f"Could not reach the remote server ({type(exc).__name__}: {exc})") from None
         if exhausted is not None:
+            # Honest about the harness's cap: Okta itself would have waited longer between the attempts.
+            capped = (f" (each wait capped at {exhausted.capped:g} s, shorter than Okta's)"
+                      if exhausted.capped is not None else "")
             raise task.fail(f"Errors reported by remote server: rate limit exceeded (429 Too Many Requests) "
-                            f"on {exhausted.attempts} attempts", response)
+                            f"on {exhausted.attempts} attempts{capped}", response)
         if not (200 <= response.status_code < 300 or response.status_code in call.ok):
             raise task.fail(f"Errors reported by remote server: {remote_detail(response)}", response)
         return response
@@ -77,7 +80,7 @@ class AppConnection:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder recurses
             raise task.fail(f"the remote server answered {response.status_code} with a body that is not JSON",
                             response) from None
 

@@ -38,7 +38,8 @@ class ConsoleReporter:
     def __init__(self, console: Console | None = None, verbose: bool = False, *, secrets: Iterable[str] = ()) -> None:
         self.console = console or Console(highlight=False)
         self.verbose = verbose
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # A list is kept as given (a live list, as Session.secrets, that grows during the run).
+        self.secrets: list[str] = secrets if isinstance(secrets, list) else list(secrets)
         self.total = 0
         self.done = 0
 
@@ -51,6 +52,10 @@ class ConsoleReporter:
         self.done = 0
         self.console.print(f"[bold]scim-harness[/]: {total_scenarios} scenario(s) against "
                            f"{self._e(target)} (dialect: {self._e(dialect)})")
+
+    def note(self, text: str) -> None:
+        """A line about what the run is doing (a 429 back-off wait), scrubbed."""
+        self.console.print(f"    [dim]{self._e(text)}[/]")
 
     def scenario_started(self, name: str) -> None:
         if self.verbose:
@@ -106,7 +111,8 @@ class ConsoleReporter:
             instances = sum(e["count"] for e in causes)
             self.console.print(f"\n[bold red]Failures: {len(causes)} root cause(s), {instances} failed check(s):[/]")
             for e in causes:
-                self.console.print(f"  {self._e(_cut(root_cause_line(e)))}", soft_wrap=True)
+                # Scrubbed before the cut: a cut through a secret would leave its start in clear.
+                self.console.print(f"  {escape(_cut(scrub(root_cause_line(e), self.secrets) or ''))}", soft_wrap=True)
         self._rules(run)
         stop = stop_reason(run)
         if stop:
