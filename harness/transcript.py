@@ -6,7 +6,9 @@ The harness records, the driver only sends: the harness's own raw SCIM requests 
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import tempfile
 import threading
 import time
@@ -203,18 +205,58 @@ class Exchange:
         )
 
 
+class _Watchdog:
+    """Shuts the response's socket down when the body's time is up: a read blocked on a target that
+    went silent mid-body then ends at once, instead of after one more per-read timeout."""
+
+    def __init__(self, response: httpx.Response, seconds: float) -> None:
+        stream = response.extensions.get("network_stream")
+        self.sock = stream.get_extra_info("socket") if stream is not None else None
+        self.fired = False
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire) if self.sock is not None else None
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._done = True
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 def _read_capped(response: httpx.Response, t0: float, budget: float | None) -> tuple[bytes, bool, bool]:
     """(body, truncated, too_slow): at most MAX_RESPONSE_BYTES, and no longer than `budget` seconds
-    since `t0` in total (a byte-by-byte trickle beats every per-read timeout, not this one)."""
+    since `t0` in total (a byte-by-byte trickle beats every per-read timeout, not this one; a silence
+    mid-body is cut by a watchdog at the same moment)."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes():  # decoded (gzip...): a decompression bomb is capped too
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            return b"".join(chunks)[:MAX_RESPONSE_BYTES], True, False
-        if budget is not None and time.perf_counter() - t0 > budget:
+    watchdog = _Watchdog(response, t0 + budget - time.perf_counter()) if budget is not None else None
+    try:
+        for chunk in response.iter_bytes():  # decoded (gzip...): a decompression bomb is capped too
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                return b"".join(chunks)[:MAX_RESPONSE_BYTES], True, False
+            if budget is not None and time.perf_counter() - t0 > budget:
+                return b"".join(chunks), False, True
+    except httpx.TransportError:
+        if watchdog is not None and watchdog.fired:
             return b"".join(chunks), False, True
+        raise
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
     return b"".join(chunks), False, False
 
 

@@ -4,6 +4,7 @@
 
   endless      the probe (GET .../ServiceProviderConfig) answers 200 with a chunked body that never ends
   drip         the probe's body arrives one byte every 0.5 s (every read is quick, the whole is not)
+  stall        the probe's headers and half its body, then silence with the connection open
   pages        the probe is fine; every list answers a 9.5 MiB page with totalResults 10^9
   echo         every SCIM request answers 400 with the bearer token in `detail`, raw and in JSON-escaped
                forms; the token also comes back URL-encoded in a Location header
@@ -25,7 +26,7 @@ import urllib.parse
 
 from tests.harness.broken_targets import SPC
 
-MODES = ("endless", "drip", "pages", "echo", "deep", "429-neg", "429-none", "429-date", "429-huge")
+MODES = ("endless", "drip", "stall", "pages", "echo", "deep", "429-neg", "429-none", "429-date", "429-huge")
 PAGE_BYTES = int(9.5 * 1024 * 1024)
 RETRY_AFTER = {"429-neg": "-5", "429-none": None, "429-date": "Wed, 21 Oct 2015 07:28:00 GMT",
                "429-huge": "999999999"}
@@ -77,7 +78,11 @@ class _Handler(socketserver.BaseRequestHandler):
                 if self.server.stopping.wait(0.5):
                     return
                 sock.sendall(bytes([byte]))
-        elif probe or mode not in MODES or mode in ("endless", "drip"):
+        elif mode == "stall" and probe:
+            body = json.dumps(SPC).encode()
+            sock.sendall(_head("200 OK", f"Content-Length: {len(body)}\r\n") + body[: len(body) // 2])
+            self.server.stopping.wait(30)
+        elif probe or mode not in MODES or mode in ("endless", "drip", "stall"):
             sock.sendall(_whole("200 OK", json.dumps(SPC).encode()))
         elif mode == "pages":
             self._page(sock)

@@ -112,6 +112,18 @@ def test_a_dripping_probe_ends_within_the_timeout(server: HostileServer, tmp_pat
     assert not leaks(out + err)
 
 
+def test_a_probe_body_that_stops_midway_ends_at_the_timeout(server: HostileServer, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # Item 2: a target silent after half a body cost the timeout twice (the budget, then one more read).
+    t0 = time.monotonic()
+    code = main(["run", "--target", server.url("stall"), "--token", TOKEN, "--timeout", "2",
+                 "--report-dir", str(tmp_path)])
+    took = time.monotonic() - t0
+    out, err = capsys.readouterr()
+    assert code == 2 and took < 3.2, (took, err)
+    assert err.count("\n") == 1 and "did not answer within 2 s" in err
+
+
 def test_endless_import_pages_cost_disk_not_memory_and_the_run_stops(server: HostileServer, tmp_path: Path) -> None:
     # Item 3: pages of 9.5 MiB with totalResults 10^9 were all kept in memory (MemoryError, then a traceback
     # while writing the HAR, no HAR). Now bodies past 32 MiB go to disk, the run stops after 256 MiB read,
