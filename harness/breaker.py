@@ -82,8 +82,8 @@ class GuardedTranscript(Transcript):
     def _check_budget(self) -> None:
         with self._guard:
             if self.stopped is None and self.bytes_read > self.max_read:
-                self.stopped = (f"{STOPPED} within the run's limits (it sent {self.bytes_read / (1024 * 1024):.1f} MiB of "
-                                f"response bodies, more than the {self.max_read // (1024 * 1024)} MiB a run reads in all)")
+                self.stopped = (f"{STOPPED} within the run's limits (it sent {_mib(self.bytes_read)} MiB of "
+                                f"response bodies, more than the {_mib(self.max_read)} MiB a run reads in all)")
 
     def _index_of(self, exchange: Exchange) -> int:
         for i in range(len(self) - 1, -1, -1):
@@ -99,6 +99,10 @@ class GuardedTranscript(Transcript):
             content["size"] = read
             content["comment"] = f"the first {KEEP_OF_OVERSIZED} bytes of the {read} read; the body exceeded the cap"
         return entry
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
 
 
 class NotSent(httpx.TransportError):
