@@ -5,7 +5,8 @@
 Runs hypothesis-generated hostile requests (fuzz/strategies.py) through the oracle (fuzz/oracle.py)
 and prints the figures: requests, status classes, accepted/rejected, request families. Exit 1 with
 the falsifying request when an invariant breaks. CI runs the same code with a small budget
-(tests/fuzz/test_fuzz_mock.py).
+(tests/fuzz/test_fuzz_mock.py). Its socket phase, generated requests pipelined by slow readers against
+the real program, is `python fuzz/slow_readers.py` (tests/fuzz/test_fuzz_slow_readers.py).
 """
 from __future__ import annotations
 

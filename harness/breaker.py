@@ -14,12 +14,16 @@ only as "too large", so the exchange keeps just its first KEEP_OF_OVERSIZED byte
 answers every request with 12 MiB would otherwise hold ~2 GB in memory and in the HAR. The HAR
 still says how much was read (content.size) and that the text was cut (content.comment). Every other
 body is kept whole, up to the transcript's cap.
+
+A run reads at most MAX_RUN_READ bytes of response bodies in all: a target answering an import with
+page after page of 9.5 MiB and `totalResults` 10⁹ would otherwise be read for 10,000 pages (95 GB).
+Past it the breaker stops the run the same way, saying how much was read.
 """
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import httpx
 
@@ -29,14 +33,16 @@ STOP_AFTER = 3
 NOT_SENT = "not sent: "
 STOPPED = "the target stopped answering"
 KEEP_OF_OVERSIZED = 64 * 1024
+MAX_RUN_READ = 256 * 1024 * 1024
 
 
 class GuardedTranscript(Transcript):
     """`Transcript` plus a breaker: `stopped` is None, or the reason no request is sent any more."""
 
-    def __init__(self, stop_after: int = STOP_AFTER) -> None:
-        super().__init__()
+    def __init__(self, stop_after: int = STOP_AFTER, max_read: int = MAX_RUN_READ, **kwargs: int) -> None:
+        super().__init__(**kwargs)
         self.stop_after = stop_after
+        self.max_read = max_read
         self.stopped: str | None = None
         self._streak: list[str] = []
         self._guard = threading.Lock()
@@ -63,6 +69,7 @@ class GuardedTranscript(Transcript):
         finally:
             exchange: Exchange = request.extensions[EXCHANGE_KEY]
             self.note(exchange.error)
+            self._check_budget()
         body = exchange.response_body
         if exchange.truncated and body is not None and len(body) > KEEP_OF_OVERSIZED:
             read = MAX_RESPONSE_BYTES  # a truncated body is exactly the cap
@@ -72,21 +79,30 @@ class GuardedTranscript(Transcript):
                 self._cut[self._index_of(exchange)] = read
         return response
 
+    def _check_budget(self) -> None:
+        with self._guard:
+            if self.stopped is None and self.bytes_read > self.max_read:
+                self.stopped = (f"{STOPPED} within the run's limits (it sent {_mib(self.bytes_read)} MiB of "
+                                f"response bodies, more than the {_mib(self.max_read)} MiB a run reads in all)")
+
     def _index_of(self, exchange: Exchange) -> int:
         for i in range(len(self) - 1, -1, -1):
             if self[i] is exchange:
                 return i
         return -1
 
-    def to_har(self, creator: str = "scim-harness", secrets: Iterable[str] = ()) -> dict[str, Any]:
-        har = super().to_har(creator, secrets)
-        entries = har["log"]["entries"]
-        for index, read in self._cut.items():
-            if 0 <= index < len(entries):
-                content = entries[index]["response"]["content"]
-                content["size"] = read
-                content["comment"] = f"the first {KEEP_OF_OVERSIZED} bytes of the {read} read; the body exceeded the cap"
-        return har
+    def har_entry(self, index: int, ex: Exchange, secrets: list[str]) -> dict[str, Any]:
+        entry = super().har_entry(index, ex, secrets)
+        read = self._cut.get(index)
+        if read is not None:
+            content = entry["response"]["content"]
+            content["size"] = read
+            content["comment"] = f"the first {KEEP_OF_OVERSIZED} bytes of the {read} read; the body exceeded the cap"
+        return entry
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
 
 
 class NotSent(httpx.TransportError):

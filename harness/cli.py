@@ -14,6 +14,9 @@ from typing import Any, Iterator, NoReturn
 
 from harness import config as config_mod
 from harness.suggest import did_you_mean
+from harness import cli_args
+from harness.outputs import OutputError, check_report_dir
+from harness.redaction import scrub, url_secrets
 
 FORMATS = ("console", "json", "junit", "html")
 DIALECT_NAMES = ("okta", "okta-aiw", "okta-patch", "entra", "entra-2020")  # mock_okta.DIALECTS; kept here so --help needs no imports
@@ -122,8 +125,8 @@ def _add_run_parser(sub: Any) -> argparse.ArgumentParser:
                          description="Run SCIM suites and scenarios. Without --target, the embedded mock Clockwise server "
                                      "is started on a free loopback port and every suite runs against it.")
     run.add_argument("--target", metavar="URL", help="SCIM base URL of the server under test (e.g. https://app.example.com/scim/v2)")
-    run.add_argument("--token", metavar="T", help=f"bearer token for --target (or env {TOKEN_ENV}; never printed)")
-    run.add_argument("--admin-token", metavar="A", help=f"admin token of a mock's control plane /_mock (or env {ADMIN_TOKEN_ENV})")
+    run.add_argument("--token", metavar="T", type=cli_args.token, help=f"bearer token for --target (or env {TOKEN_ENV}; never printed)")
+    run.add_argument("--admin-token", metavar="A", type=cli_args.token, help=f"admin token of a mock's control plane /_mock (or env {ADMIN_TOKEN_ENV})")
     run.add_argument("--suite", action="append", metavar="NAME",
                      help="rfc, okta, entra, clockwise or all (repeatable or comma list; default all, see below)")
     run.add_argument("--dialect", choices=DIALECT_NAMES, help="run only the scenarios for this IdP dialect (default: every dialect each scenario lists)")
@@ -145,7 +148,10 @@ def _add_run_parser(sub: Any) -> argparse.ArgumentParser:
                      help="comma-separated among console,json,junit,html (default: all)")
     run.add_argument("--junitxml", metavar="PATH", help="also write the JUnit XML report to PATH (as pytest's --junitxml)")
     run.add_argument("--har", action="store_true", help="also write the transcript as transcript.har")
-    run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per-request timeout in seconds (default 60, as Okta)")
+    run.add_argument("--timeout", type=cli_args.timeout, default=60.0, metavar="S",
+                     help="per-request timeout in seconds, body included (default 60, as Okta)")
+    run.add_argument("--max-wait", type=cli_args.wait, default=60.0, metavar="S",
+                     help="longest 429 back-off wait in seconds (default 60; Okta waits Retry-After or 300 s, doubling)")
     run.add_argument("--config", metavar="PATH", help="configuration file (default: scim-harness.toml or pyproject.toml "
                                                      "[tool.scim-harness] here or in a parent folder)")
     run.add_argument("-v", "--verbose", action="store_true", help="show every step and check")
@@ -227,6 +233,10 @@ def _formats(text: str) -> list[str]:
 def _tokens(args: argparse.Namespace) -> tuple[str | None, str | None]:
     token = args.token or os.environ.get(TOKEN_ENV)
     admin_token = args.admin_token or os.environ.get(ADMIN_TOKEN_ENV)
+    for value, name in ((token, TOKEN_ENV), (admin_token, ADMIN_TOKEN_ENV)):
+        problem = cli_args.token_problem(value) if value else None
+        if problem:
+            raise UsageError(f"{name}: the token {problem}")
     if args.target and not token:
         raise UsageError(f"--target needs --token (or the {TOKEN_ENV} environment variable)")
     if not args.target and (args.token or args.admin_token):
@@ -303,6 +313,11 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be positive")
     token, admin_token = _tokens(args)
     loaded = _load(args)
+    if not args.list and ([f for f in formats if f != "console"] or args.har):
+        try:  # before anything is sent: a run of many minutes must not end in "cannot write reports"
+            check_report_dir(Path(args.report_dir.split("{run}")[0] or "."))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
     if args.list:  # nothing is sent: the control plane is assumed where an admin token (or the mock) gives one
         return _list(args, *_selection(args, loaded, has_control_plane=not args.target or bool(admin_token)))
     mock = None
@@ -345,6 +360,9 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
 
     reporter, progress = _reporter(args, formats, planned)
     session = Session(target, reporter=progress)
+    session.max_wait = args.max_wait
+    if reporter:
+        reporter.secrets = session.secrets  # the live list: the run's org tokens are scrubbed too
     runner = Runner(session, dialect=args.dialect, fail_on=args.fail_on, exitfirst=args.exitfirst)
     rfc_count = len(AREA_RUNNERS) if areas is None else len(set(areas) | {"discovery"})
     total = len(planned) + (rfc_count + 1 if plan.rfc else 0)
@@ -439,15 +457,22 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _guarded(command: str, body: Any, usage_errors: tuple[type[Exception], ...]) -> int:
+def _guarded(command: str, body: Any, usage_errors: tuple[type[Exception], ...], secrets: list[str]) -> int:
     try:
         with stop_children_on_signals():
             return body()
-    except usage_errors as exc:
-        print(f"scim-harness {command}: error: {exc}", file=sys.stderr)
+    except usage_errors as exc:  # the one line may quote a URL or a server's answer: scrubbed
+        print(f"scim-harness {command}: error: {scrub(str(exc), secrets)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         return _interrupted(command, exc)
+
+
+def _secrets_of(args: argparse.Namespace) -> list[str]:
+    """Every secret the command line holds: the tokens (options or environment) and a URL's password."""
+    values = [getattr(args, "token", None), getattr(args, "admin_token", None), os.environ.get(TOKEN_ENV),
+              os.environ.get(ADMIN_TOKEN_ENV)]
+    return [v for v in values if v] + url_secrets(getattr(args, "target", None))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -459,10 +484,10 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         return 2
     if args.command == "run":
-        return _guarded("run", lambda: _run(args), (UsageError,))
+        return _guarded("run", lambda: _run(args), (UsageError,), _secrets_of(args))
     if args.command == "load":
         from harness import load
-        return _guarded("load", lambda: load.run(args), (load.LoadUsageError,))
+        return _guarded("load", lambda: load.run(args), (load.LoadUsageError,), _secrets_of(args))
     if args.command == "validate":
         return _validate(args)
     if args.command == "schema":

@@ -15,6 +15,7 @@ import threading
 import time
 from types import TracebackType
 
+from harness.redaction import scrub
 from harness.target import Target
 
 BASE_PREFIX = "SCIM base URL:"
@@ -95,7 +96,7 @@ class EmbeddedMock:
         for raw in self.proc.stdout:
             line = raw.rstrip("\n")
             # Keep the output for diagnostics, minus our own secrets.
-            self.output.append(line.replace(self.token, "[REDACTED]").replace(self.admin_token, "[REDACTED]"))
+            self.output.append(scrub(line, [self.token, self.admin_token]) or "")
             del self.output[:-200]
             self._lines.put(line.strip())
         self._lines.put(None)

@@ -56,6 +56,7 @@ class IdpOrg:
         seed = zlib.crc32(f"{scenario.name}/{dialect}".encode())
         idp = cls(new_okta_org(session.driver_client(token), dialect=dialect, seed=seed,
                                time_scale=session.time_scale, timeout=session.target.timeout), prefix)
+        idp.org.backoff.max_wait, idp.org.backoff.on_wait = session.max_wait, session.note_wait
         managers: dict[str, str] = {}
         for spec in scenario.setup.people:
             overrides = {k: v for k, v in spec.items() if k not in ("ref", "manager")}

@@ -81,6 +81,12 @@ class Progress:
         self.console.print(f"[dim]    … {escape(scenario)}: step {self._done}{of} {escape(repr(step.name))} done "
                            f"({now - self._started:.0f} s)[/]")
 
+    def note(self, text: str) -> None:
+        """A line of the driver's (a 429 wait), shown even with -q: a wait explains a slow run."""
+        note = getattr(self.inner, "note", None)
+        if note is not None:
+            note(text)
+
     def scenario_finished(self, result: ScenarioResult) -> None:
         self.close()
         if not self.quiet:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import uuid
 from dataclasses import dataclass, field
 from importlib import resources
@@ -166,7 +167,47 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
 
 
 # --- loading ------------------------------------------------------------------------
+# What a scenario file may hold, checked on the parser's events before any node is built: the YAML
+# composer and the schema validator recurse (a file nested 5,000 levels was a RecursionError), and
+# aliases multiply (a "billion laughs" file of 1 KiB expands to 10^9 nodes: 92 s to be rejected).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # nodes once every alias is expanded; the shipped files hold < 2,000 each
+
+
+def _check_shape(text: str, file: str) -> None:
+    """ScenarioError when the YAML nests deeper than MAX_DEPTH or expands to more than MAX_NODES nodes.
+    A syntax error is left to the loader, which reports it with its line."""
+    open_: list[tuple[int, str | None]] = []  # each open collection: (expanded count at its start, anchor)
+    anchors: dict[str, int] = {}               # anchor -> the nodes it expands to
+    expanded = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                open_.append((expanded, event.anchor))
+                expanded += 1
+                if len(open_) > MAX_DEPTH:
+                    raise ScenarioError([f"{file}:{line}: nested more than {MAX_DEPTH} levels deep"])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                start, anchor = open_.pop()
+                if anchor:
+                    anchors[anchor] = expanded - start
+            elif isinstance(event, yaml.ScalarEvent):
+                expanded += 1
+                if event.anchor:
+                    anchors[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                expanded += anchors.get(event.anchor or "", 1)
+            if expanded > MAX_NODES:
+                raise ScenarioError([f"{file}:{line}: the YAML expands to more than {MAX_NODES} nodes "
+                                     "(aliases repeated too often)"])
+    except yaml.YAMLError:
+        return
+
+
 def _documents(text: str, file: str) -> Iterator[tuple[yaml.Node, Any]]:
+    _check_shape(text, file)
     loader = yaml.SafeLoader(text)
     try:
         while loader.check_node():
@@ -358,7 +399,15 @@ def load_text(text: str, file: str = "<string>") -> list[Scenario]:
 def load_file(path: str | Path) -> list[Scenario]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # A FIFO, a device or /dev/zero would block or never end: only regular files are read, and at most
+        # MAX_FILE_BYTES of them.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ScenarioError([f"{path}:0: not a regular file (a scenario is a *.scim.yaml file)"])
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ScenarioError([f"{path}:0: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"])
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([f"{path}:0: cannot read the file: {exc}"]) from None
     return load_text(text, str(path))

@@ -52,6 +52,9 @@ class Session:
         self.run_id = secrets.token_hex(3)
         self.prefix = run_prefix(self.run_id)
         self.secrets: list[str] = list(target.secrets)
+        # The longest 429 wait the driver sleeps (seconds; None: Okta's own waits, uncapped but for
+        # mock_okta.backoff.LONGEST_WAIT); each wait is told to the reporter (`note`), when it has one.
+        self.max_wait: float | None = None
         self._orgs = 0
         self._scim: httpx.Client | None = None
         self._driver: httpx.Client | None = None
@@ -61,6 +64,15 @@ class Session:
     def stopped(self) -> str | None:
         """Why no request is sent any more (the target stopped answering), or None."""
         return stopped(self.transcript)
+
+    def note_wait(self, wait: float, slept: float, retry_after: str | None) -> None:
+        """One 429 back-off wait of the driver, for the console."""
+        note = getattr(self.reporter, "note", None)
+        if note is None:
+            return
+        header = "no Retry-After" if retry_after is None else f"Retry-After: {retry_after[:40]!r}"
+        capped = " (capped by --max-wait)" if slept < wait * self.time_scale else ""
+        note(f"429 ({header}): Okta waits {wait:g} s; waiting {slept:g} s{capped}")
 
     # --- clients ------------------------------------------------------------------------
     def scim_client(self, token: str | None = None) -> httpx.Client:

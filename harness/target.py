@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+from harness.redaction import url_secrets
+from harness.transcript import Transcript
+
 SCIM_HEADERS = {"Accept": "application/scim+json", "Accept-Charset": "utf-8"}
 
 
@@ -56,7 +59,8 @@ class Target:
 
     @property
     def secrets(self) -> list[str]:
-        return [s for s in (self.token, self.admin_token) if s]
+        # A password in the URL (https://user:password@host/...) is a secret too (issue 17, item 7).
+        return [s for s in (self.token, self.admin_token, *url_secrets(self.base_url)) if s]
 
     def scim_client(self, token: str | None = None, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
         """An httpx client on the SCIM base URL carrying `Authorization: Bearer <token>`."""
@@ -80,23 +84,26 @@ class Target:
         if url.scheme not in ("http", "https") or not url.host:
             raise TargetUnreachable(f"invalid target URL {self.base_url!r}: expected http(s)://host[:port]/path")
         timeout = min(self.timeout, 10.0)
-        try:
-            with self.scim_client(transport=transport) as client:
-                client.get("/ServiceProviderConfig", timeout=timeout)
-        except httpx.TimeoutException:
-            raise TargetUnreachable(f"target {self.base_url} did not answer within {timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise TargetUnreachable(f"cannot reach target {self.base_url}: {type(exc).__name__}: {exc}") from None
+        # The transcript's reader, as every harness request: a body is read up to its byte cap and for
+        # `timeout` seconds in all (an endless or one-byte-a-second probe answer ends in time).
+        with self.scim_client(transport=transport) as client:
+            response, exchange = Transcript().send(client, client.build_request("GET", "/ServiceProviderConfig"),
+                                                   timeout=timeout)
+        if response is None:
+            error = exchange.error or "no response"
+            if error.startswith("timed out") or "still arriving" in error:
+                raise TargetUnreachable(f"target {self.base_url} did not answer within {timeout:g} s")
+            raise TargetUnreachable(f"cannot reach target {self.base_url}: {error}")
         self.has_control_plane = self._detect_control_plane(transport, timeout)
 
     def _detect_control_plane(self, transport: httpx.BaseTransport | None, timeout: float) -> bool:
         if not self.admin_token or not self.control_url:
             return False
+        with self.control_client(transport=transport) as client:
+            response, _ = Transcript().send(client, client.build_request("GET", "/orgs"), timeout=timeout)
         try:
-            with self.control_client(transport=transport) as client:
-                r = client.get("/orgs", timeout=timeout)
-            return r.status_code == 200 and isinstance(r.json().get("data"), list)
-        except (httpx.HTTPError, ValueError, AttributeError):
+            return response is not None and response.status_code == 200 and isinstance(response.json().get("data"), list)
+        except (ValueError, RecursionError, AttributeError):
             return False
 
 

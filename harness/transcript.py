@@ -6,7 +6,10 @@ The harness records, the driver only sends: the harness's own raw SCIM requests 
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,10 +19,16 @@ from typing import Any, Callable, Iterable
 
 import httpx
 
-REDACTED = "[REDACTED]"
+from harness.outputs import atomic_output
+from harness.redaction import REDACTED, scrub
+
+__all__ = ["REDACTED", "scrub", "Exchange", "Transcript", "RecordingTransport", "exchange_of", "redact_headers"]
 # A response body is read up to this many bytes; the rest is not read (a broken or hostile target
 # must not exhaust the harness's memory). The exchange says so (`truncated`).
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+# Response bodies held in memory by one transcript, in characters; past it, bodies over SPILL_OVER go to disk.
+MEMORY_BUDGET = 32 * 1024 * 1024
+SPILL_OVER = 64 * 1024
 # Headers whose values are credentials; never stored in clear.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 # Where a recorded request keeps its Exchange (httpx.Request.extensions), for whoever holds the request.
@@ -50,14 +59,60 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
-    """Replace every occurrence of each secret in ``text``."""
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+class SpillFile:
+    """Where a transcript keeps bodies once its memory budget is spent: one anonymous temporary file
+    (removed by the OS when closed or when the process ends), appended to, read back by offset."""
+
+    def __init__(self) -> None:
+        self._file: Any = None
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> "Spilled":
+        with self._lock:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="scim-harness-transcript-")
+            offset = self._file.seek(0, 2)
+            self._file.write(data)
+            return Spilled(self, offset, len(data))
+
+    def read(self, offset: int, length: int) -> bytes:
+        with self._lock:
+            self._file.seek(offset)
+            return self._file.read(length)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+@dataclass(frozen=True)
+class Spilled:
+    """A body kept on disk: read back (whole) each time it is asked for."""
+
+    file: SpillFile
+    offset: int
+    length: int
+
+    def text(self) -> str:
+        return self.file.read(self.offset, self.length).decode("utf-8", "surrogatepass")
+
+
+class _Body:
+    """The descriptor behind Exchange.response_body: a str in memory, or a Spilled body read back."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return None  # the dataclass default
+        value = obj.__dict__.get(self.slot)
+        return value.text() if isinstance(value, Spilled) else value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.slot] = value
 
 
 @dataclass
@@ -70,7 +125,7 @@ class Exchange:
     request_body: str | None
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
-    response_body: str | None = None
+    response_body: str | None = _Body()  # type: ignore[assignment]  # may live on disk (Transcript's budget)
     elapsed_ms: float = 0.0
     started: str = ""
     error: str | None = None  # transport failure (refused, timeout, reset, body too slow)
@@ -100,6 +155,19 @@ class Exchange:
     def json(self) -> Any:
         """The response body parsed as JSON, or None when it is empty or not JSON."""
         return _loads(self.response_body)
+
+    def spill(self, file: SpillFile) -> int:
+        """Move the response body to `file`; the bytes it held in memory (0 when it was not there)."""
+        body = self.__dict__.get("_response_body")
+        if not isinstance(body, str):
+            return 0
+        self.__dict__["_response_body"] = file.write(body.encode("utf-8", "surrogatepass"))
+        return len(body)
+
+    def body_in_memory(self) -> int:
+        """Characters of response body held in memory."""
+        body = self.__dict__.get("_response_body")
+        return len(body) if isinstance(body, str) else 0
 
     def request_json(self) -> Any:
         return _loads(self.request_body)
@@ -137,18 +205,58 @@ class Exchange:
         )
 
 
+class _Watchdog:
+    """Shuts the response's socket down when the body's time is up: a read blocked on a target that
+    went silent mid-body then ends at once, instead of after one more per-read timeout."""
+
+    def __init__(self, response: httpx.Response, seconds: float) -> None:
+        stream = response.extensions.get("network_stream")
+        self.sock = stream.get_extra_info("socket") if stream is not None else None
+        self.fired = False
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire) if self.sock is not None else None
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._done = True
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 def _read_capped(response: httpx.Response, t0: float, budget: float | None) -> tuple[bytes, bool, bool]:
     """(body, truncated, too_slow): at most MAX_RESPONSE_BYTES, and no longer than `budget` seconds
-    since `t0` in total (a byte-by-byte trickle beats every per-read timeout, not this one)."""
+    since `t0` in total (a byte-by-byte trickle beats every per-read timeout, not this one; a silence
+    mid-body is cut by a watchdog at the same moment)."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes():  # decoded (gzip...): a decompression bomb is capped too
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            return b"".join(chunks)[:MAX_RESPONSE_BYTES], True, False
-        if budget is not None and time.perf_counter() - t0 > budget:
+    watchdog = _Watchdog(response, t0 + budget - time.perf_counter()) if budget is not None else None
+    try:
+        for chunk in response.iter_bytes():  # decoded (gzip...): a decompression bomb is capped too
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                return b"".join(chunks)[:MAX_RESPONSE_BYTES], True, False
+            if budget is not None and time.perf_counter() - t0 > budget:
+                return b"".join(chunks), False, True
+    except httpx.TransportError:
+        if watchdog is not None and watchdog.fired:
             return b"".join(chunks), False, True
+        raise
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
     return b"".join(chunks), False, False
 
 
@@ -157,16 +265,26 @@ def _loads(body: str | None) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # `[` × 100,000 nests deeper than any decoder recurses
         return None
 
 
 class Transcript:
-    """An ordered, thread-safe record of exchanges."""
+    """An ordered, thread-safe record of exchanges.
 
-    def __init__(self) -> None:
+    Response bodies are held in memory up to `memory_budget` characters in all; past it, each body over
+    SPILL_OVER is moved to an anonymous temporary file and read back when asked for (the checks, the
+    reports and the HAR see the same text), so a target answering page after page of 9.5 MiB costs disk,
+    not memory. `bytes_read` counts every body byte read from the target (the breaker's budget).
+    """
+
+    def __init__(self, memory_budget: int = MEMORY_BUDGET) -> None:
         self._exchanges: list[Exchange] = []
         self._lock = threading.Lock()
+        self.memory_budget = memory_budget
+        self.in_memory = 0
+        self.bytes_read = 0
+        self.spill_file = SpillFile()
 
     def __len__(self) -> int:
         return len(self._exchanges)
@@ -188,6 +306,15 @@ class Transcript:
     def append(self, exchange: Exchange) -> None:
         with self._lock:
             self._exchanges.append(exchange)
+            size = exchange.body_in_memory()
+            if size > SPILL_OVER and self.in_memory + size > self.memory_budget:
+                exchange.spill(self.spill_file)
+            else:
+                self.in_memory += size
+
+    def close(self) -> None:
+        """Drop the spill file (bodies kept there read as None afterwards: write the HAR first)."""
+        self.spill_file.close()
 
     def record(self, request: httpx.Request, respond: Callable[[], httpx.Response],
                budget: float | None) -> httpx.Response:
@@ -228,6 +355,8 @@ class Transcript:
         except httpx.DecodingError as exc:
             exchange.error, failure = f"the response body could not be decoded ({exc})", exc
         exchange.elapsed_ms = (time.perf_counter() - t0) * 1000.0
+        with self._lock:
+            self.bytes_read += len(content)
         if response is not None:
             exchange.status = response.status_code
             exchange.response_headers = redact_headers(response.headers.items())
@@ -264,49 +393,60 @@ class Transcript:
         return RecordingTransport(inner, self)
 
     # --- HAR 1.2 -------------------------------------------------------------------
-    def to_har(self, creator: str = "scim-harness", secrets: Iterable[str] = ()) -> dict[str, Any]:
-        secrets = list(secrets)
-        entries = []
-        for ex in self._exchanges:
-            ex = ex.scrubbed(secrets) if secrets else ex
-            url = httpx.URL(ex.url)
-            req: dict[str, Any] = {
-                "method": ex.method,
-                "url": ex.url,
+    def har_entry(self, index: int, ex: Exchange, secrets: list[str]) -> dict[str, Any]:
+        """The HAR entry of the `index`-th exchange, scrubbed of `secrets` (its body read back when spilled)."""
+        ex = ex.scrubbed(secrets) if secrets else ex
+        url = httpx.URL(ex.url)
+        req: dict[str, Any] = {
+            "method": ex.method,
+            "url": ex.url,
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": [{"name": k, "value": v} for k, v in ex.request_headers.items()],
+            "queryString": [{"name": k, "value": v} for k, v in url.params.multi_items()],
+            "headersSize": -1,
+            "bodySize": len(ex.request_body.encode()) if ex.request_body else 0,
+        }
+        if ex.request_body is not None:
+            req["postData"] = {"mimeType": ex.request_header("content-type") or "", "text": ex.request_body}
+        body = ex.response_body or ""
+        size = len(body.encode("utf-8", "surrogatepass"))
+        return {
+            "startedDateTime": ex.started,
+            "time": round(ex.elapsed_ms, 3),
+            "request": req,
+            "response": {
+                "status": ex.status or 0,
+                "statusText": ex.error or "",
                 "httpVersion": "HTTP/1.1",
                 "cookies": [],
-                "headers": [{"name": k, "value": v} for k, v in ex.request_headers.items()],
-                "queryString": [{"name": k, "value": v} for k, v in url.params.multi_items()],
+                "headers": [{"name": k, "value": v} for k, v in ex.response_headers.items()],
+                "content": {"size": size, "mimeType": ex.header("content-type") or "", "text": body},
+                "redirectURL": ex.header("location") or "",
                 "headersSize": -1,
-                "bodySize": len(ex.request_body.encode()) if ex.request_body else 0,
-            }
-            if ex.request_body is not None:
-                req["postData"] = {"mimeType": ex.request_header("content-type") or "", "text": ex.request_body}
-            body = ex.response_body or ""
-            entries.append({
-                "startedDateTime": ex.started,
-                "time": round(ex.elapsed_ms, 3),
-                "request": req,
-                "response": {
-                    "status": ex.status or 0,
-                    "statusText": ex.error or "",
-                    "httpVersion": "HTTP/1.1",
-                    "cookies": [],
-                    "headers": [{"name": k, "value": v} for k, v in ex.response_headers.items()],
-                    "content": {"size": len(body.encode()), "mimeType": ex.header("content-type") or "", "text": body},
-                    "redirectURL": ex.header("location") or "",
-                    "headersSize": -1,
-                    "bodySize": len(body.encode()) if ex.status else -1,
-                },
-                "cache": {},
-                "timings": {"send": 0, "wait": round(ex.elapsed_ms, 3), "receive": 0},
-            })
+                "bodySize": size if ex.status else -1,
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": round(ex.elapsed_ms, 3), "receive": 0},
+        }
+
+    def to_har(self, creator: str = "scim-harness", secrets: Iterable[str] = ()) -> dict[str, Any]:
+        secrets = list(secrets)
+        entries = [self.har_entry(i, ex, secrets) for i, ex in enumerate(self.exchanges)]
         return {"log": {"version": "1.2", "creator": {"name": creator, "version": "0.1.0"}, "entries": entries}}
 
     def write_har(self, path: str | Path, secrets: Iterable[str] = ()) -> Path:
-        path = Path(path)
+        """Write the HAR one entry at a time (a spilled body is read back, written, dropped: the HAR of
+        a run that read hundreds of MiB never sits in memory whole), to a temporary file renamed over
+        `path` at the end (a full disk leaves no truncated HAR)."""
+        secrets, path = list(secrets), Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_har(secrets=secrets), indent=2), encoding="utf-8")
+        head = {"version": "1.2", "creator": {"name": "scim-harness", "version": "0.1.0"}}
+        with atomic_output(path) as out:
+            out.write('{"log": ' + json.dumps(head)[:-1] + ', "entries": [')
+            for i, ex in enumerate(self.exchanges):
+                out.write(("," if i else "") + "\n" + json.dumps(self.har_entry(i, ex, secrets), indent=1))
+            out.write("\n]}}\n")
         return path
 
 

@@ -12,11 +12,11 @@ from flask import Blueprint, Response, request
 from . import plan
 from .errors import InvalidValue, NotFound
 from .openapi import openapi_document
+from .identifiers import ORG_NAME_RULE, token_problem, valid_org_name
 from .wire import MAX_JSON_DEPTH, read_json, scim_response, state
 
 bp = Blueprint("control", __name__, url_prefix="/_mock")
 
-_ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -40,6 +40,10 @@ def _tokens(value: Any) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
         raise InvalidValue("tokens must be a list of non-empty strings")
+    for t in value:
+        problem = token_problem(t)
+        if problem:
+            raise InvalidValue(f"a token {problem}")
     if len(value) > 2:
         # WorkOS: at most two active tokens per directory (rotation).
         raise InvalidValue("an organization has at most two active tokens")
@@ -67,8 +71,8 @@ def _bool(body: dict[str, Any], name: str) -> bool:
 def create_org() -> Response:
     body = _object()
     name = body.get("name")
-    if not isinstance(name, str) or not _ORG_NAME.match(name):
-        raise InvalidValue("name must be 1-64 characters of letters, digits, '.', '_' or '-'")
+    if not valid_org_name(name):
+        raise InvalidValue(f"name must be {ORG_NAME_RULE}")
     org = state().store.create_org(name, _tokens(body.get("tokens")), _threshold(body.get("threshold")))
     return scim_response(org, 201)
 

@@ -23,6 +23,8 @@ import sys
 import tempfile
 from typing import Any, Sequence
 
+from .identifiers import ORG_NAME_RULE, token_problem, valid_org_name
+
 EXIT_USAGE = 2
 # Measured fastest (BENCHMARKS.md): one single-threaded worker process per core, plus one.
 DEFAULT_WORKERS = (os.cpu_count() or 1) + 1
@@ -107,8 +109,14 @@ def _main(argv: Sequence[str] | None) -> int:
         return _fail("--workers and --threads must be at least 1")
     if args.threshold < 1:
         return _fail("--threshold must be at least 1")
-    if args.token is not None and (len(args.token) > 2 or not all(t.strip() for t in args.token)):
-        return _fail("give one or two non-empty --token values")
+    if args.token is not None and len(args.token) > 2:
+        return _fail("give one or two --token values")
+    if not valid_org_name(args.org):
+        return _fail(f"--org must be {ORG_NAME_RULE}")
+    for option, value in [("--token", t) for t in args.token or ()] + [("--admin-token", args.admin_token)]:
+        problem = token_problem(value) if value is not None else None
+        if problem:
+            return _fail(f"{option}: the token {problem}")
 
     generated: list[str] = []
     tokens = args.token

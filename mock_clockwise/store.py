@@ -30,6 +30,8 @@ from .schema import GROUP, USER, ResourceType
 from .store_base import check_if_match, now_iso
 from .validation import validate_resource
 
+PATCH_ATTEMPTS = 3  # optimistic tries of a user PATCH outside the write lock before one under it
+
 # The indexed column behind each `index_hint` attribute, per table.
 _HINT_COLUMNS = {
     # userName: the hint is already names.user_name_key (filter_eval.index_hint), not to be folded again.
@@ -224,12 +226,24 @@ class Store(OrgStore):
             return self._change_user(c, org, row, after)
 
     def patch_user(self, org: str, uid: str, body: Any, if_match: list[str] | None = None) -> dict[str, Any]:
-        with self._tx() as c:
+        # The PATCH is applied outside the write lock (it may take seconds on a large user: every tenant's
+        # writes would wait), on a snapshot; the write transaction stores it only when the user is still
+        # the version it was applied to, else it is applied again (issue 17, item 10).
+        for _ in range(PATCH_ATTEMPTS):
+            with self._read() as c:
+                row = self._row(c, "users", org, uid)
+            check_if_match(row["version"], if_match)
+            # apply_patch validates its result (patch.py): it is stored as it comes.
+            after = stored_form(uid, apply_patch(json.loads(row["data"]), body, USER), "groups")
+            with self._tx() as c:
+                now = self._row(c, "users", org, uid)
+                if now["version"] == row["version"]:
+                    return self._change_user(c, org, now, after)
+        with self._tx() as c:  # still racing: under the lock, once (apply_patch bounds its own work)
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
-            current = json.loads(row["data"])
-            # apply_patch validates its result (patch.py): it is stored as it comes.
-            return self._change_user(c, org, row, stored_form(uid, apply_patch(current, body, USER), "groups"))
+            return self._change_user(c, org, row, stored_form(uid, apply_patch(json.loads(row["data"]), body, USER),
+                                                              "groups"))
 
     def _change_user(self, c: sqlite3.Connection, org: str, row: sqlite3.Row,
                      after: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 # Okta: the first wait is the integer ``Retry-After`` (seconds), or 300 s when the header is
 # missing or not an integer; the wait doubles on each retry; at most 10 attempts, then the
 # task fails. Applies to every provisioning operation.
+
+A target can ask for anything: ``Retry-After: 999999999`` (31 years), or a 429 without it every time
+(300 s doubling: 42 h for one request). So a wait never exceeds ``max_wait`` when one is set (the
+harness sets it from ``--max-wait``), never exceeds LONGEST_WAIT in any case, and each wait is told
+to ``on_wait`` (the harness prints it) before it is slept.
 """
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ import httpx
 
 DEFAULT_WAIT = 300.0
 MAX_ATTEMPTS = 10
+LONGEST_WAIT = 24 * 3600.0  # seconds; also keeps time.sleep from an OverflowError on absurd values
+MAX_DIGITS = 12             # a Retry-After of more digits is "very long" (int() refuses 4,301+ digits)
 
 Sender = Callable[[], httpx.Response]
 
@@ -28,14 +35,14 @@ def first_wait(retry_after: str | None, default: float = DEFAULT_WAIT) -> float:
         return default
     text = retry_after.strip()
     if text.isascii() and text.isdigit():
-        return float(int(text))
-    return default
+        return LONGEST_WAIT if len(text) > MAX_DIGITS else min(float(int(text)), LONGEST_WAIT)
+    return default  # idp-wire.md: an HTTP-date also falls back to 5 minutes
 
 
 def schedule(retry_after: str | None, attempts: int = MAX_ATTEMPTS, default: float = DEFAULT_WAIT) -> list[float]:
     """The waits between ``attempts`` tries that all get 429: first, 2×first, 4×first, …"""
     first = first_wait(retry_after, default)
-    return [first * (2 ** i) for i in range(max(attempts - 1, 0))]
+    return [min(first * (2 ** i), LONGEST_WAIT) for i in range(max(attempts - 1, 0))]
 
 
 @dataclass
@@ -44,6 +51,7 @@ class RateLimitExhausted:
 
     response: httpx.Response
     attempts: int
+    capped: float | None = None  # the max_wait that shortened a wait Okta would have taken in full
 
 
 @dataclass
@@ -52,6 +60,8 @@ class Backoff:
 
     ``sleep`` is injectable (tests pass a recorder, demos a fast clock); every wait is
     multiplied by ``time_scale`` before sleeping. ``waits`` records the unscaled waits taken.
+    ``max_wait`` caps each sleep (seconds, after scaling); ``on_wait(wait, slept, retry_after)`` is
+    called before each sleep with Okta's wait, the seconds actually slept and the header as received.
     """
 
     sleep: Callable[[float], None] = time.sleep
@@ -59,6 +69,8 @@ class Backoff:
     max_attempts: int = MAX_ATTEMPTS
     default_wait: float = DEFAULT_WAIT
     waits: list[float] = field(default_factory=list)
+    max_wait: float | None = None
+    on_wait: Callable[[float, float, str | None], None] | None = None
 
     def run(self, send: Sender) -> tuple[httpx.Response, RateLimitExhausted | None]:
         """Send until the answer is not 429 or attempts run out.
@@ -67,6 +79,7 @@ class Backoff:
         failure is whatever ``send`` raises; it is not retried.
         """
         wait: float | None = None
+        capped: float | None = None
         attempt = 0
         while True:
             attempt += 1
@@ -74,8 +87,14 @@ class Backoff:
             if response.status_code != 429:
                 return response, None
             if attempt >= self.max_attempts:
-                return response, RateLimitExhausted(response, attempt)
+                return response, RateLimitExhausted(response, attempt, capped)
             # Okta: the first wait comes from the first 429; later waits double it.
-            wait = first_wait(response.headers.get("retry-after"), self.default_wait) if wait is None else wait * 2
+            header = response.headers.get("retry-after")
+            wait = first_wait(header, self.default_wait) if wait is None else min(wait * 2, LONGEST_WAIT)
             self.waits.append(wait)
-            self.sleep(wait * self.time_scale)
+            slept = min(wait * self.time_scale, LONGEST_WAIT)
+            if self.max_wait is not None and slept > self.max_wait:
+                slept = capped = self.max_wait
+            if self.on_wait is not None:
+                self.on_wait(wait, slept, header)
+            self.sleep(slept)

@@ -55,7 +55,10 @@ class AppConnection:
         except httpx.InvalidURL as exc:
             raise task.fail(f"Could not reach the remote server ({type(exc).__name__}: {exc})") from None
         if exhausted is not None:
-            raise task.fail(f"{remote_failure(response)} (rate limit: 429 on {exhausted.attempts} attempts)",
+            # Honest about the harness's cap: Okta itself would have waited longer between the attempts.
+            capped = (f", each wait capped at {exhausted.capped:g} s, shorter than Okta's"
+                      if exhausted.capped is not None else "")
+            raise task.fail(f"{remote_failure(response)} (rate limit: 429 on {exhausted.attempts} attempts{capped})",
                             response)
         if not self.accepted(call, response):
             raise task.fail(remote_failure(response), response)
@@ -95,7 +98,7 @@ class AppConnection:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder recurses
             # idp-wire.md, Errors: a body that is not JSON shows as `Invalid JSON: …`.
             raise task.fail(invalid_json(response), response) from None
 

@@ -5,6 +5,7 @@ is scrubbed once more, so no secret reaches any file.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -35,8 +36,15 @@ def write_reports(run: RunResult, report_dir: Path, formats: list[str], *, secre
     document = run_to_dict(run, secret_list)
     written: dict[str, Path] = {}
     for fmt in dict.fromkeys(wanted):
-        path = WRITERS[fmt](document, report_dir / FILE_NAMES[fmt])
-        _rescrub(path, secret_list)
+        path = report_dir / FILE_NAMES[fmt]
+        # Written aside, then renamed over the name: a full disk never leaves a truncated report.
+        temp = report_dir / f".{path.name}.tmp"
+        try:
+            WRITERS[fmt](document, temp)
+            _rescrub(temp, secret_list)
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
         written[fmt] = path
     return written
 

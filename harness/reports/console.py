@@ -41,7 +41,8 @@ class ConsoleReporter:
     def __init__(self, console: Console | None = None, verbose: bool = False, *, secrets: Iterable[str] = ()) -> None:
         self.console = console or Console(highlight=False)
         self.verbose = verbose
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # A list is kept as given (a live list, as Session.secrets, that grows during the run).
+        self.secrets: list[str] = secrets if isinstance(secrets, list) else list(secrets)
         self.total = 0
         self.done = 0
 
@@ -54,6 +55,10 @@ class ConsoleReporter:
         self.done = 0
         self.console.print(f"[bold]scim-harness[/]: {total_scenarios} scenario(s) against "
                            f"{self._e(target)} (dialect: {self._e(dialect)})")
+
+    def note(self, text: str) -> None:
+        """A line about what the run is doing (a 429 back-off wait), scrubbed."""
+        self.console.print(f"    [dim]{self._e(text)}[/]")
 
     def scenario_started(self, name: str) -> None:
         if self.verbose:

@@ -16,7 +16,8 @@ from harness.reports.own_scenarios import own_section
 from harness.reports.root_causes import root_causes
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from harness.transcript import REDACTED, Exchange
+from harness.redaction import scrub
+from harness.transcript import Exchange
 
 FORMAT_VERSION = 1
 MAX_EMBEDDED_BODY = 256 * 1024  # bytes of one request or response body in report.json / report.html
@@ -46,9 +47,7 @@ def scrub_value(value: Any, secrets: list[str]) -> Any:
     if not secrets:
         return value
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
+        return scrub(value, secrets) or value  # every form of each secret (harness.redaction)
     if isinstance(value, dict):
         return {scrub_value(k, secrets): scrub_value(v, secrets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -1,0 +1,118 @@
+"""The secret scrubber: every form a secret can take in an output stream, replaced by ``[REDACTED]``.
+
+A hostile or careless target echoes a token back (in an error `detail`, a `Location`, an HTML page),
+and what it echoes is rarely the raw string: JSON escapes `"` and `\\` (and may write `/` as `\\/` or
+any character as `\\uXXXX`), a URL percent-encodes, HTML writes entities, and a report that embeds a
+JSON body in JSON escapes it once more. So each secret becomes one pattern in which every character
+may appear in any of those forms, mixed freely:
+
+- raw, preceded by any number of backslashes (JSON `\\"`, `\\\\`, `\\/`, and the same escaped again);
+- `\\uXXXX` (either case of hex; a character outside the BMP as its surrogate pair);
+- `%XX` for each UTF-8 byte (either case, `%25XX` when encoded twice), `+` for a space;
+- `&#N;`, `&#xH;` and the named entities `&quot; &amp; &lt; &gt; &apos;`.
+
+Used by every writer: the console, report.json, JUnit, HTML, the HAR, the CLI's error line, the
+embedded mock's captured output.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import urllib.parse
+from typing import Iterable
+
+REDACTED = "[REDACTED]"
+# A text without any of these characters can hold a secret only in its raw form.
+ESCAPING = re.compile(r"[\\%&+]")
+NAMED_ENTITIES = {'"': "quot", "&": "amp", "<": "lt", ">": "gt", "'": "apos"}
+
+
+def _hex(value: int, width: int) -> str:
+    """A regex for `value` in hex, either case of each letter, zero-padded to at least `width`."""
+    digits = f"{value:0{width}x}"
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
+
+
+def _char_forms(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:  # JSON writes it as a surrogate pair
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        unicode_escape = rf"\\+[uU]{_hex(high, 4)}\\+[uU]{_hex(low, 4)}"
+    else:
+        unicode_escape = rf"\\+[uU]{_hex(code, 4)}"
+    url = "".join(f"%(?:25)*{_hex(b, 2)}" for b in char.encode("utf-8"))
+    literal = [re.escape(char), url, f"&#0*{code};", f"&#[xX]0*{_hex(code, 1)};"]
+    if char == " ":
+        literal.append(r"\+")
+    if char in NAMED_ENTITIES:
+        literal.append(f"&{NAMED_ENTITIES[char]};")
+    return rf"(?:\\*(?:{'|'.join(literal)})|{unicode_escape})"
+
+
+def pattern_of(secret: str) -> str:
+    """The regex matching `secret` in every form listed in the module docstring."""
+    return "".join(_char_forms(c) for c in secret)
+
+
+class Redactor:
+    """Scrubs a growing set of secrets; thread-safe, the compiled pattern cached until the set changes."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: tuple[str, ...] = ()
+        self._regex: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+        self.update(secrets)
+
+    def update(self, secrets: Iterable[str]) -> None:
+        with self._lock:
+            known = set(self._secrets) | {s for s in secrets if s}
+            if known != set(self._secrets):
+                self._secrets = tuple(sorted(known, key=len, reverse=True))  # longest first
+                self._regex = re.compile("|".join(pattern_of(s) for s in self._secrets)) if known else None
+
+    def __call__(self, text: str) -> str:
+        regex = self._regex
+        if regex is None:
+            return text
+        if not ESCAPING.search(text):  # only raw forms can occur: str.replace is ~50 times faster
+            for secret in self._secrets:
+                text = text.replace(secret, REDACTED)
+            return text
+        return regex.sub(REDACTED, text)
+
+
+_CACHE: dict[tuple[str, ...], Redactor] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def redactor_for(secrets: Iterable[str]) -> Redactor:
+    """A Redactor for exactly these secrets (compiled once per distinct set)."""
+    key = tuple(sorted({s for s in secrets if s}))
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is None:
+            if len(_CACHE) > 64:
+                _CACHE.clear()
+            found = _CACHE[key] = Redactor(key)
+        return found
+
+
+def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
+    """`text` with every form of every secret replaced by ``[REDACTED]`` (None stays None)."""
+    if not text:
+        return text
+    return redactor_for(secrets)(text)
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The credentials written in a URL's userinfo (`https://user:password@host/`): the password, raw and
+    percent-decoded, so neither is ever printed. The user name is not a secret."""
+    if not url or "@" not in url:
+        return []
+    try:
+        password = urllib.parse.urlsplit(url).password
+    except ValueError:
+        return []
+    if not password:
+        return []
+    return list(dict.fromkeys([password, urllib.parse.unquote(password)]))

@@ -1,0 +1,82 @@
+"""The one secret scrubber (harness/redaction.py) and the transcript's memory budget and breaker budget
+(harness/transcript.py, harness/breaker.py), as units."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import urllib.parse
+
+import httpx
+import pytest
+
+from harness.breaker import GuardedTranscript, stopped
+from harness.redaction import REDACTED, scrub, url_secrets
+from harness.transcript import Transcript
+
+SECRET = 'a"b\\c/d é😀 x&<>'
+
+
+def _forms(secret: str) -> dict[str, str]:
+    js = json.dumps(secret)[1:-1]                        # \" \\ \u00e9 \ud83d\ude00
+    return {
+        "raw": secret,
+        "json": js,
+        "json, / as \\/": js.replace("/", "\\/"),
+        "json, not ASCII-escaped": json.dumps(secret, ensure_ascii=False)[1:-1],
+        "json twice": json.dumps(js)[1:-1],
+        "url": urllib.parse.quote(secret, safe=""),
+        "url, + for space": urllib.parse.quote_plus(secret),
+        "url twice": urllib.parse.quote(urllib.parse.quote(secret, safe=""), safe=""),
+        "url, lower-case hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), urllib.parse.quote(secret, safe="")),
+        "html": html.escape(secret),
+        "html of json": html.escape(js),
+        "decimal entities": "".join(f"&#{ord(c)};" for c in secret),
+        "hex entities": "".join(f"&#x{ord(c):X};" for c in secret),
+        "every char \\u": "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else json.dumps(c)[1:-1] for c in secret),
+    }
+
+
+@pytest.mark.parametrize("form", sorted(_forms(SECRET)))
+def test_every_form_of_a_secret_is_redacted(form: str) -> None:
+    text = _forms(SECRET)[form]
+    assert scrub(f"<<{text}>>", [SECRET]) == f"<<{REDACTED}>>", text
+
+
+def test_text_without_the_secret_is_left_alone() -> None:
+    text = 'detail: "abc" \\n %41 &amp; + ordinary words, a"b\\c'
+    assert scrub(text, [SECRET]) == text
+    assert scrub(None, [SECRET]) is None and scrub("", [SECRET]) == ""
+    assert scrub("token t0k-1 and t0k-1", ["t0k-1", ""]) == f"token {REDACTED} and {REDACTED}"
+
+
+def test_a_url_password_is_a_secret_raw_and_decoded() -> None:
+    assert url_secrets("https://u:p%40ss@h.example/scim/v2") == ["p%40ss", "p@ss"]
+    assert url_secrets("https://h.example/scim/v2") == [] and url_secrets(None) == []
+
+
+def _client(body: bytes) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body)), base_url="http://t")
+
+
+def test_bodies_past_the_memory_budget_live_on_disk_and_read_back_whole(tmp_path) -> None:
+    t = Transcript(memory_budget=200_000)
+    body = json.dumps({"pad": "x" * 150_000}).encode()
+    with _client(body) as c:
+        for _ in range(4):
+            t.send(c, c.build_request("GET", "/big"))
+    assert t.in_memory <= 200_000  # the first body in memory, the other three on disk
+    assert [ex.body_in_memory() for ex in t] == [len(body), 0, 0, 0]
+    assert all(ex.response_body == body.decode() and ex.json()["pad"] == "x" * 150_000 for ex in t)
+    har = t.write_har(tmp_path / "t.har")
+    assert json.loads(har.read_text()) == t.to_har()
+    assert [e["response"]["content"]["text"] for e in json.loads(har.read_text())["log"]["entries"]] == [body.decode()] * 4
+
+
+def test_the_breaker_stops_the_run_past_the_read_budget() -> None:
+    t = GuardedTranscript(max_read=250_000)
+    with _client(b"y" * 100_000) as c:
+        outcomes = [t.send(c, c.build_request("GET", f"/p{i}"))[0] for i in range(5)]
+    assert [o is not None for o in outcomes] == [True, True, True, False, False]
+    why = stopped(t)
+    assert why and "it sent 0.3 MiB of response bodies, more than the 0.2 MiB a run reads in all" in why
