@@ -62,14 +62,14 @@ class OrgStore(StoreBase):
         with self._tx() as c:
             self._org_row(c, name)
             c.execute("DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE org=?)", (name,))
-            for table in ("tokens", "members", "users", "groups", "events"):
+            for table in ("tokens", "members", "users", "groups", "events", "page_blocks"):
                 c.execute(f"DELETE FROM {table} WHERE org=?", (name,))
             c.execute("DELETE FROM orgs WHERE name=?", (name,))
 
     def wipe(self) -> None:
         """Remove everything (the control plane's reset re-creates the start orgs)."""
         with self._tx() as c:
-            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs"):
+            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs", "page_blocks"):
                 c.execute(f"DELETE FROM {table}")
 
     def org_for_token(self, token: str) -> str | None:

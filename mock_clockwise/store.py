@@ -27,7 +27,7 @@ from .patch import apply_patch
 from .projection import sort_key
 from .representation import resource_from_row, stored_form, stored_text, wire_form
 from .schema import GROUP, USER, ResourceType
-from .store_base import check_if_match, now_iso
+from .store_base import BLOCK_BITS, check_if_match, now_iso
 from .validation import validate_resource
 
 # The indexed column behind each `index_hint` attribute, per table.
@@ -139,13 +139,23 @@ class Store(OrgStore):
     @staticmethod
     def _page_rows(c: sqlite3.Connection, table: str, org: str, start_index: int, count: int,
                    columns: str = "*", max_bytes: int | None = None) -> list[sqlite3.Row]:
-        """One LIMIT/OFFSET page of the org's rows in creation order (stable across pages); the
-        OFFSET walks only the covering (org, seq) index. Rows are read one by one up to `max_bytes`
+        """One page of the org's rows in creation order (stable across pages, RFC 7644 §3.4.2.4).
+        A deep page starts from the block of `seq` values that holds position `start_index`
+        (page_blocks, store_base.py), so the OFFSET walks at most one block of the covering
+        (org, seq) index, never the whole org before it. Rows are read one by one up to `max_bytes`
         of stored JSON (`columns` must include `data`), so a page of huge users is never all read."""
         if count <= 0:
             return []
+        low, offset = 0, start_index - 1
+        if offset >= 1 << BLOCK_BITS:
+            found = c.execute("SELECT block, cum - n FROM (SELECT block, n, SUM(n) OVER (ORDER BY block) AS cum "
+                              "FROM page_blocks WHERE tbl=? AND org=?) WHERE cum >= ? LIMIT 1",
+                              (table, org, start_index)).fetchone()
+            if found is None:
+                return []  # past the last row
+            low, offset = found[0] << BLOCK_BITS, offset - found[1]
         cursor = c.execute(f"SELECT {columns} FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE org=? "
-                           f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, count, start_index - 1))
+                           f"AND seq >= ? ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, low, count, offset))
         if max_bytes is None:
             return cursor.fetchall()
         return _within(cursor, lambda row: len(row["data"]), max_bytes)
