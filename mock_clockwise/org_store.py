@@ -4,12 +4,12 @@ triggers them) and the WorkOS-style events. store.py adds the SCIM resources on 
 from __future__ import annotations
 
 import hmac
-import json
 import sqlite3
 from typing import Any, Iterable
 
 from . import plan
 from .errors import Forbidden, NotFound, Uniqueness
+from .representation import from_json
 from .store_base import StoreBase, now_iso, token_digest
 
 
@@ -139,5 +139,5 @@ class OrgStore(StoreBase):
         with self._read() as c:
             self._org_row(c, org)
             rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq", (org,)).fetchall()
-        return [{"id": r["id"], "event": r["event"], "data": json.loads(r["data"]), "created_at": r["created_at"]}
+        return [{"id": r["id"], "event": r["event"], "data": from_json(r["data"]), "created_at": r["created_at"]}
                 for r in rows]

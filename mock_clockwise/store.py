@@ -13,7 +13,6 @@ those are absolute URLs that depend on the request's host, so the views add them
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from typing import Any, Callable, Iterable, TypeVar
@@ -25,7 +24,7 @@ from .names import user_name_key
 from .org_store import OrgStore
 from .patch import apply_patch
 from .projection import sort_key
-from .representation import resource_from_row, stored_form, stored_text, wire_form
+from .representation import from_json, resource_from_row, stored_form, stored_text, wire_form
 from .schema import GROUP, USER, ResourceType
 from .store_base import BLOCK_BITS, check_if_match, now_iso
 from .validation import validate_resource
@@ -189,7 +188,7 @@ class Store(OrgStore):
             if member is not None and member["admin"] and member["unlinked_data"]:
                 # Clockwise's admin rule holds across relinking: an admin whose SCIM user was deleted
                 # comes back with the attributes it had (DELETE then POST must not edit an admin).
-                changed = plan.admin_changes(json.loads(member["unlinked_data"]), data)
+                changed = plan.admin_changes(from_json(member["unlinked_data"]), data)
                 if changed:
                     raise Forbidden(plan.admin_refusal_detail(data["userName"], changed))
             active = plan.is_active(data)
@@ -228,7 +227,7 @@ class Store(OrgStore):
             if "active" not in after:
                 # RFC 7644 §3.5.1 lets a PUT clear or keep what it omits; the mock KEEPS `active` as
                 # stored, so a PUT without it never reactivates a user (nor gives back a paid seat).
-                before_active = json.loads(row["data"]).get("active")
+                before_active = from_json(row["data"]).get("active")
                 if before_active is not None:
                     after["active"] = before_active
             return self._change_user(c, org, row, after)
@@ -237,14 +236,14 @@ class Store(OrgStore):
         with self._tx() as c:
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
-            current = json.loads(row["data"])
+            current = from_json(row["data"])
             # apply_patch validates its result (patch.py): it is stored as it comes.
             return self._change_user(c, org, row, stored_form(uid, apply_patch(current, body, USER), "groups"))
 
     def _change_user(self, c: sqlite3.Connection, org: str, row: sqlite3.Row,
                      after: dict[str, Any]) -> dict[str, Any]:
         uid = row["id"]
-        before = json.loads(row["data"])
+        before = from_json(row["data"])
         if after == before:
             return self._with_groups(c, [resource_from_row("User", row)])[0]
         member = c.execute("SELECT * FROM members WHERE scim_user_id=?", (uid,)).fetchone()
@@ -381,7 +380,7 @@ class Store(OrgStore):
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
             current_members = self._current_members(c, gid)
-            current = json.loads(row["data"])
+            current = from_json(row["data"])
             current["members"] = [{"value": uid, **({"display": d} if d else {})} for uid, d in current_members.items()]
             resource = apply_patch(current, body, GROUP)  # validated there (patch.py)
             members = resource.pop("members", None)
@@ -396,7 +395,7 @@ class Store(OrgStore):
                       members: Any, current: dict[str, str | None]) -> dict[str, Any]:
         gid = row["id"]
         wanted = self._resolve_members(c, org, members)
-        attrs_changed = after != json.loads(row["data"])
+        attrs_changed = after != from_json(row["data"])
         if attrs_changed:
             c.execute("UPDATE groups SET display_name=?, display_name_lower=?, external_id=?, data=? WHERE id=?",
                       (after["displayName"], after["displayName"].lower(), after.get("externalId"),

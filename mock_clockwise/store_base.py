@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import secrets
 import sqlite3
@@ -25,7 +24,7 @@ from typing import Any, Iterator
 
 from .errors import NotFound, PreconditionFailed
 from .names import user_name_key
-from .representation import attach_groups, etag, group_value, member_value, resource_from_row
+from .representation import attach_groups, etag, group_value, member_value, resource_from_row, to_json
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS orgs (
@@ -292,7 +291,7 @@ class StoreBase:
         """WorkOS-style events, in order, with one statement however many there are."""
         now = now_iso()
         c.executemany("INSERT INTO events (org, id, event, data, created_at) VALUES (?,?,?,?,?)",
-                      [(org, "event_" + secrets.token_hex(13).upper(), name, json.dumps(data), now)
+                      [(org, "event_" + secrets.token_hex(13).upper(), name, to_json(data), now)
                        for name, data in events])
 
     def _group_out(self, c: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
