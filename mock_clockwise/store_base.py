@@ -91,7 +91,8 @@ BUSY_TIMEOUT_S = 30.0
 
 def now_iso() -> str:
     """ISO 8601 UTC with a `Z` (RFC 7643 §2.3.5 dateTime), millisecond precision."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # isoformat is ~4x faster than strftime; "+00:00" becomes "Z".
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def token_digest(token: str) -> str:
