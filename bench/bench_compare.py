@@ -28,8 +28,8 @@ and point --scim2-server (or $SCIM2_SERVER) at /tmp/othervenv/bin/scim2-server.
 from __future__ import annotations
 
 import argparse
-import math
 import json
+import math
 import statistics
 import sys
 import tempfile
