@@ -299,7 +299,7 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
 
 
 def run_cpu(quick: bool) -> dict[str, Any]:
-    return bench_cpu.run(CPU_BASELINE, 1 if quick else 7, 20 if quick else 200)
+    return bench_cpu.run(CPU_BASELINE, 1 if quick else 15, 20 if quick else 200)
 
 
 def run_scale(quick: bool) -> list[tuple[int, dict[str, float]]]:
@@ -332,11 +332,14 @@ def splice(text: str, lines: list[str]) -> str:
 
 def mock_sections(args: argparse.Namespace) -> int:
     """--sections mock: only the mock's lookups and its CPU per request, spliced into the file."""
+    started, t0, load = datetime.now(timezone.utc), time.perf_counter(), os.getloadavg()[0]
     scale = run_scale(args.quick)
     cpu = run_cpu(args.quick)
     lines = [*scale_section(scale, args.quick), *cpu_section(cpu, scale, args.quick)]
     stamp = (f"Sections 'Lookups as the org grows' and 'The mock's own CPU per request' rewritten by `{PY} "
-             f"bench/run_all.py --sections mock` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.")
+             f"bench/run_all.py --sections mock` on {started:%Y-%m-%d %H:%M} UTC ({(time.perf_counter() - t0) / 60:.1f} "
+             f"min; 1-minute load average {load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end on "
+             f"{psutil.cpu_count()} CPUs: other sessions shared the machine; the other sections are from the run below).")
     out = Path(args.output)
     old = out.read_text() if out.exists() else "# Benchmarks\n"
     kept = "\n".join(line for line in old.splitlines() if not line.startswith("Sections 'Lookups"))
