@@ -1,15 +1,21 @@
 """Profile the mock's own per-request CPU under the Okta mix, in-process, without locust.
 
 Requests go straight into the WSGI callable of `mock_clockwise.app.create_app()` (no socket,
-no HTTP client, no waitress), so what is measured is Flask + the mock. Each request kind of
-scenarios/locustfile.py is timed on its own (CPU time of this thread, µs/request, median of
-`--rounds` rounds), then the whole mix runs under cProfile and the top functions are printed.
+no HTTP client, no waitress), so what is measured is Flask + the mock. Only the server's side
+of each request is timed (CPU time of this thread: the app call and reading its response body;
+building the request and decoding the answer are the client's and are not counted). Each request
+kind of scenarios/locustfile.py is timed on its own (µs/request, median of `--rounds` rounds),
+then the whole mix runs under cProfile and the top functions are printed.
 
     python bench/profile_mock.py [--users 600] [--rounds 5] [--repeat 200] [--memory] [--top 30]
                                  [--sort tottime|cumtime] [--no-profile] [--json out.json]
+                                 [--app mock|bare]
 
-By default the store is a temporary SQLite file in WAL mode, as `scim-harness serve` with
-workers runs it; `--memory` uses the in-memory store instead.
+By default the store is a SQLite file in WAL mode on tmpfs, with the control plane shared through
+a state folder, as the worker processes of `scim-harness serve` run it; `--memory` uses the
+in-memory store of `--workers 1` instead. `--app bare` runs the same mix against bench/bare_flask.py
+(fixed bodies: Flask alone, the floor under the mock). bench/bench_cpu.py runs this script against
+an earlier commit of the mock and the working tree, in the same run.
 """
 from __future__ import annotations
 
@@ -35,10 +41,15 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 class Wsgi:
-    """Calls the app's WSGI callable with the headers Okta sends (shared/reference/idp-wire.md)."""
+    """Calls the app's WSGI callable with the headers Okta sends (shared/reference/idp-wire.md).
+
+    `server_ns` adds up the CPU time of the server's side of every call (the app and reading
+    its response body), `last_ns` is that of the last call."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.server_ns = 0
+        self.last_ns = 0
 
     def __call__(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         target, _, query = path.partition("?")
@@ -62,6 +73,7 @@ class Wsgi:
             status.append(s)
             return lambda data: None
 
+        start = time.thread_time_ns()
         chunks = self.app(environ, start_response)
         try:
             data = b"".join(chunks)
@@ -69,6 +81,8 @@ class Wsgi:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
+        self.last_ns = time.thread_time_ns() - start
+        self.server_ns += self.last_ns
         code = int(status[0].split()[0])
         return code, (json.loads(data) if data else None)
 
@@ -117,11 +131,17 @@ class Mix:
         code, _ = self.call("GET", f"/Users/{self._next_id()}")
         assert code == 200
 
-    def put_user(self) -> None:
+    def put_body(self) -> tuple[str, dict[str, Any]]:
+        """Okta's update: GET the user, change a name (the PUT is sent by put_user)."""
         uid = self._next_id()
         code, user = self.call("GET", f"/Users/{uid}")
+        assert code == 200
         user["name"]["givenName"] = f"Given{uuid.uuid4().hex[:6]}"
-        self._timed_put = (uid, user)
+        return uid, user
+
+    def put_user(self, uid: str, user: dict[str, Any]) -> None:
+        code, _ = self.call("PUT", f"/Users/{uid}", user)
+        assert code == 200
 
     def patch_active(self) -> None:
         self.active = not self.active
@@ -146,52 +166,40 @@ class Mix:
         assert code == 200 and len(page["Resources"]) == 100
 
 
-def _cpu_us(fn: Callable[[], None], repeat: int) -> float:
-    start = time.thread_time_ns()
+def _cpu_us(call: Wsgi, fn: Callable[[], None], repeat: int) -> float:
+    """Server CPU µs per call of `fn` (each call sends one timed request)."""
+    start = call.server_ns
     for _ in range(repeat):
         fn()
-    return (time.thread_time_ns() - start) / repeat / 1000
+    return (call.server_ns - start) / repeat / 1000
 
 
 def measure(mix: Mix, repeat: int, rounds: int) -> dict[str, float]:
-    """Median CPU µs/request per kind. PUT is timed alone (its GET is done untimed first)."""
-    def put() -> None:
-        mix.put_user()
-        uid, user = mix._timed_put
-        start = time.thread_time_ns()
-        code, _ = mix.call("PUT", f"/Users/{uid}", user)
-        put_ns.append(time.thread_time_ns() - start)
-        assert code == 200
-
+    """Median server CPU µs/request per kind. PUT is timed alone (its GET is not counted)."""
+    call = mix.call
     kinds: dict[str, Callable[[], None]] = {
         "GET /Users?filter=userName eq": mix.filter_lookup, "POST /Users": mix.post_user,
         "GET /Users/{id}": mix.get_user, "PATCH /Users/{id} active": mix.patch_active,
-        "PATCH /Groups/{id} add": mix.group_add, "PATCH /Groups/{id} remove": mix.group_remove,
         "GET /Users?startIndex&count=100": mix.import_page,
     }
-    samples: dict[str, list[float]] = {k: [] for k in [*kinds, "PUT /Users/{id}"]}
+    samples: dict[str, list[float]] = {k: [] for k in [*kinds, "PATCH /Groups/{id} add",
+                                                        "PATCH /Groups/{id} remove", "PUT /Users/{id}"]}
     for _ in range(rounds):
         for name, fn in kinds.items():
-            n = max(1, repeat // 10) if "count=100" in name else repeat
-            if name == "PATCH /Groups/{id} add":
-                # add and remove alternate so every add really adds three members
-                start_ns = 0
-                for _ in range(n):
-                    t = time.thread_time_ns()
-                    mix.group_add()
-                    start_ns += time.thread_time_ns() - t
-                    t = time.thread_time_ns()
-                    mix.group_remove()
-                    samples["PATCH /Groups/{id} remove"].append((time.thread_time_ns() - t) / 1000)
-                samples[name].append(start_ns / n / 1000)
-                continue
-            if name == "PATCH /Groups/{id} remove":
-                continue
-            samples[name].append(_cpu_us(fn, n))
-        put_ns: list[int] = []
+            samples[name].append(_cpu_us(call, fn, max(1, repeat // 10) if "count=100" in name else repeat))
+        # add and remove alternate so every add really adds three members
+        add_ns = remove_ns = put_ns = 0
         for _ in range(repeat):
-            put()
-        samples["PUT /Users/{id}"].append(sum(put_ns) / len(put_ns) / 1000)
+            mix.group_add()
+            add_ns += call.last_ns
+            mix.group_remove()
+            remove_ns += call.last_ns
+        for _ in range(repeat):
+            mix.put_user(*mix.put_body())  # the PUT alone is counted, not its GET
+            put_ns += call.last_ns
+        samples["PATCH /Groups/{id} add"].append(add_ns / repeat / 1000)
+        samples["PATCH /Groups/{id} remove"].append(remove_ns / repeat / 1000)
+        samples["PUT /Users/{id}"].append(put_ns / repeat / 1000)
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
@@ -202,9 +210,7 @@ def okta_mix(mix: Mix) -> None:
         mix.filter_lookup()
         mix.post_user()
     for _ in range(3):
-        mix.put_user()
-        uid, user = mix._timed_put
-        mix.call("PUT", f"/Users/{uid}", user)
+        mix.put_user(*mix.put_body())
     for _ in range(2):
         mix.patch_active()
     for _ in range(2):
@@ -214,6 +220,20 @@ def okta_mix(mix: Mix) -> None:
         mix.import_page()
 
 
+def build_app(kind: str, memory: bool, tmp: str) -> tuple[Any, Callable[[], None]]:
+    """(WSGI app, its clean-up): the mock as its worker processes run it (WAL file on tmpfs, shared
+    faults and journal in a state folder), in memory as one process runs it, or bare Flask."""
+    if kind == "bare":
+        import bare_flask  # bench/ is on sys.path when this script runs; only --app bare needs it
+
+        return bare_flask.create_app(), lambda: None
+    config: dict[str, Any] = {"ORGS": [{"name": "acme", "tokens": [TOKEN], "threshold": 10}]}
+    if not memory:
+        config.update(DB_PATH=os.path.join(tmp, "state.sqlite3"), STATE_DIR=tmp)
+    app = create_app(config)
+    return app, app.extensions["mock_clockwise"].close
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=600,
@@ -221,28 +241,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=200, help="requests per kind per round (pages: a tenth)")
     ap.add_argument("--memory", action="store_true", help="in-memory store instead of a WAL file")
+    ap.add_argument("--app", default="mock", choices=("mock", "bare"), help="bare: bench/bare_flask.py")
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--sort", default="tottime", choices=("tottime", "cumtime"))
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--json", help="write the µs/request figures here")
     args = ap.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="profile-mock-") as tmp:
-        db = None if args.memory else os.path.join(tmp, "mock.db")
-        app = create_app({"ORGS": [{"name": "acme", "tokens": [TOKEN], "threshold": 10}], "DB_PATH": db})
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="profile-mock-", dir=shm) as tmp:
+        app, close = build_app(args.app, args.memory, tmp)
         mix = Mix(Wsgi(app), args.users)
         for _ in range(20):  # warm-up: imports, caches, SQLite pages
             okta_mix(mix)
         figures = measure(mix, args.repeat, args.rounds)
-        print(f"CPU µs/request ({'memory' if args.memory else 'WAL file'} store, median of {args.rounds} rounds, "
-              f"Flask + mock, no server):")
+        where = "bare Flask" if args.app == "bare" else "memory store" if args.memory else "WAL file store"
+        print(f"server CPU µs/request ({where}, median of {args.rounds} rounds, Flask + mock, no HTTP server):")
         for name, us in figures.items():
             print(f"  {name:36s} {us:8.0f}")
         weighted = _weighted(figures)
         print(f"  {'Okta mix (locustfile weights)':36s} {weighted:8.0f}")
         if args.json:
+            import mock_clockwise
+
             with open(args.json, "w", encoding="utf-8") as fh:
-                json.dump({**figures, "okta_mix": weighted}, fh, indent=2)
+                json.dump({"figures": {**figures, "okta_mix": weighted}, "app": args.app, "memory": args.memory,
+                           "mock_clockwise": os.path.dirname(mock_clockwise.__file__)}, fh, indent=2)
         if not args.no_profile:
             prof = cProfile.Profile()
             prof.enable()
@@ -252,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
-        app.extensions["mock_clockwise"].store.close()
+        close()
     return 0
 
 

@@ -4,12 +4,12 @@ triggers them) and the WorkOS-style events. store.py adds the SCIM resources on 
 from __future__ import annotations
 
 import hmac
-import json
 import sqlite3
 from typing import Any, Iterable
 
 from . import plan
 from .errors import Forbidden, NotFound, Uniqueness
+from .representation import from_json
 from .store_base import StoreBase, now_iso, token_digest
 
 
@@ -62,14 +62,14 @@ class OrgStore(StoreBase):
         with self._tx() as c:
             self._org_row(c, name)
             c.execute("DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE org=?)", (name,))
-            for table in ("tokens", "members", "users", "groups", "events"):
+            for table in ("tokens", "members", "users", "groups", "events", "page_blocks"):
                 c.execute(f"DELETE FROM {table} WHERE org=?", (name,))
             c.execute("DELETE FROM orgs WHERE name=?", (name,))
 
     def wipe(self) -> None:
         """Remove everything (the control plane's reset re-creates the start orgs)."""
         with self._tx() as c:
-            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs"):
+            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs", "page_blocks"):
                 c.execute(f"DELETE FROM {table}")
 
     def org_for_token(self, token: str) -> str | None:
@@ -143,7 +143,7 @@ class OrgStore(StoreBase):
                 rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq", (org,)).fetchall()
             else:
                 rows = c.execute("SELECT * FROM events WHERE org=? ORDER BY seq DESC LIMIT ?", (org, last)).fetchall()[::-1]
-        return [{"id": r["id"], "event": r["event"], "data": json.loads(r["data"]), "created_at": r["created_at"]}
+        return [{"id": r["id"], "event": r["event"], "data": from_json(r["data"]), "created_at": r["created_at"]}
                 for r in rows]
 
     def event_count(self, org: str) -> int:

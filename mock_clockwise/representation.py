@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+import orjson
+
 from mock_clockwise.schema import ResourceType
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -32,9 +34,26 @@ def stored_form(rid: str, resource: dict[str, Any], *drop: str) -> dict[str, Any
     return out
 
 
+def to_json(data: Any) -> str:
+    """JSON text of a document the mock built (a stored resource, an event): compact, non-ASCII
+    as UTF-8 (RFC 8259 §8.1), by orjson (~10x json.dumps). What orjson refuses (an integer beyond
+    64 bits, a lone surrogate; neither passes the request decoder) takes json's way instead."""
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(data)
+
+
+def from_json(text: str | bytes) -> Any:
+    """A document from JSON text the mock wrote itself (stored resources, events). Never for
+    request bodies: orjson reads an integer beyond 64 bits as a float, where wire.decode_json
+    answers 400 (RFC 7644 §3.12)."""
+    return orjson.loads(text)
+
+
 def stored_text(data: dict[str, Any]) -> str:
     """The JSON text of a stored resource (import_page_text splices it as it is)."""
-    return json.dumps(data)
+    return to_json(data)
 
 
 # ---------------------------------------------------------------------------- wire form
@@ -60,7 +79,7 @@ def wire_form(kind: str, data: dict[str, Any], created: str, last_modified: str,
 
 def resource_from_row(kind: str, row: Mapping[str, Any], members: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The wire form of a stored row (columns data, created, last_modified, version)."""
-    return wire_form(kind, json.loads(row["data"]), row["created"], row["last_modified"], row["version"], members)
+    return wire_form(kind, from_json(row["data"]), row["created"], row["last_modified"], row["version"], members)
 
 
 def member_value(user_id: str, display: str) -> dict[str, Any]:
@@ -135,15 +154,15 @@ def import_page_text(total: int, start: int, rows: list[tuple[Any, ...]], base: 
     closed here after the `groups` and `meta` that attach_groups, wire_form and decorate would add.
     Ids are the store's UUIDs and the dates its own ISO strings, so only the base URL and the groups
     need JSON escaping."""
-    users = json.dumps(f"{base}/Users/")[:-1]
+    users = to_json(f"{base}/Users/")[:-1]
     items = []
     for uid, text, created, modified, version, groups in rows:
         extra = ""
         if groups:
             for grp in groups:
                 grp["$ref"] = _url(base, "/Groups", grp["value"])
-            extra = f'"groups": {json.dumps(groups)}, '
-        items.append(f'{text[:-1]}, {extra}"meta": {{"resourceType": "User", "created": "{created}", '
-                     f'"lastModified": "{modified}", "version": "W/\\"{version}\\"", "location": {users}{uid}"}}}}')
-    head = json.dumps(_list_head(total, start, len(items)))
-    return f'{head[:-1]}, "Resources": [{", ".join(items)}]}}'
+            extra = f'"groups":{to_json(groups)},'
+        items.append(f'{text[:-1]},{extra}"meta":{{"resourceType":"User","created":"{created}",'
+                     f'"lastModified":"{modified}","version":"W/\\"{version}\\"","location":{users}{uid}"}}}}')
+    head = to_json(_list_head(total, start, len(items)))
+    return f'{head[:-1]},"Resources":[{",".join(items)}]}}'

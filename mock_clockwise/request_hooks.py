@@ -34,8 +34,9 @@ def before_request() -> None:
     path = request.path
     g.org = None
     # Deny by default: the blueprint that will serve the request decides, whatever the path looks like.
-    scim = request.blueprint == "scim" or path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
-    control = request.blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
+    blueprint = request.blueprint
+    scim = blueprint == "scim" or path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
+    control = blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
     if scim:
         token = _bearer(request.headers.get("Authorization"))
         if token is None:

@@ -15,6 +15,14 @@ ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
+def by_lower_name(attributes: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    """Attributes by lower-case name, the first of a name winning (as a scan in order would)."""
+    out: dict[str, Attribute] = {}
+    for a in attributes:
+        out.setdefault(a.name.lower(), a)
+    return out
+
+
 @dataclass(frozen=True, repr=False)
 class Attribute:
     """One attribute definition with the RFC 7643 §2.2 characteristics (and §7 defaults)."""
@@ -37,11 +45,12 @@ class Attribute:
 
     def sub(self, name: str) -> Attribute | None:
         """The sub-attribute called `name` (RFC 7643 §2.1: attribute names are case-insensitive)."""
-        low = name.lower()
-        for sub in self.sub_attributes:
-            if sub.name.lower() == low:
-                return sub
-        return None
+        return self.subs_by_lower.get(name.lower())
+
+    @cached_property
+    def subs_by_lower(self) -> dict[str, Attribute]:
+        # Built once per definition (the definitions are constants): every body and path looks names up.
+        return by_lower_name(self.sub_attributes)
 
     @property
     def is_complex(self) -> bool:
@@ -58,11 +67,11 @@ class Schema:
     attributes: tuple[Attribute, ...]
 
     def attr(self, name: str) -> Attribute | None:
-        low = name.lower()
-        for a in self.attributes:
-            if a.name.lower() == low:
-                return a
-        return None
+        return self.attrs_by_lower.get(name.lower())
+
+    @cached_property
+    def attrs_by_lower(self) -> dict[str, Attribute]:
+        return by_lower_name(self.attributes)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ def _projection_args(source: dict[str, Any] | None = None) -> tuple[list[str] | 
     # RFC 7644 §3.4.2.5 (attributes / excludedAttributes), also on POST/PUT/PATCH (§3.9).
     if source is not None:
         return _attr_list(source.get("attributes")), _attr_list(source.get("excludedAttributes"))
+    if not request.query_string:
+        return None, None  # most requests have no query: no need to parse one
     return parse_attr_list(request.args.get("attributes")), parse_attr_list(request.args.get("excludedAttributes"))
 
 

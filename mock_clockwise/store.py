@@ -13,7 +13,6 @@ those are absolute URLs that depend on the request's host, so the views add them
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from typing import Any, Callable, Iterable, TypeVar
@@ -25,9 +24,9 @@ from .names import user_name_key
 from .org_store import OrgStore
 from .patch import apply_patch
 from .projection import sort_key
-from .representation import resource_from_row, stored_form, stored_text, wire_form
+from .representation import from_json, resource_from_row, stored_form, stored_text, wire_form
 from .schema import GROUP, USER, ResourceType
-from .store_base import check_if_match, now_iso
+from .store_base import BLOCK_BITS, check_if_match, now_iso
 from .validation import validate_resource
 
 PATCH_ATTEMPTS = 3  # optimistic tries of a user PATCH outside the write lock before one under it
@@ -141,13 +140,23 @@ class Store(OrgStore):
     @staticmethod
     def _page_rows(c: sqlite3.Connection, table: str, org: str, start_index: int, count: int,
                    columns: str = "*", max_bytes: int | None = None) -> list[sqlite3.Row]:
-        """One LIMIT/OFFSET page of the org's rows in creation order (stable across pages); the
-        OFFSET walks only the covering (org, seq) index. Rows are read one by one up to `max_bytes`
+        """One page of the org's rows in creation order (stable across pages, RFC 7644 §3.4.2.4).
+        A deep page starts from the block of `seq` values that holds position `start_index`
+        (page_blocks, store_base.py), so the OFFSET walks at most one block of the covering
+        (org, seq) index, never the whole org before it. Rows are read one by one up to `max_bytes`
         of stored JSON (`columns` must include `data`), so a page of huge users is never all read."""
         if count <= 0:
             return []
+        low, offset = 0, start_index - 1
+        if offset >= 1 << BLOCK_BITS:
+            found = c.execute("SELECT block, cum - n FROM (SELECT block, n, SUM(n) OVER (ORDER BY block) AS cum "
+                              "FROM page_blocks WHERE tbl=? AND org=?) WHERE cum >= ? LIMIT 1",
+                              (table, org, start_index)).fetchone()
+            if found is None:
+                return []  # past the last row
+            low, offset = found[0] << BLOCK_BITS, offset - found[1]
         cursor = c.execute(f"SELECT {columns} FROM {table} WHERE seq IN (SELECT seq FROM {table} WHERE org=? "
-                           f"ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, count, start_index - 1))
+                           f"AND seq >= ? ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, low, count, offset))
         if max_bytes is None:
             return cursor.fetchall()
         return _within(cursor, lambda row: len(row["data"]), max_bytes)
@@ -181,7 +190,7 @@ class Store(OrgStore):
             if member is not None and member["admin"] and member["unlinked_data"]:
                 # Clockwise's admin rule holds across relinking: an admin whose SCIM user was deleted
                 # comes back with the attributes it had (DELETE then POST must not edit an admin).
-                changed = plan.admin_changes(json.loads(member["unlinked_data"]), data)
+                changed = plan.admin_changes(from_json(member["unlinked_data"]), data)
                 if changed:
                     raise Forbidden(plan.admin_refusal_detail(data["userName"], changed))
             active = plan.is_active(data)
@@ -220,7 +229,7 @@ class Store(OrgStore):
             if "active" not in after:
                 # RFC 7644 §3.5.1 lets a PUT clear or keep what it omits; the mock KEEPS `active` as
                 # stored, so a PUT without it never reactivates a user (nor gives back a paid seat).
-                before_active = json.loads(row["data"]).get("active")
+                before_active = from_json(row["data"]).get("active")
                 if before_active is not None:
                     after["active"] = before_active
             return self._change_user(c, org, row, after)
@@ -234,7 +243,7 @@ class Store(OrgStore):
                 row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
             # apply_patch validates its result (patch.py): it is stored as it comes.
-            after = stored_form(uid, apply_patch(json.loads(row["data"]), body, USER), "groups")
+            after = stored_form(uid, apply_patch(from_json(row["data"]), body, USER), "groups")
             with self._tx() as c:
                 now = self._row(c, "users", org, uid)
                 if now["version"] == row["version"]:
@@ -242,13 +251,13 @@ class Store(OrgStore):
         with self._tx() as c:  # still racing: under the lock, once (apply_patch bounds its own work)
             row = self._row(c, "users", org, uid)
             check_if_match(row["version"], if_match)
-            return self._change_user(c, org, row, stored_form(uid, apply_patch(json.loads(row["data"]), body, USER),
+            return self._change_user(c, org, row, stored_form(uid, apply_patch(from_json(row["data"]), body, USER),
                                                               "groups"))
 
     def _change_user(self, c: sqlite3.Connection, org: str, row: sqlite3.Row,
                      after: dict[str, Any]) -> dict[str, Any]:
         uid = row["id"]
-        before = json.loads(row["data"])
+        before = from_json(row["data"])
         if after == before:
             return self._with_groups(c, [resource_from_row("User", row)])[0]
         member = c.execute("SELECT * FROM members WHERE scim_user_id=?", (uid,)).fetchone()
@@ -385,7 +394,7 @@ class Store(OrgStore):
             row = self._row(c, "groups", org, gid)
             check_if_match(row["version"], if_match)
             current_members = self._current_members(c, gid)
-            current = json.loads(row["data"])
+            current = from_json(row["data"])
             current["members"] = [{"value": uid, **({"display": d} if d else {})} for uid, d in current_members.items()]
             resource = apply_patch(current, body, GROUP)  # validated there (patch.py)
             members = resource.pop("members", None)
@@ -400,7 +409,7 @@ class Store(OrgStore):
                       members: Any, current: dict[str, str | None]) -> dict[str, Any]:
         gid = row["id"]
         wanted = self._resolve_members(c, org, members)
-        attrs_changed = after != json.loads(row["data"])
+        attrs_changed = after != from_json(row["data"])
         if attrs_changed:
             c.execute("UPDATE groups SET display_name=?, display_name_lower=?, external_id=?, data=? WHERE id=?",
                       (after["displayName"], after["displayName"].lower(), after.get("externalId"),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import secrets
 import sqlite3
@@ -25,7 +24,7 @@ from typing import Any, Iterator
 
 from .errors import NotFound, PreconditionFailed
 from .names import user_name_key
-from .representation import attach_groups, etag, group_value, member_value, resource_from_row
+from .representation import attach_groups, etag, group_value, member_value, resource_from_row, to_json
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS orgs (
@@ -63,7 +62,27 @@ CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, org TEXT NOT NULL, id TEXT NOT NULL,
   event TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_org ON events(org, seq);
-"""
+CREATE TABLE IF NOT EXISTS page_blocks (
+  tbl TEXT NOT NULL, org TEXT NOT NULL, block INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (tbl, org, block)) WITHOUT ROWID;
+""" + "".join(f"""
+CREATE TRIGGER IF NOT EXISTS {t}_block_add AFTER INSERT ON {t} BEGIN
+  INSERT INTO page_blocks (tbl, org, block, n) VALUES ('{t}', NEW.org, NEW.seq >> {{bits}}, 1)
+    ON CONFLICT (tbl, org, block) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS {t}_block_remove AFTER DELETE ON {t} BEGIN
+  UPDATE page_blocks SET n = n - 1 WHERE tbl = '{t}' AND org = OLD.org AND block = OLD.seq >> {{bits}};
+  DELETE FROM page_blocks WHERE tbl = '{t}' AND org = OLD.org AND block = OLD.seq >> {{bits}} AND n <= 0;
+END;
+""" for t in ("users", "groups"))
+
+# Deep pages (RFC 7644 §3.4.2.4 startIndex) without walking the offset: `page_blocks` counts each
+# org's users and groups per block of 2**BLOCK_BITS consecutive `seq` values, kept by the triggers
+# above inside every INSERT and DELETE (so no write path can forget it, and it is exact in every
+# transaction). A page at startIndex s sums the counts to find the block holding position s, then
+# walks at most one block of the (org, seq) index instead of s - 1 entries.
+BLOCK_BITS = 12
+_DDL = _DDL.replace("{bits}", str(BLOCK_BITS))
 
 # How long a write waits for another process's write transaction before SQLite reports
 # "database is locked" (worker processes share one file).
@@ -72,7 +91,8 @@ BUSY_TIMEOUT_S = 30.0
 
 def now_iso() -> str:
     """ISO 8601 UTC with a `Z` (RFC 7643 §2.3.5 dateTime), millisecond precision."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # isoformat is ~4x faster than strftime; "+00:00" becomes "Z".
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def token_digest(token: str) -> str:
@@ -102,8 +122,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
     (the worker processes of a server may all try; the first one does it):
     - users.user_name_lower (lower()) became users.user_name_key (names.user_name_key), the same
       UNIQUE (org, ...) constraint now over the Unicode comparison key;
-    - members.unlinked_data (the last SCIM attributes of an admin whose user was deleted).
+    - members.unlinked_data (the last SCIM attributes of an admin whose user was deleted);
+    - page_blocks (deep pages), counted once from the rows a file already holds.
     Raises RuntimeError when the file holds two users that the new key says are one."""
+    _count_blocks(conn)
     if "user_name_lower" not in _columns(conn, "users") and "unlinked_data" in _columns(conn, "members"):
         return
     conn.create_function("user_name_key", 1, user_name_key, deterministic=True)
@@ -118,6 +140,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
         raise RuntimeError(f"the database holds userNames that are one user under the Unicode comparison "
                            f"(names.py); rename one of them first ({exc})") from None
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+_BLOCKS_AGREE = ("SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM groups) = "
+                 "(SELECT COALESCE(SUM(n), 0) FROM page_blocks)")
+
+
+def _count_blocks(conn: sqlite3.Connection) -> None:
+    """Count page_blocks afresh when they do not add up to the rows (a file written before they
+    existed); from then on the triggers keep them."""
+    if conn.execute(_BLOCKS_AGREE).fetchone()[0]:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM page_blocks")
+        for table in ("users", "groups"):
+            conn.execute(f"INSERT INTO page_blocks (tbl, org, block, n) SELECT '{table}', org, seq >> {BLOCK_BITS}, "
+                         f"COUNT(*) FROM {table} GROUP BY org, seq >> {BLOCK_BITS}")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -249,7 +292,7 @@ class StoreBase:
         """WorkOS-style events, in order, with one statement however many there are."""
         now = now_iso()
         c.executemany("INSERT INTO events (org, id, event, data, created_at) VALUES (?,?,?,?,?)",
-                      [(org, "event_" + secrets.token_hex(13).upper(), name, json.dumps(data), now)
+                      [(org, "event_" + secrets.token_hex(13).upper(), name, to_json(data), now)
                        for name, data in events])
 
     def _group_out(self, c: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from flask import Response, current_app, request
 
 from .errors import InvalidSyntax, InvalidValue, UnsupportedMediaType
@@ -109,23 +110,30 @@ def state() -> MockState:
 
 # ---------------------------------------------------------------------------- responses
 def scim_response(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """Every body the mock sends is `application/scim+json` (RFC 7644 §3.1)."""
-    data = "" if body is None else json.dumps(body, ensure_ascii=False)
-    try:
-        data.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate echoed from input (e.g. a filter literal "\ud800" in an error detail):
-        # RFC 8259 §8.2 allows it only as an escape, so escape everything rather than fail.
-        data = json.dumps(body, ensure_ascii=True)
-    resp = Response(data, status=status, mimetype=SCIM_CONTENT_TYPE)
+    """Every body the mock sends is `application/scim+json` (RFC 7644 §3.1), UTF-8 JSON."""
+    resp = Response(b"" if body is None else json_bytes(body), status=status, content_type=SCIM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp
 
 
+def json_bytes(body: Any) -> bytes:
+    """A response body: orjson's compact UTF-8 (non-ASCII as is, RFC 8259 §8.1)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate echoed from input, or a huge integer
+        data = json.dumps(body, ensure_ascii=False)
+        try:
+            return data.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (e.g. a filter literal "\ud800" in an error detail): RFC 8259 §8.2
+            # allows it only as an escape, so escape everything rather than fail.
+            return json.dumps(body, ensure_ascii=True).encode("ascii")
+
+
 def scim_text_response(text: str, status: int = 200) -> Response:
     """A body already serialised as JSON text (the import page spliced from stored resources)."""
-    return Response(text, status=status, mimetype=SCIM_CONTENT_TYPE)
+    return Response(text.encode("utf-8"), status=status, content_type=SCIM_CONTENT_TYPE)
 
 
 # ---------------------------------------------------------------------------- request bodies

@@ -23,7 +23,8 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
     text = out.read_text()
     for heading in ("## Must hold (issue 6)", "## Throughput and latency under the Okta mix",
                     "## 100 concurrent clients", "## Lookups as the org grows",
-                    "## The driver's bulk provisioning rate", "## Default `scim-harness run`", "## Memory"):
+                    "## The driver's bulk provisioning rate", "## Default `scim-harness run`", "## Memory",
+                    "## The mock's own CPU per request (issue 13)"):
         assert heading in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
     assert "bare-workers" in rows and "mock-workers" in rows
@@ -35,6 +36,19 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
         "| yes |")
     assert "listen overflows/drops +0" in text
     assert "Command: `python bench/bench_mock_scale.py --quick`" in text
+    assert "the mock's own CPU per request (Okta mix) halved vs 028a2cf" in text
+    assert "page of 100 at startIndex 4,901 of 5,000 users within 1.5x of the first page" in text
+
+
+def test_splice_replaces_only_the_sections_given() -> None:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import run_all
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    old = "# B\n\n## A\n\nold a\n\n## Lookups\n\nold l\n\n## The driver's\n\nd\n"
+    new = run_all.splice(old, ["## Lookups", "", "new l", "", "## CPU", "", "new c", ""])
+    assert new == "# B\n\n## A\n\nold a\n\n## Lookups\n\nnew l\n\n## CPU\n\nnew c\n\n## The driver's\n\nd\n"
 
 
 def test_verdicts_judge_the_workers_model_and_show_one_process_for_reference() -> None:

@@ -1,0 +1,127 @@
+"""The mock's own CPU per request, this tree against an earlier commit, measured in the same run.
+
+Runs bench/profile_mock.py (server CPU µs/request per request kind of the Okta mix, in-process,
+no HTTP server) in separate processes against three apps, in rotating order, round after round:
+
+- `bare`: bench/bare_flask.py, Flask answering fixed bodies (the floor: Flask's own cost);
+- `base`: mock_clockwise as of `--baseline` (default `main`), exported with `git archive` into a
+  temporary folder that comes first on PYTHONPATH (profile_mock records which package it ran);
+- `head`: mock_clockwise of this working tree.
+
+The same profile_mock.py (this tree's) drives all three, so only the mock differs. The mock's
+OWN CPU per request is its figure minus bare Flask's; the ratio head/base of that is the
+figure to read. Medians over the rounds; CPU time (not wall time), so a busy machine inflates
+every figure alike rather than favouring one side.
+
+    python bench/bench_cpu.py [--baseline REF] [--rounds 5] [--repeat 200] [--json out.json] [--memory]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILE = REPO / "bench" / "profile_mock.py"
+MIX = "okta_mix"
+
+
+def export(ref: str, dest: Path) -> str:
+    """mock_clockwise/ of `ref` into dest; returns the commit it names."""
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", f"{ref}^{{commit}}"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, "mock_clockwise"],
+                          check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(dest, filter="data")
+    return commit
+
+
+def one_run(app: str, pythonpath: Path, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(pythonpath), str(REPO / "bench")])}
+    cmd = [sys.executable, str(PROFILE), "--no-profile", "--rounds", "1", "--repeat", str(args.repeat),
+           "--users", str(args.users), "--app", "bare" if app == "bare" else "mock", "--json", str(out)]
+    if args.memory:
+        cmd.append("--memory")
+    subprocess.run(cmd, check=True, env=env, cwd=pythonpath, stdout=subprocess.DEVNULL)
+    result: dict[str, Any] = json.loads(out.read_text())
+    if app != "bare" and Path(result["mock_clockwise"]).resolve() != (pythonpath / "mock_clockwise").resolve():
+        raise RuntimeError(f"{app}: profile_mock ran {result['mock_clockwise']}, not {pythonpath}")
+    return result
+
+
+def run(baseline: str = "main", rounds: int = 5, repeat: int = 200, users: int = 600,
+        memory: bool = False) -> dict[str, Any]:
+    args = argparse.Namespace(repeat=repeat, users=users, memory=memory)
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
+        base_dir = Path(tmp) / "base"
+        base_dir.mkdir()
+        commit = export(baseline, base_dir)
+        trees = {"bare": REPO, "base": base_dir, "head": REPO}
+        samples: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
+        order = list(trees)
+        for r in range(rounds):
+            for app in order[r % 3:] + order[:r % 3]:  # rotating order
+                res = one_run(app, trees[app], args, Path(tmp) / f"{app}-{r}.json")
+                samples[app].append(res["figures"])
+                print(f"  round {r + 1}/{rounds} {app}: {res['figures'][MIX]:.0f} µs/request", file=sys.stderr,
+                      flush=True)
+    kinds = list(samples["head"][0])
+    med = {app: {k: statistics.median(s[k] for s in runs) for k in kinds} for app, runs in samples.items()}
+    return {"baseline": baseline, "baseline_commit": commit, "rounds": rounds, "repeat": repeat, "users": users,
+            "store": "memory" if memory else "WAL file on tmpfs, shared control plane", "median": med,
+            "samples": samples}
+
+
+def table(res: dict[str, Any]) -> str:
+    med = res["median"]
+    bare, base, head = med["bare"], med["base"], med["head"]
+    lines = [f"| request | bare Flask µs | mock {res['baseline_commit']} µs | mock now µs | own {res['baseline_commit']} "
+             "µs | own now µs | own now/before |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for k in head:
+        own_b, own_h = base[k] - bare[k], head[k] - bare[k]
+        label = "**Okta mix (locustfile weights)**" if k == MIX else k
+        lines.append(f"| {label} | {bare[k]:.0f} | {base[k]:.0f} | {head[k]:.0f} | {own_b:.0f} | {own_h:.0f} | "
+                     f"{own_h / own_b:.2f} |")
+    return "\n".join(lines)
+
+
+def summary(res: dict[str, Any]) -> dict[str, float]:
+    med = res["median"]
+    own_b = med["base"][MIX] - med["bare"][MIX]
+    own_h = med["head"][MIX] - med["bare"][MIX]
+    return {"total_ratio": med["head"][MIX] / med["base"][MIX], "own_before": own_b, "own_now": own_h,
+            "own_ratio": own_h / own_b}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--baseline", default="main", help="git ref of the mock to compare with (default main)")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=200)
+    p.add_argument("--users", type=int, default=600)
+    p.add_argument("--memory", action="store_true", help="the in-memory store (--workers 1) instead")
+    p.add_argument("--json", help="write the figures here")
+    args = p.parse_args(argv)
+    res = run(args.baseline, args.rounds, args.repeat, args.users, args.memory)
+    print(f"server CPU µs/request, in-process, median of {args.rounds} rounds ({res['store']}); "
+          f"before = {args.baseline} ({res['baseline_commit']}), now = this tree")
+    print(table(res))
+    s = summary(res)
+    print(f"the mock's own CPU per request (minus bare Flask): {s['own_before']:.0f} -> {s['own_now']:.0f} µs "
+          f"({s['own_ratio']:.2f}x); whole request {s['total_ratio']:.2f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
