@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import uuid
 
+import gevent
 from locust import FastHttpUser, between, events, task
 from locust.runners import WorkerRunner
 
@@ -32,6 +34,18 @@ def _options(parser) -> None:
     parser.add_argument("--fail-ratio", type=float, default=0.0,
                         help="exit 1 when the failure ratio exceeds this (default 0: any failure)")
     parser.add_argument("--p95-ms", type=float, default=0.0, help="exit 1 when p95 latency exceeds this (0: off)")
+
+
+@events.init.add_listener
+def _stop_on_sigint(environment, **_kw) -> None:
+    # A SIGINT (how `scim-harness load` stops locust) raises KeyboardInterrupt in whichever greenlet runs:
+    # under load a user's, whose traceback gevent prints. Taken in the hub instead, it ends the run the
+    # way the KeyboardInterrupt would, reports and verdicts written.
+    def stop() -> None:
+        environment.runner.quit()
+        if environment.web_ui is not None:
+            environment.web_ui.stop()
+    gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(stop))
 
 
 @events.quitting.add_listener

@@ -70,7 +70,7 @@ def _stub_session() -> object:
     import httpx
     from types import SimpleNamespace
     return SimpleNamespace(driver_client=lambda token: httpx.Client(base_url="http://x.invalid"), time_scale=0.0,
-                           target=SimpleNamespace(timeout=5.0))
+                           target=SimpleNamespace(timeout=5.0), max_wait=60.0, note_wait=lambda *a: None)
 
 
 def test_setup_managers_are_resolved_to_people_and_a_bad_ref_is_a_clear_error() -> None:

@@ -80,3 +80,10 @@ def test_the_breaker_stops_the_run_past_the_read_budget() -> None:
     assert [o is not None for o in outcomes] == [True, True, True, False, False]
     why = stopped(t)
     assert why and "it sent 0.3 MiB of response bodies, more than the 0.2 MiB a run reads in all" in why
+
+
+def test_a_short_secret_is_scrubbed_where_it_stands_alone_not_inside_words() -> None:
+    # A one-letter token scrubbed everywhere left "canno[REDACTED] reach [REDACTED]arge[REDACTED]".
+    line = "cannot reach target http://127.0.0.1/: token t refused (\"t\", %74)"
+    assert scrub(line, ["t"]) == "cannot reach target http://127.0.0.1/: token [REDACTED] refused (\"[REDACTED]\", [REDACTED])"
+    assert scrub("abcdefghX", ["abcdefgh"]) == "[REDACTED]X"  # a long one is scrubbed even inside a word
