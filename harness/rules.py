@@ -14,7 +14,8 @@ SHOULD, MAY/OPTIONAL → MAY). A rule from Okta's or Entra's behaviour is a MUST
 provisioning task without it. Sources were checked against the RFC text: RFC 7643 (schema) and
 RFC 7644 (protocol); IdP behaviour is that of /work/shared/reference/idp-wire.md.
 
-`idps` is the set of IdPs (okta = Okta OIN and AIW, entra = Microsoft Entra ID) whose provisioning breaks
+`idps` is the set of IdPs (okta = Okta OIN and AIW, entra = Microsoft Entra ID, onelogin, pingfederate; the
+last two only through what idp-wire.md "Other IdPs" documents, IDP_NEEDS) whose provisioning breaks
 when the rule fails, and `why` says, in one line drawn from idp-wire.md, what they cannot do then (or why
 none breaks). The verdicts (harness.reports.verdict) count a failure against an IdP only through these sets:
 an rfc suite rule breaks the IdPs it names; in a scenario run in an IdP's dialect, a per-exchange or
