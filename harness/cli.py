@@ -19,7 +19,7 @@ from harness.outputs import OutputError, check_report_dir
 from harness.redaction import scrub, url_secrets
 
 FORMATS = ("console", "json", "junit", "html")
-DIALECT_NAMES = ("okta", "okta-aiw", "okta-patch", "entra", "entra-2020")  # mock_okta.DIALECTS; kept here so --help needs no imports
+DIALECT_NAMES = ("okta", "okta-aiw", "okta-patch", "entra", "entra-2020", "onelogin", "pingfederate")  # mock_okta.DIALECTS; kept here so --help needs no imports
 FAIL_ON = ("must", "should", "may")  # harness.exit_policy.FAIL_ON; kept here so --help needs no imports
 DEFAULT_REPORT_DIR = "reports/{run}"  # {run}: the run's own folder, `reports/latest` points at the newest (report_paths)
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
@@ -104,6 +104,8 @@ RUN_EPILOG = """Suites (--suite, repeatable or comma-separated):
   rfc        RFC 7643/7644 conformance checks, each tagged with its section and MUST/SHOULD/MAY
   okta       the Okta-dialect scenarios (okta, okta-aiw, okta-patch) incl. the OIN SPEC and CRUD tests
   entra      the Entra-dialect scenarios (entra, entra-2020)
+  onelogin   the scenarios in the onelogin dialect
+  pingfederate  the scenarios in the pingfederate dialect
   clockwise  the Clockwise business rules (need the mock's control plane)
   all        every suite (default); against --target, every suite the target can run
 

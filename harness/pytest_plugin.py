@@ -44,7 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-target", metavar="URL", help="SCIM base URL to test (default: start the embedded mock)")
     group.addoption("--scim-token", metavar="T", help="bearer token for --scim-target (or env SCIM_HARNESS_TOKEN)")
     group.addoption("--scim-admin-token", metavar="A", help="control-plane admin token of a mock target")
-    group.addoption("--scim-dialect", choices=("okta", "okta-aiw", "okta-patch", "entra", "entra-2020"),
+    group.addoption("--scim-dialect", choices=("okta", "okta-aiw", "okta-patch", "entra", "entra-2020",
+                                                      "onelogin", "pingfederate"),
                     help="only run scenarios for this IdP dialect (default: every dialect each scenario lists)")
     group.addoption("--scim-fail-on", choices=("must", "should", "may"), default="must",
                     help="what fails a scenario's test: must (default: a MUST failure or a failure of a rule an IdP "

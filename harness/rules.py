@@ -14,7 +14,8 @@ SHOULD, MAY/OPTIONAL → MAY). A rule from Okta's or Entra's behaviour is a MUST
 provisioning task without it. Sources were checked against the RFC text: RFC 7643 (schema) and
 RFC 7644 (protocol); IdP behaviour is that of /work/shared/reference/idp-wire.md.
 
-`idps` is the set of IdPs (okta = Okta OIN and AIW, entra = Microsoft Entra ID) whose provisioning breaks
+`idps` is the set of IdPs (okta = Okta OIN and AIW, entra = Microsoft Entra ID, onelogin, pingfederate; the
+last two only through what idp-wire.md "Other IdPs" documents, IDP_NEEDS) whose provisioning breaks
 when the rule fails, and `why` says, in one line drawn from idp-wire.md, what they cannot do then (or why
 none breaks). The verdicts (harness.reports.verdict) count a failure against an IdP only through these sets:
 an rfc suite rule breaks the IdPs it names; in a scenario run in an IdP's dialect, a per-exchange or
@@ -32,7 +33,16 @@ from harness.results import Strength
 BOTH = frozenset({"okta", "entra"})
 OKTA = frozenset({"okta"})
 ENTRA = frozenset({"entra"})
+ONELOGIN = frozenset({"onelogin"})
+PINGFEDERATE = frozenset({"pingfederate"})
+ALL_IDPS = BOTH | ONELOGIN | PINGFEDERATE  # a rule every IdP needs (the server answers, the id comes back)
 NONE: frozenset[str] = frozenset()
+# The IdP each driver dialect imitates (mock_okta.DIALECTS).
+DIALECT_IDP: Mapping[str, str] = MappingProxyType({
+    "okta": "okta", "okta-aiw": "okta", "okta-patch": "okta", "entra": "entra", "entra-2020": "entra",
+    "onelogin": "onelogin", "pingfederate": "pingfederate"})
+IDP_NAMES: Mapping[str, str] = MappingProxyType(
+    {"okta": "Okta", "entra": "Entra", "onelogin": "OneLogin", "pingfederate": "PingFederate"})
 SUITE_PREFIX = "rfc."
 
 
@@ -91,6 +101,12 @@ WHY: dict[str, str] = {
     "entra.task": "complete the provisioning operation: Entra retries it, then quarantines (idp-wire.md: Entra corrections)",
     "entra.task-detail": "tell the admin why the operation failed: Entra logs the provider's detail (idp-wire.md)",
     "entra.request-accepted": "complete the action: a refused request fails Entra's operation (idp-wire.md: Entra corrections)",
+    "onelogin.task": "complete the provisioning operation: a refused request fails it (idp-wire.md: Other IdPs, OneLogin)",
+    "onelogin.task-detail": "idp-wire.md does not say how OneLogin shows a provider's error detail",
+    "onelogin.request-accepted": "complete the action: a refused request fails OneLogin's operation (idp-wire.md: Other IdPs)",
+    "pingfederate.task": "complete the provisioning operation: a refused request fails it (idp-wire.md: Other IdPs, PingFederate)",
+    "pingfederate.task-detail": "idp-wire.md does not say how PingFederate shows a provider's error detail",
+    "pingfederate.request-accepted": "complete the action: a refused request fails PingFederate's operation (idp-wire.md: Other IdPs)",
     # the rfc conformance suite
     "rfc.filters.external-id": 'Entra filters users with externalId eq when externalId is the matching attribute (idp-wire.md: Microsoft Entra ID, Filters)',
     "rfc.discovery.spc.get": 'no IdP reads it: Okta never calls /ServiceProviderConfig (idp-wire.md: Errors and rate limits), Entra documents no use',
@@ -183,7 +199,7 @@ SUBJECT_NAMES_RULE = {"rfc.patch.status": "rfc.patch."}
 # --- per-exchange rules (harness.checks) ---------------------------------------------------------
 _R += [
     Rule("transport", "The target answers the HTTP request (no refused connection, reset or timeout).",
-         "RFC 7644 §3 (HTTP)", "MUST", BOTH),
+         "RFC 7644 §3 (HTTP)", "MUST", ALL_IDPS),
     Rule("http.status", "The response status is the one the protocol prescribes for this request.",
          "RFC 7644 §3.12", "MUST", NONE),
     Rule("http.status.create", "A successful create answers 201 Created.", "RFC 7644 §3.3", "MUST", NONE),
@@ -201,7 +217,7 @@ _R += [
     Rule("body.json", "A SCIM response body is JSON encoded in UTF-8.", "RFC 7644 §3.8", "MUST", NONE),
     Rule("body.create",
          "The create response contains the created resource with its id (Okta fails the task on an empty body).",
-         "RFC 7644 §3.3; Okta: the 201 body carries id", "MUST", BOTH),
+         "RFC 7644 §3.3; Okta: the 201 body carries id", "MUST", ALL_IDPS),
     Rule("header.location",
          "A 201 response carries the resource URI in the Location header and in meta.location.",
          "RFC 7644 §3.3", "MUST", NONE),
@@ -219,8 +235,8 @@ _R += [
          "RFC 7643 §4.1.1, §7", "MUST", NONE),
     Rule("schema", "The body follows one of the SCIM schemas the harness knows.", "RFC 7643 §3", "MUST", NONE),
     Rule("checks.internal", "The harness could judge the response (a failure here is a harness bug).", "harness",
-         "MUST", BOTH),
-    Rule("expect", "The value the scenario expects.", "Scenario expectation", "MUST", BOTH),
+         "MUST", ALL_IDPS),
+    Rule("expect", "The value the scenario expects.", "Scenario expectation", "MUST", ALL_IDPS),
 ]
 for _name, _source in [("User", "RFC 7643 §4.1"), ("EnterpriseUser", "RFC 7643 §4.3"), ("Group", "RFC 7643 §4.2"),
                        ("ListResponse", "RFC 7644 §3.4.2"), ("ListResponse:User", "RFC 7644 §3.4.2; RFC 7643 §4.1"),
@@ -232,7 +248,7 @@ for _name, _source in [("User", "RFC 7643 §4.1"), ("EnterpriseUser", "RFC 7643 
 # --- a scenario's own steps (harness.scenario_run) -----------------------------------------------
 _R += [
     Rule("step.expect", "The step gets what the scenario expects of it (its result, its requests, a response).",
-         "scenario expectation", "MUST", BOTH),
+         "scenario expectation", "MUST", ALL_IDPS),
     Rule("step.response-time", "A response arrives within the time the scenario allows.",
          "Okta OIN SPEC test (response time)", "SHOULD", BOTH),
     Rule("control.expect", "The Clockwise control plane answers as the scenario expects.",
@@ -250,6 +266,21 @@ _R += [
          "Microsoft Entra ID shows the provider's error detail in the provisioning logs", "MUST", ENTRA),
     Rule("entra.request-accepted", "The target accepts the request an Entra action sends (a 4xx/5xx fails the action).",
          "Microsoft Entra ID needs {action} to succeed", "MUST", ENTRA),
+    Rule("onelogin.task", "OneLogin fails a provisioning operation on any unexpected response.",
+         "OneLogin: a provisioning operation fails on any unexpected response (idp-wire.md, Other IdPs)", "MUST", ONELOGIN),
+    # idp-wire.md does not say how OneLogin or PingFederate show a provider's detail: no IdP needs it there.
+    Rule("onelogin.task-detail", "OneLogin shows the provider's error detail (not documented).",
+         "OneLogin shows the provider's error detail (not in idp-wire.md)", "SHOULD", NONE),
+    Rule("onelogin.request-accepted", "The target accepts the request a OneLogin action sends (a 4xx/5xx fails the action).",
+         "OneLogin needs {action} to succeed", "MUST", ONELOGIN),
+    Rule("pingfederate.task", "PingFederate fails a provisioning operation on any unexpected response.",
+         "PingFederate: a provisioning operation fails on any unexpected response (idp-wire.md, Other IdPs)", "MUST",
+         PINGFEDERATE),
+    Rule("pingfederate.task-detail", "PingFederate shows the provider's error detail (not documented).",
+         "PingFederate shows the provider's error detail (not in idp-wire.md)", "SHOULD", NONE),
+    Rule("pingfederate.request-accepted",
+         "The target accepts the request a PingFederate action sends (a 4xx/5xx fails the action).",
+         "PingFederate needs {action} to succeed", "MUST", PINGFEDERATE),
 ]
 
 
@@ -540,11 +571,41 @@ _add("safety", [
      "Everything the suite created is deleted at the end (a filter on the prefix finds nothing)."),
 ])
 
+# The rfc suite rules OneLogin and PingFederate need, each with what that IdP cannot do when it fails, from
+# idp-wire.md "Other IdPs with documented wire behaviour" only (what the driver infers is not counted).
+# A setting the admin may leave off (OneLogin's DELETE, PingFederate's group PATCH or delete) is not a need.
+IDP_NEEDS: dict[str, dict[str, str]] = {
+    "onelogin": {
+        "rfc.filters.eq": 'find users: OneLogin looks each user up with userName eq before creating it (idp-wire.md: OneLogin)',
+        "rfc.users.create.201": "create users: OneLogin POSTs /Users and keeps the returned id (idp-wire.md: OneLogin)",
+        "rfc.users.create.unique-ids": "tell users apart: OneLogin's GET and PUT /Users/{id} use the returned id (idp-wire.md)",
+        "rfc.users.get.200": "read users: OneLogin sends GET /Users/{id} (idp-wire.md: OneLogin)",
+        "rfc.users.put.200": "update users: OneLogin updates with a full PUT /Users/{id} (idp-wire.md: OneLogin)",
+        "rfc.users.put.replaces": "update users: the values of OneLogin's full PUT must be stored (idp-wire.md: OneLogin)",
+        "rfc.patch.group-add-member": "add group members: OneLogin manages membership with PATCH /Groups/{id} (idp-wire.md)",
+    },
+    "pingfederate": {
+        "rfc.users.create.201": "create users: PingFederate POSTs /Users and keeps the returned id (idp-wire.md: PingFederate)",
+        "rfc.users.create.unique-ids": "tell users apart: PingFederate's PUT /Users/{id} uses the returned id (idp-wire.md)",
+        "rfc.users.get.unknown-404": "pass its connection check: GET /Users/0 must answer 404 (idp-wire.md: PingFederate)",
+        "rfc.users.put.200": "update users: PingFederate sends users by PUT only (idp-wire.md: PingFederate)",
+        "rfc.users.put.replaces": "update users: the values of PingFederate's PUT must be stored (idp-wire.md: PingFederate)",
+        "rfc.groups.create.201": "push groups: PingFederate creates the groups it does not find (idp-wire.md: PingFederate)",
+        "rfc.paging.groups": "match groups: PingFederate fetches all groups, page by page (idp-wire.md: PingFederate)",
+    },
+}
+for _idp, _needs in IDP_NEEDS.items():
+    _R = [replace(r, idps=r.idps | {_idp}) if r.id in _needs else r for r in _R]
 _R = [replace(r, why=r.why or WHY.get(r.id, RFC_ONLY), subjects=SUBJECTS.get(r.id, r.subjects)) for r in _R]
 RULES: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R})
 # The rfc suite's catalogue: its rules, in the order the suite runs them.
 CATALOGUE: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _R if r.id.startswith(SUITE_PREFIX)})
-del _name, _source, _rid
+del _name, _source, _rid, _idp, _needs
+
+
+def why_for(found: Rule, idp: str) -> str:
+    """What ``idp`` cannot do when ``found`` fails: the IdP's own line (IDP_NEEDS) when it has one."""
+    return IDP_NEEDS.get(idp, {}).get(found.id, found.why)
 
 
 def base_id(check_id: str) -> str:
@@ -595,7 +656,7 @@ def rule_for(check_id: str, source: str, strength: str) -> Rule | None:
     """The rule a recorded check was judged by, from its id, the source it names and its strength
     (a check keeps the id of its family — http.status, body.json, etag.consistent — under a narrower
     rule); None for a check id the registry does not know."""
-    for idp in ("okta", "entra"):
+    for idp in IDP_NAMES:
         accepted = RULES[f"{idp}.request-accepted"].source.split("{action}")
         if len(accepted) == 2 and source.startswith(accepted[0]) and source.endswith(accepted[1]):
             return RULES[f"{idp}.request-accepted"]
@@ -622,8 +683,9 @@ def rule_for(check_id: str, source: str, strength: str) -> Rule | None:
 
 
 def idp_of(dialect: str) -> str:
-    """The IdP a driver dialect imitates: okta for okta and okta-aiw, entra for entra and entra-2020."""
-    return "entra" if dialect.startswith("entra") else "okta"
+    """The IdP a driver dialect imitates: okta for okta, okta-aiw and okta-patch, entra for entra and
+    entra-2020, onelogin and pingfederate for themselves (an unknown name: okta, the default dialect)."""
+    return DIALECT_IDP.get(dialect, "okta")
 
 
 def task_rule(dialect: str, *, detail: bool = False) -> Rule:

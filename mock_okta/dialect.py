@@ -31,6 +31,11 @@ class Dialect(ABC):
     looks_up_groups: bool = False
     # Whether re-assigning a known user follows the activation with a profile push (Okta).
     reassign_pushes_profile: bool = False
+    # Whether Push Groups matches a group by listing every group (PingFederate), not by a displayName filter.
+    lists_groups: bool = False
+    # Whether removing the app assignment runs the admin's deprovision action (OneLogin, PingFederate),
+    # not a deactivation.
+    unassign_deprovisions: bool = False
 
     # --- headers, queries and bodies: each dialect's own shapes --------------------------
     @abstractmethod
@@ -106,8 +111,9 @@ class Dialect(ABC):
         raise ValueError(f"the {self.name} dialect does not push passwords")
 
     @abstractmethod
-    def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call:
-        """What de-provisioning sends (its ``doing`` is ``deprovisioning``)."""
+    def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call | None:
+        """What de-provisioning sends (its ``doing`` is ``deprovisioning``); None: nothing (OneLogin's
+        "do nothing")."""
 
     # --- group sequences -----------------------------------------------------------------
     def group_read(self, scim_id: str) -> list[Call]:

@@ -39,8 +39,9 @@ class OktaOrg:
                  sleep: Callable[[float], None] = time.sleep,
                  time_scale: float = 1.0, rename_groups: bool | None = None, batch_size: int = 100,
                  max_concurrency: int = 4, timeout: float = 60.0, domain: str = "example.com",
-                 app_name: str = "Clockwise", entra_job: EntraJob | None = None) -> None:
-        self.dialect: Dialect = get_dialect(dialect)
+                 app_name: str = "Clockwise", entra_job: EntraJob | None = None,
+                 dialect_options: dict[str, Any] | None = None) -> None:
+        self.dialect: Dialect = get_dialect(dialect, **(dialect_options or {}))
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if max_concurrency < 1:
@@ -217,8 +218,12 @@ class OktaOrg:
         self._send("deactivate", p, [self.dialect.set_active(p, scim_id, False, self._reader("deactivate", p))])
 
     def unassign(self, p: Person) -> None:
-        """Unassigning from the app deactivates the user in the app (Okta never DELETEs)."""
-        self.deactivate(p)
+        """Unassigning from the app deactivates the user in the app (Okta never DELETEs); OneLogin and
+        PingFederate run the admin's deprovision action instead."""
+        if self.dialect.unassign_deprovisions:
+            self.deprovision(p)
+        else:
+            self.deactivate(p)
 
     def reactivate(self, p: Person) -> None:
         """Lookup by userName, then activate the found id (same SCIM id); not found → create."""
@@ -263,9 +268,12 @@ class OktaOrg:
     def deprovision(self, p: Person) -> None:
         """entra: the hard delete, DELETE /Users/{id} (idp-wire.md: only 30 days after the soft delete,
         or on permanent deletion; unassign/deactivate are the soft PATCH active false); okta dialects:
-        deactivate (Okta never sends DELETE /Users)."""
+        deactivate (Okta never sends DELETE /Users); onelogin: DELETE, suspend or nothing, pingfederate:
+        disable or DELETE (the admin's choice, ``dialect_options``)."""
         scim_id = self._require_id(p, self._user_task("deactivate", p, self.dialect.deprovisioning))
         call = self.dialect.deprovision(p, scim_id, self._reader("deactivate", p))
+        if call is None:  # OneLogin's "do nothing": the user stays as it is in the app
+            return
         self._send("deactivate", p, [call])
         if call.method == "DELETE":  # the user is gone from the app: its id means nothing any more
             with self._lock:

@@ -6,13 +6,15 @@ the difference; which requests carry it is the dialect's choice.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from mock_okta.connection import AppConnection
 from mock_okta.dialect import Dialect
 from mock_okta.errors import Task
 from mock_okta.people import OktaGroup, Person
 from mock_okta.wire import Call, Member, group_path
+
+LIST_PAGE = 100  # groups per page when a dialect lists them all (INFERRED for PingFederate: Okta's page size)
 
 
 class PushSettings(Protocol):
@@ -53,8 +55,7 @@ class GroupPush:
         """Link ``g`` to the group found by name (``link_existing``, and always for a dialect that looks
         groups up before creating them), else create it; then send its members."""
         if link_existing or self.dialect.looks_up_groups:
-            found = self.connection.find("/Groups", self.dialect.group_lookup_query(g.name), "displayName", g.name,
-                                         self.task(g, "searching for"))
+            found = self._match(g)
             if found is not None:
                 scim_id = self._link(g, str(found["id"]))
                 self._send(g, self.dialect.group_read(scim_id) + self.dialect.link_group(
@@ -67,6 +68,19 @@ class GroupPush:
         if members:
             self._send_membership(g, scim_id, [], members, read=False)
         return scim_id
+
+    def _match(self, g: OktaGroup) -> dict[str, Any] | None:
+        """The target's group named like ``g``: by a displayName filter, or (PingFederate: idp-wire.md,
+        "groups matched by fetching all groups") by listing every group."""
+        task = self.task(g, "searching for")
+        if not self.dialect.lists_groups:
+            return self.connection.find("/Groups", self.dialect.group_lookup_query(g.name), "displayName", g.name, task)
+        groups = self.connection.list_all("/Groups", lambda start: self.dialect.page_query(start, LIST_PAGE, groups=True),
+                                          LIST_PAGE, task)
+        found = next((r for r in groups if str(r.get("displayName", "")).lower() == g.name.lower()), None)
+        if found is not None and not found.get("id"):
+            raise task.fail(f"the remote server returned the group {g.name} without an id")
+        return found
 
     def send_changes(self, g: OktaGroup) -> None:
         """When ``g`` is pushed: one membership update from what it was last sent to its members now."""

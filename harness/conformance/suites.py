@@ -3,7 +3,8 @@
 - rfc: the conformance checks of this package (any SCIM 2.0 server).
 - okta: the shipped scenarios in the okta and okta-aiw dialects (the OIN SPEC/CRUD tests included),
   except the Clockwise business rules.
-- entra: the shipped scenarios in the entra dialect, except the Clockwise business rules.
+- entra: the shipped scenarios in the entra dialects, except the Clockwise business rules.
+- onelogin, pingfederate: the shipped scenarios in that dialect, except the Clockwise business rules.
 - clockwise: the scenarios that need the Clockwise control plane (every dialect they list).
 - all: every suite; against an external target only those whose requirements it meets
   (clockwise needs the control plane).
@@ -15,7 +16,7 @@ from typing import Iterable, Protocol
 
 from harness.suggest import did_you_mean
 
-SUITES = ("rfc", "okta", "entra", "clockwise")
+SUITES = ("rfc", "okta", "entra", "onelogin", "pingfederate", "clockwise")
 SUITE_CHOICES = (*SUITES, "all")
 OKTA_DIALECTS = ("okta", "okta-aiw", "okta-patch")
 
@@ -60,7 +61,7 @@ def resolve(names: list[str] | None, *, has_control_plane: bool, explicit_select
     were given (so those keep their meaning). `all` leaves out clockwise on a target without the
     control plane; naming clockwise explicitly runs it and its scenarios skip with the reason."""
     if names is None:
-        names = ["okta", "entra", "clockwise"] if explicit_selection else ["all"]
+        names = ["okta", "entra", "onelogin", "pingfederate", "clockwise"] if explicit_selection else ["all"]
     skipped: dict[str, str] = {}
     if "all" in names:
         expanded = list(SUITES)
@@ -79,4 +80,6 @@ def in_suites(scenario: _Scenario, dialect: str, suites: list[str]) -> bool:
         return "okta" in suites
     if dialect in ("entra", "entra-2020"):
         return "entra" in suites
+    if dialect in ("onelogin", "pingfederate"):
+        return dialect in suites
     return False

@@ -21,11 +21,12 @@ EXPECTATION_RULES = frozenset({"expect", "step.expect"})
 # by the verdicts and the root causes alike: each distinct question is answered once.
 _rule_for = lru_cache(maxsize=4096)(rule_for)
 _needed_by = lru_cache(maxsize=4096)(needed_by)
-_IDP_WORDS = ("okta", "entra", "idp-wire")
+_IDP_WORDS = ("okta", "entra", "onelogin", "pingfederate", "idp-wire")
 
 
 def replays_an_idp(sc: ScenarioResult) -> bool:
-    """Does the scenario replay an IdP's flow (one of its rules cites Okta, Entra or idp-wire.md)?"""
+    """Does the scenario replay an IdP's flow (one of its rules cites Okta, Entra, OneLogin, PingFederate or
+    idp-wire.md)?"""
     return any(word in r.lower() for r in sc.rules for word in _IDP_WORDS)
 
 

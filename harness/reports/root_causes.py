@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from harness.reports.needs import breaks
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
+from harness.rules import IDP_NAMES
 from harness.transcript import Exchange
 
 # Order matters: quoted values and prefixed names go before the numbers inside them.
@@ -28,7 +29,7 @@ _FOLDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\d+(?:\.\d+)?"), "N"),
 ]
 _ORDER = {"MUST": 0, "SHOULD": 1, "MAY": 2}
-RULE_IDP_NAMES = {"okta": "Okta", "entra": "Entra"}
+RULE_IDP_NAMES = IDP_NAMES
 
 
 REPR_START = re.compile(r"[{\[]'")  # where a Python dict or list repr starts in a message

@@ -21,13 +21,12 @@ from harness.breaker import STOPPED
 from harness.reports.needs import EXPECTATION_RULES, breaks, scenario_rule
 from harness.reports.root_causes import REPR_START, normalise, reprs_as_json
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from harness.rules import Rule, judged_rule
+from harness.rules import DIALECT_IDP, IDP_NAMES, Rule, judged_rule, why_for
 from harness.transcript import Exchange
 
-IDPS = (("okta", "Okta"), ("entra", "Entra"))
+IDPS = tuple(IDP_NAMES.items())  # (("okta", "Okta"), ("entra", "Entra"), ("onelogin", "OneLogin"), ("pingfederate", …))
 MAX_REASONS = 3
 MAX_EVIDENCE = 160  # characters of a detail, a message or a PATCH body in a reason
-DIALECT_IDP = {"okta": "okta", "okta-aiw": "okta", "okta-patch": "okta", "entra": "entra", "entra-2020": "entra"}
 # What an IdP cannot do when a driver action fails (harness.actions; idp-wire.md names each flow).
 ACTION_DOES = {
     "test_connection": "test the connection", "import_users": "import users", "import_groups": "import groups",
@@ -37,7 +36,7 @@ ACTION_DOES = {
     "remove_from_group": "remove group members", "push_now": "push group memberships",
     "rename_group": "rename groups", "unlink_group": "unlink groups",
 }
-_OPERATION_RULES = frozenset({"okta.task", "entra.task", "okta.request-accepted", "entra.request-accepted"})
+_OPERATION_RULES = frozenset(f"{idp}.{kind}" for idp in IDP_NAMES for kind in ("task", "request-accepted"))
 _RESOURCE = re.compile(r"/(Users|Groups|Schemas|ResourceTypes|ServiceProviderConfig|Bulk|Me)(/[^/?]*)?(/[^?]*)?$")
 
 
@@ -160,13 +159,14 @@ def evidence(check: CheckResult) -> str:
 
 
 def _rule_reason(label: str, sc: ScenarioResult, st: StepResult, check: CheckResult, found: Rule | None) -> str:
+    idp = next((k for k, v in IDP_NAMES.items() if v == label), "")
     if sc.dialect == "rfc" and found is not None:
-        return f"{label} cannot {found.why} — {check.check_id}: {evidence(check)}"
+        return f"{label} cannot {why_for(found, idp)} — {check.check_id}: {evidence(check)}"
     wire = describe_exchange(check.exchange)
     where = f"{sc.name} › {st.name}"
     if found is None or found.id in EXPECTATION_RULES:
         return f"{label} cannot complete {where}: {wire + ': ' if wire else ''}{_cut(check.message)}"
-    return f"{label} cannot {found.why} — {check.check_id} in {where}: {evidence(check)}"
+    return f"{label} cannot {why_for(found, idp)} — {check.check_id} in {where}: {evidence(check)}"
 
 
 def _judge_rfc(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons) -> int:
@@ -182,7 +182,7 @@ def _judge_rfc(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons) -> i
                 found = judged_rule(c.check_id)
                 # One reason per thing the IdP cannot do: rfc.patch.status[group-rename] and rfc.patch.group-rename
                 # are one (with a count).
-                text, key = _rule_reason(label, sc, st, c, found), f"{label} cannot {found.why}"
+                text, key = _rule_reason(label, sc, st, c, found), f"{label} cannot {why_for(found, idp)}"
                 reasons.add(2, text, key) if c.strength == "MUST" else reasons.warn(text, key)
     return n
 

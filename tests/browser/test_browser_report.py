@@ -47,7 +47,8 @@ def test_a_root_cause_links_to_its_step_and_exchange_and_they_open(page: Any, re
     target = page.url.split("#")[1]
     exchange = page.locator(f"[id='{target}']")
     assert exchange.evaluate("el => el.tagName") == "DETAILS" and exchange.evaluate("el => el.open")
-    assert exchange.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+    # (-1: the anchor may land a sub-pixel above the top, as the rows above have fractional heights)
+    assert exchange.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= -1 && r.top < innerHeight; }")
     assert "PATCH http://127.0.0.1:9/scim/v2/Users/7f1c" in exchange.inner_text()
     # the step link of another instance, in a scenario that starts closed... is opened
     page.goto(report.as_uri())

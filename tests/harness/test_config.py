@@ -50,7 +50,7 @@ def test_pyproject_table(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "env", "message"), [
     ('dialekt = "entra"\n', {}, "scim-harness.toml: dialekt: unknown option (did you mean 'dialect'?)"),
-    ('dialect = "entr"\n', {}, "dialect: 'entr' is not one of okta, okta-aiw, okta-patch, entra, entra-2020 (did you mean 'entra'?)"),
+    ('dialect = "entr"\n', {}, "dialect: 'entr' is not one of okta, okta-aiw, okta-patch, entra, entra-2020, onelogin, pingfederate (did you mean 'entra'?)"),
     ('token = "s3cret"\n', {}, "token: a token does not belong in a file; use SCIM_HARNESS_TOKEN"),
     ('[runn]\ndialect = "okta"\n', {}, "unknown table [runn] (did you mean 'run'?)"),
     ('timeout = "soon"\n', {}, "timeout: 'soon'"),

@@ -20,10 +20,19 @@ def test_parse_suites_repeatable_and_comma_lists() -> None:
 
 def test_all_drops_clockwise_without_a_control_plane() -> None:
     plan = resolve(["all"], has_control_plane=False, explicit_selection=False)
-    assert plan.suites == ["rfc", "okta", "entra"] and plan.rfc and "clockwise" in plan.skipped
-    assert resolve(None, has_control_plane=True, explicit_selection=False).suites == ["rfc", "okta", "entra", "clockwise"]
+    assert plan.suites == ["rfc", "okta", "entra", "onelogin", "pingfederate"] and plan.rfc and "clockwise" in plan.skipped
+    assert resolve(None, has_control_plane=True, explicit_selection=False).suites == [
+        "rfc", "okta", "entra", "onelogin", "pingfederate", "clockwise"]
     # --scenarios/--tags without --suite: only those scenarios, no rfc checks.
     assert not resolve(None, has_control_plane=True, explicit_selection=True).rfc
+
+
+def test_the_new_dialects_have_suites_of_their_own() -> None:
+    from harness.conformance.suites import in_suites
+    plain = SimpleNamespace(requires=[], dialects=["onelogin", "pingfederate"])
+    assert in_suites(plain, "onelogin", ["onelogin"]) and not in_suites(plain, "onelogin", ["okta", "pingfederate"])
+    assert in_suites(plain, "pingfederate", ["pingfederate"]) and not in_suites(plain, "pingfederate", ["entra"])
+    assert parse_suites(["onelogin,pingfederate"]) == ["onelogin", "pingfederate"]
 
 
 def test_in_suites_by_dialect_and_requirement() -> None:

@@ -2,14 +2,14 @@
 the helpers name the IdP of a dialect."""
 from __future__ import annotations
 
-from harness.rules import CATALOGUE, RULES, base_id, request_accepted_source, rule, task_rule
+from harness.rules import CATALOGUE, IDP_NAMES, RULES, base_id, request_accepted_source, rule, task_rule
 
 
 def test_every_rule_is_complete() -> None:
     for rid, r in RULES.items():
         assert r.id == rid and r.text and r.source, rid
         assert r.strength in ("MUST", "SHOULD", "MAY"), rid
-        assert r.idps <= {"okta", "entra"}, rid
+        assert r.idps <= set(IDP_NAMES), rid
 
 
 def test_the_catalogue_is_the_rfc_suite_and_knows_its_areas() -> None:
@@ -46,7 +46,8 @@ def test_the_audited_idp_sets() -> None:
     assert RULES["rfc.auth.missing-401"].idps == set() and RULES["rfc.auth.basic-401"].idps == {"okta"}
     assert RULES["rfc.filters.groups-display-name"].idps == {"okta", "entra"}
     assert RULES["okta.task"].idps == {"okta"} and RULES["entra.request-accepted"].idps == {"entra"}
-    assert RULES["control.expect"].idps == set() and RULES["expect"].idps == {"okta", "entra"}
+    assert RULES["control.expect"].idps == set()
+    assert RULES["expect"].idps == {"okta", "entra", "onelogin", "pingfederate"}
 
 
 def test_needed_by_follows_subjects() -> None:
@@ -57,7 +58,7 @@ def test_needed_by_follows_subjects() -> None:
     assert needed_by("rfc.patch.status[replace-no-path]") == {"okta"}
     assert needed_by("rfc.patch.status[replace-simple]") == {"entra"}
     assert needed_by("rfc.patch.status[unknown-op]") == {"entra"}
-    assert needed_by("rfc.filters.eq") == {"okta", "entra"}
+    assert needed_by("rfc.filters.eq") == {"okta", "entra", "onelogin"}  # PingFederate's lookup is not documented
 
 
 def test_rule_for_resolves_a_recorded_check_to_its_rule() -> None:
@@ -83,3 +84,28 @@ def test_rule_for_resolves_a_recorded_check_to_its_rule() -> None:
     assert rid("rfc.auth.missing-401[GET /Users]", "x") == "rfc.auth.missing-401"
     assert rid("schema.ListResponse:Schema", "Scenario schema") == "schema.ListResponse:Schema"
     assert rid("no.such.check", "x") is None
+
+
+def test_onelogin_and_pingfederate_need_what_idp_wire_says_they_send() -> None:
+    from harness.rules import IDP_NEEDS, idp_of, why_for
+    assert idp_of("onelogin") == "onelogin" and idp_of("pingfederate") == "pingfederate" and idp_of("okta-patch") == "okta"
+    # OneLogin: lookup, create, GET, full PUT, group PATCH (idp-wire.md, Other IdPs).
+    for rid in ("rfc.filters.eq", "rfc.users.get.200", "rfc.users.put.200", "rfc.patch.group-add-member"):
+        assert "onelogin" in RULES[rid].idps, rid
+    # PingFederate: PUT only, GET /Users/0 expecting 404, groups matched by fetching all.
+    for rid in ("rfc.users.put.200", "rfc.users.get.unknown-404", "rfc.paging.groups", "rfc.groups.create.201"):
+        assert "pingfederate" in RULES[rid].idps, rid
+    # What they do not send: no path-less PATCH, no capitalised ops, no PATCH of users by PingFederate, and the
+    # admin's optional settings (OneLogin's DELETE, PingFederate's group PATCH) are not needs.
+    for rid in ("rfc.patch.replace-no-path", "rfc.patch.op-case", "rfc.patch.replace-simple", "rfc.users.delete.204",
+                "rfc.filters.no-match", "error.detail", "rfc.auth.basic-401"):
+        assert not RULES[rid].idps & {"onelogin", "pingfederate"}, rid
+    assert "pingfederate" not in RULES["rfc.patch.group-add-member"].idps
+    assert "pingfederate" not in RULES["rfc.filters.eq"].idps
+    assert RULES["onelogin.task"].idps == {"onelogin"} and RULES["pingfederate.request-accepted"].idps == {"pingfederate"}
+    assert task_rule("onelogin").id == "onelogin.task" and task_rule("pingfederate", detail=True).idps == set()
+    assert request_accepted_source("pingfederate", "assign") == "PingFederate needs assign to succeed"
+    # Each says, in its own words, what that IdP cannot do; the others keep the rule's line.
+    assert "GET /Users/0" in why_for(RULES["rfc.users.get.unknown-404"], "pingfederate")
+    assert why_for(RULES["rfc.users.get.unknown-404"], "okta") == RULES["rfc.users.get.unknown-404"].why
+    assert all(rid in RULES and idp in RULES[rid].idps for idp, needs in IDP_NEEDS.items() for rid in needs)

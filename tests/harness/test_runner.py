@@ -37,8 +37,9 @@ def test_shipped_scenarios_pass_on_the_embedded_mock(mock: EmbeddedMock) -> None
     run = runner.run([SHIPPED["create-users"], SHIPPED["clockwise-threshold-ten"], SHIPPED["clockwise-admin-attributes-rejected"]])
     assert [s.name for s in run.scenarios] == [
         "create-users", "create-users[okta-aiw]", "create-users[okta-patch]", "create-users[entra]",
-        "create-users[entra-2020]",
+        "create-users[entra-2020]", "create-users[onelogin]", "create-users[pingfederate]",
         "clockwise-threshold-ten", "clockwise-threshold-ten[entra]", "clockwise-threshold-ten[entra-2020]",
+        "clockwise-threshold-ten[onelogin]", "clockwise-threshold-ten[pingfederate]",
         "clockwise-admin-attributes-rejected", "clockwise-admin-attributes-rejected[okta-aiw]",
         "clockwise-admin-attributes-rejected[okta-patch]", "clockwise-admin-attributes-rejected[entra]",
         "clockwise-admin-attributes-rejected[entra-2020]"]

@@ -429,3 +429,51 @@ def test_the_new_blind_spot_rules_break_the_idps_they_name_and_no_other() -> Non
     assert v["entra"]["because"] == ["Entra cannot update enterprise attributes: Entra replaces <enterprise URN>:"
                                      "employeeNumber (idp-wire.md: Entra) — rfc.patch.extension-path: "
                                      "PATCH replace <URN>:department answered 400"]
+
+
+# --- OneLogin and PingFederate: verdicts beside Okta's and Entra's -------------------------------
+
+def test_onelogin_and_pingfederate_verdicts_appear_beside_oktas_and_entras() -> None:
+    v = verdicts(run_of(rfc_scenario(check("rfc.filters.eq", "pass", "ok"))))
+    assert [x["name"] for x in v] == ["Okta", "Entra", "OneLogin", "PingFederate"]
+    assert [x["verdict"] for x in v] == ["ready", "ready", "ready", "not assessed"]  # Ping needs no eq lookup
+    assert "--suite pingfederate" in v[3]["because"][0]
+
+
+def test_a_refused_put_breaks_onelogin_and_pingfederate_but_not_entra() -> None:
+    put = ex("PUT", "/Users/bf3940bf-ad83-42a9-be19-c1b53fe2bac3", 501,
+             {"schemas": [ERROR], "status": "501", "detail": "PUT is not supported"})
+    v = by_idp(run_of(rfc_scenario(check("rfc.users.put.200", "fail", "PUT answered 501", put),
+                                   check("rfc.filters.eq", "pass", "ok"))))
+    assert v["entra"]["verdict"] == "ready"  # Entra PATCHes (idp-wire.md)
+    assert v["okta"]["verdict"] == "not ready"
+    assert v["onelogin"]["verdict"] == "not ready"
+    assert v["onelogin"]["because"][0].startswith("OneLogin cannot update users: OneLogin updates with a full PUT")
+    assert v["pingfederate"]["verdict"] == "not ready"
+    assert v["pingfederate"]["because"][0].startswith("PingFederate cannot update users: PingFederate sends users by PUT only")
+
+
+def test_pingfederate_needs_users_0_to_answer_404_and_onelogin_does_not() -> None:
+    got = ex("GET", "/Users/0", 500, {"schemas": [ERROR], "status": "500", "detail": "boom"})
+    v = by_idp(run_of(rfc_scenario(check("rfc.users.get.unknown-404", "fail", "GET /Users/<unknown> answered 500", got),
+                                   check("rfc.users.put.200", "pass", "ok"), check("rfc.filters.eq", "pass", "ok"))))
+    assert v["pingfederate"]["verdict"] == "not ready"
+    assert "connection check" in v["pingfederate"]["because"][0]
+    assert v["onelogin"]["verdict"] == "ready" and v["entra"]["verdict"] == "ready"
+
+
+def test_failures_the_new_idps_do_not_need_leave_them_ready() -> None:
+    # Okta's path-less PATCH, Entra's capitalised ops and 200-only not-found, a hard DELETE (an admin's option).
+    fails = [check(rid, "fail", "refused") for rid in ("rfc.patch.replace-no-path", "rfc.patch.op-case",
+                                                       "rfc.filters.no-match", "rfc.users.delete.204")]
+    v = by_idp(run_of(rfc_scenario(*fails, check("rfc.filters.eq", "pass", "ok"), check("rfc.users.put.200", "pass", "ok"))))
+    assert v["okta"]["verdict"] == "not ready" and v["entra"]["verdict"] == "not ready"
+    assert v["onelogin"]["verdict"] == "ready" and v["pingfederate"]["verdict"] == "ready"
+
+
+def test_a_failed_onelogin_task_breaks_onelogin_only() -> None:
+    v = by_idp(run_of(deactivate_refused("onelogin")))
+    assert v["onelogin"]["verdict"] == "not ready" and v["onelogin"]["because"][0].startswith("OneLogin cannot deactivate users:")
+    assert {v[i]["verdict"] for i in ("okta", "entra", "pingfederate")} == {"not assessed"}
+    v = by_idp(run_of(deactivate_refused("pingfederate")))
+    assert v["pingfederate"]["verdict"] == "not ready" and v["onelogin"]["verdict"] == "not assessed"

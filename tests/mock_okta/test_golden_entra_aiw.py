@@ -18,7 +18,7 @@ def body(request: httpx.Request):
 
 def test_unknown_dialect_lists_known_ones(fake):
     with pytest.raises(UnknownDialect) as info:
-        OktaOrg(fake.client(), dialect="onelogin")
+        OktaOrg(fake.client(), dialect="shibboleth")
     assert isinstance(info.value, ValueError)
     for name in DIALECTS:
         assert name in str(info.value)
