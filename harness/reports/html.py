@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from harness.reports.root_causes import normalise, reprs_as_json
+from harness.rules import DIALECT_IDP, IDP_NAMES
 from harness.transcript import REDACTED
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -25,7 +26,8 @@ MAX_LINKS = 200  # instances of one root cause linked from it; report.json keeps
 _CURL_SKIP = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "keep-alive",
                         "transfer-encoding", "te", "upgrade"})
 # The IdPs a scenario speaks for, for the page's IdP filter: the rfc suite's verdicts feed both.
-_IDPS_OF_DIALECT = {"okta": "okta", "okta-aiw": "okta", "entra": "entra", "rfc": "rfc okta entra"}
+# The IdP filter: a scenario run belongs to the IdP its dialect imitates; the rfc suite to every IdP.
+_IDPS_OF_DIALECT = {**DIALECT_IDP, "rfc": " ".join(["rfc", *IDP_NAMES])}
 
 
 def pretty_body(text: str | None) -> str:
@@ -159,7 +161,7 @@ def render_html(document: dict[str, Any]) -> str:
     scenarios = _scenarios(run)
     return _environment().get_template("report.html.j2").render(
         summary=summary, run=run, verdicts=_verdicts(summary), causes=_causes(summary, run), scenarios=scenarios,
-        own=_own(summary, scenarios), exit=_exit(summary), rules=rules, rules_failing=sum(1 for r in rules if r["fail"] + r["error"]))
+        own=_own(summary, scenarios), exit=_exit(summary), idp_names=IDP_NAMES, rules=rules, rules_failing=sum(1 for r in rules if r["fail"] + r["error"]))
 
 
 def write_html(document: dict[str, Any], path: Path) -> Path:
