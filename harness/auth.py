@@ -16,6 +16,7 @@ to the secrets the run scrubs from every artefact (`AuthConfig.secrets`, `Creden
 """
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -79,17 +80,22 @@ class TLSConfig:
     client_cert: str | None = None
     client_key: str | None = None
     insecure: bool = False
+    _context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
     def client_options(self) -> dict[str, object]:
-        """`verify` and `cert` for httpx.Client."""
-        options: dict[str, object] = {}
+        """`verify` for httpx.Client: False (--insecure), or an SSLContext trusting --ca-bundle (else the
+        default CAs) and presenting the client certificate; {} when nothing is set (httpx's default).
+        ssl.SSLError or OSError when a file cannot be loaded."""
         if self.insecure:
-            options["verify"] = False
-        elif self.ca_bundle:
-            options["verify"] = self.ca_bundle
-        if self.client_cert:
-            options["cert"] = (self.client_cert, self.client_key) if self.client_key else self.client_cert
-        return options
+            return {"verify": False}
+        if not (self.ca_bundle or self.client_cert):
+            return {}
+        if self._context is None:
+            context = ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else httpx.create_ssl_context()
+            if self.client_cert:
+                context.load_cert_chain(self.client_cert, self.client_key)
+            self._context = context
+        return {"verify": self._context}
 
     def problem(self) -> str | None:
         for option, path in (("--ca-bundle", self.ca_bundle), ("--client-cert", self.client_cert),
