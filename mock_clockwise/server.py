@@ -86,6 +86,12 @@ def org_auth(args: argparse.Namespace, secret: str) -> dict[str, Any] | None:
             "lifetime": args.token_lifetime}
 
 
+def _serving(args: argparse.Namespace) -> str:
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
+    return (f"{args.workers} worker processes x {threads}; faults and journal shared by the workers"
+            if args.workers > 1 else f"1 process x {threads}")
+
+
 def _auth_lines(args: argparse.Namespace, base: str, tls: Any) -> list[str]:
     lines = [f"TLS CA certificate (for clients' --ca-bundle): {tls.ca_file}"] if tls is not None else []
     if args.auth != "bearer":
@@ -275,9 +281,7 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
     if not _is_loopback(args.host) and tls is None:
         print(f"mock_clockwise: warning: listening on {args.host}, a non-loopback address, without TLS; "
               "bearer tokens travel in clear text", file=sys.stderr, flush=True)
-    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
-    serving = (f"{args.workers} worker processes x {threads}; faults and journal shared by the workers"
-               if args.workers > 1 else f"1 process x {threads}")
+    serving = _serving(args)
     where = ("db " + args.db if args.db else
              "in-memory state" if args.workers == 1 else "state in a temporary file shared by the workers")
     code = 0
