@@ -197,14 +197,15 @@ class OAuth2Auth(httpx.Auth):
             self._keep(self._refresh)
         lifetime = body.get("expires_in")
         lifetime = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 else DEFAULT_LIFETIME
-        self._token, self._expires = token, self.clock() + lifetime
+        # Fetched again EARLY seconds before expiry (half the lifetime when that is shorter).
+        self._token, self._expires = token, self.clock() + lifetime - min(EARLY, lifetime / 2)
         return token
 
     def token(self, *, renew: bool = False, stale: str | None = None) -> str:
         with self._lock:
             if renew and self._token != stale:  # another thread renewed it already
                 renew = False
-            if renew or self._token is None or self.clock() >= self._expires - EARLY:
+            if renew or self._token is None or self.clock() >= self._expires:
                 return self.fetch()
             return self._token
 
