@@ -147,6 +147,11 @@ class OAuth2Auth(httpx.Auth):
         self._refresh = config.refresh_token
         self._lock = threading.Lock()
 
+    @property
+    def refresh_token(self) -> str | None:
+        """The refresh token to use next (the server may have rotated the one given, RFC 6749 §6)."""
+        return self._refresh
+
     def _form(self) -> dict[str, str]:
         if self.config.mode == "oauth2-refresh":
             form = {"grant_type": "refresh_token", "refresh_token": self._refresh or ""}

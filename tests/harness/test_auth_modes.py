@@ -201,3 +201,31 @@ def test_insecure_warns_loudly_and_untrusted_certificate_is_diagnosed(mock_proce
     assert "not trusted here" in err and len(err.strip().splitlines()) == 1
     assert main([*common, "--insecure"]) == 0
     assert "WARNING: --insecure" in capsys.readouterr().err
+
+
+def _aggregated(report_dir: Path) -> dict[str, str]:
+    import csv
+
+    with open(report_dir / "load_stats.csv", newline="") as f:
+        return next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
+
+
+@pytest.mark.parametrize("mode,tls", [("basic", True), ("header", False), ("oauth2-client-credentials", True),
+                                      ("oauth2-refresh", False)])
+def test_load_in_the_auth_modes(mode: str, tls: bool, mock_process: Callable[..., Any], tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    server = mock_process("--workers", "1", "--auth", mode, "--token", SECRET, "--admin-token", ADMIN,
+                          "--token-lifetime", "2", *(["--tls"] if tls else []))
+    base = _line(server.lines, "SCIM base URL")
+    args = _run_args(mode, base, tmp_path, monkeypatch)
+    args = ["load", *args[1:args.index("--suite")], "--duration", "4s", "--users", "3", "--spawn-rate", "3",
+            "--report-dir", str(tmp_path / "r")]
+    if tls:
+        args += ["--ca-bundle", _line(server.lines, "TLS CA certificate")]
+    code = main(args)
+    out, err = capfd.readouterr()
+    assert code == 0, (out[-2000:], err[-2000:])
+    stats = _aggregated(tmp_path / "r")
+    # Every request authenticated, across the 2-second access tokens' expiry (OAuth modes).
+    assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0
+    assert SECRET not in _artefacts(tmp_path, out, err)
