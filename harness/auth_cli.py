@@ -31,6 +31,29 @@ def add_auth_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--insecure", action="store_true", help="do not verify the target's certificate (loud warning)")
 
 
+# The same options for the pytest plugin, as --scim-<name> (their dest: scim_<dest>).
+SHARED = ("auth", "token_file", "auth_header", "basic_user", "password_file", "token_url", "client_id",
+          "client_secret_file", "scope", "refresh_token_file", "ca_bundle", "client_cert", "client_key", "insecure")
+
+
+def add_pytest_options(group: Any) -> None:
+    """The auth and TLS options of `run`, as --scim-auth, --scim-token-file, ... on a pytest option group."""
+    scratch = argparse.ArgumentParser(add_help=False)
+    add_auth_options(scratch)
+    for action in scratch._actions:  # noqa: SLF001 (argparse keeps its actions there)
+        if action.dest in SHARED:
+            extra = {"action": "store_true"} if action.dest == "insecure" else {"metavar": action.metavar}
+            if action.choices:
+                extra["choices"] = action.choices
+            group.addoption(f"--scim-{action.dest.replace('_', '-')}", dest=f"scim_{action.dest}",
+                            default=action.default, help=action.help, **extra)
+
+
+def namespace_of_options(getoption: Any, token: str | None) -> argparse.Namespace:
+    """The pytest options as the Namespace auth_from_args reads."""
+    return argparse.Namespace(token=token, **{name: getoption(f"scim_{name}") for name in SHARED})
+
+
 def auth_from_args(args: argparse.Namespace, env: dict[str, str]) -> tuple[AuthConfig, TLSConfig]:
     """The auth mode and TLS of the command line (ValueError, one line, when incomplete or unreadable)."""
     values: dict[str, Any] = {"token": getattr(args, "token", None), "header": args.auth_header,

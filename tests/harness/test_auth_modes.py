@@ -15,6 +15,7 @@ from harness.cli import main
 
 SECRET = "S3cret/of+the=org-42"  # the org's one secret in every mode (mock: the first --token)
 ADMIN = "admin-token-for-auth-tests"
+pytest_plugins = ["pytester"]
 MODES = ["bearer", "basic", "header", "oauth2-client-credentials", "oauth2-refresh"]
 
 
@@ -229,3 +230,50 @@ def test_load_in_the_auth_modes(mode: str, tls: bool, mock_process: Callable[...
     # Every request authenticated, across the 2-second access tokens' expiry (OAuth modes).
     assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0
     assert SECRET not in _artefacts(tmp_path, out, err)
+
+
+PLUGIN_SCENARIO = """\
+name: ok
+dialects: [okta]
+setup: {people: 1}
+steps:
+  - {name: assign, action: assign, person: p1}
+  - name: read
+    request: {method: GET, path: "/Users/${p1.id}"}
+    expect: {status: 200, schema: User, json: {active: true}}
+"""
+LEAN = ["-p", "no:hypothesispytest", "-p", "no:locust", "-p", "no:faker", "-p", "no:anyio", "-p", "no:cacheprovider",
+        "--assert=plain"]
+
+
+@pytest.mark.parametrize("mode,tls", [("bearer", True), ("basic", False), ("header", True),
+                                      ("oauth2-client-credentials", False), ("oauth2-refresh", True)])
+def test_pytest_plugin_in_every_mode(mode: str, tls: bool, mock_process: Callable[..., Any], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, pytester: pytest.Pytester) -> None:
+    server = mock_process("--workers", "1", "--auth", mode, "--token", SECRET, "--admin-token", ADMIN,
+                          "--token-lifetime", "2", *(["--tls"] if tls else []))
+    base = _line(server.lines, "SCIM base URL")
+    run = _run_args(mode, base, tmp_path, monkeypatch)
+    options = run[run.index("--auth"):run.index("--suite")]
+    plugin = [f"--scim-target={base}"] + [("--scim-" + o[2:]) if o.startswith("--") else o for o in options]
+    if tls:
+        plugin += ["--scim-ca-bundle", _line(server.lines, "TLS CA certificate")]
+    pytester.makefile(".scim.yaml", ok=PLUGIN_SCENARIO)
+    result = pytester.runpytest("-v", *LEAN, *plugin)
+    result.assert_outcomes(passed=1)
+    assert SECRET not in "\n".join(result.outlines + result.errlines)
+
+
+def test_pytest_plugin_wrong_client_secret_exits_2_in_one_line(mock_process: Callable[..., Any], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               pytester: pytest.Pytester) -> None:
+    server = mock_process("--workers", "1", "--auth", "oauth2-client-credentials", "--token", SECRET)
+    base = _line(server.lines, "SCIM base URL")
+    monkeypatch.setenv("SCIM_HARNESS_CLIENT_SECRET", "not-" + SECRET)
+    pytester.makefile(".scim.yaml", ok=PLUGIN_SCENARIO)
+    result = pytester.runpytest(*LEAN, f"--scim-target={base}", "--scim-auth", "oauth2-client-credentials",
+                                "--scim-token-url", base[:-len("/scim/v2")] + "/oauth2/token",
+                                "--scim-client-id", "scim-harness")
+    assert result.ret == 2
+    assert any("invalid_client" in line for line in result.outlines + result.errlines)
+    assert "not-" + SECRET not in "\n".join(result.outlines + result.errlines)
