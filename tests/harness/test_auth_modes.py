@@ -277,3 +277,19 @@ def test_pytest_plugin_wrong_client_secret_exits_2_in_one_line(mock_process: Cal
     assert result.ret == 2
     assert any("invalid_client" in line for line in result.outlines + result.errlines)
     assert "not-" + SECRET not in "\n".join(result.outlines + result.errlines)
+
+
+def test_the_verdict_says_how_each_idp_can_reach_the_server() -> None:
+    from harness.reports.verdict import verdict_line, verdicts
+    from harness.results import RunResult
+
+    def lines(mode: str) -> list[str]:
+        return [verdict_line(v) for v in verdicts(RunResult(target="t", dialect="all", started="", auth_mode=mode))]
+
+    cc = lines("oauth2-client-credentials")
+    assert any(line.startswith("Entra") and "Entra can reach this server only with OAuth client credentials" in line
+               for line in cc)
+    assert any(line.startswith("Okta") and "Okta cannot authenticate with OAuth client credentials" in line
+               for line in cc)
+    assert any("Entra cannot authenticate with Basic auth" in line for line in lines("basic"))
+    assert not any("reach" in line or "authenticate" in line for line in lines("bearer"))
