@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, NoReturn
 
 from harness import config as config_mod
+from harness.auth_cli import add_auth_options, auth_from_args, auth_given
 from harness.suggest import did_you_mean
 from harness import cli_args
 from harness.outputs import OutputError, check_report_dir
@@ -158,6 +159,7 @@ def _add_run_parser(sub: Any) -> argparse.ArgumentParser:
                                                      "[tool.scim-harness] here or in a parent folder)")
     run.add_argument("-v", "--verbose", action="store_true", help="show every step and check")
     run.add_argument("-q", "--quiet", action="store_true", help="while running, show only failed scenarios")
+    add_auth_options(run)
     return run
 
 
@@ -239,11 +241,19 @@ def _tokens(args: argparse.Namespace) -> tuple[str | None, str | None]:
         problem = cli_args.token_problem(value) if value else None
         if problem:
             raise UsageError(f"{name}: the token {problem}")
-    if args.target and not token:
-        raise UsageError(f"--target needs --token (or the {TOKEN_ENV} environment variable)")
-    if not args.target and (args.token or args.admin_token):
-        raise UsageError("--token/--admin-token need --target (without it the embedded mock is used)")
+    if args.target and not token and args.auth == "bearer" and not args.token_file:
+        raise UsageError(f"--target needs --token (or --token-file, or the {TOKEN_ENV} environment variable)")
+    if not args.target and (args.token or args.admin_token or auth_given(args)):
+        raise UsageError("--token/--admin-token and the auth and TLS options need --target "
+                         "(without it the embedded mock is used)")
     return token, admin_token
+
+
+def _auth(args: argparse.Namespace) -> tuple[Any, Any]:
+    try:
+        return auth_from_args(args, dict(os.environ))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any, list[Any]]:
@@ -325,11 +335,14 @@ def _run(args: argparse.Namespace) -> int:
     mock = None
     try:
         if args.target:
-            target = Target(base_url=args.target, token=token, admin_token=admin_token, timeout=args.timeout)
+            auth, tls = _auth(args)
+            target = Target(base_url=args.target, token=auth.token or "" if auth.mode == "bearer" else "",
+                            admin_token=admin_token, timeout=args.timeout, auth=auth, tls=tls)
             try:
                 target.probe()
             except TargetUnreachable as exc:
-                raise UsageError(unreachable(args.target, str(exc), min(args.timeout, 10.0))) from None
+                raise UsageError(unreachable(args.target, str(exc), min(args.timeout, 10.0),
+                                             tls.client_options().get("verify", True))) from None
         else:
             mock = EmbeddedMock().start()
             target = mock.target

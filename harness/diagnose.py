@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 
@@ -116,14 +116,16 @@ def run_diagnoses(run: RunResult, target: Target, *, transport: httpx.BaseTransp
     return [f for f in found if f]
 
 
-def tls_problem(base_url: str, timeout: float = 10.0) -> str | None:
+def tls_problem(base_url: str, timeout: float = 10.0, verify: Any = True) -> str | None:
     """For an https URL that could not be reached: the certificate problem, named, from one handshake with
     the context httpx verifies with (certifi, or SSL_CERT_FILE / SSL_CERT_DIR). None when the handshake
     succeeds or fails for another reason."""
     url = httpx.URL(base_url)
     if url.scheme != "https" or not url.host:
         return None
-    context = httpx.create_ssl_context()
+    if verify is False:  # --insecure: no certificate is refused
+        return None
+    context = httpx.create_ssl_context(verify=verify)  # the run's --ca-bundle, when given
     try:
         with socket.create_connection((url.host, url.port or 443), timeout=timeout) as sock:
             with context.wrap_socket(sock, server_hostname=url.host):
@@ -138,7 +140,7 @@ def tls_problem(base_url: str, timeout: float = 10.0) -> str | None:
         return None
 
 
-def unreachable(base_url: str, message: str, timeout: float = 10.0) -> str:
+def unreachable(base_url: str, message: str, timeout: float = 10.0, verify: Any = True) -> str:
     """The one line for a target that could not be reached: the diagnosis (if any) first, then the error."""
-    problem = tls_problem(base_url, timeout)
+    problem = tls_problem(base_url, timeout, verify)
     return f"{problem}; {message}" if problem else message

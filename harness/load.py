@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.auth import ENV, AuthConfig, TLSConfig
+from harness.auth_cli import add_auth_options, auth_from_args, auth_given
 from harness.report_paths import point_latest, report_dir_for
 
 TOKEN_ENV = "SCIM_HARNESS_TOKEN"
@@ -59,6 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
                    help="where locust's CSV and HTML go (default reports); {run} is replaced by the run's name, "
                         "with a 'latest' link beside it, as for run")
     p.add_argument("--locustfile", metavar="PATH", help="locustfile to run (default: the shipped scenarios/locustfile.py)")
+    add_auth_options(p)
     return p
 
 
@@ -86,10 +89,10 @@ def _validate(args: argparse.Namespace) -> Path:
         raise LoadUsageError("--fail-ratio must be between 0 and 1")
     if not args.duration or not _DURATION.match(args.duration):
         raise LoadUsageError(f"--duration {args.duration!r}: use a form like 20s, 5m or 1h30m")
-    if args.target and not (args.token or os.environ.get(TOKEN_ENV)):
-        raise LoadUsageError(f"--target needs --token (or the {TOKEN_ENV} environment variable)")
-    if not args.target and args.token:
-        raise LoadUsageError("--token needs --target (without it the embedded mock is used)")
+    if args.target and args.auth == "bearer" and not (args.token or args.token_file or os.environ.get(TOKEN_ENV)):
+        raise LoadUsageError(f"--target needs --token (or --token-file, or the {TOKEN_ENV} environment variable)")
+    if not args.target and (args.token or auth_given(args)):
+        raise LoadUsageError("--token and the auth and TLS options need --target (without it the embedded mock is used)")
     if args.autostart and not args.web:
         raise LoadUsageError("--autostart needs --web (a headless run starts at once)")
     locustfile = Path(args.locustfile) if args.locustfile else default_locustfile()
@@ -137,17 +140,22 @@ def run(args: argparse.Namespace) -> int:
     mock = None if args.target else EmbeddedMock(extra_args=["--workers", str(args.mock_workers)], new_session=True)
     try:
         if mock is None:
-            host, token = args.target, args.token or os.environ[TOKEN_ENV]
-            _probe(host, token)
+            host = args.target
+            try:
+                auth, tls = auth_from_args(args, dict(os.environ))
+            except ValueError as exc:
+                raise LoadUsageError(str(exc)) from None
+            auth.refresh_token = _probe(host, auth, tls, workers=args.workers)
+            env = dict(os.environ, **locust_env(auth, tls))
         else:
             try:
                 mock.start()
             except EmbeddedMockError as exc:
                 raise LoadUsageError(str(exc)) from None
-            host, token = mock.target.base_url, mock.token
+            host = mock.target.base_url
             print(f"scim-harness load: embedded mock at {host}", flush=True)
-        # The token travels in the environment, never on a command line (ps shows those).
-        env = dict(os.environ, SCIM_TOKEN=token)
+            # The token travels in the environment, never on a command line (ps shows those).
+            env = dict(os.environ, SCIM_TOKEN=mock.token)
         commands = locust_commands(args, locustfile, host, report_dir)
         if args.web:
             then = f"runs {args.duration}, then quits" if args.autostart else "Ctrl-C to stop"
@@ -158,14 +166,38 @@ def run(args: argparse.Namespace) -> int:
             mock.stop()
 
 
-def _probe(host: str, token: str) -> None:
-    """One line and exit 2 for a target that does not answer, as `run` does (not a failure per request)."""
+def _probe(host: str, auth: AuthConfig, tls: TLSConfig, *, workers: int = 0) -> str | None:
+    """One line and exit 2 for a target that does not answer, as `run` does (not a failure per request).
+    Returns the refresh token to go on with (oauth2-refresh: the probe's exchange may have rotated it)."""
     from harness.diagnose import unreachable
     from harness.target import Target, TargetUnreachable
+    if auth.mode == "oauth2-refresh" and workers:
+        # RFC 6749 §6: a server may rotate the refresh token at each use; processes cannot share one.
+        raise LoadUsageError("--auth oauth2-refresh runs in one locust process: drop --workers")
+    target = Target(base_url=host, token=auth.token or "" if auth.mode == "bearer" else "", auth=auth, tls=tls)
     try:
-        Target(base_url=host, token=token).probe()
-    except TargetUnreachable as exc:
-        raise LoadUsageError(unreachable(host, str(exc))) from None  # a certificate problem named first
+        target.probe()
+    except TargetUnreachable as exc:  # a certificate problem named first
+        raise LoadUsageError(unreachable(host, str(exc), verify=tls.client_options().get("verify", True))) from None
+    assert target.credential is not None
+    return getattr(target.credential.auth, "refresh_token", auth.refresh_token)
+
+
+def locust_env(auth: AuthConfig, tls: TLSConfig) -> dict[str, str]:
+    """The auth mode and TLS for the locustfile, in its environment (never on a command line): the
+    secrets as SCIM_TOKEN / SCIM_HARNESS_PASSWORD / SCIM_HARNESS_CLIENT_SECRET / SCIM_HARNESS_REFRESH_TOKEN."""
+    env = {"SCIM_AUTH_MODE": auth.mode, "SCIM_TOKEN": auth.token or ""}
+    for name, value in (("SCIM_AUTH_HEADER", auth.header), ("SCIM_BASIC_USER", auth.username),
+                        ("SCIM_TOKEN_URL", auth.token_url), ("SCIM_CLIENT_ID", auth.client_id),
+                        ("SCIM_SCOPE", auth.scope), ("SCIM_CA_BUNDLE", tls.ca_bundle),
+                        ("SCIM_CLIENT_CERT", tls.client_cert), ("SCIM_CLIENT_KEY", tls.client_key),
+                        (ENV["password"], auth.password), (ENV["client_secret"], auth.client_secret),
+                        (ENV["refresh_token"], auth.refresh_token)):
+        if value:
+            env[name] = value
+    if tls.insecure:
+        env["SCIM_INSECURE"] = "1"
+    return env
 
 
 def _run_locust(commands: list[list[str]], env: dict[str, str], report_dir: Path) -> int:

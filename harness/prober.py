@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from harness.breaker import stopped
-from harness.transcript import Exchange, Transcript
+from harness.transcript import NO_AUTH, Exchange, Transcript
 
 SCIM_JSON = "application/scim+json; charset=utf-8"
 # A credential of another scheme than Bearer (Okta's OIN SPEC test sends one; RFC 7644 §2: 401).
@@ -57,6 +57,8 @@ class Prober:
         if content is not None:
             hdrs.setdefault("Content-Type", SCIM_JSON)
         request = self.client.build_request(method, path, params=params or None, headers=hdrs, content=content)
+        if auth != "default":  # its own credential (or none), not the target's auth mode's
+            request.extensions[NO_AUTH] = True
         if auth == "none" and "authorization" not in {k.lower() for k in hdrs}:
             request.headers.pop("Authorization", None)
         elif auth == "wrong":

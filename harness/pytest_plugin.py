@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator
 
 import pytest
 
+from harness.auth_cli import add_pytest_options, auth_from_args, namespace_of_options
+
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
@@ -50,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scim-fail-on", choices=("must", "should", "may"), default="must",
                     help="what fails a scenario's test: must (default: a MUST failure or a failure of a rule an IdP "
                          "needs), should, may (every failure); as `scim-harness run --fail-on`")
+    add_pytest_options(group)
     group.addoption("--scim-rfc", action="store_true",
                     help=f"also run the rfc conformance suite, one test per area (select them alone with -m {RFC_MARK})")
 
@@ -103,10 +106,16 @@ class _PluginState:
             url = self.config.getoption("scim_target") or os.environ.get(TARGET_ENV)
             if url:
                 token = self.config.getoption("scim_token") or os.environ.get("SCIM_HARNESS_TOKEN")
-                if not token:
+                try:
+                    auth, tls = auth_from_args(namespace_of_options(self.config.getoption, token), dict(os.environ))
+                except ValueError as exc:
+                    raise pytest.UsageError(f"--scim-target: {exc}") from None
+                if auth.mode == "bearer" and not auth.token:
                     raise pytest.UsageError("--scim-target needs --scim-token (or SCIM_HARNESS_TOKEN)")
-                target = Target(base_url=url, token=token, admin_token=self.config.getoption("scim_admin_token"))
+                target = Target(base_url=url, token=auth.token or "" if auth.mode == "bearer" else "",
+                                admin_token=self.config.getoption("scim_admin_token"), auth=auth, tls=tls)
                 self.secrets += target.secrets
+                target.share_secrets(self.secrets)  # the OAuth access tokens obtained
                 try:
                     target.probe()
                 except TargetUnreachable as exc:

@@ -100,6 +100,7 @@ class RunResult:
     embedded: bool = False  # the target was the embedded mock
     policy: Policy | None = None  # set by the runner once the run is over (harness.exit_policy)
     diagnoses: list[str] = field(default_factory=list)  # common mistakes seen in the run (harness.diagnose)
+    auth_mode: str = "bearer"  # how the harness authenticated (harness.auth.MODES)
 
     def counts(self) -> dict[str, int]:
         out = {"pass": 0, "fail": 0, "skip": 0, "error": 0}

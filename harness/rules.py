@@ -697,3 +697,24 @@ def task_rule(dialect: str, *, detail: bool = False) -> Rule:
 def request_accepted_source(dialect: str, action: str) -> str:
     """The source a refused IdP request names: `<IdP> needs <action> to succeed`."""
     return RULES[f"{idp_of(dialect)}.request-accepted"].source.format(action=action)
+
+
+# The auth modes each IdP's admin can choose (idp-wire.md: Okta "Authentication modes an Okta admin can
+# choose"; Entra a secret token or OAuth client credentials (issue 15); PingFederate None/Basic/OAuth
+# bearer/client credentials). Names as harness.auth.MODES.
+IDP_AUTH_MODES: dict[str, tuple[str, ...]] = {
+    "okta": ("bearer", "basic", "header", "oauth2-refresh"),
+    "entra": ("bearer", "oauth2-client-credentials"),
+    "pingfederate": ("basic", "bearer", "oauth2-client-credentials"),
+}
+
+
+def auth_reach(idp: str, label: str, mode: str, mode_label: str) -> str | None:
+    """What a run made in auth `mode` says about how `idp` can reach the server (None for bearer, which
+    every IdP here offers): "Entra can reach this server only with OAuth client credentials"."""
+    modes = IDP_AUTH_MODES.get(idp)
+    if modes is None or mode == "bearer":
+        return None
+    if mode in modes:
+        return f"{label} can reach this server only with {mode_label} (the one auth mode this run used)"
+    return f"{label} cannot authenticate with {mode_label}: it offers {', '.join(modes)}; the server must accept one of those"

@@ -57,7 +57,8 @@ class Runner:
         dialect) of `plan` (default: plan_runs(scenarios, self.dialect)); the result is judged by the exit policy."""
         target = self.session.target
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        result = RunResult(target=target.base_url, dialect=self.dialect or "all", started=started, embedded=target.embedded)
+        result = RunResult(target=target.base_url, dialect=self.dialect or "all", started=started, embedded=target.embedded,
+                           auth_mode=target.auth.mode if target.auth else "bearer")
         t0 = time.perf_counter()
         try:
             if rfc:

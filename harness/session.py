@@ -55,6 +55,7 @@ class Session:
         # The longest 429 wait the driver sleeps (seconds; None: Okta's own waits, uncapped but for
         # mock_okta.backoff.LONGEST_WAIT); each wait is told to the reporter (`note`), when it has one.
         self.max_wait: float | None = None
+        target.share_secrets(self.secrets)  # the OAuth access tokens it obtains during the run
         self._orgs = 0
         self._scim: httpx.Client | None = None
         self._driver: httpx.Client | None = None
@@ -79,16 +80,16 @@ class Session:
         """The run's SCIM client, now carrying `token` (default: the target's; one context at a time)."""
         if self._scim is None:
             self._scim = self.target.scim_client(token, transport=self.transport)
-        self._scim.headers["Authorization"] = f"Bearer {token or self.target.token}"
+        self.target.authenticate(self._scim, token)
         return self._scim
 
     def driver_client(self, token: str | None = None) -> httpx.Client:
         """The client the driver sends on, now carrying `token`: a SCIM client whose transport records
         every exchange in the run's transcript (the driver only sends; the harness records)."""
         if self._driver is None:
-            inner = self.transport if self.transport is not None else httpx.HTTPTransport()
+            inner = self.transport if self.transport is not None else httpx.HTTPTransport(**self.target.tls.client_options())
             self._driver = self.target.scim_client(token, transport=self.transcript.transport(inner))
-        self._driver.headers["Authorization"] = f"Bearer {token or self.target.token}"
+        self.target.authenticate(self._driver, token)
         return self._driver
 
     @property

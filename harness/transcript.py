@@ -115,6 +115,14 @@ class _Body:
         obj.__dict__[self.slot] = value
 
 
+NO_AUTH = "scim_harness.no_auth"  # a request extension: send it as built, without the client's auth flow
+
+
+def no_auth(request: httpx.Request) -> dict[str, Any]:
+    """`auth=None` for client.send when the request carries its own (or no) credential on purpose."""
+    return {"auth": None} if request.extensions.get(NO_AUTH) else {}
+
+
 @dataclass
 class Exchange:
     """One request and its response (or the transport error that replaced it)."""
@@ -383,7 +391,7 @@ class Transcript:
             request.extensions.update({"timeout": httpx.Timeout(timeout).as_dict()})
         budget = timeout if timeout is not None else client.timeout.read
         try:
-            response: httpx.Response | None = self.record(request, lambda: client.send(request, stream=True), budget)
+            response: httpx.Response | None = self.record(request, lambda: client.send(request, stream=True, **no_auth(request)), budget)
         except (httpx.TransportError, httpx.DecodingError):
             response = None
         return response, request.extensions[EXCHANGE_KEY]

@@ -28,6 +28,7 @@ from .errors import (InternalError, MethodNotAllowed, NotFound, PayloadTooLarge,
 from .faults import Faults, SharedFaults
 from .journal import Journal, SharedJournal
 from .live_view import init_app as init_live_view
+from .auth_modes import bp as oauth_bp
 from .request_hooks import after_request, before_request
 from .scim_views import bp as scim_bp
 from .store import Store
@@ -119,6 +120,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(scim_bp)
     app.register_blueprint(control_bp)
+    app.register_blueprint(oauth_bp)  # POST /oauth2/token
     init_live_view(app, cfg["STATE_DIR"])  # /_mock/ui
     app.before_request(before_request)
     app.after_request(after_request)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from . import plan
+from .auth_store import validate_auth
 from .errors import InvalidValue, NotFound
 from .openapi import openapi_document
 from .identifiers import ORG_NAME_RULE, token_problem, valid_org_name
@@ -73,8 +74,28 @@ def create_org() -> Response:
     name = body.get("name")
     if not valid_org_name(name):
         raise InvalidValue(f"name must be {ORG_NAME_RULE}")
-    org = state().store.create_org(name, _tokens(body.get("tokens")), _threshold(body.get("threshold")))
+    auth = validate_auth(body["auth"]) if body.get("auth") is not None else None
+    store = state().store
+    org = store.create_org(name, _tokens(body.get("tokens")), _threshold(body.get("threshold")))
+    if auth is not None:
+        store.set_auth(name, auth)
+        org = {**org, "auth": store.auth_of(name)}
     return scim_response(org, 201)
+
+
+@bp.put("/orgs/<org>/auth")
+def put_auth(org: str) -> Response:
+    """The org's auth mode and credentials (auth_store.py), replacing the earlier ones."""
+    auth = validate_auth(_object())
+    state().store.set_auth(org, auth)
+    return scim_response(state().store.auth_of(org))
+
+
+@bp.post("/orgs/<org>/auth/expire")
+def expire_tokens(org: str) -> Response:
+    """Every OAuth access token of the org expires now (to test a client's refresh)."""
+    state().store.get_org(org)
+    return scim_response({"expired": state().store.expire_access_tokens(org)})
 
 
 @bp.get("/orgs")

@@ -30,11 +30,12 @@ _MAX_BODY_TEXT = 64 * 1024
 _RAW = "_raw"  # an entry's undecoded body bytes (never returned)
 
 
-def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers as a dict with credentials replaced: `Bearer abc` → `Bearer [REDACTED]`."""
+def redact_headers(headers: Iterable[tuple[str, str]], also: str | None = None) -> dict[str, str]:
+    """Headers as a dict with credentials replaced: `Bearer abc` → `Bearer [REDACTED]`; `also` names one
+    more secret header (an org's custom auth header)."""
     out: dict[str, str] = {}
     for name, value in headers:
-        if name.lower() in _SECRET_HEADERS:
+        if name.lower() in _SECRET_HEADERS or (also and name.lower() == also.lower()):
             scheme, _, rest = value.partition(" ")
             value = f"{scheme} [REDACTED]" if rest else "[REDACTED]"
         out[name] = value

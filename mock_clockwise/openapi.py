@@ -287,7 +287,27 @@ def _control_paths() -> dict[str, Any]:
                           "delete": _op("Clear the faults", gone, errors=("401",), **ctl)},
         "/_mock/reset": {"post": _op("Back to the start state (every worker's journal and faults cleared)", gone,
                                      errors=("401",), **ctl)},
+        "/_mock/orgs/{org}/auth": {"parameters": org, "put": _op(
+            "The org's SCIM auth mode {mode: bearer|basic|header|oauth2-client-credentials|oauth2-refresh, secret, "
+            "username, header, client_id, lifetime}", {"200": _resp("the mode (no secret)")}, **ctl)},
+        "/_mock/orgs/{org}/auth/expire": {"parameters": org, "post": _op(
+            "Every OAuth access token of the org expires now", {"200": _resp("how many")}, **ctl)},
     }
+
+
+def _oauth_paths() -> dict[str, Any]:
+    form = {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+        "grant_type": {"enum": ["client_credentials", "refresh_token"]}, "refresh_token": {"type": "string"},
+        "scope": {"type": "string"}, "client_id": {"type": "string"}, "client_secret": {"type": "string"}}}}}
+    error = {"description": "RFC 6749 §5.2 error {error, error_description}",
+             "content": {"application/json": {"schema": {"type": "object"}}}}
+    return {"/oauth2/token": {"post": {
+        "summary": "OAuth 2 token endpoint: client credentials (RFC 6749 §4.4) and refresh (§6) grants; the "
+                   "client authenticates by HTTP Basic or the form (§2.3.1)", "tags": ["OAuth"], "security": [],
+        "requestBody": {"required": True, "content": form},
+        "responses": {"200": {"description": "access_token, token_type, expires_in (refresh_token: rotated)",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "400": error, "401": error}}}}
 
 
 def _discovery_paths() -> dict[str, Any]:
@@ -327,6 +347,7 @@ def openapi_document(server_url: str, *, max_results: int, max_content_length: i
             "x-limits": limits,
         },
         "servers": [{"url": server_url.rstrip("/")}],
-        "paths": {**_resource_paths("User"), **_resource_paths("Group"), **_discovery_paths(), **_control_paths()},
+        "paths": {**_resource_paths("User"), **_resource_paths("Group"), **_discovery_paths(), **_control_paths(),
+                  **_oauth_paths()},
         "components": _components(max_results),
     }

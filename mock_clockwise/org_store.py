@@ -9,11 +9,12 @@ from typing import Any, Iterable
 
 from . import plan
 from .errors import Forbidden, NotFound, Uniqueness
+from .auth_store import AuthStore
 from .representation import from_json
-from .store_base import StoreBase, now_iso, token_digest
+from .store_base import now_iso, token_digest
 
 
-class OrgStore(StoreBase):
+class OrgStore(AuthStore):
     """The orgs, tokens, members, plan mode and events of one mock."""
 
     # ------------------------------------------------------------------ orgs and tokens
@@ -64,12 +65,14 @@ class OrgStore(StoreBase):
             c.execute("DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE org=?)", (name,))
             for table in ("tokens", "members", "users", "groups", "events", "page_blocks"):
                 c.execute(f"DELETE FROM {table} WHERE org=?", (name,))
+            self.clear_auth(c, name)
             c.execute("DELETE FROM orgs WHERE name=?", (name,))
 
     def wipe(self) -> None:
         """Remove everything (the control plane's reset re-creates the start orgs)."""
         with self._tx() as c:
-            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs", "page_blocks"):
+            for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs", "page_blocks",
+                          "org_auth", "credentials"):
                 c.execute(f"DELETE FROM {table}")
 
     def org_for_token(self, token: str) -> str | None:

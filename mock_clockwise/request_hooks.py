@@ -1,5 +1,5 @@
-"""What runs around every request before and after its blueprint: bearer authentication (the SCIM
-token names the org, the control plane wants the admin token), the control plane's fault injection,
+"""What runs around every request before and after its blueprint: authentication (the SCIM
+credential names the org, in its auth mode (auth_modes.py), the control plane wants the admin token), the control plane's fault injection,
 and the request journal. Registered on the app by the factory (app.py)."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 
 from flask import Response, g, request
 
+from .auth_modes import authenticate_scim, secret_header
 from .errors import Unauthorized, status_error
 from .journal import redact_headers
 from .live_view import BLUEPRINT as LIVE_VIEW, authenticate as authenticate_live_view
@@ -38,14 +39,7 @@ def before_request() -> None:
     scim = blueprint == "scim" or path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
     control = blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
     if scim:
-        token = _bearer(request.headers.get("Authorization"))
-        if token is None:
-            raise _unauthorized("Authentication required: send Authorization: Bearer <token>")
-        org = st.store.org_for_token(token)
-        if org is None:
-            # The control plane's admin token lands here too: it is not a SCIM token.
-            raise _unauthorized("The bearer token is not valid for this SCIM service")
-        g.org = org
+        g.org = org = authenticate_scim()  # in the org's auth mode (auth_modes.py)
         fault = st.faults.pick(request.method, path[len(SCIM_PREFIX):] or "/", org)
         if fault is not None:
             if fault.latency_ms:
@@ -81,6 +75,7 @@ def after_request(response: Response) -> Response:
         # The body is journalled as bytes and decoded only if someone reads the journal.
         st.journal.record(time=now_iso(), org=g.get("org"), method=request.method,
                           path=path[len(SCIM_PREFIX):] or "/", query=request.query_string.decode("latin-1"),
-                          headers=redact_headers(request.headers.items()), raw=raw or None,
+                          headers=redact_headers(request.headers.items(), secret_header(g.get("org"))),
+                          raw=raw or None,
                           status=response.status_code)
     return response

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 from .identifiers import ORG_NAME_RULE, token_problem, valid_org_name
 
+AUTH_MODES = ("bearer", "basic", "header", "oauth2-client-credentials", "oauth2-refresh")  # auth_store.MODES
 EXIT_USAGE = 2
 # Measured fastest (BENCHMARKS.md): one single-threaded worker process per core, plus one.
 DEFAULT_WORKERS = (os.cpu_count() or 1) + 1
@@ -60,7 +61,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None,
                    help="waitress threads per process (default: 4 with one process, 1 per worker process; "
                         "measured fastest under load, see BENCHMARKS.md)")
+    auth = p.add_argument_group("auth mode of the org and TLS (README: Authentication and TLS)")
+    auth.add_argument("--auth", choices=AUTH_MODES, default="bearer",
+                      help="how the org's SCIM requests authenticate (default bearer); the secret of every mode "
+                           "is the (first) --token: the Basic password, the header's value, the OAuth client "
+                           "secret, or the OAuth refresh token")
+    auth.add_argument("--auth-user", metavar="USER", help="basic: the user name (default scim)")
+    auth.add_argument("--auth-header", metavar="NAME", help="header: the header's name (default X-API-Key)")
+    auth.add_argument("--client-id", metavar="ID", help="oauth2-*: the client id (default scim-harness)")
+    auth.add_argument("--token-lifetime", type=int, default=3600, metavar="S",
+                      help="oauth2-*: seconds an access token lives (default 3600)")
+    auth.add_argument("--tls", action="store_true",
+                      help="serve HTTPS with a certificate from a CA generated at start; the CA file is printed "
+                           "(one process)")
+    auth.add_argument("--tls-client-ca", metavar="PEM",
+                      help="with --tls: require a client certificate signed by this CA (mutual TLS)")
     return p
+
+
+def org_auth(args: argparse.Namespace, secret: str) -> dict[str, Any] | None:
+    """The start org's auth (mock_clockwise.auth_store.validate_auth's shape), None for bearer."""
+    if args.auth == "bearer":
+        return None
+    return {"mode": args.auth, "secret": secret, "username": args.auth_user or "scim",
+            "header": args.auth_header or "X-API-Key", "client_id": args.client_id or "scim-harness",
+            "lifetime": args.token_lifetime}
+
+
+def _serving(args: argparse.Namespace) -> str:
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
+    return (f"{args.workers} worker processes x {threads}; faults and journal shared by the workers"
+            if args.workers > 1 else f"1 process x {threads}")
+
+
+def _auth_lines(args: argparse.Namespace, base: str, tls: Any) -> list[str]:
+    lines = [f"TLS CA certificate (for clients' --ca-bundle): {tls.ca_file}"] if tls is not None else []
+    if args.auth != "bearer":
+        url = f"; token URL: {base}/oauth2/token" if args.auth.startswith("oauth2-") else ""
+        lines.append(f"Auth mode of org {args.org}: {args.auth}{url}")
+    return lines
 
 
 def default_threads(workers: int) -> int:
@@ -117,6 +156,12 @@ def _main(argv: Sequence[str] | None) -> int:
         problem = token_problem(value) if value is not None else None
         if problem:
             return _fail(f"{option}: the token {problem}")
+    if not 1 <= args.token_lifetime <= 86400:
+        return _fail("--token-lifetime must be 1-86400 seconds")
+    if args.tls_client_ca and not (args.tls and os.path.isfile(args.tls_client_ca)):
+        return _fail("--tls-client-ca needs --tls and an existing PEM file")
+    if args.tls and args.workers > 1:
+        args.workers, args.threads = 1, max(args.threads, 4)  # werkzeug's threaded server, one process
 
     generated: list[str] = []
     tokens = args.token
@@ -139,7 +184,10 @@ def _main(argv: Sequence[str] | None) -> int:
         # itself (then as ephemeral as :memory:).
         tmpdir, lock_fd = make_state_dir()
         db_path = db_path or os.path.join(tmpdir, "state.sqlite3")
-    config: dict[str, Any] = {"ORGS": [{"name": args.org, "tokens": tokens, "threshold": args.threshold}],
+    org: dict[str, Any] = {"name": args.org, "tokens": tokens, "threshold": args.threshold}
+    if org_auth(args, tokens[0]):
+        org["auth"] = org_auth(args, tokens[0])
+    config: dict[str, Any] = {"ORGS": [org],
                               "ADMIN_TOKEN": admin_token, "DB_PATH": db_path, "STATE_DIR": tmpdir}
     try:
         return _serve(args, config, generated)
@@ -214,6 +262,7 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
     from .errors import ScimError
     from .live_view import link_line
     from .prefork import listen_sockets, serve_threads, serve_workers
+    from .tls import serve_tls, server_tls
 
     app: Any
     try:
@@ -235,33 +284,34 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
 
     port = socks[0].getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    base = f"http://{shown}:{port}"
-    if not _is_loopback(args.host):
+    tls = server_tls(args.host, args.tls_client_ca) if args.tls else None
+    base = f"{'https' if tls else 'http'}://{shown}:{port}"
+    if not _is_loopback(args.host) and tls is None:
         print(f"mock_clockwise: warning: listening on {args.host}, a non-loopback address, without TLS; "
               "bearer tokens travel in clear text", file=sys.stderr, flush=True)
-    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
-    serving = (f"{args.workers} worker processes x {threads}; faults and journal shared by the workers"
-               if args.workers > 1 else f"1 process x {threads}")
+    serving = _serving(args)
     where = ("db " + args.db if args.db else
              "in-memory state" if args.workers == 1 else "state in a temporary file shared by the workers")
     code = 0
     try:
-        print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {serving})")
-        print(f"SCIM base URL: {base}/scim/v2")
-        print(f"Control plane: {base}/_mock")
-        print(link_line(app, base))
-        for line in generated:
+        print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {serving})\n"
+              f"SCIM base URL: {base}/scim/v2\nControl plane: {base}/_mock\n{link_line(app, base)}")
+        for line in [*_auth_lines(args, base, tls), *generated]:
             print(line)
         print("Press Ctrl-C to stop.", flush=True)
         if args.workers > 1:
             closing, app = app, None  # closed once, whatever signal arrives
             _close(closing)  # no SQLite connection may cross the fork: each worker opens its own
             code = serve_workers(lambda: create_app(config), _close, socks, args.threads)
+        elif tls is not None:
+            serve_tls(app, socks[0], tls)
         else:
             serve_threads(app, socks[0], args.threads)
     finally:
         if app is not None:
             _close(app)
+        if tls is not None:
+            tls.close()
     print("mock_clockwise: stopped", flush=True)
     return code
 

@@ -72,6 +72,8 @@ class MockState:
     def seed_start_orgs(self) -> None:
         for org in self.start_orgs:
             self.store.ensure_org(org["name"], org.get("tokens", []), int(org.get("threshold", 10)))
+            if org.get("auth"):  # auth_store.validate_auth's shape
+                self.store.set_auth(org["name"], org["auth"])
 
     def reset(self) -> None:
         """Back to the start state: the start orgs, empty; journal, events and faults cleared."""

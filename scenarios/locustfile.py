@@ -13,7 +13,10 @@ import os
 import signal
 import uuid
 
+import ssl
+
 import gevent
+import httpx
 from locust import FastHttpUser, between, events, task
 from locust.runners import WorkerRunner
 
@@ -83,17 +86,68 @@ def print_verdicts(lines: list[tuple[bool, str]]) -> None:
             print(f"{'ok' if ok else 'FAIL'} {text.replace('≤', '<=')}", flush=True)
 
 
+def _auth_config():
+    """The auth mode `scim-harness load` passes in the environment (harness.load.locust_env), or None
+    (bearer with --scim-token) when the harness is not installed or no mode is set."""
+    mode = os.environ.get("SCIM_AUTH_MODE", "bearer")
+    if mode == "bearer":
+        return None
+    from harness.auth import AuthConfig  # the harness's own auth modes (harness/auth.py)
+
+    env = os.environ.get
+    return AuthConfig(mode=mode, token=env("SCIM_TOKEN"), header=env("SCIM_AUTH_HEADER"),
+                      username=env("SCIM_BASIC_USER"), password=env("SCIM_HARNESS_PASSWORD"),
+                      token_url=env("SCIM_TOKEN_URL"), client_id=env("SCIM_CLIENT_ID"),
+                      client_secret=env("SCIM_HARNESS_CLIENT_SECRET"), scope=env("SCIM_SCOPE"),
+                      refresh_token=env("SCIM_HARNESS_REFRESH_TOKEN"))
+
+
+def _ssl_context(*_args, **_kw):
+    """The target's TLS as `scim-harness load --ca-bundle/--client-cert/--insecure` gave it."""
+    context = ssl.create_default_context(cafile=os.environ.get("SCIM_CA_BUNDLE") or None)
+    if os.environ.get("SCIM_CLIENT_CERT"):
+        context.load_cert_chain(os.environ["SCIM_CLIENT_CERT"], os.environ.get("SCIM_CLIENT_KEY") or None)
+    if os.environ.get("SCIM_INSECURE"):
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
+_AUTH = None  # one httpx.Auth per locust process: an OAuth access token is shared by its users
+
+
+def _auth():
+    global _AUTH
+    if _AUTH is None and _auth_config() is not None:
+        from harness.auth import TLSConfig, make_auth
+
+        tls = TLSConfig(ca_bundle=os.environ.get("SCIM_CA_BUNDLE"), client_cert=os.environ.get("SCIM_CLIENT_CERT"),
+                        client_key=os.environ.get("SCIM_CLIENT_KEY"), insecure=bool(os.environ.get("SCIM_INSECURE")))
+        _AUTH = make_auth(_auth_config(), tls)
+    return _AUTH
+
+
+def auth_headers(token: str) -> dict:
+    """The credential headers of one request: the auth mode's (its flow run on a blank request), else Bearer."""
+    auth = _auth()
+    if auth is None:
+        return {"Authorization": f"Bearer {token}"}
+    request = httpx.Request("GET", "http://scim")
+    next(auth.auth_flow(request))
+    return {k: v for k, v in request.headers.items() if k.lower() not in ("host",)}
+
+
 class ScimUser(FastHttpUser):
     """Adds Okta's headers and counts SCIM Error bodies and unexpected statuses as failures.
     FastHttpUser (geventhttpclient) costs the load generator far less CPU than HttpUser."""
 
     abstract = True
     wait_time = between(0, 0.05)
+    ssl_context_factory = _ssl_context
+    insecure = False  # verify the target's certificate (--ca-bundle), unless --insecure says not to
 
     def on_start(self) -> None:
         # Okta sends these on every request (shared/reference/idp-wire.md).
         self.headers = {
-            "Authorization": f"Bearer {self.environment.parsed_options.scim_token}",
             "User-Agent": "Okta SCIM Client 1.0.0",
             "Accept": "application/scim+json",
             "Content-Type": "application/scim+json; charset=utf-8",
@@ -101,8 +155,9 @@ class ScimUser(FastHttpUser):
 
     def scim(self, method: str, path: str, name: str, expect: tuple[int, ...], body: dict | None = None) -> dict:
         data = json.dumps(body, separators=(",", ":")) if body is not None else None
+        headers = {**self.headers, **auth_headers(self.environment.parsed_options.scim_token)}
         with self.client.request(method, self.host.rstrip("/") + path, data=data, name=name,
-                                 headers=self.headers, catch_response=True) as resp:
+                                 headers=headers, catch_response=True) as resp:
             if not resp.status_code:  # no HTTP answer (refused, reset, timed out): one failure, no traceback
                 resp.failure(f"no answer: {resp.error or 'connection failed'}")
                 return {}

@@ -21,7 +21,8 @@ from harness.breaker import STOPPED
 from harness.reports.needs import EXPECTATION_RULES, breaks, scenario_rule
 from harness.reports.root_causes import REPR_START, normalise, reprs_as_json
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from harness.rules import DIALECT_IDP, IDP_NAMES, Rule, judged_rule, why_for
+from harness.auth import MODE_LABELS
+from harness.rules import DIALECT_IDP, IDP_NAMES, Rule, auth_reach, judged_rule, why_for
 from harness.transcript import Exchange
 
 IDPS = tuple(IDP_NAMES.items())  # (("okta", "Okta"), ("entra", "Entra"), ("onelogin", "OneLogin"), ("pingfederate", …))
@@ -240,7 +241,8 @@ def verdicts(run: RunResult) -> list[dict[str, Any]]:
             verdict, because = "ready", [f"all {n} check(s) {label} depends on passed"]
         out.append({"idp": idp, "name": label, "verdict": verdict, "because": because[:MAX_REASONS],
                     "more": max(0, len(because) - MAX_REASONS), "warnings": warnings[:MAX_REASONS],
-                    "more_warnings": max(0, len(warnings) - MAX_REASONS), "checks": n})
+                    "more_warnings": max(0, len(warnings) - MAX_REASONS), "checks": n,
+                    "auth": auth_reach(idp, label, run.auth_mode, MODE_LABELS.get(run.auth_mode, run.auth_mode))})
     cw = [(sc, st, c) for sc in run.scenarios if "clockwise" in sc.tags and not sc.own for st in sc.steps
           for c in st.checks]
     if cw:
@@ -262,6 +264,8 @@ def verdict_line(v: dict[str, Any]) -> str:
         text += f" ({v['because'][0]})"
     elif v["warnings"]:
         text += f" (with {len(v['warnings']) + v['more_warnings']} SHOULD warning(s))"
+    if v.get("auth"):
+        text += f"; {v['auth']}"
     return text
 
 
