@@ -3,7 +3,7 @@ side, each as one job with a session of its own, and the run reads as if they ha
 
 - `JobSession`: a job's view of the run's session. Its own SCIM, driver and control clients (a client
   carries one token at a time), all on one shared connection pool; its own transcript view (a step's
-  exchanges are the job's, not its neighbours'), every exchange still recorded in the run's one
+  exchanges are the job's, not its neighbours'), its own name prefix under the run's; every exchange still recorded in the run's one
   transcript, so the breaker (harness.breaker) counts every job's failures and stops them all; its
   org name numbered by the job's place in the plan, as a sequential run numbers it.
 - `OrderedReporter`: the reporter's events in plan order. The earliest unfinished job reports live
@@ -93,6 +93,9 @@ class JobSession(Session):
             if not name.startswith("_") and name not in self._OWN:
                 setattr(self, name, value)
         self.index = index
+        # Its own names on a shared target (two scenarios' "alice" must not meet), still under the run's prefix.
+        # The rfc suite (job 0) names with words, never a number: it keeps the run's own prefix.
+        self.prefix = f"{parent.prefix}{index}-" if index else parent.prefix
         self.control_transport = control_transport
 
     @property
