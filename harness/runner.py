@@ -51,12 +51,6 @@ def is_shipped(scenario: Scenario) -> bool:
 _T = TypeVar("_T")
 
 
-def sets_faults(scenario: Scenario) -> bool:
-    """Does the scenario set the target's faults? The mock keeps one list of faults per target (a PUT
-    replaces it, the cleanup clears it), so such a scenario runs alone (harness.parallel)."""
-    return any(step.control == "faults" for step in scenario.steps)
-
-
 def _closing(session: Session, run: Callable[[], _T]) -> _T:
     try:
         return run()
@@ -120,7 +114,7 @@ class Runner:
             js = JobSession(session, i + (0 if rfc else 1), reporter=ordered.for_job(i),
                             transport=self.rates.wrap(pool, None if scenario is None else dialect), control_transport=pool)
             run = (lambda: self.run_rfc(rfc_areas, js)) if scenario is None else (lambda: [self.run_scenario(scenario, dialect, js)])
-            return Job(run=lambda: _closing(js, run), exclusive=scenario is not None and sets_faults(scenario))
+            return Job(run=lambda: _closing(js, run))
 
         def done(i: int, res: list[ScenarioResult] | None) -> None:
             if self.exitfirst and res is not None and any(scenario_fails_run(sc, self.fail_on) for sc in res):
