@@ -145,7 +145,9 @@ class Faults:
         """Replace the faults (with `org`: only that org's, the others untouched)."""
         parsed = parse_faults(specs, org)
         with self._lock:
-            self._faults = [f for f in self._faults if org is not None and f.org != org] + parsed
+            kept = [f for f in self._faults if org is not None and f.org != org]
+            # One fault per request, the first that applies: an org's own faults before those of every org.
+            self._faults = sorted(kept + parsed, key=lambda f: f.org is None)
         return self.list()
 
     def list(self) -> list[dict[str, Any]]:
@@ -254,7 +256,9 @@ class SharedFaults:
 
     def _rows(self) -> list[Fault]:
         with self._lock:
-            rows = self._conn.execute(f"SELECT id, spec, count FROM {_TABLE} ORDER BY id").fetchall()
+            # One fault per request, the first that applies: an org's own faults before those of every org.
+            rows = self._conn.execute(f"SELECT id, spec, count FROM {_TABLE} "
+                                      "ORDER BY json_extract(spec, '$.org') IS NULL, id").fetchall()
         faults = []
         for key, spec, count in rows:
             fault = parse_fault(json.loads(spec), 0)  # written by set(): valid

@@ -34,3 +34,13 @@ def test_the_routes_take_org(admin_client: httpx.Client, scim_client: httpx.Clie
     assert admin_client.delete("/faults", params={"org": "acme"}).status_code == 204
     assert scim_client.get("/Users").status_code == 200
     assert [f["org"] for f in admin_client.get("/faults").json()["faults"]] == ["globex"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "shared"])
+def test_an_orgs_fault_comes_before_a_fault_of_every_org(kind: str, tmp_path: Path) -> None:
+    faults = Faults() if kind == "memory" else SharedFaults(str(tmp_path / "db.sqlite"), str(tmp_path))
+    faults.set([{"latency_ms": 50}])
+    faults.set([{"status": 429, "org": "a", "count": 1}], "a")
+    assert faults.pick("POST", "/Users", "a").status == 429
+    assert faults.pick("POST", "/Users", "a").latency_ms == 50  # its count spent: the target-wide fault again
+    assert faults.pick("POST", "/Users", "b").latency_ms == 50
