@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 
@@ -48,12 +47,14 @@ def is_shipped(scenario: Scenario) -> bool:
         return False
 
 
-_T = TypeVar("_T")
-
-
-def _closing(session: Session, run: Callable[[], _T]) -> _T:
+def _closing(session: Session, run: Callable[[], list[ScenarioResult]], label: str, dialect: str) -> list[ScenarioResult]:
     try:
         return run()
+    except Exception as exc:  # a harness bug in a job must not lose its results: report it, as run_scenario does
+        failed = ScenarioResult(name=label, file=SUITE_FILE if dialect == "rfc" else "", dialect=dialect)
+        failed.steps.append(StepResult(name="harness error", action="internal",
+                                       error=f"internal error in the harness: {type(exc).__name__}: {exc}"))
+        return [failed]
     finally:
         session.close()
 
@@ -114,7 +115,7 @@ class Runner:
             js = JobSession(session, i + (0 if rfc else 1), reporter=ordered.for_job(i),
                             transport=self.rates.wrap(pool, None if scenario is None else dialect), control_transport=pool)
             run = (lambda: self.run_rfc(rfc_areas, js)) if scenario is None else (lambda: [self.run_scenario(scenario, dialect, js)])
-            return Job(run=lambda: _closing(js, run))
+            return Job(run=lambda: _closing(js, run, "rfc" if scenario is None else scenario_label(scenario, dialect), dialect))
 
         def done(i: int, res: list[ScenarioResult] | None) -> None:
             if self.exitfirst and res is not None and any(scenario_fails_run(sc, self.fail_on) for sc in res):

@@ -85,3 +85,13 @@ def test_the_breaker_stops_every_job(mock: EmbeddedMock) -> None:
     assert 3 <= transport.failed <= 6
     assert [s.name for s in run.scenarios] == [s.name for s in scenarios]
     assert run.scenarios[-1].skipped == f"skipped: {session.stopped}"
+
+
+def test_a_harness_error_in_a_job_is_reported_not_lost(mock: EmbeddedMock, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Runner, areas: Any = None, session: Any = None) -> Any:
+        raise RuntimeError("boom")
+    monkeypatch.setattr(Runner, "run_rfc", broken)
+    run = Runner(Session(mock.target), jobs=2).run([SHIPPED["create-users"]], rfc=True)
+    first = run.scenarios[0]
+    assert first.name == "rfc" and first.status == "error" and "RuntimeError: boom" in (first.steps[0].error or "")
+    assert [s.status for s in run.scenarios[1:]] == ["pass"] * (len(run.scenarios) - 1)
