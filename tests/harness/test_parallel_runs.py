@@ -95,3 +95,16 @@ def test_a_harness_error_in_a_job_is_reported_not_lost(mock: EmbeddedMock, monke
     first = run.scenarios[0]
     assert first.name == "rfc" and first.status == "error" and "RuntimeError: boom" in (first.steps[0].error or "")
     assert [s.status for s in run.scenarios[1:]] == ["pass"] * (len(run.scenarios) - 1)
+
+
+def test_the_pytest_plugin_runs_under_xdist(tmp_path: Path) -> None:
+    # Each xdist worker holds its own session (and embedded mock): scenarios split across 2 workers all pass.
+    import subprocess
+    import sys
+    scenarios = default_scenario_dir()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider",
+                           str(scenarios / "users.scim.yaml"), str(scenarios / "connection.scim.yaml")],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "created: 2/2 workers" in proc.stdout or "2 workers" in proc.stdout or "bringing up nodes" in proc.stdout
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
