@@ -151,6 +151,12 @@ def _add_run_parser(sub: Any) -> argparse.ArgumentParser:
                      help="comma-separated among console,json,junit,html (default: all)")
     run.add_argument("--junitxml", metavar="PATH", help="also write the JUnit XML report to PATH (as pytest's --junitxml)")
     run.add_argument("--har", action="store_true", help="also write the transcript as transcript.har")
+    run.add_argument("--jobs", "-j", type=int, metavar="N",
+                     help="scenario runs side by side, each with its own org or prefix; reports keep the sequential order "
+                          "(default: the CPUs for the embedded mock, 8 for --target; 1 runs them in turn)")
+    run.add_argument("--rate", action="append", metavar="IDP=R",
+                     help="at most R requests per second for that IdP's scenarios, shared by all jobs (repeatable or "
+                          "comma list; IDP okta or entra; e.g. entra=25, Entra's documented rate per tenant)")
     run.add_argument("--timeout", type=cli_args.timeout, default=60.0, metavar="S",
                      help="per-request timeout in seconds, body included (default 60, as Okta)")
     run.add_argument("--max-wait", type=cli_args.wait, default=60.0, metavar="S",
@@ -323,6 +329,9 @@ def _run(args: argparse.Namespace) -> int:
     formats = _formats(args.format)
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    _parallel_options(args, None)  # a malformed --rate is a usage error before anything starts
     token, admin_token = _tokens(args)
     loaded = _load(args)
     if not args.list and ([f for f in formats if f != "console"] or args.har):
@@ -366,6 +375,18 @@ def _reporter(args: argparse.Namespace, formats: list[str], planned: list[Any]) 
     return console, Progress(console, console.console, steps=steps, quiet=args.quiet, verbose=args.verbose)
 
 
+def _parallel_options(args: argparse.Namespace, target: Any) -> dict[str, Any]:
+    """--jobs (default harness.parallel.default_jobs) and --rate, for the Runner."""
+    from harness.parallel import default_jobs
+    from harness.rate_limit import RateError, parse_rates
+    try:
+        rates = parse_rates(args.rate)
+    except RateError as exc:
+        raise UsageError(str(exc)) from None
+    jobs = args.jobs if args.jobs is not None else default_jobs(bool(target is not None and target.embedded))
+    return {"jobs": jobs, "rates": rates}
+
+
 def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned: list[Any], plan: Any,
              areas: list[str] | None) -> int:
     from harness.conformance import AREA_RUNNERS
@@ -378,7 +399,8 @@ def _execute(args: argparse.Namespace, formats: list[str], target: Any, planned:
     session.max_wait = args.max_wait
     if reporter:
         reporter.secrets = session.secrets  # the live list: the run's org tokens are scrubbed too
-    runner = Runner(session, dialect=args.dialect, fail_on=args.fail_on, exitfirst=args.exitfirst)
+    runner = Runner(session, dialect=args.dialect, fail_on=args.fail_on, exitfirst=args.exitfirst,
+                    **_parallel_options(args, target))
     rfc_count = len(AREA_RUNNERS) if areas is None else len(set(areas) | {"discovery"})
     total = len(planned) + (rfc_count + 1 if plan.rfc else 0)
     if reporter:

@@ -8,12 +8,17 @@ control plane, or the run prefix on every name elsewhere.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+
+import httpx
 
 from harness.conformance import SUITE_FILE, run_suite
 from harness.control_plane import ControlPlaneError, Org
 from harness.exit_policy import DEFAULT_FAIL_ON, judge, scenario_fails_run
+from harness.parallel import Job, JobSession, OrderedReporter, Scheduler, SharedTransport, stop_sending
+from harness.rate_limit import Rates
 from harness.results import RunResult, ScenarioResult, StepResult
 from harness.scenario_run import ScenarioRun
 from harness.scenarios import Scenario, default_scenario_dir
@@ -42,10 +47,24 @@ def is_shipped(scenario: Scenario) -> bool:
         return False
 
 
+def _closing(session: Session, run: Callable[[], list[ScenarioResult]], label: str, dialect: str) -> list[ScenarioResult]:
+    try:
+        return run()
+    except Exception as exc:  # a harness bug in a job must not lose its results: report it, as run_scenario does
+        failed = ScenarioResult(name=label, file=SUITE_FILE if dialect == "rfc" else "", dialect=dialect)
+        failed.steps.append(StepResult(name="harness error", action="internal",
+                                       error=f"internal error in the harness: {type(exc).__name__}: {exc}"))
+        return [failed]
+    finally:
+        session.close()
+
+
 class Runner:
     def __init__(self, session: Session, *, dialect: str | None = None, fail_on: str = DEFAULT_FAIL_ON,
-                 exitfirst: bool = False) -> None:
+                 exitfirst: bool = False, jobs: int = 1, rates: dict[str, float] | None = None) -> None:
         self.session = session
+        self.jobs = jobs            # `--jobs`: how many scenario runs side by side (harness.parallel)
+        self.rates = Rates(rates or {})  # `--rate IDP=R` (harness.rate_limit)
         self.dialect = dialect
         self.fail_on = fail_on      # the exit policy (harness.exit_policy)
         self.exitfirst = exitfirst  # `-x`: stop after the first scenario whose failure fails the run
@@ -60,30 +79,77 @@ class Runner:
         result = RunResult(target=target.base_url, dialect=self.dialect or "all", started=started, embedded=target.embedded,
                            auth_mode=target.auth.mode if target.auth else "bearer")
         t0 = time.perf_counter()
+        runs = plan if plan is not None else plan_runs(scenarios, self.dialect)
         try:
-            if rfc:
-                result.scenarios.extend(self.run_rfc(rfc_areas))
-                self._exit_first(result.scenarios)
-            for scenario, dialect in (plan if plan is not None else plan_runs(scenarios, self.dialect)):
-                if self.stopped_after is not None:
-                    break
-                result.scenarios.append(self.run_scenario(scenario, dialect))
-                self._exit_first(result.scenarios[-1:])
+            if self.jobs > 1 or self.rates.rates:
+                result.scenarios.extend(self.run_parallel(runs, rfc=rfc, rfc_areas=rfc_areas))
+            else:
+                self._run_in_turn(result, runs, rfc=rfc, rfc_areas=rfc_areas)
         finally:
             self.session.close()
         result.duration_s = time.perf_counter() - t0
         result.policy = judge(result, self.fail_on)
         return result
 
+    def _run_in_turn(self, result: RunResult, runs: list[tuple[Scenario, str]], *, rfc: bool,
+                     rfc_areas: list[str] | None) -> None:
+        if rfc:
+            result.scenarios.extend(self.run_rfc(rfc_areas))
+            self._exit_first(result.scenarios)
+        for scenario, dialect in runs:
+            if self.stopped_after is not None:
+                break
+            result.scenarios.append(self.run_scenario(scenario, dialect))
+            self._exit_first(result.scenarios[-1:])
+
+    def run_parallel(self, runs: list[tuple[Scenario, str]], *, rfc: bool,
+                     rfc_areas: list[str] | None) -> list[ScenarioResult]:
+        """The rfc suite (one job) and each run, `self.jobs` at a time (harness.parallel): the results in
+        plan order, and with `-x` only up to the first that fails the run, as a sequential run has them."""
+        session = self.session
+        pool = SharedTransport(session.transport if session.transport is not None else httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=4 * self.jobs, max_keepalive_connections=2 * self.jobs),
+            **session.target.tls.client_options()))  # the run's TLS: --ca-bundle, --client-cert, --insecure
+        specs: list[tuple[Scenario | None, str]] = ([(None, "rfc")] if rfc else []) + list(runs)
+        ordered = OrderedReporter(session.reporter, len(specs))
+
+        def job(i: int, scenario: Scenario | None, dialect: str) -> Job:
+            js = JobSession(session, i + (0 if rfc else 1), reporter=ordered.for_job(i),
+                            transport=self.rates.wrap(pool, None if scenario is None else dialect), control_transport=pool)
+            run = (lambda: self.run_rfc(rfc_areas, js)) if scenario is None else (lambda: [self.run_scenario(scenario, dialect, js)])
+            return Job(run=lambda: _closing(js, run, "rfc" if scenario is None else scenario_label(scenario, dialect), dialect))
+
+        def done(i: int, res: list[ScenarioResult] | None) -> None:
+            if self.exitfirst and res is not None and any(scenario_fails_run(sc, self.fail_on) for sc in res):
+                ordered.drop_after(i)
+            ordered.done(i)
+
+        scheduler = Scheduler(self.jobs, halt=lambda res: self.exitfirst and any(scenario_fails_run(sc, self.fail_on) for sc in res),
+                              on_done=done, interrupt=lambda: stop_sending(session.transcript))
+        try:
+            results: list[list[ScenarioResult] | None] = scheduler.run([job(i, sc, d) for i, (sc, d) in enumerate(specs)])
+        finally:
+            pool.close_pool()
+        return self._until_first_failure([r for r in results if r is not None])
+
+    def _until_first_failure(self, results: list[list[ScenarioResult]]) -> list[ScenarioResult]:
+        out: list[ScenarioResult] = []
+        for done in results:
+            out.extend(done)
+            self._exit_first(done)
+            if self.stopped_after is not None:
+                break
+        return out
+
     def _exit_first(self, done: list[ScenarioResult]) -> None:
         failed = next((sc for sc in done if scenario_fails_run(sc, self.fail_on)), None)
         if self.exitfirst and failed is not None:
             self.stopped_after = failed.name
 
-    def run_rfc(self, areas: list[str] | None = None) -> list[ScenarioResult]:
+    def run_rfc(self, areas: list[str] | None = None, session: Session | None = None) -> list[ScenarioResult]:
         """The rfc suite (`areas`: only those, with discovery and safety; default all); on a target with the
-        control plane it gets an org of its own, removed after."""
-        session = self.session
+        control plane it gets an org of its own, removed after. `session`: a job's (default: the run's)."""
+        session = session or self.session
         org: Org | None = None
         if session.isolate:
             try:
@@ -99,8 +165,8 @@ class Runner:
             if org is not None:
                 session.close_org(org.name)
 
-    def run_scenario(self, scenario: Scenario, dialect: str = "okta") -> ScenarioResult:
-        session = self.session
+    def run_scenario(self, scenario: Scenario, dialect: str = "okta", session: Session | None = None) -> ScenarioResult:
+        session = session or self.session
         label = scenario_label(scenario, dialect)
         if session.reporter:
             session.reporter.scenario_started(label)

@@ -98,8 +98,9 @@ class ScenarioRun:
         if why:
             self._cleanup_skipped(why)
         elif self.org_requested:
-            # The org and everything in it goes; the faults a scenario set are the run's to clear.
-            if any(s.control == "faults" for s in self.sc.steps) and self.session.control.send("DELETE", "/faults").error:
+            # The org and everything in it goes, and the faults the scenario set for it.
+            if any(s.control == "faults" for s in self.sc.steps) and self.session.control.send(
+                    "DELETE", "/faults", params={"org": self.org_name}).error:
                 return
             self.session.close_org(self.org_name)
         elif self.prober is not None and self.idp is not None:
@@ -277,7 +278,8 @@ class ScenarioRun:
     def _control(self, step: Step, sr: StepResult) -> None:
         assert step.control is not None
         method, path = CONTROL_ROUTES[step.control]
-        params = {"org": self.org_name} if step.control == "journal" else None
+        # The journal of this org; faults set and cleared for this org only (scenarios run side by side, --jobs).
+        params = {"org": self.org_name} if step.control in ("journal", "faults", "clear_faults") else None
         body = self.vars.substitute(step.body) if step.body is not None else None
         if step.control == "faults" and isinstance(body, dict):
             # Faults are limited to this scenario's org, so they never touch another scenario.

@@ -186,7 +186,8 @@ def put_faults() -> Response:
     body = _object()
     if "faults" not in body:
         raise InvalidValue("the body must be {\"faults\": [...]}")
-    return scim_response({"faults": state().faults.set(body["faults"])})
+    # ?org=X replaces only org X's faults: scenarios side by side (`run --jobs`) keep each other's.
+    return scim_response({"faults": state().faults.set(body["faults"], request.args.get("org"))})
 
 
 @bp.get("/faults")
@@ -196,7 +197,7 @@ def get_faults() -> Response:
 
 @bp.delete("/faults")
 def delete_faults() -> Response:
-    state().faults.clear()
+    state().faults.clear(request.args.get("org"))  # ?org=X: only org X's faults
     return Response(status=204)
 
 

@@ -122,6 +122,17 @@ def parse_fault(spec: Any, index: int) -> Fault:
     return fault
 
 
+def parse_faults(specs: Any, org: str | None) -> list[Fault]:
+    """The faults of a PUT body; with `org` (PUT /_mock/faults?org=...) every one must be that org's,
+    so that a scenario sets its own faults while another's stay (parallel runs)."""
+    if not isinstance(specs, list):
+        raise InvalidValue("'faults' must be a list of fault objects")
+    parsed = [parse_fault(spec, i) for i, spec in enumerate(specs)]
+    if org is not None and any(f.org != org for f in parsed):
+        raise InvalidValue(f"with ?org={org} every fault must have \"org\": \"{org}\"")
+    return parsed
+
+
 class Faults:
     """The active faults of one mock (thread-safe)."""
 
@@ -130,21 +141,23 @@ class Faults:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
 
-    def set(self, specs: Any) -> list[dict[str, Any]]:
-        if not isinstance(specs, list):
-            raise InvalidValue("'faults' must be a list of fault objects")
-        parsed = [parse_fault(spec, i) for i, spec in enumerate(specs)]
+    def set(self, specs: Any, org: str | None = None) -> list[dict[str, Any]]:
+        """Replace the faults (with `org`: only that org's, the others untouched)."""
+        parsed = parse_faults(specs, org)
         with self._lock:
-            self._faults = parsed
+            kept = [f for f in self._faults if org is not None and f.org != org]
+            # One fault per request, the first that applies: an org's own faults before those of every org.
+            self._faults = sorted(kept + parsed, key=lambda f: f.org is None)
         return self.list()
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [f.to_dict() for f in self._faults]
 
-    def clear(self) -> None:
+    def clear(self, org: str | None = None) -> None:
+        """Remove the faults (with `org`: only that org's)."""
         with self._lock:
-            self._faults = []
+            self._faults = [f for f in self._faults if org is not None and f.org != org]
 
     def pick(self, method: str, path: str, org: str | None) -> Fault | None:
         """The fault to apply to this request, if any (consumes one of its `count`)."""
@@ -231,11 +244,10 @@ class SharedFaults:
                 raise
         self._gen.bump()  # after the commit: a reader that sees the new value reads the new rows
 
-    def set(self, specs: Any) -> list[dict[str, Any]]:
-        if not isinstance(specs, list):
-            raise InvalidValue("'faults' must be a list of fault objects")
-        parsed = [parse_fault(spec, i) for i, spec in enumerate(specs)]
-        rows: list[tuple[str, tuple[Any, ...]]] = [(f"DELETE FROM {_TABLE}", ())]
+    def set(self, specs: Any, org: str | None = None) -> list[dict[str, Any]]:
+        """Replace the faults (with `org`: only that org's, the others untouched)."""
+        parsed = parse_faults(specs, org)
+        rows: list[tuple[str, tuple[Any, ...]]] = [self._delete(org)]
         for fault in parsed:
             spec = {k: v for k, v in fault.to_dict().items() if k != "count"}
             rows.append((f"INSERT INTO {_TABLE} (spec, count) VALUES (?, ?)", (json.dumps(spec), fault.count)))
@@ -244,7 +256,9 @@ class SharedFaults:
 
     def _rows(self) -> list[Fault]:
         with self._lock:
-            rows = self._conn.execute(f"SELECT id, spec, count FROM {_TABLE} ORDER BY id").fetchall()
+            # One fault per request, the first that applies: an org's own faults before those of every org.
+            rows = self._conn.execute(f"SELECT id, spec, count FROM {_TABLE} "
+                                      "ORDER BY json_extract(spec, '$.org') IS NULL, id").fetchall()
         faults = []
         for key, spec, count in rows:
             fault = parse_fault(json.loads(spec), 0)  # written by set(): valid
@@ -255,8 +269,14 @@ class SharedFaults:
     def list(self) -> list[dict[str, Any]]:
         return [f.to_dict() for f in self._rows()]
 
-    def clear(self) -> None:
-        self._write([(f"DELETE FROM {_TABLE}", ())])
+    def clear(self, org: str | None = None) -> None:
+        """Remove the faults (with `org`: only that org's)."""
+        self._write([self._delete(org)])
+
+    def _delete(self, org: str | None) -> tuple[str, tuple[Any, ...]]:
+        if org is None:
+            return f"DELETE FROM {_TABLE}", ()
+        return f"DELETE FROM {_TABLE} WHERE json_extract(spec, '$.org') = ?", (org,)
 
     def _current(self) -> tuple[Fault, ...]:
         gen = self._gen.value()  # read before the rows: a change after this read is seen next time

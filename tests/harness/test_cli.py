@@ -252,8 +252,8 @@ def test_fail_on_decides_the_exit_status(capsys: pytest.CaptureFixture[str], tmp
     # A SHOULD failure no IdP needs (a Content-Type check in the rfc suite is RFC-only): only --fail-on should fails.
     real = runner_mod.Runner.run_rfc
 
-    def with_a_should_failure(self, areas=None):  # type: ignore[no-untyped-def]
-        results = real(self, ["discovery"])
+    def with_a_should_failure(self, areas=None, session=None):  # type: ignore[no-untyped-def]
+        results = real(self, ["discovery"], session)
         results[0].steps[0].checks.append(CheckResult("http.content-type", "fail", "RFC 7644 §3.1", "SHOULD", "text/html"))
         return results
     monkeypatch.setattr(runner_mod.Runner, "run_rfc", with_a_should_failure)

@@ -1,0 +1,115 @@
+"""Benchmark: `scim-harness run --target` with `--jobs 1` against the default (--jobs 8 for a remote
+target), on the mock with a 50 ms latency fault on every SCIM request (the mock's own fault,
+`PUT /_mock/faults`), so the run waits on the network as it does against a vendor's server.
+
+It starts the mock on a free 127.0.0.1 port (3 worker processes, --threads threads each: a remote SCIM
+service answers more than 3 requests at once), sets the fault, runs each mode as a child process with
+JSON reports, stops the mock, and prints: wall time of each, the ratio, the check counts and verdicts
+(which must be equal), and how many SCIM requests carried the latency (two shipped scenarios set the
+target's faults themselves, which replaces the bench's fault until it is set again: the bench sets it
+again before each mode, and reports what share of requests waited).
+
+    python bench/bench_jobs.py [--latency-ms 50] [--threads 8] [--jobs N] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import ADMIN, PY, TOKEN, start_banner_server  # noqa: E402
+
+
+def set_latency(base: str, latency_ms: int) -> None:
+    control = base.removesuffix("/scim/v2") + "/_mock"
+    r = httpx.put(f"{control}/faults", json={"faults": [{"latency_ms": latency_ms}]},
+                  headers={"Authorization": f"Bearer {ADMIN}"}, timeout=10)
+    r.raise_for_status()
+
+
+def run_mode(base: str, jobs: int | None, out: Path) -> tuple[float, dict[str, Any]]:
+    cmd = [PY, "-m", "harness.cli", "run", "--target", base, "--token", TOKEN, "--admin-token", ADMIN,
+           "-q", "--format", "json", "--report-dir", str(out)] + ([] if jobs is None else ["--jobs", str(jobs)])
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    wall = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"run failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    return wall, json.loads((out / "report.json").read_text())
+
+
+def content(report: dict[str, Any]) -> list[Any]:
+    """What a run found, without timings, ids or messages; a step's checks sorted (the driver pushes
+    several people at once, so their order inside a step follows the target's timing)."""
+    text = re.sub(r"scimh-[0-9a-f]{6}-", "scimh-RUN-", json.dumps(report["run"]["scenarios"]))
+    return [(sc["name"], sc["status"], [(st["name"], st["status"], sorted((c["check_id"], c["status"]) for c in st["checks"]))
+                                        for st in sc["steps"]]) for sc in json.loads(text)]
+
+
+def delayed(report: dict[str, Any], latency_ms: int) -> tuple[int, int]:
+    """(SCIM exchanges that took at least the latency, SCIM exchanges) in the report."""
+    seen: dict[tuple[str, str, str], float] = {}
+    for sc in report["run"]["scenarios"]:
+        for st in sc["steps"]:
+            for ex in st.get("exchanges", []):
+                if "/scim/v2" in ex["url"]:
+                    seen[(ex["started"], ex["method"], ex["url"])] = ex["elapsed_ms"]
+    return sum(1 for ms in seen.values() if ms >= latency_ms), len(seen)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--threads", type=int, default=8, help="threads per mock worker process (default 8)")
+    ap.add_argument("--jobs", type=int, default=None, help="the parallel mode's --jobs (default: the harness's default)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    server = start_banner_server("mock", [PY, "-m", "mock_clockwise", "--port", "0", "--token", TOKEN,
+                                          "--admin-token", ADMIN, "--workers", "3", "--threads", str(args.threads)])
+    runs: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-jobs-") as tmp:
+            for label, jobs in (("jobs 1", 1), ("default" if args.jobs is None else f"jobs {args.jobs}", args.jobs)):
+                set_latency(server.base, args.latency_ms)
+                wall, report = run_mode(server.base, jobs, Path(tmp) / label.replace(" ", ""))
+                runs[label] = {"wall_s": wall, "report": report}
+    finally:
+        server.stop()
+    return report_figures(runs, args)
+
+
+def report_figures(runs: dict[str, Any], args: argparse.Namespace) -> int:
+    (l1, a), (l2, b) = runs.items()
+    sa, sb = a["report"]["summary"], b["report"]["summary"]
+    same = {"check counts": sa["checks"] == sb["checks"], "scenario counts": sa["scenarios"] == sb["scenarios"],
+            "verdicts": [v["line"] for v in sa["verdicts"]] == [v["line"] for v in sb["verdicts"]],
+            "content": content(a["report"]) == content(b["report"])}
+    figures = {"latency_ms": args.latency_ms, "mock_threads_per_worker": args.threads,
+               l1: {"wall_s": round(a["wall_s"], 2), "checks": sa["checks"], "delayed_scim_requests": delayed(a["report"], args.latency_ms)},
+               l2: {"wall_s": round(b["wall_s"], 2), "checks": sb["checks"], "delayed_scim_requests": delayed(b["report"], args.latency_ms)},
+               "ratio": round(a["wall_s"] / b["wall_s"], 2), "identical": same,
+               "verdicts": [v["line"] for v in sb["verdicts"]]}
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"latency fault {args.latency_ms} ms on every SCIM request; mock: 3 workers x {args.threads} threads")
+        for label in (l1, l2):
+            f = figures[label]
+            d, n = f["delayed_scim_requests"]
+            print(f"  {label:8} {f['wall_s']:7.2f} s   checks {f['checks']}   SCIM requests delayed {d}/{n}")
+        print(f"  ratio {figures['ratio']:.2f}x   identical: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in same.items()))
+        print("  verdicts: " + "; ".join(figures["verdicts"]))
+    return 0 if all(same.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Parallel runs (harness.parallel, harness.rate_limit): the scheduler, the reporter order, the per-IdP
+token buckets on a fake clock, and the breaker when several jobs send at once."""
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from harness.parallel import Job, OrderedReporter, Scheduler, TranscriptView, stop_sending
+from harness.breaker import GuardedTranscript, NOT_SENT
+from harness.rate_limit import RateError, RateLimitedTransport, Rates, TokenBucket, idp_of, parse_rates
+
+
+# --- the token bucket, on a fake clock -------------------------------------------------------------------
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def test_the_bucket_spaces_requests_at_the_rate_and_refills() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(25, clock=clock, sleep=clock.sleep)
+    waits = [bucket.reserve() for _ in range(5)]
+    assert waits == pytest.approx([0, 0.04, 0.08, 0.12, 0.16])
+    clock.now = 10.0  # a long pause refills the bucket, but only up to its burst of 1
+    assert bucket.reserve() == 0 and bucket.reserve() == pytest.approx(0.04)
+
+
+def test_one_bucket_is_shared_by_every_job() -> None:
+    # 4 jobs x 10 requests at 20/s: the 40 reservations are 1/20 s apart, whoever made them.
+    clock = FakeClock()
+    bucket = TokenBucket(20, clock=clock, sleep=clock.sleep)
+    seen: list[str] = []
+    transport = RateLimitedTransport(httpx.MockTransport(lambda r: seen.append(r.url.path) or httpx.Response(200)), bucket)
+    client = httpx.Client(transport=transport, base_url="http://t")
+
+    def job(n: int) -> None:
+        for i in range(10):
+            client.get(f"/{n}/{i}")
+
+    threads = [threading.Thread(target=job, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 40
+    assert sorted([0.0] + clock.slept) == pytest.approx([k / 20 for k in range(40)])
+
+
+def test_rates_parse_and_apply_per_idp() -> None:
+    assert parse_rates(["entra=25", "okta=10.5,entra=30"]) == {"entra": 30.0, "okta": 10.5}
+    assert parse_rates(None) == {}
+    for bad in ("entra", "ping=3", "okta=0", "okta=-1", "okta=nan", "okta=fast", "okta=inf"):
+        with pytest.raises(RateError, match="--rate"):
+            parse_rates([bad])
+    assert [idp_of(d) for d in ("okta", "okta-aiw", "okta-patch", "entra", "entra-2020", "rfc")] == \
+        ["okta", "okta", "okta", "entra", "entra", None]
+    rates = Rates({"entra": 25})
+    inner = httpx.MockTransport(lambda r: httpx.Response(200))
+    assert isinstance(rates.wrap(inner, "entra-2020"), RateLimitedTransport)
+    assert rates.wrap(inner, "okta") is inner and rates.wrap(inner, None) is inner  # no rate given; the rfc suite
+
+
+# --- the reporter's order ---------------------------------------------------------------------------------
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    def scenario_started(self, name: str) -> None:
+        self.events.append(("started", name))
+
+    def step_finished(self, scenario: str, step: Any) -> None:
+        self.events.append(("step", scenario))
+
+    def scenario_finished(self, result: Any) -> None:
+        self.events.append(("finished", result))
+
+
+def test_events_come_in_plan_order_whatever_finishes_first() -> None:
+    inner = Recorder()
+    ordered = OrderedReporter(inner, 3)
+    r0, r1, r2 = (ordered.for_job(i) for i in range(3))
+    r0.scenario_started("a")                       # the head job reports live
+    r2.scenario_started("c"), r2.scenario_finished("c")
+    ordered.done(2)
+    r1.scenario_started("b")
+    assert inner.events == [("started", "a")]
+    r0.scenario_finished("a")
+    ordered.done(0)                                # b becomes the head: its held event, then live ones
+    assert inner.events[-1] == ("started", "b")
+    r1.step_finished("b", None), r1.scenario_finished("b")
+    ordered.done(1)
+    assert inner.events == [("started", "a"), ("finished", "a"), ("started", "b"), ("step", "b"),
+                            ("finished", "b"), ("started", "c"), ("finished", "c")]
+    with pytest.raises(AttributeError):
+        r1.not_a_reporter_method  # noqa: B018
+
+
+def test_exit_first_drops_the_events_of_later_jobs() -> None:
+    inner = Recorder()
+    ordered = OrderedReporter(inner, 3)
+    ordered.for_job(2).scenario_started("c")
+    ordered.for_job(0).scenario_started("a")
+    ordered.drop_after(0)
+    ordered.done(0)
+    assert inner.events == [("started", "a")]
+
+
+# --- the scheduler ----------------------------------------------------------------------------------------
+def _tracked(log: list[str], busy: list[int], name: str, pause: float = 0.05) -> Job:
+    lock = threading.Lock()
+
+    def run() -> str:
+        with lock:
+            busy[0] += 1
+            busy[1] = max(busy[1], busy[0])
+        log.append(f"+{name}")
+        time.sleep(pause)
+        log.append(f"-{name}")
+        with lock:
+            busy[0] -= 1
+        return name
+    return Job(run=run)
+
+
+def test_at_most_n_jobs_at_once_results_in_plan_order() -> None:
+    log: list[str] = []
+    busy = [0, 0]
+    jobs = [_tracked(log, busy, str(i)) for i in range(9)]
+    assert Scheduler(3).run(jobs) == [str(i) for i in range(9)]
+    assert 1 < busy[1] <= 3
+
+
+def test_an_exclusive_job_runs_alone() -> None:
+    log: list[str] = []
+    busy = [0, 0]
+    jobs = [_tracked(log, busy, str(i)) for i in range(6)]
+    jobs[3].exclusive = True
+    Scheduler(4).run(jobs)
+    at = log.index("+3")
+    assert {e for e in log[:at] if e.startswith("-")} == {"-0", "-1", "-2"}  # everything before it finished
+    assert log[at + 1] == "-3"                                                # nothing ran beside it
+
+
+def test_halt_stops_starting_jobs() -> None:
+    started: list[int] = []
+    jobs = [Job(run=lambda i=i: started.append(i) or i) for i in range(10)]
+    results = Scheduler(1, halt=lambda r: r == 2).run(jobs)
+    assert started == [0, 1, 2] and results[3:] == [None] * 7
+
+
+def test_an_interruption_stops_the_jobs_and_goes_on() -> None:
+    gate = threading.Event()
+    stopped: list[bool] = []
+
+    def interrupting() -> int:
+        _thread.interrupt_main()  # what Ctrl-C does: KeyboardInterrupt in the main thread
+        gate.wait(5)
+        return 1
+
+    jobs = [Job(run=interrupting), Job(run=lambda: 2), Job(run=lambda: 3)]
+    scheduler = Scheduler(1, interrupt=lambda: (stopped.append(True), gate.set()))
+    with pytest.raises(KeyboardInterrupt):
+        scheduler.run(jobs)
+    assert stopped == [True]
+
+
+def test_stop_sending_refuses_every_later_request_of_every_view() -> None:
+    run = GuardedTranscript()
+    views = [TranscriptView(run), TranscriptView(run)]
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)), base_url="http://t")
+    views[0].send(client, client.build_request("GET", "/a"))
+    stop_sending(run)
+    response, ex = views[1].send(client, client.build_request("GET", "/b"))
+    assert response is None and ex.error.startswith(NOT_SENT) and "interrupted" in ex.error
+    assert len(run) == 1 and len(views[0]) == 1 and len(views[1]) == 0 and views[1].stopped

@@ -1,0 +1,110 @@
+"""`--jobs N` end to end: the same report content as a sequential run on the embedded mock, names of
+their own on a shared target, and the breaker stopping every job at once."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from harness.cli import main
+from harness.embedded import EmbeddedMock
+from harness.runner import Runner
+from harness.scenarios import default_scenario_dir, load_paths
+from harness.session import Session
+
+SHIPPED = {s.name: s for s in load_paths([default_scenario_dir()])}
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[EmbeddedMock]:
+    with EmbeddedMock() as m:
+        yield m
+
+
+def _content(report: dict[str, Any]) -> list[Any]:
+    """What a run found, without timings, ids or messages (which name the run's ids). A step's checks as a
+    sorted list: the driver pushes several people at once (mock_okta.driver, Okta's own concurrency), so
+    their order within one step follows the target's timing, with --jobs 1 too."""
+    text = re.sub(r"scimh-[0-9a-f]{6}-", "scimh-RUN-", json.dumps(report["run"]["scenarios"]))
+    return [(sc["name"], sc["status"], [(st["name"], st["status"], sorted((c["check_id"], c["status"]) for c in st["checks"]))
+                                        for st in sc["steps"]]) for sc in json.loads(text)]
+
+
+def _run(tmp_path: Path, jobs: int) -> dict[str, Any]:
+    out = tmp_path / f"jobs{jobs}"
+    assert main(["run", "--jobs", str(jobs), "-q", "--format", "json", "--report-dir", str(out)]) == 0
+    return json.loads((out / "report.json").read_text())
+
+
+def test_jobs_4_reports_what_jobs_1_reports(tmp_path: Path) -> None:
+    one, four = _run(tmp_path, 1), _run(tmp_path, 4)
+    assert one["summary"]["checks"] == four["summary"]["checks"] and one["summary"]["checks"]["total"] > 1000
+    assert [v["line"] for v in one["summary"]["verdicts"]] == [v["line"] for v in four["summary"]["verdicts"]]
+    assert _content(one) == _content(four)
+
+
+def test_jobs_on_a_shared_target_use_names_of_their_own_and_clean_up(mock: EmbeddedMock) -> None:
+    # No control plane: every job names with its own prefix under the run's, so two scenarios' people never meet.
+    scenarios = [SHIPPED[n] for n in ("create-users", "update-attributes", "deactivate-and-reactivate", "okta-oin-crud-test")]
+    session = Session(mock.target, use_control_plane=False)
+    run = Runner(session, dialect="okta", jobs=4).run(scenarios)
+    assert [s.name for s in run.scenarios] == [s.name for s in scenarios]
+    assert all(s.status == "pass" for s in run.scenarios), [(s.name, s.status) for s in run.scenarios]
+    posts = [ex.request_json()["userName"] for ex in session.transcript if ex.method == "POST" and ex.path.endswith("/Users")]
+    assert {u.split("-")[2] for u in posts} == {"1", "2", "3", "4"}
+    with mock.target.scim_client() as client:
+        left = client.get("/Users", params={"filter": f'userName sw "{session.prefix}"'}).json()
+    assert left["totalResults"] == 0
+
+
+class DiesAfter(httpx.BaseTransport):
+    """Answers through `inner` for the first `answers` requests, then refuses every connection."""
+
+    def __init__(self, inner: httpx.BaseTransport, answers: int) -> None:
+        self.inner, self.answers, self.failed = inner, answers, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.answers -= 1
+        if self.answers < 0:
+            self.failed += 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_the_breaker_stops_every_job(mock: EmbeddedMock) -> None:
+    transport = DiesAfter(httpx.HTTPTransport(), answers=40)
+    session = Session(mock.target, use_control_plane=False, transport=transport)
+    scenarios = [s for s in SHIPPED.values() if "clockwise" not in s.requires and "okta" in s.dialects][:12]
+    run = Runner(session, dialect="okta", jobs=4).run(scenarios)
+    assert session.stopped is not None and session.stopped.startswith("the target stopped answering")
+    # 3 consecutive failures trip it; at most the other 3 jobs' requests already on their way fail too.
+    assert 3 <= transport.failed <= 6
+    assert [s.name for s in run.scenarios] == [s.name for s in scenarios]
+    assert run.scenarios[-1].skipped == f"skipped: {session.stopped}"
+
+
+def test_a_harness_error_in_a_job_is_reported_not_lost(mock: EmbeddedMock, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Runner, areas: Any = None, session: Any = None) -> Any:
+        raise RuntimeError("boom")
+    monkeypatch.setattr(Runner, "run_rfc", broken)
+    run = Runner(Session(mock.target), jobs=2).run([SHIPPED["create-users"]], rfc=True)
+    first = run.scenarios[0]
+    assert first.name == "rfc" and first.status == "error" and "RuntimeError: boom" in (first.steps[0].error or "")
+    assert [s.status for s in run.scenarios[1:]] == ["pass"] * (len(run.scenarios) - 1)
+
+
+def test_the_pytest_plugin_runs_under_xdist(tmp_path: Path) -> None:
+    # Each xdist worker holds its own session (and embedded mock): scenarios split across 2 workers all pass.
+    import subprocess
+    import sys
+    scenarios = default_scenario_dir()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider",
+                           str(scenarios / "users.scim.yaml"), str(scenarios / "connection.scim.yaml")],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "created: 2/2 workers" in proc.stdout or "2 workers" in proc.stdout or "bringing up nodes" in proc.stdout
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
