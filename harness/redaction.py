@@ -16,9 +16,11 @@ embedded mock's captured output.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import urllib.parse
+import zlib
 from typing import Iterable
 
 REDACTED = "[REDACTED]"
@@ -58,12 +60,27 @@ def pattern_of(secret: str) -> str:
     return forms if len(secret) >= SHORT else rf"(?<![A-Za-z0-9])(?:{forms})(?![A-Za-z0-9])"
 
 
+BUCKETS = 16  # the secrets are compiled in this many regexes, by a hash of each secret
+
+
+@functools.lru_cache(maxsize=512)
+def _bucket_regex(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    """One bucket's regex, compiled once: a run adds a secret per org it opens, and recompiling one
+    pattern over every secret at each addition cost more than the run itself (quadratic)."""
+    return re.compile("|".join(pattern_of(s) for s in secrets))
+
+
+def _bucket_of(secret: str) -> int:
+    return zlib.crc32(secret.encode("utf-8", "surrogatepass")) % BUCKETS
+
+
 class Redactor:
-    """Scrubs a growing set of secrets; thread-safe, the compiled pattern cached until the set changes."""
+    """Scrubs a growing set of secrets; thread-safe. The secrets fall in BUCKETS groups by hash, each
+    compiled once per content, so a new secret recompiles one small group, not every pattern."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: tuple[str, ...] = ()
-        self._regex: re.Pattern[str] | None = None
+        self._regexes: tuple[re.Pattern[str], ...] = ()
         self._lock = threading.Lock()
         self.update(secrets)
 
@@ -72,18 +89,24 @@ class Redactor:
             known = set(self._secrets) | {s for s in secrets if s}
             if known != set(self._secrets):
                 self._secrets = tuple(sorted(known, key=len, reverse=True))  # longest first
-                self._regex = re.compile("|".join(pattern_of(s) for s in self._secrets)) if known else None
+                buckets: dict[int, list[str]] = {}
+                for secret in self._secrets:
+                    buckets.setdefault(_bucket_of(secret), []).append(secret)
+                # Buckets holding the longest secrets first: a secret inside another is scrubbed after it.
+                ordered = sorted(buckets.values(), key=lambda b: -len(b[0]))
+                self._regexes = tuple(_bucket_regex(tuple(b)) for b in ordered)
 
     def __call__(self, text: str) -> str:
-        regex = self._regex
-        if regex is None:
+        if not self._regexes:
             return text
         if not ESCAPING.search(text) and len(self._secrets[-1]) >= SHORT:
             # Only raw forms can occur: str.replace is ~50 times faster.
             for secret in self._secrets:
                 text = text.replace(secret, REDACTED)
             return text
-        return regex.sub(REDACTED, text)
+        for regex in self._regexes:
+            text = regex.sub(REDACTED, text)
+        return text
 
 
 _CACHE: dict[tuple[str, ...], Redactor] = {}
