@@ -12,7 +12,7 @@ from typing import Iterable
 from harness.redaction import REDACTED, SHORT
 from harness.reports.console import ConsoleReporter
 from harness.reports.html import write_html
-from harness.reports.json_report import run_to_dict, scrub_value, write_json
+from harness.reports.json_report import run_to_dict, write_json
 from harness.reports.junit import write_junit
 from harness.results import RunResult
 
