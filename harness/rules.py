@@ -12,7 +12,7 @@ Three kinds of rule, one shape:
 Strengths follow the source's own words (RFC 2119: MUST/SHALL/REQUIRED → MUST, SHOULD/RECOMMENDED →
 SHOULD, MAY/OPTIONAL → MAY). A rule from Okta's or Entra's behaviour is a MUST when the IdP fails the
 provisioning task without it. Sources were checked against the RFC text: RFC 7643 (schema) and
-RFC 7644 (protocol); IdP behaviour is that of /work/shared/reference/idp-wire.md.
+RFC 7644 (protocol); IdP behaviour is that of ../shared/reference/idp-wire.md.
 
 `idps` is the set of IdPs (okta = Okta OIN and AIW, entra = Microsoft Entra ID, onelogin, pingfederate; the
 last two only through what idp-wire.md "Other IdPs" documents, IDP_NEEDS) whose provisioning breaks
