@@ -20,6 +20,7 @@ import struct
 import threading
 import time as _time
 from collections import deque
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 log = logging.getLogger("mock_clockwise")
@@ -107,6 +108,11 @@ class Journal:
 # ---------------------------------------------------------------------------- shared by workers
 _PREFIX = "journal-"
 _CURRENT, _PREVIOUS = ".log", ".log.1"
+def _iso_ms(ns: int) -> str:
+    """`ns` since the epoch as the journal writes times: ISO 8601 UTC, milliseconds, a `Z`."""
+    return datetime.fromtimestamp(ns // 1_000_000 / 1000, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
 # A record: its header (length of the marshal'd part, time.time_ns() when recorded), then the
 # marshal'd tuple of _FIELDS with `body` split in two (raw bytes, decoded body). The time in
 # the header orders the workers' entries, and lets a read unmarshal only the entries it returns.
@@ -149,9 +155,13 @@ class SharedJournal:
 
     def record(self, *, time: str, org: str | None, method: str, path: str, query: str,
                headers: Mapping[str, str], body: Any = None, status: int, raw: bytes | None = None) -> None:
-        # `body` (already decoded) or `raw` (bytes, decoded on read).
+        # `body` (already decoded) or `raw` (bytes, decoded on read). The entry's time is the instant its
+        # records are merged by: a time taken apart from it could be overtaken by another worker's entry
+        # in between, and "oldest first" would list a later time before an earlier one.
+        ns = _time.time_ns()
+        time = _iso_ms(ns)
         data = marshal.dumps((time, org, method, path, query, dict(headers), raw if raw else None, body, status))
-        record = _HEADER.pack(len(data), _time.time_ns()) + data
+        record = _HEADER.pack(len(data), ns) + data
         with self._lock:
             try:
                 self._append(record)
