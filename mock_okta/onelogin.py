@@ -11,17 +11,20 @@ import random
 from typing import Any
 from urllib.parse import quote_plus
 
-from mock_okta.dialect import Dialect
-from mock_okta.people import OktaGroup, Person
-from mock_okta.wire import GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, patch, user_path
+from mock_okta.full_put import FullPutDialect
+from mock_okta.people import Person
+from mock_okta.wire import USER_SCHEMA, Call, Reader, filter_value, user_path
 
 DEPROVISION_ACTIONS = ("delete", "suspend", "nothing")
 
 
-class OneLoginDialect(Dialect):
+class OneLoginDialect(FullPutDialect):
     """OneLogin's SCIM provisioner (SCIM 2.0)."""
 
     name = "onelogin"
+    title = "OneLogin"
+    # INFERRED: suspend/reactivate is a profile update like any other, so the full PUT with `active`.
+    active_words = ("activating", "suspending")
     # idp-wire.md: the connection test accepts "empty list or 404" for a name known not to exist.
     not_found = (404,)
     unassign_deprovisions = True  # idp-wire.md: removing app access runs the deprovision action
@@ -44,10 +47,7 @@ class OneLoginDialect(Dialect):
     def headers(self, has_body: bool) -> dict[str, str]:
         # idp-wire.md: OneLogin sends an empty User-Agent. Accept and Content-Type: INFERRED (SCIM's
         # media type, RFC 7644 §3.1).
-        h = {"User-Agent": "", "Accept": "application/scim+json"}
-        if has_body:
-            h["Content-Type"] = "application/scim+json"
-        return h
+        return {"User-Agent": "", **super().headers(has_body)}
 
     def user_lookup_query(self, user_name: str) -> str:
         # idp-wire.md: `GET /Users?filter=userName+eq+"…"` with `+` for spaces and a trailing `&` seen in traffic.
@@ -73,37 +73,6 @@ class OneLoginDialect(Dialect):
             "active": active,
         }
 
-    def create_user(self, p: Person) -> dict[str, Any]:
-        return self.user_body(p)
-
-    def put_user(self, p: Person, scim_id: str, active: bool, doing: str) -> Call:
-        # idp-wire.md: "full PUT for updates" — the whole template body with the id (RFC 7644 §3.5.1).
-        return Call("PUT", user_path(scim_id), {**self.user_body(p, active), "id": scim_id}, doing=doing)
-
-    def create_group(self, g: OktaGroup) -> dict[str, Any]:
-        # INFERRED: idp-wire.md gives only the membership PATCH; a plain RFC 7643 §4.2 Group.
-        return {"schemas": [GROUP_SCHEMA], "displayName": g.name, "members": []}
-
-    def active_body(self, active: bool) -> dict[str, Any]:
-        # Not sent: OneLogin sets `active` with a full PUT (``set_active``); the RFC replace for completeness.
-        return patch([{"op": "replace", "path": "active", "value": active}])
-
-    def rename_body(self, scim_id: str, name: str) -> dict[str, Any]:
-        # INFERRED: RFC 7644 §3.5.2.3 replace of displayName, lowercase.
-        return patch([{"op": "replace", "path": "displayName", "value": name}])
-
-    def membership_body(self, removes: list[Member], adds: list[Member]) -> dict[str, Any]:
-        # idp-wire.md: `PATCH /Groups/{id}` for membership. The ops are INFERRED as RFC 7644 §3.5.2's own
-        # examples: remove by a `members[value eq "<id>"]` path, add with a list of {value}.
-        ops: list[dict[str, Any]] = [{"op": "remove", "path": f"members[value eq {filter_value(v)}]"} for v, _ in removes]
-        if adds:
-            ops.append({"op": "add", "path": "members", "value": [{"value": v} for v, _ in adds]})
-        return patch(ops)
-
-    def replace_members_body(self, members: list[Member]) -> dict[str, Any]:
-        # INFERRED: OneLogin has no "push now"; an RFC replace of members.
-        return patch([{"op": "replace", "path": "members", "value": [{"value": v} for v, _ in members]}])
-
     # --- sequences ------------------------------------------------------------------
     def test_connection(self, seed: int) -> list[Call]:
         """A lookup of a user name known not to exist; an empty list or a 404 passes (idp-wire.md).
@@ -122,25 +91,3 @@ class OneLoginDialect(Dialect):
         """
         read(Call("GET", user_path(scim_id), doing="reading"))
         return [self.put_user(p, scim_id, True, "updating")]
-
-    def update_user(self, p: Person, scim_id: str, changed: dict[str, Any], read: Reader) -> Call:
-        # idp-wire.md: full PUT for updates (INFERRED: of OneLogin's own template, nothing read first).
-        return self.put_user(p, scim_id, True, "updating")
-
-    def set_active(self, p: Person, scim_id: str, active: bool, read: Reader) -> Call:
-        # INFERRED: suspend/reactivate is a profile update like any other, so the same full PUT with `active`.
-        return self.put_user(p, scim_id, active, "activating" if active else "suspending")
-
-    def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call | None:
-        """The admin's choice (idp-wire.md): DELETE /Users/{id}, suspend (PUT active:false), or nothing."""
-        if self.deprovision_action == "delete":
-            return Call("DELETE", user_path(scim_id), doing=self.deprovisioning)
-        if self.deprovision_action == "suspend":
-            return self.set_active(p, scim_id, False, read)
-        return None
-
-    def schema_reads(self) -> list[Call]:
-        raise ValueError("the onelogin dialect reads no schemas (idp-wire.md documents no OneLogin schema discovery)")
-
-    def rename_first(self, scim_id: str, name: str, rename: bool) -> list[Call]:
-        return []

@@ -11,18 +11,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from mock_okta.dialect import Dialect
-from mock_okta.people import OktaGroup, Person
-from mock_okta.wire import (GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, group_path, patch,
-                            user_path)
+from mock_okta.full_put import FullPutDialect
+from mock_okta.people import Person
+from mock_okta.wire import GROUP_SCHEMA, USER_SCHEMA, Call, Member, Reader, filter_value, group_path, user_path
 
 DEPROVISION_ACTIONS = ("disable", "delete")
 
 
-class PingFederateDialect(Dialect):
+class PingFederateDialect(FullPutDialect):
     """PingFederate's SCIM 2.0 provisioner."""
 
     name = "pingfederate"
+    title = "PingFederate"
+    # idp-wire.md: users by PUT only, so disabling (and enabling: INFERRED) is a full PUT with `active`.
+    active_words = ("enabling", "disabling")
     unassign_deprovisions = True  # idp-wire.md: removing app access runs the deprovision action
     renames_groups = False  # Okta's "Rename app groups" has no PingFederate counterpart
     # idp-wire.md: "groups matched by fetching all groups" — before every create, by listing /Groups.
@@ -39,15 +41,8 @@ class PingFederateDialect(Dialect):
         # otherwise: INFERRED (the text implies a setting; the non-PATCH request is not given).
         self.group_patch = group_patch
 
-    # --- headers and queries --------------------------------------------------------
-    def headers(self, has_body: bool) -> dict[str, str]:
-        # INFERRED: PingFederate's User-Agent is not documented, so none is set here (the client's own
-        # goes out); SCIM's media type (RFC 7644 §3.1) for Accept and Content-Type.
-        h = {"Accept": "application/scim+json"}
-        if has_body:
-            h["Content-Type"] = "application/scim+json"
-        return h
-
+    # --- queries (headers: FullPutDialect's; INFERRED: PingFederate's User-Agent is not documented, so
+    # none is set and the client's own goes out) ----------------------------------------------------------
     def user_lookup_query(self, user_name: str) -> str:
         # INFERRED: idp-wire.md gives no PingFederate user lookup; an RFC 7644 §3.4.2.2 `eq` on userName, %20.
         return "filter=" + quote(f"userName eq {filter_value(user_name)}", safe="")
@@ -69,37 +64,9 @@ class PingFederateDialect(Dialect):
             "active": active,
         }
 
-    def create_user(self, p: Person) -> dict[str, Any]:
-        return self.user_body(p)
-
-    def put_user(self, p: Person, scim_id: str, active: bool, doing: str) -> Call:
-        # idp-wire.md: "users by PUT only" — every user change is a full PUT (RFC 7644 §3.5.1).
-        return Call("PUT", user_path(scim_id), {**self.user_body(p, active), "id": scim_id}, doing=doing)
-
-    def create_group(self, g: OktaGroup) -> dict[str, Any]:
-        # INFERRED: a plain RFC 7643 §4.2 Group; members follow as updates.
-        return {"schemas": [GROUP_SCHEMA], "displayName": g.name, "members": []}
-
     def full_group(self, scim_id: str, name: str, members: list[Member]) -> dict[str, Any]:
         return {"schemas": [GROUP_SCHEMA], "id": scim_id, "displayName": name,
                 "members": [{"value": v} for v, _ in members]}
-
-    def active_body(self, active: bool) -> dict[str, Any]:
-        # Not sent: users go by PUT only (``set_active``); the RFC replace for completeness.
-        return patch([{"op": "replace", "path": "active", "value": active}])
-
-    def rename_body(self, scim_id: str, name: str) -> dict[str, Any]:
-        return patch([{"op": "replace", "path": "displayName", "value": name}])
-
-    def membership_body(self, removes: list[Member], adds: list[Member]) -> dict[str, Any]:
-        # INFERRED: with group PATCH enabled, RFC 7644 §3.5.2's own shapes (remove by value filter, add a list).
-        ops: list[dict[str, Any]] = [{"op": "remove", "path": f"members[value eq {filter_value(v)}]"} for v, _ in removes]
-        if adds:
-            ops.append({"op": "add", "path": "members", "value": [{"value": v} for v, _ in adds]})
-        return patch(ops)
-
-    def replace_members_body(self, members: list[Member]) -> dict[str, Any]:
-        return patch([{"op": "replace", "path": "members", "value": [{"value": v} for v, _ in members]}])
 
     # --- sequences ------------------------------------------------------------------
     def test_connection(self, seed: int) -> list[Call]:
@@ -110,26 +77,7 @@ class PingFederateDialect(Dialect):
         # INFERRED: a user found by the lookup gets the same full PUT as any update (users by PUT only).
         return [self.put_user(p, scim_id, True, "updating")]
 
-    def update_user(self, p: Person, scim_id: str, changed: dict[str, Any], read: Reader) -> Call:
-        return self.put_user(p, scim_id, True, "updating")
-
-    def set_active(self, p: Person, scim_id: str, active: bool, read: Reader) -> Call:
-        # idp-wire.md: users by PUT only, so disabling (and enabling: INFERRED) is a full PUT with `active`.
-        return self.put_user(p, scim_id, active, "enabling" if active else "disabling")
-
-    def deprovision(self, p: Person, scim_id: str, read: Reader) -> Call | None:
-        """idp-wire.md: disable (default), a PUT with active:false, or delete, DELETE /Users/{id}."""
-        if self.deprovision_action == "delete":
-            return Call("DELETE", user_path(scim_id), doing=self.deprovisioning)
-        return self.set_active(p, scim_id, False, read)
-
-    def schema_reads(self) -> list[Call]:
-        raise ValueError("the pingfederate dialect reads no schemas (idp-wire.md documents no PingFederate schema discovery)")
-
     # --- groups -----------------------------------------------------------------------
-    def rename_first(self, scim_id: str, name: str, rename: bool) -> list[Call]:
-        return []
-
     def membership(self, scim_id: str, name: str, pushed: list[Member], removes: list[Member],
                    adds: list[Member], *, batch_size: int, rename: bool) -> list[Call]:
         """PATCHes when group PATCH is enabled, else one full PUT of the group (INFERRED)."""
