@@ -24,9 +24,10 @@ import json
 import socket
 import socketserver
 import struct
-import threading
 import time
 from typing import Iterator
+
+from tests.harness.raw_server import LoopbackServer, read_request, send_padded
 
 MODES = ("reset", "close", "hang", "hang-all", "html", "invalid-json", "wrong-ctype", "empty-200", "gigantic",
          "slow", "redirect")
@@ -56,25 +57,10 @@ class _Handler(socketserver.BaseRequestHandler):
         sock: socket.socket = self.request
         sock.settimeout(HANG_S)
         try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
-            request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-            method, target = request_line.split(" ")[:2]
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value.strip() or 0)
-            while len(rest) < length:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                rest += chunk
+            request = read_request(sock)
+            if request is None:
+                return
+            method, target, _ = request
             self.server.requests.append(f"{method} {target}")
             self._answer(sock, method, target)
         except (OSError, ValueError):
@@ -119,49 +105,20 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.sendall(_response("302 Found", b"", None, f"Location: /elsewhere{path}\r\n"))
 
     def _gigantic(self, sock: socket.socket) -> None:
-        prefix = b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "padding": "'
-        suffix = b'"}'
-        size = GIGANTIC_BYTES
-        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: {size}\r\n"
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: {GIGANTIC_BYTES}\r\n"
                 "Connection: close\r\n\r\n").encode()
-        sock.sendall(head + prefix)
-        block = b"x" * 65536
-        remaining = size - len(prefix) - len(suffix)
-        while remaining > 0:
-            piece = block[:remaining]
-            sock.sendall(piece)
-            remaining -= len(piece)
-        sock.sendall(suffix)
+        send_padded(sock, head, b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "padding": "',
+                    b'"}', GIGANTIC_BYTES)
 
 
-class BrokenServer(socketserver.ThreadingTCPServer):
+class BrokenServer(LoopbackServer):
     """`with BrokenServer() as srv: srv.url("html")` — bound to 127.0.0.1 on a free port."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[str] = []
-        self.stopping = threading.Event()
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def url(self, mode: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{mode}/scim/v2"
+    handler = _Handler
 
     def __enter__(self) -> "BrokenServer":
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()  # releases hanging and trickling handlers
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=5)
 
 
 def closed_port_url() -> str:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import socket
 import socketserver
-import threading
 import urllib.parse
 
 from tests.harness.broken_targets import SPC
+from tests.harness.raw_server import LoopbackServer, read_request, send_padded
 
 MODES = ("endless", "drip", "stall", "pages", "echo", "deep", "429-neg", "429-none", "429-date", "429-huge")
 PAGE_BYTES = int(9.5 * 1024 * 1024)
@@ -47,16 +47,10 @@ class _Handler(socketserver.BaseRequestHandler):
         sock: socket.socket = self.request
         sock.settimeout(30)
         try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head = data.partition(b"\r\n\r\n")[0].decode("latin-1")
-            method, target = head.split("\r\n", 1)[0].split(" ")[:2]
-            headers = {k.strip().lower(): v.strip() for k, _, v in
-                       (line.partition(":") for line in head.split("\r\n")[1:])}
+            request = read_request(sock)
+            if request is None:
+                return
+            method, target, headers = request
             self.server.requests.append(f"{method} {target}")
             self._answer(sock, target, headers.get("authorization", ""))
         except (OSError, ValueError):
@@ -102,38 +96,14 @@ class _Handler(socketserver.BaseRequestHandler):
     def _page(self, sock: socket.socket) -> None:
         prefix = (b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1000000000, '
                   b'"itemsPerPage": 1, "startIndex": 1, "Resources": [{"id": "u1", "userName": "a@x.com", "pad": "')
-        suffix = b'"}]}'
-        sock.sendall(_head("200 OK", f"Content-Length: {PAGE_BYTES}\r\n") + prefix)
-        block = b"x" * 65536
-        remaining = PAGE_BYTES - len(prefix) - len(suffix)
-        while remaining > 0:
-            piece = block[:remaining]
-            sock.sendall(piece)
-            remaining -= len(piece)
-        sock.sendall(suffix)
+        send_padded(sock, _head("200 OK", f"Content-Length: {PAGE_BYTES}\r\n"), prefix, b'"}]}', PAGE_BYTES)
 
 
-class HostileServer(socketserver.ThreadingTCPServer):
+class HostileServer(LoopbackServer):
     """`with HostileServer() as srv: srv.url("echo")` — bound to 127.0.0.1 on a free port."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[str] = []
-        self.stopping = threading.Event()
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def url(self, mode: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/{mode}/scim/v2"
+    handler = _Handler
 
     def __enter__(self) -> "HostileServer":
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=5)
