@@ -5,6 +5,8 @@ must not share code with the thing it checks.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import queue
 import secrets
@@ -14,12 +16,32 @@ import sys
 import threading
 import time
 from types import TracebackType
+from typing import Callable
 
 from harness.redaction import scrub
 from harness.target import Target
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 BASE_PREFIX = "SCIM base URL:"
 CONTROL_PREFIX = "Control plane:"
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get SIGTERM when the thread that starts it dies (Linux
+    PR_SET_PDEATHSIG): a `run` killed with SIGKILL (an OOM killer, `kill -9`, a CI timeout) has no
+    chance to stop its mock, so the kernel does it, and the mock stops its own workers. None where
+    there is no prctl (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:  # in the child, between fork and exec: only the prctl, bound before the fork
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+    return preexec
 
 
 class EmbeddedMockError(RuntimeError):
@@ -60,7 +82,8 @@ class EmbeddedMock:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         try:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         text=True, env=env, start_new_session=self.new_session)
+                                         text=True, env=env, start_new_session=self.new_session,
+                                         preexec_fn=_parent_death_signal())
         except OSError as exc:
             raise EmbeddedMockError(f"cannot start the embedded mock: {exc}") from None
         threading.Thread(target=self._pump, daemon=True).start()

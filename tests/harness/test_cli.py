@@ -160,6 +160,20 @@ def test_a_signal_to_the_parent_alone_stops_the_embedded_mock(signum: int, tmp_p
         cli.kill_leftovers()
 
 
+def test_a_sigkilled_run_leaves_no_mock_behind(tmp_path: Path) -> None:
+    # `kill -9`, an OOM killer or a CI timeout gives `run` no chance to stop its mock: the kernel's
+    # parent-death signal (harness.embedded) stops it, and the mock stops its own workers.
+    cli = Cli(["run", "--format", "console,json", "--report-dir", str(tmp_path / "reports")], tmp_path)
+    try:
+        # Once the run is under way: a mock killed while it prints its banner dies of the closed pipe anyway.
+        cli.wait_for("the run to start", lambda children: bool(named(children, "mock_clockwise"))
+                     and "[  1/" in cli.output())
+        assert cli.stop_parent(signal.SIGKILL) == -signal.SIGKILL
+        assert cli.left_running() == []
+    finally:
+        cli.kill_leftovers()
+
+
 # --- conventions (issue 14) ------------------------------------------------------------------------------
 OWN = """\
 name: my-own-check
