@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from harness.redaction import REDACTED, SHORT
+from harness.redaction import Redactor, redactor_for
 from harness.reports.console import ConsoleReporter
 from harness.reports.html import write_html
 from harness.reports.json_report import run_to_dict, write_json
@@ -35,6 +35,7 @@ def write_reports(run: RunResult, report_dir: Path, formats: list[str], *, secre
     secret_list = sorted({s for s in secrets if s}, key=len, reverse=True)
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
+    redactor = redactor_for(secret_list)
     document = run_to_dict(run, secret_list)
     written: dict[str, Path] = {}
     for fmt in dict.fromkeys(wanted):
@@ -43,7 +44,7 @@ def write_reports(run: RunResult, report_dir: Path, formats: list[str], *, secre
         temp = report_dir / f".{path.name}.tmp"
         try:
             WRITERS[fmt](document, temp)
-            _rescrub(temp, secret_list)
+            _rescrub(temp, redactor)
             os.replace(temp, path)
         finally:
             temp.unlink(missing_ok=True)
@@ -51,16 +52,11 @@ def write_reports(run: RunResult, report_dir: Path, formats: list[str], *, secre
     return written
 
 
-def _rescrub(path: Path, secrets: list[str]) -> None:
+def _rescrub(path: Path, redactor: Redactor) -> None:
     # Belt and braces: the document is scrubbed already, every form of every secret (scrub_value); this
-    # catches a secret a renderer added raw. Its raw form only: the whole file through the escaped-form
-    # regexes took most of the report time (seconds per MB) to find nothing the document still had.
-    if not secrets:
-        return
+    # catches a secret a renderer added raw. Its raw form only (and long secrets only: a short one only
+    # where it stands alone, which the document's scrub did).
     text = path.read_text(encoding="utf-8")
-    clean = text
-    for secret in secrets:
-        if len(secret) >= SHORT:  # a short one only where it stands alone, which the document's scrub did
-            clean = clean.replace(secret, REDACTED)
+    clean = redactor.raw_forms(text)
     if clean != text:
         path.write_text(clean, encoding="utf-8")

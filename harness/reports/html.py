@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from harness.reports.json_report import pretty_json
 from harness.reports.root_causes import normalise, reprs_as_json
 from harness.rules import DIALECT_IDP, IDP_NAMES
 from harness.transcript import REDACTED
@@ -35,7 +36,7 @@ def pretty_body(text: str | None) -> str:
     if text is None or text == "":
         return ""
     try:
-        shown = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        shown = pretty_json(json.loads(text))
     except (ValueError, RecursionError):
         shown = text
     if len(shown) > MAX_BODY_CHARS:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
 import urllib.parse
 
 import httpx
 import pytest
 
 from harness.breaker import GuardedTranscript, stopped
-from harness.redaction import REDACTED, scrub, url_secrets
+from harness.redaction import REDACTED, Redactor, scrub, url_secrets
 from harness.transcript import Transcript
 
 SECRET = 'a"b\\c/d é😀 x&<>'
@@ -87,3 +88,29 @@ def test_a_short_secret_is_scrubbed_where_it_stands_alone_not_inside_words() -> 
     line = "cannot reach target http://127.0.0.1/: token t refused (\"t\", %74)"
     assert scrub(line, ["t"]) == "cannot reach target http://127.0.0.1/: token [REDACTED] refused (\"[REDACTED]\", [REDACTED])"
     assert scrub("abcdefghX", ["abcdefgh"]) == "[REDACTED]X"  # a long one is scrubbed even inside a word
+
+
+MANY = [f"scimh-{i:04d}-{'k' * 20}" for i in range(300)] + [secrets.token_urlsafe(18) for _ in range(100)]
+
+
+@pytest.mark.parametrize("form", sorted(_forms(SECRET)))
+def test_every_form_is_redacted_among_many_secrets(form: str) -> None:
+    # The prefilter (harness.redaction.Candidates) must let through every text a secret can stand in,
+    # among a run's many org tokens, raw or in any form, and spare the rest.
+    r = Redactor([*MANY, SECRET, SECRET[:-3] + "zzz"])
+    text = _forms(SECRET)[form]
+    assert r(f"<<{text}>>") == f"<<{REDACTED}>>", text
+    assert r(f"a {MANY[7]} b {json.dumps(MANY[350])} c {urllib.parse.quote(MANY[123])}") == \
+        f"a {REDACTED} b \"{REDACTED}\" c {REDACTED}"
+    assert r(f"id={MANY[-1]}&x=1") == f"id={REDACTED}&x=1"
+    plain = 'detail: "abc" \\n %41 &amp; + ordinary words, scimh-0001-kkk'
+    assert r(plain) == plain and r.raw_forms(plain) == plain
+
+
+def test_of_two_secrets_that_share_a_prefix_the_longer_is_scrubbed_first() -> None:
+    r = Redactor(["abcdefgh", "abcdefghijkl"])
+    assert r("x abcdefghijkl y abcdefgh z") == f"x {REDACTED} y {REDACTED} z"
+    assert r("%61bcdefghijk") == f"{REDACTED}ijk"  # the shorter one, URL-encoded, inside the longer's prefix
+    short = Redactor(["t", "abcdefgh"])
+    assert short("cannot: token t, abcdefgh") == f"cannot: token {REDACTED}, {REDACTED}"
+    assert short.raw_forms("t abcdefgh") == f"t {REDACTED}"  # a written file's check: long secrets, raw
