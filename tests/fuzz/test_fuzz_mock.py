@@ -10,7 +10,7 @@ from fuzz.campaign import run
 from fuzz.oracle import TOKENS, FuzzTarget, InvariantBroken
 from fuzz.strategies import FuzzRequest
 
-CI_EXAMPLES = 1500
+CI_EXAMPLES = 1000
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 
 
