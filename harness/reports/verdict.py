@@ -37,6 +37,7 @@ ACTION_DOES = {
     "remove_from_group": "remove group members", "push_now": "push group memberships",
     "rename_group": "rename groups", "unlink_group": "unlink groups",
 }
+LINKS_USERS = "link users the app already has (found by the lookup, then updated)"
 _OPERATION_RULES = frozenset(f"{idp}.{kind}" for idp in IDP_NAMES for kind in ("task", "request-accepted"))
 _RESOURCE = re.compile(r"/(Users|Groups|Schemas|ResourceTypes|ServiceProviderConfig|Bulk|Me)(/[^/?]*)?(/[^?]*)?$")
 
@@ -77,20 +78,22 @@ def _patch_ops(body: str | None) -> str:
 
 
 def _answer(exchange: Exchange) -> str:
-    """`400 invalidValue`, `501 Not Implemented`, or `no response (…)`: the status and what the Error says."""
+    """`400 invalidValue: active must be a boolean`, `501 Not Implemented`, or `no response (…)`: the status
+    and what the Error says — its scimType and its detail, which names what was refused (a long PATCH is
+    cut before the operation the detail names)."""
     if exchange.status is None:
         return f"no response ({exchange.error})"
     doc = exchange.json() if exchange.response_body else None
     if isinstance(doc, dict):
-        said = doc.get("scimType") or doc.get("detail")
-        if isinstance(said, str) and said.strip():
-            return f"{exchange.status} {_cut(said, 100)}"
+        said = [x.strip() for x in (doc.get("scimType"), doc.get("detail")) if isinstance(x, str) and x.strip()]
+        if said:
+            return f"{exchange.status} {': '.join(_cut(x, 100) for x in said)}"
     return str(exchange.status)
 
 
 def describe_exchange(exchange: Exchange | None) -> str:
     """What was sent and what came back, as on the wire but short:
-    `PATCH /Users/{id} Replace active "False" → 400 invalidValue`."""
+    `PATCH /Users/{id} Replace active "False" → 400 invalidValue: active must be a boolean`."""
     if exchange is None:
         return ""
     query = f"?{_cut(unquote_plus(exchange.query), 100)}" if exchange.query else ""
@@ -142,11 +145,16 @@ class _Reasons:
 
 
 def _operation_reason(label: str, st: StepResult, failed: list[CheckResult]) -> str:
-    """`Entra cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue`."""
+    """`Entra cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue: …`."""
     exchange = next((c.exchange for c in failed if c.exchange is not None), None) or (
         st.exchanges[-1] if st.exchanges else None)
     evidence = describe_exchange(exchange) or _cut(failed[0].message)
-    return f"{label} cannot {ACTION_DOES.get(st.action, st.action)}: {evidence}"
+    does = ACTION_DOES.get(st.action, st.action)
+    if st.action in ("assign", "assign_many") and exchange is not None and exchange.method.upper() != "POST":
+        # idp-wire.md, Assign 4: when the lookup finds the user, the IdP links it and updates it (Okta GET + PUT,
+        # Entra a PATCH of the differences) instead of creating it: what failed is that update.
+        does = LINKS_USERS
+    return f"{label} cannot {does}: {evidence}"
 
 
 def evidence(check: CheckResult) -> str:
@@ -200,8 +208,10 @@ def _judge_scenario(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons)
         failed = [(c, r) for c, r in needed if c.status in ("fail", "error")]
         operation = [c for c, r in failed if is_action and r is not None and r.id in _OPERATION_RULES]
         if operation:
-            # The IdP operation failed: that is the reason; the step's other failures are part of it.
-            reasons.add(0, _operation_reason(label, st, operation))
+            # The IdP operation failed: that is the reason; the step's other failures are part of it. Keyed
+            # case-insensitively: RFC 7644 §3.5.2 op names are (entra's "Add" and entra-2020's "add" are one).
+            text = _operation_reason(label, st, operation)
+            reasons.add(0, text, key=text.lower())
             continue
         expected = [c for c, r in failed if r is None or r.id in EXPECTATION_RULES]
         if expected:
