@@ -13,7 +13,8 @@ from rich.console import Console
 from harness.reports import ConsoleReporter, run_to_dict, write_reports
 from harness.reports.junit import build_junit
 from harness.reports.root_causes import exchange_line, normalise, root_cause_line, root_causes
-from harness.reports.verdict import describe_exchange, evidence, resource_path, verdict_line, verdicts
+from harness.actions import ACTIONS
+from harness.reports.verdict import ACTION_DOES, describe_exchange, evidence, resource_path, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from harness.rules import RULES, base_id, request_accepted_source, task_rule
 from harness.runner import Runner
@@ -511,3 +512,22 @@ def test_a_failed_onelogin_task_breaks_onelogin_only() -> None:
     assert {v[i]["verdict"] for i in ("okta", "entra", "pingfederate")} == {"not assessed"}
     v = by_idp(run_of(deactivate_refused("pingfederate")))
     assert v["pingfederate"]["verdict"] == "not ready" and v["onelogin"]["verdict"] == "not assessed"
+
+
+def _members_added(group_members: list[str]) -> ScenarioResult:
+    sent = {"Operations": [{"op": "add", "path": "members", "value": [{"value": m} for m in group_members]}]}
+    patch = ex("PATCH", "/Groups/7", 500, {"schemas": [ERROR], "status": "500", "detail": "Exception occurred"}, sent=sent)
+    task = task_rule("onelogin")
+    return ScenarioResult(name=f"push[{len(group_members)}]", file="scenarios/groups.scim.yaml", dialect="onelogin",
+                          steps=[StepResult(name="push", action="push_group", exchanges=[patch], checks=[
+                              CheckResult("driver.task", "fail", task.source, task.strength, "push_group failed", patch)])])
+
+
+def test_one_refused_operation_with_other_values_is_one_reason_and_every_action_says_what_it_does() -> None:
+    """django-scim2 answers 500 to every `add members`: one member or two is the same defect, one line."""
+    because = by_idp(run_of(_members_added(["5"]), _members_added(["136", "137"])))["onelogin"]["because"]
+    assert because == ['OneLogin cannot push groups: PATCH /Groups/{id} add members [{"value":"5"}] → 500 '
+                       'Exception occurred (×2)']
+    assert describe_exchange(_members_added(["1"]).steps[0].exchanges[0], values=False) == \
+        "PATCH /Groups/{id} add members → 500 Exception occurred"
+    assert set(ACTIONS) <= set(ACTION_DOES)  # no reason shows a bare action name ("cannot sync_password")
