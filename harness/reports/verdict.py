@@ -157,8 +157,8 @@ def _operation_reason(label: str, st: StepResult, failed: list[CheckResult]) -> 
     evidence = describe_exchange(exchange) or _cut(failed[0].message)
     does = ACTION_DOES.get(st.action, st.action)
     if st.action in ("assign", "assign_many") and exchange is not None and exchange.method.upper() != "POST":
-        # idp-wire.md, Assign 4: when the lookup finds the user, the IdP links it and updates it (Okta GET + PUT,
-        # Entra a PATCH of the differences) instead of creating it: what failed is that update.
+        # idp-wire.md, Assign 4: when the lookup finds the user, Okta links it and updates it (GET + PUT) instead
+        # of creating it; the entra dialect sends one PATCH of the differences. What failed is that update.
         does = LINKS_USERS
     key = f"{label} cannot {does}: {describe_exchange(exchange, values=False) or _cut(failed[0].message)}"
     return f"{label} cannot {does}: {evidence}", key.lower()
