@@ -35,8 +35,10 @@ ACTION_DOES = {
     "unassign": "deactivate users", "reactivate": "reactivate users", "deprovision": "delete users",
     "update_profile": "update users", "push_group": "push groups", "add_to_group": "add group members",
     "remove_from_group": "remove group members", "push_now": "push group memberships",
-    "rename_group": "rename groups", "unlink_group": "unlink groups",
+    "rename_group": "rename groups", "unlink_group": "unlink groups", "reassign": "reactivate users",
+    "sync_password": "push passwords", "import_schema": "import the user schema",
 }
+LINKS_USERS = "link users the app already has (found by the lookup, then updated)"
 _OPERATION_RULES = frozenset(f"{idp}.{kind}" for idp in IDP_NAMES for kind in ("task", "request-accepted"))
 _RESOURCE = re.compile(r"/(Users|Groups|Schemas|ResourceTypes|ServiceProviderConfig|Bulk|Me)(/[^/?]*)?(/[^?]*)?$")
 
@@ -57,8 +59,9 @@ def resource_path(path: str) -> str:
     return f"/{endpoint}{ident}{rest}"
 
 
-def _patch_ops(body: str | None) -> str:
-    """A PatchOp body as `Replace active "False"; Remove members[…]` (RFC 7644 §3.5.2), '' if not one."""
+def _patch_ops(body: str | None, values: bool = True) -> str:
+    """A PatchOp body as `Replace active "False"; Remove members[…]` (RFC 7644 §3.5.2), '' if not one;
+    without `values`, only each operation's op and path."""
     try:
         ops = json.loads(body or "").get("Operations")
     except (ValueError, AttributeError):
@@ -70,31 +73,34 @@ def _patch_ops(body: str | None) -> str:
         if not isinstance(op, dict):
             continue
         part = " ".join(str(x) for x in (op.get("op"), op.get("path")) if x is not None)
-        if "value" in op:
+        if "value" in op and values:
             part += " " + json.dumps(op["value"], ensure_ascii=False, separators=(",", ":"))
         shown.append(part)
     return _cut("; ".join(shown))
 
 
 def _answer(exchange: Exchange) -> str:
-    """`400 invalidValue`, `501 Not Implemented`, or `no response (…)`: the status and what the Error says."""
+    """`400 invalidValue: active must be a boolean`, `501 Not Implemented`, or `no response (…)`: the status
+    and what the Error says — its scimType and its detail, which names what was refused (a long PATCH is
+    cut before the operation the detail names)."""
     if exchange.status is None:
         return f"no response ({exchange.error})"
     doc = exchange.json() if exchange.response_body else None
     if isinstance(doc, dict):
-        said = doc.get("scimType") or doc.get("detail")
-        if isinstance(said, str) and said.strip():
-            return f"{exchange.status} {_cut(said, 100)}"
+        said = [x.strip() for x in (doc.get("scimType"), doc.get("detail")) if isinstance(x, str) and x.strip()]
+        if said:
+            return f"{exchange.status} {': '.join(_cut(x, 100) for x in said)}"
     return str(exchange.status)
 
 
-def describe_exchange(exchange: Exchange | None) -> str:
+def describe_exchange(exchange: Exchange | None, values: bool = True) -> str:
     """What was sent and what came back, as on the wire but short:
-    `PATCH /Users/{id} Replace active "False" → 400 invalidValue`."""
+    `PATCH /Users/{id} Replace active "False" → 400 invalidValue: active must be a boolean`; without `values`,
+    a PATCH's operations without their values (`PATCH /Groups/{id} add members → 500`)."""
     if exchange is None:
         return ""
     query = f"?{_cut(unquote_plus(exchange.query), 100)}" if exchange.query else ""
-    ops = _patch_ops(exchange.request_body) if exchange.method.upper() == "PATCH" else ""
+    ops = _patch_ops(exchange.request_body, values) if exchange.method.upper() == "PATCH" else ""
     return f"{exchange.method} {resource_path(exchange.path)}{query}{' ' + ops if ops else ''} → {_answer(exchange)}"
 
 
@@ -141,12 +147,21 @@ class _Reasons:
         return [self._shown(text, n) for text, n in self.warnings.values()]
 
 
-def _operation_reason(label: str, st: StepResult, failed: list[CheckResult]) -> str:
-    """`Entra cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue`."""
+def _operation_reason(label: str, st: StepResult, failed: list[CheckResult]) -> tuple[str, str]:
+    """(`Entra cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue: …`, its key).
+    The key leaves out the PATCH values and the case of op names (RFC 7644 §3.5.2: op names are
+    case-insensitive): the same operation refused the same way is one reason — members [1] and [2, 3]
+    added to two groups, entra's "Add" and entra-2020's "add"."""
     exchange = next((c.exchange for c in failed if c.exchange is not None), None) or (
         st.exchanges[-1] if st.exchanges else None)
     evidence = describe_exchange(exchange) or _cut(failed[0].message)
-    return f"{label} cannot {ACTION_DOES.get(st.action, st.action)}: {evidence}"
+    does = ACTION_DOES.get(st.action, st.action)
+    if st.action in ("assign", "assign_many") and exchange is not None and exchange.method.upper() != "POST":
+        # idp-wire.md, Assign 4: when the lookup finds the user, Okta links it and updates it (GET + PUT) instead
+        # of creating it; the entra dialect sends one PATCH of the differences. What failed is that update.
+        does = LINKS_USERS
+    key = f"{label} cannot {does}: {describe_exchange(exchange, values=False) or _cut(failed[0].message)}"
+    return f"{label} cannot {does}: {evidence}", key.lower()
 
 
 def evidence(check: CheckResult) -> str:
@@ -201,7 +216,7 @@ def _judge_scenario(idp: str, label: str, sc: ScenarioResult, reasons: _Reasons)
         operation = [c for c, r in failed if is_action and r is not None and r.id in _OPERATION_RULES]
         if operation:
             # The IdP operation failed: that is the reason; the step's other failures are part of it.
-            reasons.add(0, _operation_reason(label, st, operation))
+            reasons.add(0, *_operation_reason(label, st, operation))
             continue
         expected = [c for c, r in failed if r is None or r.id in EXPECTATION_RULES]
         if expected:

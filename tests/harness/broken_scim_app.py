@@ -94,7 +94,7 @@ OTHER = {
     "drops-declared-title", "items-per-page-echoes-count", "search-ignores-paging", "patch-projection-wipes",
     "malformed-member-500", "sparse-breaks-filters", "sparse-breaks-patch", "last-modified-frozen", "group-no-meta-times",
     "max-results-not-enforced", "projection-drops-schemas", "roles-primary-string-400", "patch-urn-container-400",
-    "error-empty-body", "put-projection-wipes",
+    "error-empty-body", "put-projection-wipes", "past-end-restarts",
 }
 # Bulk (RFC 7644 §3.7): the mock does not offer it, so the app below advertises and performs it itself when
 # "bulk" or any of these switches is on; each switch breaks one part of it.
@@ -102,7 +102,10 @@ BULK_BREAKS = {"bulk-501", "bulk-put-ignored", "bulk-ids-unresolved", "bulk-igno
 OTHER |= BULK_BREAKS
 # Features the mock lacks, made correct by the app so that their checks can pass too (not breaks):
 # "bulk" (bulk.supported with maxOperations 10, maxPayloadSize 64 KiB), "small-max-results" (filter.maxResults 6, enforced).
-FEATURES = frozenset({"bulk", "small-max-results"})
+# Conditions a correct server can be in, under which no check may fail: "filter-unadvertised" (filter.supported
+# false, so paging is judged on every user) and "busy-collection" (another client creates a user before each
+# unfiltered list of users is answered, as the other scenarios of a run do).
+FEATURES = frozenset({"bulk", "small-max-results", "filter-unadvertised", "busy-collection"})
 BULK_LIMITS = {"maxOperations": 10, "maxPayloadSize": 65536}
 SMALL_MAX_RESULTS = 6  # more than the 4 query users: the check adds the 3 missing ones
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
@@ -142,6 +145,7 @@ class Broken:
         self.b = b
         self.aliases: dict[str, str] = {}              # put-takes-id: real id -> the id the client sent
         self.deleted: list[dict[str, Any]] = []        # soft-delete: users still found by filters
+        self.busy = 0                                  # busy-collection: the users the other client created
 
     # --- plumbing ------------------------------------------------------------------------
     def inner(self, environ: dict[str, Any], method: str, sub: str, query: dict[str, str] | None = None,
@@ -209,6 +213,8 @@ class Broken:
         if coll == "Bulk" and self.bulking():
             raise self._bulk(env, method, body, raw)
         self._features(method, coll, item, query, body)
+        if method == "GET" and coll == "Users" and item is None:
+            self._busy_or_restarting(env, query)
         if coll not in ENDPOINTS and "unknown-endpoint-400" in b:
             raise Reply(400, error(400, "bad request"))
         discovery = coll in ("ServiceProviderConfig", "ResourceTypes", "Schemas")
@@ -281,6 +287,17 @@ class Broken:
             method, body = self._patch(env, sub, body)
         data = json.dumps(body).encode() if body is not None else raw
         return method, sub, query, body, data
+
+    def _busy_or_restarting(self, env: dict[str, Any], query: dict[str, str]) -> None:
+        b = self.b
+        if "busy-collection" in b and "filter" not in query:
+            self.busy += 1
+            self.inner(env, "POST", "/Users", body={"schemas": [USER_URN], "userName": f"other-client-{self.busy}"})
+        start = query.get("startIndex", "")
+        if "past-end-restarts" in b and start.isdigit():
+            _, _, d = self.inner(env, "GET", "/Users", {**query, "startIndex": "1", "count": "0"})
+            if int(start) > (d or {}).get("totalResults", 0):
+                query["startIndex"] = "1"  # SCIMMY 1.3.5: a page past the end is the list from its start
 
     def bulking(self) -> bool:
         return "bulk" in self.b or bool(self.b & BULK_BREAKS)
@@ -465,6 +482,8 @@ class Broken:
             d["filter"].pop("maxResults", None)
         if self.bulking():
             d["bulk"] = {"supported": True, **BULK_LIMITS}
+        if "filter-unadvertised" in b and isinstance(d.get("filter"), dict):
+            d["filter"]["supported"] = False
         if ("small-max-results" in b or "max-results-not-enforced" in b) and isinstance(d.get("filter"), dict):
             d["filter"]["maxResults"] = SMALL_MAX_RESULTS
 

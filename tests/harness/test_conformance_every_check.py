@@ -99,7 +99,7 @@ FAILS: dict[str, str | tuple[str, list[str]]] = {
     "users.put.projection-keeps-unlisted": "put-projection-wipes",
 }
 # Further switches that make a check fail (another way to break the same rule).
-MORE_FAILS: dict[str, list[str]] = {"errors.error-body": ["error-empty-body"]}
+MORE_FAILS: dict[str, list[str]] = {"errors.error-body": ["error-empty-body"], "paging.past-end": ["past-end-restarts"]}
 CASES = [(short, FAILS[short]) for short in sorted(FAILS)] + [(s, sw) for s, sws in MORE_FAILS.items() for sw in sws]
 # Features the mock does not offer, which the broken app performs correctly: with the feature on, these pass.
 FEATURE_CHECKS: dict[str, list[str]] = {
@@ -228,3 +228,46 @@ def test_a_feature_the_mock_lacks_passes_where_it_is_done_right(feature: str, ap
     for c in _checks(result):
         by_id.setdefault(_base(c), set()).add(c.status)
     assert {cid: by_id.get(cid) for cid in wanted} == {cid: {"pass"} for cid in wanted}
+
+
+def _paging_under(app: Broken, switches: set[str]) -> dict[str, set[str]]:
+    """The status of every paging check with `switches` on (discovery runs first, as always)."""
+    app.set(())
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://testserver/_mock",
+                      headers={"Authorization": f"Bearer {ADMIN}"}) as admin:
+        assert admin.post("/reset").status_code == 204
+    app.set(switches)
+    try:
+        with _client(app) as client:
+            result = run_rfc(client, areas=["paging"])
+    finally:
+        app.set(())
+    by_id: dict[str, set[str]] = {}
+    for c in _checks(result):
+        if c.check_id.startswith("rfc.paging."):
+            by_id.setdefault(_base(c), set()).add(c.status)
+    return by_id
+
+
+def test_paging_on_every_user_while_another_client_provisions_fails_nothing(app: Broken) -> None:
+    """filter.supported false: paging is judged on the whole collection, which the run's other scenarios
+    (here another client, before each list) grow meanwhile. A correct server fails no paging check for it;
+    the walk, which cannot be judged on a moving collection, says so."""
+    by_id = _paging_under(app, {"filter-unadvertised", "busy-collection"})
+    assert not {cid for cid, st in by_id.items() if "fail" in st or "error" in st}, by_id
+    assert by_id["rfc.paging.total"] == by_id["rfc.paging.count-zero"] == by_id["rfc.paging.past-end"] == {"pass"}
+    assert by_id["rfc.paging.walk"] == {"skip"}
+
+
+def test_paging_on_every_user_of_a_still_collection_is_judged(app: Broken) -> None:
+    """Unscoped but unchanging, the walk is judged (and passes on the correct app)."""
+    assert _paging_under(app, {"filter-unadvertised"})["rfc.paging.walk"] == {"pass"}
+
+
+def test_a_page_past_the_end_that_restarts_fails_past_end_only(app: Broken) -> None:
+    """SCIMMY answers a page past the end with the list from its start: that is rfc.paging.past-end. An
+    importer walks up to totalResults and never asks for that page (idp-wire.md, Import), so the walk
+    (Okta's import order) passes."""
+    by_id = _paging_under(app, {"past-end-restarts"})
+    assert by_id["rfc.paging.past-end"] == {"fail"}
+    assert by_id["rfc.paging.walk"] == {"pass"}

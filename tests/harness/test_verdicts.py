@@ -13,7 +13,8 @@ from rich.console import Console
 from harness.reports import ConsoleReporter, run_to_dict, write_reports
 from harness.reports.junit import build_junit
 from harness.reports.root_causes import exchange_line, normalise, root_cause_line, root_causes
-from harness.reports.verdict import describe_exchange, evidence, resource_path, verdict_line, verdicts
+from harness.actions import ACTIONS
+from harness.reports.verdict import ACTION_DOES, describe_exchange, evidence, resource_path, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
 from harness.rules import RULES, base_id, request_accepted_source, task_rule
 from harness.runner import Runner
@@ -112,7 +113,7 @@ def test_a_failed_driver_task_makes_its_dialects_idp_not_ready_with_what_it_cann
     assert v["entra"]["verdict"] == "not ready"
     # Ranked: the failed IdP operation first, although the rfc failure came first in the run.
     assert v["entra"]["because"][0] == \
-        'Entra cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue'
+        'Entra cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue: active must be a boolean'
     assert v["entra"]["because"][1].startswith("Entra cannot match users")
     assert len(v["entra"]["because"]) == 2  # the step's http.status is part of the operation, not another reason
     assert all("{'" not in r for r in v["entra"]["because"])
@@ -188,7 +189,7 @@ def test_identical_reasons_are_given_once_with_a_count_and_clockwise_keeps_its_l
                             check("http.status", "fail", "status 500", rule_id="control.expect")])])
     v = by_idp(run_of(deactivate_refused("okta"), deactivate_refused("okta"), cw))
     assert v["okta"]["because"] == [
-        'Okta cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue (×2)']
+        'Okta cannot deactivate users: PATCH /Users/{id} Replace active "False" → 400 invalidValue: active must be a boolean (×2)']
     assert v["clockwise"]["verdict"] == "not ready"
 
 
@@ -198,6 +199,40 @@ def test_a_step_that_could_not_run_is_a_failed_operation() -> None:
     v = by_idp(run_of(sc))
     assert v["entra"]["because"] == ["Entra cannot create users: the step 'assign p1' could not run: "
                                      "could not reach the target: ConnectError"]
+
+
+def _update_refused(dialect: str, step_action: str, op: str) -> ScenarioResult:
+    """A PATCH of the differences (Entra) refused, in the step of `step_action`."""
+    ops = [{"op": op, "path": f"name.{k}", "value": "x" * 30} for k in ("givenName", "familyName", "formatted")]
+    ops.append({"op": op, "path": "active", "value": "True"})
+    patch = ex("PATCH", "/Users/bf3940bf-ad83-42a9-be19-c1b53fe2bac3", 400,
+               {"schemas": [ERROR], "status": "400", "scimType": "invalidValue",
+                "detail": "Attribute 'active' expected value type 'boolean' for operation 4"}, sent={"Operations": ops})
+    lookup = ex("GET", "/Users?filter=userName+eq+%22a%40x%22", 200, {"totalResults": 1, "Resources": [{"id": "u"}]})
+    task = task_rule(dialect)
+    return ScenarioResult(name=f"link[{dialect}]", file="scenarios/driver_fidelity.scim.yaml", dialect=dialect, steps=[
+        StepResult(name="assign p1", action=step_action, exchanges=[lookup, patch], checks=[
+            CheckResult("driver.task", "fail", task.source, task.strength, "assign failed: …", patch)])])
+
+
+def test_an_assign_that_failed_updating_the_user_it_found_says_link_not_create_and_why() -> None:
+    """idp-wire.md, Assign 4: a user the lookup finds is linked and updated, not created; the answer's detail
+    names the refused operation even when the PATCH shown is cut before it."""
+    because = by_idp(run_of(_update_refused("entra", "assign", "Replace")))["entra"]["because"]
+    assert len(because) == 1
+    assert because[0].startswith("Entra cannot link users the app already has (found by the lookup, then updated): "
+                                 "PATCH /Users/{id} Replace name.givenName")
+    assert "→ 400 invalidValue: Attribute 'active' expected value type 'boolean' for operation 4" in because[0]
+    assert "create users" not in because[0]
+
+
+def test_the_same_refused_update_in_both_entra_dialects_is_one_reason() -> None:
+    """entra sends "Replace", entra-2020 "replace" (op names are case-insensitive, RFC 7644 §3.5.2)."""
+    run = run_of(_update_refused("entra", "update_profile", "Replace"),
+                 _update_refused("entra-2020", "update_profile", "replace"))
+    because = by_idp(run)["entra"]["because"]
+    assert len(because) == 1 and because[0].startswith("Entra cannot update users: PATCH /Users/{id} Replace")
+    assert because[0].endswith("(×2)")
 
 
 # --- how a reason shows the wire ------------------------------------------------------------------
@@ -477,3 +512,22 @@ def test_a_failed_onelogin_task_breaks_onelogin_only() -> None:
     assert {v[i]["verdict"] for i in ("okta", "entra", "pingfederate")} == {"not assessed"}
     v = by_idp(run_of(deactivate_refused("pingfederate")))
     assert v["pingfederate"]["verdict"] == "not ready" and v["onelogin"]["verdict"] == "not assessed"
+
+
+def _members_added(group_members: list[str]) -> ScenarioResult:
+    sent = {"Operations": [{"op": "add", "path": "members", "value": [{"value": m} for m in group_members]}]}
+    patch = ex("PATCH", "/Groups/7", 500, {"schemas": [ERROR], "status": "500", "detail": "Exception occurred"}, sent=sent)
+    task = task_rule("onelogin")
+    return ScenarioResult(name=f"push[{len(group_members)}]", file="scenarios/groups.scim.yaml", dialect="onelogin",
+                          steps=[StepResult(name="push", action="push_group", exchanges=[patch], checks=[
+                              CheckResult("driver.task", "fail", task.source, task.strength, "push_group failed", patch)])])
+
+
+def test_one_refused_operation_with_other_values_is_one_reason_and_every_action_says_what_it_does() -> None:
+    """django-scim2 answers 500 to every `add members`: one member or two is the same defect, one line."""
+    because = by_idp(run_of(_members_added(["5"]), _members_added(["136", "137"])))["onelogin"]["because"]
+    assert because == ['OneLogin cannot push groups: PATCH /Groups/{id} add members [{"value":"5"}] → 500 '
+                       'Exception occurred (×2)']
+    assert describe_exchange(_members_added(["1"]).steps[0].exchanges[0], values=False) == \
+        "PATCH /Groups/{id} add members → 500 Exception occurred"
+    assert set(ACTIONS) <= set(ACTION_DOES)  # no reason shows a bare action name ("cannot sync_password")

@@ -27,6 +27,11 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("PEER_DB", str(BASE_DIR / "peer.db")),
+        # The harness sends requests side by side and runserver answers each in its own thread: with the
+        # defaults (5 s, deferred transactions) SQLite answers "database is locked", which django-scim2 turns
+        # into a 500 that a retry of the same request does not get. Writers take the lock when their
+        # transaction begins and wait for it, so what is judged is django-scim2, not SQLite's locking.
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
