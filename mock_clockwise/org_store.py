@@ -76,11 +76,19 @@ class OrgStore(AuthStore):
                 c.execute(f"DELETE FROM {table}")
 
     def org_for_token(self, token: str) -> str | None:
+        found = self.token_auth(token)
+        return found[0] if found else None
+
+    def token_auth(self, token: str) -> tuple[str, str, str | None] | None:
+        """(org, its auth mode, its secret header or None) of an org's bearer token, or None. The token
+        and the org's mode come in ONE statement (its own snapshot): every SCIM request needs both."""
         digest = token_digest(token)
-        row = self._read_one("SELECT digest, org FROM tokens WHERE digest=?", (digest,))
+        row = self._read_one("SELECT t.digest, t.org, a.mode, a.header FROM tokens t LEFT JOIN org_auth a "
+                             "ON a.org = t.org WHERE t.digest=?", (digest,))
         if row is None or not hmac.compare_digest(row["digest"], digest):
             return None
-        return str(row["org"])
+        mode = row["mode"] or "bearer"  # auth_store.auth_of: no row is the default mode
+        return str(row["org"]), mode, row["header"] if mode == "header" else None
 
     # ------------------------------------------------------------------ members and plan
     def add_member(self, org: str, email: str, plan_name: str = plan.PAID, admin: bool = False,

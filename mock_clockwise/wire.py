@@ -51,16 +51,18 @@ class MockState:
     max_results: int = 1000
     max_page_bytes: int | None = None
     max_content_length: int | None = None
-    # (scheme, Host, root path) -> request.url_root: werkzeug's IRI conversion costs ~50 µs per
-    # request; the Host header is the client's, so the cache is small and simply emptied when full.
-    url_roots: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # The WSGI keys request.url_root is made of -> request.url_root: werkzeug's IRI conversion costs
+    # ~50 µs per request; the Host header is the client's, so the cache is small and simply emptied when full.
+    url_roots: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def url_root(self) -> str:
         """`request.url_root` (the base for meta.location and $ref URLs), computed once per host.
         A Host header that is no host[:port] (empty, spaces, a path, userinfo: werkzeug then reads
         the host as "") is not used: the base is the address the server listens on (loopback for a
         wildcard), never `http:///`."""
-        key = (request.scheme, request.host, request.root_path)
+        env = request.environ  # what werkzeug builds scheme, host and root path from (PEP 3333)
+        key = (env.get("wsgi.url_scheme"), env.get("HTTP_HOST"), env.get("SERVER_NAME"), env.get("SERVER_PORT"),
+               env.get("SCRIPT_NAME"))
         root = self.url_roots.get(key)
         if root is None:
             if len(self.url_roots) >= 64:
