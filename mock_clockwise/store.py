@@ -278,10 +278,13 @@ class Store(OrgStore):
             if (email, new_plan) != (member["email"], member["plan"]):
                 c.execute("UPDATE members SET email=?, plan=? WHERE seq=?", (email, new_plan, member["seq"]))
         now = now_iso()
-        c.execute("UPDATE users SET user_name=?, user_name_key=?, external_id=?, email_lower=?, active=?, "
-                  "version=?, last_modified=?, data=? WHERE id=?",
-                  (after["userName"], user_name_key(after["userName"]), after.get("externalId"), email, int(active),
-                   row["version"] + 1, now, stored_text(after), uid))
+        columns = {"user_name": after["userName"], "user_name_key": user_name_key(after["userName"]),
+                   "external_id": after.get("externalId"), "email_lower": email, "active": int(active)}
+        # Only the columns that change: SQLite rewrites the index entries of every indexed column SET,
+        # changed or not (a PATCH of `active` would rewrite four indexes; ~40% of the UPDATE's cost).
+        changed = {k: v for k, v in columns.items() if row[k] != v}
+        c.execute(f"UPDATE users SET {''.join(f'{k}=?, ' for k in changed)}version=?, last_modified=?, data=? "
+                  "WHERE id=?", (*changed.values(), row["version"] + 1, now, stored_text(after), uid))
         if active and not plan.is_active(before):
             self._refresh_mode(c, org)  # only a (re)activation adds an active user
         out = wire_form("User", after, row["created"], now, row["version"] + 1)
