@@ -69,7 +69,9 @@ def after_request(response: Response) -> Response:
         limit = st.max_content_length
         raw = None
         length = req.content_length
-        if length is None or limit is None or length <= limit:
+        # No Content-Length and no server-terminated stream: werkzeug reads no body (get_input_stream).
+        has_body = length or (length is None and req.environ.get("wsgi.input_terminated"))
+        if has_body and (length is None or limit is None or length <= limit):
             try:
                 raw = req.get_data(cache=True)
             except Exception:  # a body we could not read is simply not journalled
