@@ -88,7 +88,7 @@ def _http_error(exc: HTTPException) -> ScimError:
 
 # ---------------------------------------------------------------------------- factory
 def _mock_state(cfg: dict[str, Any]) -> MockState:
-    store = Store(cfg["DB_PATH"])
+    store = Store(cfg["DB_PATH"], cfg["STATE_DIR"] if cfg["DB_PATH"] else None)
     faults: Faults | SharedFaults
     journal: Journal | SharedJournal
     if cfg["STATE_DIR"]:
