@@ -12,6 +12,7 @@ with one interface (record, entries, clear, close, len):
 """
 from __future__ import annotations
 
+import functools
 import logging
 import marshal
 import os
@@ -41,6 +42,26 @@ def redact_headers(headers: Iterable[tuple[str, str]], also: str | None = None) 
             value = f"{scheme} [REDACTED]" if rest else "[REDACTED]"
         out[name] = value
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_name(key: str) -> str | None:
+    """The header name of a WSGI environ key as werkzeug's EnvironHeaders gives it (PEP 3333: HTTP_*
+    keys, CONTENT_TYPE, CONTENT_LENGTH), or None for a key that is no header."""
+    if key.startswith("HTTP_") and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+        return key[5:].replace("_", "-").title()
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key.replace("_", "-").title()
+    return None
+
+
+def request_headers(environ: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(name, value) of a request's headers, as `request.headers.items()` gives them (in environ order,
+    an empty Content-Type or Content-Length left out), each key's name worked out once."""
+    for key, value in environ.items():
+        name = _header_name(key)
+        if name is not None and (value or key.startswith("HTTP_")):
+            yield name, value
 
 
 def body_for_journal(raw: bytes | None, parsed: Any = None) -> Any:

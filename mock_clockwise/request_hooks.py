@@ -10,7 +10,7 @@ from flask import Response, g, request
 
 from .auth_modes import authenticate_scim
 from .errors import Unauthorized, status_error
-from .journal import redact_headers
+from .journal import redact_headers, request_headers
 from .live_view import BLUEPRINT as LIVE_VIEW, authenticate as authenticate_live_view
 from .wire import MOCK_PREFIX, SCIM_PREFIX, state
 
@@ -80,6 +80,6 @@ def after_request(response: Response) -> Response:
         # takes the entry's time itself.
         st.journal.record(org=g.get("org"), method=req.method, path=path[len(SCIM_PREFIX):] or "/",
                           query=req.query_string.decode("latin-1"),
-                          headers=redact_headers(req.headers.items(), g.get("secret_header")), raw=raw or None,
+                          headers=redact_headers(request_headers(req.environ), g.get("secret_header")), raw=raw or None,
                           status=response.status_code)
     return response
