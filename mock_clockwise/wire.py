@@ -181,10 +181,16 @@ def decode_json(text: str) -> Any:
     return _DECODER.decode(text)
 
 
+_COMMON_TYPES = {f"{t}{p}": t for t in (SCIM_CONTENT_TYPE, "application/json")
+                 for p in ("", "; charset=utf-8", "; charset=UTF-8", ";charset=utf-8")}
+
+
 def read_json() -> Any:
     """The request body as JSON. RFC 7644 §3.8: `application/scim+json`; `application/json`
     is accepted too (Entra and many clients), as is a missing Content-Type."""
-    ctype = (request.mimetype or "").lower()
+    raw_type = request.environ.get("CONTENT_TYPE", "")
+    # The Content-Types IdPs send, as they send them, are known; any other is parsed (RFC 9110 §8.3.1).
+    ctype = _COMMON_TYPES.get(raw_type) or (request.mimetype or "").lower()
     if ctype and ctype not in (SCIM_CONTENT_TYPE, "application/json"):
         raise UnsupportedMediaType(
             f"Content-Type {request.mimetype!r} is not supported; send application/scim+json or application/json")
