@@ -17,7 +17,7 @@ The request limits are listed in wire.py.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
@@ -88,7 +88,7 @@ def _http_error(exc: HTTPException) -> ScimError:
 
 # ---------------------------------------------------------------------------- factory
 def _mock_state(cfg: dict[str, Any]) -> MockState:
-    store = Store(cfg["DB_PATH"])
+    store = Store(cfg["DB_PATH"], cfg["STATE_DIR"] if cfg["DB_PATH"] else None)
     faults: Faults | SharedFaults
     journal: Journal | SharedJournal
     if cfg["STATE_DIR"]:
@@ -105,9 +105,18 @@ def _mock_state(cfg: dict[str, Any]) -> MockState:
                      max_content_length=cfg["MAX_CONTENT_LENGTH"])
 
 
+class MockFlask(Flask):
+    """Flask, for an app whose views and hooks are all plain functions."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Flask's documented override point: its default asks inspect.iscoroutinefunction of every hook
+        # and view on every request; nothing in the mock is a coroutine.
+        return func
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     cfg = {**DEFAULTS, **(config or {})}
-    app = Flask(__name__)
+    app = MockFlask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_CONTENT_LENGTH"]
     # No routing redirects (`//Users` → 308, found by the fuzz test: its Location echoed the raw query
     # and crashed on a CR/LF). A SCIM client gets the resource or a SCIM 404, never a redirect.

@@ -46,48 +46,45 @@ def bearer(header: str | None) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def _candidate(headers: object) -> tuple[str | None, str | None]:
-    """(org, the mode its credential is for) of the credential the request carries, or (None, what it carried)."""
+def _candidate() -> tuple[str | None, str | None, tuple[str, str | None] | None]:
+    """(org, the mode its credential is for, the org's (mode, secret header) when already read) of the
+    credential the request carries, or (None, what it carried, None)."""
     store = state().store
     authorization = request.headers.get("Authorization")
     token = bearer(authorization)
     if token is not None:
-        org = store.org_for_token(token)
-        if org is not None:
-            return org, "bearer"
+        found = store.token_auth(token)  # the org and its mode in one statement (most requests)
+        if found is not None:
+            return found[0], "bearer", found[1:]
         org = store.org_for_credential("access", token)
-        return (org, "oauth2") if org else (None, "bearer")
+        return (org, "oauth2", None) if org else (None, "bearer", None)
     pair = parse_basic(authorization)
     if pair is not None:
-        return store.org_for_credential("basic", basic_key(*pair)), "basic"
+        return store.org_for_credential("basic", basic_key(*pair)), "basic", None
     for org, name in store.header_modes():
         value = request.headers.get(name)
         if value and store.org_for_credential("header", value) == org:
-            return org, "header"
-    return None, None
+            return org, "header", None
+    return None, None, None
 
 
-def authenticate_scim() -> str:
-    """The org a SCIM request authenticates as, in the org's own mode (Unauthorized otherwise)."""
-    org, used = _candidate(request.headers)
+def authenticate_scim() -> tuple[str, str | None]:
+    """(the org a SCIM request authenticates as, in the org's own mode (Unauthorized otherwise), the name
+    of the header that carries the org's secret in header mode, for the journal to redact)."""
+    org, used, auth = _candidate()
     if org is None:
         if used is None:
             raise _unauthorized("Authentication required: send Authorization: Bearer <token>")
         # The control plane's admin token lands here too: it is not a SCIM token.
         raise _unauthorized("The bearer token is not valid for this SCIM service" if used == "bearer" else
                             f"The {used} credentials are not valid for this SCIM service")
-    mode = state().store.auth_of(org)["mode"]
+    if auth is None:
+        row = state().store.auth_of(org)
+        auth = row["mode"], row["header"] if row["mode"] == "header" else None
+    mode, header = auth
     if used != mode and not (used == "oauth2" and mode.startswith("oauth2-")):
         raise _unauthorized(f"This organization authenticates with {mode}, not {used}", mode)
-    return org
-
-
-def secret_header(org: str | None) -> str | None:
-    """The name of the header that carries the org's secret in header mode (for the journal to redact)."""
-    if org is None:
-        return None
-    auth = state().store.auth_of(org)
-    return auth["header"] if auth["mode"] == "header" else None
+    return org, header
 
 
 # ---------------------------------------------------------------------------- the token endpoint

@@ -61,8 +61,8 @@ def validate_auth(auth: Any) -> dict[str, Any]:
 class AuthStore(StoreBase):
     """The auth side of the org store."""
 
-    def __init__(self, path: str | None = None) -> None:
-        super().__init__(path)
+    def __init__(self, path: str | None = None, state_dir: str | None = None) -> None:
+        super().__init__(path, state_dir)
         with self._tx() as c:
             for statement in AUTH_DDL.split(";"):
                 if statement.strip():
@@ -82,6 +82,12 @@ class AuthStore(StoreBase):
             if key is not None:
                 kind = "refresh" if auth["mode"] == "oauth2-refresh" else auth["mode"]
                 self._put_credential(c, org, kind, key(), None)
+        self._auth_changed()
+
+    def _auth_changed(self) -> None:
+        """After a committed change of tokens or auth modes: every process drops what it kept
+        (org_store.token_auth)."""
+        self._auth_gen.bump()
 
     @staticmethod
     def clear_auth(c: sqlite3.Connection, org: str) -> None:

@@ -16,19 +16,17 @@ Two implementations with one interface (set, list, clear, pick, close):
 """
 from __future__ import annotations
 
-import fcntl
 import json
-import mmap
 import os
 import random
 import re
 import sqlite3
-import struct
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidValue
+from .generation import Generation
 
 _KEYS = {"method", "path", "org", "status", "retry_after", "latency_ms", "count", "fraction"}
 _MAX_LATENCY_MS = 120_000
@@ -183,35 +181,6 @@ _TABLE = "mock_faults"
 _DDL = (f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
         "spec TEXT NOT NULL, count INTEGER)")
 _BUSY_TIMEOUT_S = 30.0
-_GEN = struct.Struct("<Q")
-
-
-class Generation:
-    """A change counter every process of a server maps from one 8-byte file.
-
-    Reading it is a memory read (no system call). A writer bumps it after its change is
-    committed, under flock(), so two bumps are never merged into one.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        if os.fstat(self._fd).st_size < _GEN.size:
-            os.ftruncate(self._fd, _GEN.size)  # zero-filled; a race with another process is harmless
-        self._map = mmap.mmap(self._fd, _GEN.size)
-
-    def value(self) -> int:
-        return int(_GEN.unpack_from(self._map, 0)[0])
-
-    def bump(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            _GEN.pack_into(self._map, 0, self.value() + 1)
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        self._map.close()
-        os.close(self._fd)
 
 
 class SharedFaults:

@@ -84,6 +84,8 @@ def _parser() -> Lark:
 def _check_limits(text: str, error: type[ScimError], what: str) -> None:
     if len(text) > MAX_FILTER_LENGTH:
         raise error(f"The {what} is too long ({len(text)} characters; at most {MAX_FILTER_LENGTH}).")
+    if text.count("(") + text.count("[") <= MAX_DEPTH:
+        return  # too few brackets to nest too deeply: the walk below is for the texts that have enough
     depth = 0
     in_string = False
     escaped = False

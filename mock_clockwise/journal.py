@@ -12,6 +12,7 @@ with one interface (record, entries, clear, close, len):
 """
 from __future__ import annotations
 
+import functools
 import logging
 import marshal
 import os
@@ -43,6 +44,26 @@ def redact_headers(headers: Iterable[tuple[str, str]], also: str | None = None) 
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _header_name(key: str) -> str | None:
+    """The header name of a WSGI environ key as werkzeug's EnvironHeaders gives it (PEP 3333: HTTP_*
+    keys, CONTENT_TYPE, CONTENT_LENGTH), or None for a key that is no header."""
+    if key.startswith("HTTP_") and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+        return key[5:].replace("_", "-").title()
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key.replace("_", "-").title()
+    return None
+
+
+def request_headers(environ: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(name, value) of a request's headers, as `request.headers.items()` gives them (in environ order,
+    an empty Content-Type or Content-Length left out), each key's name worked out once."""
+    for key, value in environ.items():
+        name = _header_name(key)
+        if name is not None and (value or key.startswith("HTTP_")):
+            yield name, value
+
+
 def body_for_journal(raw: bytes | None, parsed: Any = None) -> Any:
     """The parsed JSON body when there is one, else the text (truncated), else None."""
     if parsed is not None:
@@ -53,6 +74,11 @@ def body_for_journal(raw: bytes | None, parsed: Any = None) -> Any:
     if len(raw) > _MAX_BODY_TEXT:
         text += f"… [{len(raw) - _MAX_BODY_TEXT} more bytes]"
     return text
+
+
+def _iso_ms(ns: int) -> str:
+    """`ns` since the epoch as the journal writes times: ISO 8601 UTC, milliseconds, a `Z`."""
+    return datetime.fromtimestamp(ns // 1_000_000 / 1000, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 class Journal:
@@ -67,10 +93,11 @@ class Journal:
         self._lock = threading.Lock()
         self._decode = decode or body_for_journal
 
-    def record(self, *, time: str, org: str | None, method: str, path: str, query: str,
+    def record(self, *, time: str | None = None, org: str | None, method: str, path: str, query: str,
                headers: Mapping[str, str], body: Any = None, status: int, raw: bytes | None = None) -> None:
-        entry = {"time": time, "org": org, "method": method, "path": path, "query": query,
-                 "headers": dict(headers), "body": body, "status": status}
+        """One entry; `time` (ISO 8601) defaults to now."""
+        entry = {"time": time or _iso_ms(_time.time_ns()), "org": org, "method": method, "path": path,
+                 "query": query, "headers": dict(headers), "body": body, "status": status}
         if raw:
             entry[_RAW] = raw
         with self._lock:
@@ -108,11 +135,6 @@ class Journal:
 # ---------------------------------------------------------------------------- shared by workers
 _PREFIX = "journal-"
 _CURRENT, _PREVIOUS = ".log", ".log.1"
-def _iso_ms(ns: int) -> str:
-    """`ns` since the epoch as the journal writes times: ISO 8601 UTC, milliseconds, a `Z`."""
-    return datetime.fromtimestamp(ns // 1_000_000 / 1000, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
 # A record: its header (length of the marshal'd part, time.time_ns() when recorded), then the
 # marshal'd tuple of _FIELDS with `body` split in two (raw bytes, decoded body). The time in
 # the header orders the workers' entries, and lets a read unmarshal only the entries it returns.
@@ -153,14 +175,14 @@ class SharedJournal:
         self._count = 0
         return self._fd
 
-    def record(self, *, time: str, org: str | None, method: str, path: str, query: str,
+    def record(self, *, time: str | None = None, org: str | None, method: str, path: str, query: str,
                headers: Mapping[str, str], body: Any = None, status: int, raw: bytes | None = None) -> None:
         # `body` (already decoded) or `raw` (bytes, decoded on read). The entry's time is the instant its
-        # records are merged by: a time taken apart from it could be overtaken by another worker's entry
-        # in between, and "oldest first" would list a later time before an earlier one.
+        # records are merged by (`time` is not used): a time taken apart from it could be overtaken by another
+        # worker's entry in between, and "oldest first" would list a later time before an earlier one. It is
+        # written as the header's nanoseconds and formatted when read (_materialise).
         ns = _time.time_ns()
-        time = _iso_ms(ns)
-        data = marshal.dumps((time, org, method, path, query, dict(headers), raw if raw else None, body, status))
+        data = marshal.dumps((None, org, method, path, query, dict(headers), raw if raw else None, body, status))
         record = _HEADER.pack(len(data), ns) + data
         with self._lock:
             try:
@@ -226,14 +248,15 @@ class SharedJournal:
                 found.extend((ns, len(files), start, size) for ns, start, size in _index(data))
                 files.append(data)
         found.sort()
-        recs = (_load(files[f][start:start + size]) for _, f, start, size in found[-self._maxlen:])
-        items = [rec for rec in recs if rec is not None and (org is None or rec[1] == org)]
+        recs = ((ns, _load(files[f][start:start + size])) for ns, f, start, size in found[-self._maxlen:])
+        items = [(ns, rec) for ns, rec in recs if rec is not None and (org is None or rec[1] == org)]
         if limit is not None:
             items = items[-limit:] if limit > 0 else []
-        return [self._materialise(rec) for rec in items]
+        return [self._materialise(ns, rec) for ns, rec in items]
 
-    def _materialise(self, rec: tuple[Any, ...]) -> dict[str, Any]:
+    def _materialise(self, ns: int, rec: tuple[Any, ...]) -> dict[str, Any]:
         time, org, method, path, query, headers, raw, body, status = rec
+        time = time or _iso_ms(ns)  # the header's instant (record); files of an earlier version hold the text
         if raw is not None:
             body = self._decode(raw)
         return dict(zip(_FIELDS, (time, org, method, path, query, headers, body, status)))

@@ -14,8 +14,16 @@ from .representation import from_json
 from .store_base import now_iso, token_digest
 
 
+TOKEN_CACHE_SIZE = 4096  # tokens whose org and mode a process keeps (token_auth); more are looked up each time
+
+
 class OrgStore(AuthStore):
     """The orgs, tokens, members, plan mode and events of one mock."""
+
+    def __init__(self, path: str | None = None, state_dir: str | None = None) -> None:
+        super().__init__(path, state_dir)
+        # (the auth generation it was filled at, token digest -> token_auth's answer)
+        self._token_cache: tuple[int, dict[str, tuple[str, str, str | None]]] = (-1, {})
 
     # ------------------------------------------------------------------ orgs and tokens
     def create_org(self, name: str, tokens: Iterable[str] = (), threshold: int = plan.DEFAULT_THRESHOLD) -> dict[str, Any]:
@@ -25,6 +33,7 @@ class OrgStore(AuthStore):
             c.execute("INSERT INTO orgs (name, threshold, mode, created_at) VALUES (?,?,?,?)",
                       (name, threshold, plan.TRIAL, now_iso()))
             self._put_tokens(c, name, tokens)
+        self._auth_changed()
         return self.get_org(name)
 
     def ensure_org(self, name: str, tokens: Iterable[str], threshold: int) -> dict[str, Any]:
@@ -38,6 +47,7 @@ class OrgStore(AuthStore):
                 c.execute("INSERT INTO orgs (name, threshold, mode, created_at) VALUES (?,?,?,?)",
                           (name, threshold, plan.TRIAL, now_iso()))
             self._put_tokens(c, name, tokens)
+        self._auth_changed()
         return self.get_org(name)
 
     def _put_tokens(self, c: sqlite3.Connection, org: str, tokens: Iterable[str]) -> None:
@@ -67,6 +77,7 @@ class OrgStore(AuthStore):
                 c.execute(f"DELETE FROM {table} WHERE org=?", (name,))
             self.clear_auth(c, name)
             c.execute("DELETE FROM orgs WHERE name=?", (name,))
+        self._auth_changed()
 
     def wipe(self) -> None:
         """Remove everything (the control plane's reset re-creates the start orgs)."""
@@ -74,13 +85,38 @@ class OrgStore(AuthStore):
             for table in ("group_members", "tokens", "members", "users", "groups", "events", "orgs", "page_blocks",
                           "org_auth", "credentials"):
                 c.execute(f"DELETE FROM {table}")
+        self._auth_changed()
 
     def org_for_token(self, token: str) -> str | None:
+        found = self.token_auth(token)
+        return found[0] if found else None
+
+    def token_auth(self, token: str) -> tuple[str, str, str | None] | None:
+        """(org, its auth mode, its secret header or None) of an org's bearer token, or None.
+
+        Every SCIM request asks, so the answers for valid tokens are kept in this process, keyed by the
+        token's digest, and dropped whenever the auth generation (store_base.py) moves: every change of
+        tokens or auth modes bumps it after its commit (`_auth_changed`), in any worker process. The
+        generation is read before the statement, so an answer read across a change is dropped next time."""
         digest = token_digest(token)
-        row = self._read_one("SELECT digest, org FROM tokens WHERE digest=?", (digest,))
+        gen = self._auth_gen.value()
+        seen, cache = self._token_cache
+        if seen != gen:
+            cache = {}
+            self._token_cache = (gen, cache)  # one object: a thread never pairs one generation with another's rows
+        found = cache.get(digest)
+        if found is not None:
+            return found
+        # The token and the org's mode in ONE statement (its own snapshot).
+        row = self._read_one("SELECT t.digest, t.org, a.mode, a.header FROM tokens t LEFT JOIN org_auth a "
+                             "ON a.org = t.org WHERE t.digest=?", (digest,))
         if row is None or not hmac.compare_digest(row["digest"], digest):
-            return None
-        return str(row["org"])
+            return None  # not kept: a token another worker adds must work at once (it bumps, too)
+        mode = row["mode"] or "bearer"  # auth_store.auth_of: no row is the default mode
+        found = str(row["org"]), mode, row["header"] if mode == "header" else None
+        if len(cache) < TOKEN_CACHE_SIZE:
+            cache[digest] = found
+        return found
 
     # ------------------------------------------------------------------ members and plan
     def add_member(self, org: str, email: str, plan_name: str = plan.PAID, admin: bool = False,

@@ -23,6 +23,8 @@ import copy
 import time
 from typing import Any
 
+import orjson
+
 from mock_clockwise.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget, ScimError
 from mock_clockwise.filter_ast import And, Compare, Filter, PatchPath
 from mock_clockwise.filter_eval import element_matches
@@ -41,7 +43,7 @@ def apply_patch(resource: dict[str, Any], body: Any, rtype: ResourceType) -> dic
     """Apply a PatchOp body to `resource` and return a NEW resource (input never mutated)."""
     operations = _check_body(body)
     _check_work(resource, operations)
-    doc = copy.deepcopy(resource)
+    doc = _json_copy(resource)
     deadline = time.monotonic() + MAX_PATCH_SECONDS
     for index, operation in enumerate(operations):
         if time.monotonic() > deadline:
@@ -49,6 +51,16 @@ def apply_patch(resource: dict[str, Any], body: Any, rtype: ResourceType) -> dic
                               f"{len(operations)}; nothing was changed. Send fewer operations per request.")
         _apply_operation(doc, operation, index, rtype)
     return _finish(resource, doc, rtype)
+
+
+def _json_copy(resource: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON document: orjson's round trip (~7x copy.deepcopy) is exact for what it
+    writes; what it refuses (an integer beyond 64 bits, a lone surrogate, a key that is no string)
+    is copied by copy.deepcopy."""
+    try:
+        return orjson.loads(orjson.dumps(resource))  # type: ignore[no-any-return]
+    except TypeError:  # orjson.JSONEncodeError
+        return copy.deepcopy(resource)
 
 
 class TooMuchWork(ScimError):

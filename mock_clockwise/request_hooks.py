@@ -8,11 +8,10 @@ import time
 
 from flask import Response, g, request
 
-from .auth_modes import authenticate_scim, secret_header
+from .auth_modes import authenticate_scim
 from .errors import Unauthorized, status_error
-from .journal import redact_headers
+from .journal import redact_headers, request_headers
 from .live_view import BLUEPRINT as LIVE_VIEW, authenticate as authenticate_live_view
-from .store_base import now_iso
 from .wire import MOCK_PREFIX, SCIM_PREFIX, state
 
 
@@ -33,13 +32,14 @@ def _unauthorized(detail: str) -> Unauthorized:
 def before_request() -> None:
     st = state()
     path = request.path
-    g.org = None
+    g.org = g.secret_header = None
     # Deny by default: the blueprint that will serve the request decides, whatever the path looks like.
     blueprint = request.blueprint
     scim = blueprint == "scim" or path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
     control = blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
     if scim:
-        g.org = org = authenticate_scim()  # in the org's auth mode (auth_modes.py)
+        # In the org's auth mode (auth_modes.py); its secret header, if any, is redacted from the journal.
+        g.org, g.secret_header = org, _ = authenticate_scim()
         fault = st.faults.pick(request.method, path[len(SCIM_PREFIX):] or "/", org)
         if fault is not None:
             if fault.latency_ms:
@@ -48,7 +48,7 @@ def before_request() -> None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 raise status_error(fault.status, f"Fault injected by the mock's control plane (status {fault.status})",
                                    headers)
-    elif control and request.blueprint == LIVE_VIEW:
+    elif control and blueprint == LIVE_VIEW:
         authenticate_live_view()  # its one-time link, its session cookie, or the admin token
     elif control:
         token = _bearer(request.headers.get("Authorization"))
@@ -57,25 +57,29 @@ def before_request() -> None:
 
 
 def after_request(response: Response) -> Response:
-    path = request.path
-    if request.method == "OPTIONS" and request.url_rule is not None and request.url_rule.methods:
+    req = request
+    path = req.path
+    if req.method == "OPTIONS" and req.url_rule is not None and req.url_rule.methods:
         # RFC 9110 §9.3.7 / §10.2.1: Allow lists the methods of the resource asked about. werkzeug's
         # automatic answer unites every rule the path could match (`/Users/.search` is also
         # `/Users/{id}`); the rule that routing chose is the one that serves the path.
-        response.headers["Allow"] = ", ".join(sorted(request.url_rule.methods))
+        response.headers["Allow"] = ", ".join(sorted(req.url_rule.methods))
     if path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/"):
         st = state()
         limit = st.max_content_length
         raw = None
-        if request.content_length is None or limit is None or request.content_length <= limit:
+        length = req.content_length
+        # No Content-Length and no server-terminated stream: werkzeug reads no body (get_input_stream).
+        has_body = length or (length is None and req.environ.get("wsgi.input_terminated"))
+        if has_body and (length is None or limit is None or length <= limit):
             try:
-                raw = request.get_data(cache=True)
+                raw = req.get_data(cache=True)
             except Exception:  # a body we could not read is simply not journalled
                 raw = None
-        # The body is journalled as bytes and decoded only if someone reads the journal.
-        st.journal.record(time=now_iso(), org=g.get("org"), method=request.method,
-                          path=path[len(SCIM_PREFIX):] or "/", query=request.query_string.decode("latin-1"),
-                          headers=redact_headers(request.headers.items(), secret_header(g.get("org"))),
-                          raw=raw or None,
+        # The body is journalled as bytes and decoded only if someone reads the journal; the journal
+        # takes the entry's time itself.
+        st.journal.record(org=g.get("org"), method=req.method, path=path[len(SCIM_PREFIX):] or "/",
+                          query=req.query_string.decode("latin-1"),
+                          headers=redact_headers(request_headers(req.environ), g.get("secret_header")), raw=raw or None,
                           status=response.status_code)
     return response

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from .errors import NotFound, PreconditionFailed
+from .generation import Generation, LocalGeneration
 from .names import user_name_key
 from .representation import attach_groups, etag, group_value, member_value, resource_from_row, to_json
 
@@ -174,8 +175,12 @@ class StoreBase:
     per thread, so reads run side by side (WAL readers never block) and writers queue.
     """
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, state_dir: str | None = None) -> None:
         self.path = path
+        # Moved after every committed change of tokens or auth modes (org_store.py caches them); shared by the
+        # worker processes of one server through their state folder.
+        self._auth_gen: Generation | LocalGeneration = (Generation(os.path.join(state_dir, "auth.gen")) if state_dir
+                                                        else LocalGeneration())
         # :memory: -> guards the one connection; file -> orders this process's writers, since
         # flock() below is held per open file, not per thread.
         self._lock = threading.RLock()
@@ -226,6 +231,7 @@ class StoreBase:
             if self._queue_fd is not None:
                 os.close(self._queue_fd)
                 self._queue_fd = None
+                self._auth_gen.close()  # once, with the file it belongs with
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

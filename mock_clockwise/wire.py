@@ -51,16 +51,18 @@ class MockState:
     max_results: int = 1000
     max_page_bytes: int | None = None
     max_content_length: int | None = None
-    # (scheme, Host, root path) -> request.url_root: werkzeug's IRI conversion costs ~50 µs per
-    # request; the Host header is the client's, so the cache is small and simply emptied when full.
-    url_roots: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # The WSGI keys request.url_root is made of -> request.url_root: werkzeug's IRI conversion costs
+    # ~50 µs per request; the Host header is the client's, so the cache is small and simply emptied when full.
+    url_roots: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def url_root(self) -> str:
         """`request.url_root` (the base for meta.location and $ref URLs), computed once per host.
         A Host header that is no host[:port] (empty, spaces, a path, userinfo: werkzeug then reads
         the host as "") is not used: the base is the address the server listens on (loopback for a
         wildcard), never `http:///`."""
-        key = (request.scheme, request.host, request.root_path)
+        env = request.environ  # what werkzeug builds scheme, host and root path from (PEP 3333)
+        key = (env.get("wsgi.url_scheme"), env.get("HTTP_HOST"), env.get("SERVER_NAME"), env.get("SERVER_PORT"),
+               env.get("SCRIPT_NAME"))
         root = self.url_roots.get(key)
         if root is None:
             if len(self.url_roots) >= 64:
@@ -179,10 +181,16 @@ def decode_json(text: str) -> Any:
     return _DECODER.decode(text)
 
 
+_COMMON_TYPES = {f"{t}{p}": t for t in (SCIM_CONTENT_TYPE, "application/json")
+                 for p in ("", "; charset=utf-8", "; charset=UTF-8", ";charset=utf-8")}
+
+
 def read_json() -> Any:
     """The request body as JSON. RFC 7644 §3.8: `application/scim+json`; `application/json`
     is accepted too (Entra and many clients), as is a missing Content-Type."""
-    ctype = (request.mimetype or "").lower()
+    raw_type = request.environ.get("CONTENT_TYPE", "")
+    # The Content-Types IdPs send, as they send them, are known; any other is parsed (RFC 9110 §8.3.1).
+    ctype = _COMMON_TYPES.get(raw_type) or (request.mimetype or "").lower()
     if ctype and ctype not in (SCIM_CONTENT_TYPE, "application/json"):
         raise UnsupportedMediaType(
             f"Content-Type {request.mimetype!r} is not supported; send application/scim+json or application/json")

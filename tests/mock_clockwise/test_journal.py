@@ -5,8 +5,10 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from werkzeug.datastructures import EnvironHeaders
+
+from mock_clockwise.journal import Journal, SharedJournal, redact_headers, request_headers
 from mock_clockwise.wire import journal_body
-from mock_clockwise.journal import Journal, SharedJournal, redact_headers
 
 
 def _record(j: Journal | SharedJournal, raw: bytes | None, org: str = "acme") -> None:
@@ -127,3 +129,14 @@ def test_shared_journal_that_cannot_write_drops_entries_without_failing(tmp_path
     _record(a, b'{"i": 1}')  # no exception: the request it records is answered all the same
     assert a.entries() == []
     a.clear()
+
+
+def test_request_headers_are_werkzeugs_names_in_its_order() -> None:
+    # The journal names a request's headers from the WSGI environ itself (journal.request_headers, each
+    # key's name worked out once); they must be exactly what request.headers.items() gives.
+    environ = {"HTTP_HOST": "h", "HTTP_AUTHORIZATION": "Bearer x", "CONTENT_TYPE": "", "CONTENT_LENGTH": "12",
+               "wsgi.input": object(), "HTTP_CONTENT_TYPE": "ignored", "HTTP_X_ODD__NAME": "v", "HTTP_EMPTY": "",
+               "SERVER_NAME": "s", "HTTP_ACCEPT_ENCODING": "gzip"}
+    for env in (environ, {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "", "HTTP_CONTENT_LENGTH": "3"}):
+        assert list(request_headers(env)) == list(EnvironHeaders(env).items())
+    assert ("Content-Length", "12") in list(request_headers(environ))

@@ -107,3 +107,26 @@ def test_reset_clears_every_workers_journal_and_faults(workers: list[Any], tmp_p
         assert cb.get("/journal").json()["data"] == [] and cb.get("/faults").json()["faults"] == []
         assert sb.get("/Users").json()["totalResults"] == 0
         assert [e["path"] for e in ca.get("/journal").json()["data"]] == ["/Users"]
+
+
+def test_tokens_and_auth_modes_changed_on_one_worker_hold_at_once_on_every_worker(workers: list[Any]) -> None:
+    # Each process keeps the orgs of the tokens it has seen (org_store.token_auth); a change through any
+    # worker moves the shared auth generation, so no worker answers from what it kept before.
+    a, b = workers
+    with client(a, True) as ca, client(b) as sb:
+        sb.headers["Authorization"] = "Bearer beta-token"
+        assert sb.get("/Users").status_code == 401
+        assert ca.post("/orgs", json={"name": "beta", "tokens": ["beta-token"]}).status_code == 201
+        assert sb.get("/Users").status_code == 200  # seen, and now kept by b
+        r = ca.put("/orgs/beta/auth", json={"mode": "basic", "username": "u", "secret": "s"})
+        assert r.status_code == 200
+        r = sb.get("/Users")
+        assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
+        assert ca.put("/orgs/beta/auth", json={"mode": "bearer"}).status_code == 200
+        assert sb.get("/Users").status_code == 200
+        assert ca.delete("/orgs/beta").status_code == 204
+        assert sb.get("/Users").status_code == 401
+        assert ca.post("/orgs", json={"name": "beta", "tokens": ["beta-token"]}).status_code == 201
+        assert sb.get("/Users").status_code == 200
+        assert ca.post("/reset").status_code in (200, 204)  # the start orgs only: beta is gone
+        assert sb.get("/Users").status_code == 401
