@@ -16,7 +16,7 @@ from harness.reports.own_scenarios import own_section
 from harness.reports.root_causes import root_causes
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from harness.redaction import scrub
+from harness.redaction import Redactor, redactor_for
 from harness.transcript import Exchange
 
 FORMAT_VERSION = 1
@@ -46,12 +46,16 @@ def scrub_value(value: Any, secrets: list[str]) -> Any:
     """`value` with every occurrence of every secret replaced, in every string at any depth."""
     if not secrets:
         return value
+    return _scrubbed(value, redactor_for(secrets))  # one redactor for the document, not one look-up per string
+
+
+def _scrubbed(value: Any, redact: Redactor) -> Any:
     if isinstance(value, str):
-        return scrub(value, secrets) or value  # every form of each secret (harness.redaction)
+        return redact(value) if value else value  # every form of each secret (harness.redaction)
     if isinstance(value, dict):
-        return {scrub_value(k, secrets): scrub_value(v, secrets) for k, v in value.items()}
+        return {_scrubbed(k, redact): _scrubbed(v, redact) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [scrub_value(v, secrets) for v in value]
+        return [_scrubbed(v, redact) for v in value]
     return value
 
 
