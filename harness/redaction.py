@@ -26,8 +26,9 @@ from typing import Iterable
 REDACTED = "[REDACTED]"
 # A text without any of these characters can hold a secret only in its raw form.
 ESCAPING = re.compile(r"[\\%&+]")
-# The same, narrowed by what the secrets hold: `+` is a form of a space only, and a run of backslashes
-# before a `"` (JSON's `\"`, an ETag in a body) starts no form of a secret that holds neither `"` nor `\`.
+# The same, narrowed by what the secrets hold (escaping_for): `+` is a form of a space only, a run of
+# backslashes before a `"` (JSON's `\"`, an ETag in a body) starts no form of a secret that holds neither
+# `"` nor `\`, and a `&` or `%` starts one only as an entity or as %XX.
 PLUS = r"\+"
 BACKSLASH_RUN = r"(?<!\\)\\+(?![\\\"])"
 NAMED_ENTITIES = {'"': "quot", "&": "amp", "<": "lt", ">": "gt", "'": "apos"}
@@ -119,7 +120,8 @@ class Redactor:
 def escaping_for(secrets: Iterable[str]) -> re.Pattern[str]:
     """What in a text can start an escaped form of one of `secrets` (the module docstring's forms)."""
     held = set("".join(secrets))
-    parts = [r"[%&]"]
+    # %XX starts every URL form; &# every numeric entity, &quot; &amp; … only for the characters they stand for.
+    parts = [r"%[0-9a-fA-F]{2}", "&#" if not held & set(NAMED_ENTITIES) else "&"]
     parts.append(r"\\" if held & {'"', "\\"} else BACKSLASH_RUN)
     if " " in held:
         parts.append(PLUS)
