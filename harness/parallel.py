@@ -30,7 +30,7 @@ from harness.control_plane import ControlPlane
 from harness.session import Reporter, Session
 from harness.transcript import EXCHANGE_KEY, Exchange, Transcript
 
-REMOTE_JOBS = 8        # a remote target: requests wait on the network, not on our CPU
+REMOTE_JOBS = 16       # a remote target: requests wait on the network, not on our CPU (16 over 8 and 24: bench/bench_jobs.py)
 INTERRUPTED = "the run was interrupted"
 GRACE_S = 5.0          # how long an interrupted run waits for its jobs' requests in flight
 
