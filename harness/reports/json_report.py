@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from harness.reports.own_scenarios import own_section
 from harness.reports.root_causes import root_causes
 from harness.reports.verdict import rule_table, stop_reason, verdict_line, verdicts
 from harness.results import CheckResult, RunResult, ScenarioResult, StepResult
-from harness.redaction import Redactor, redactor_for
+from harness.redaction import redactor_for
 from harness.transcript import Exchange
 
 FORMAT_VERSION = 1
@@ -46,12 +46,20 @@ def scrub_value(value: Any, secrets: list[str]) -> Any:
     """`value` with every occurrence of every secret replaced, in every string at any depth."""
     if not secrets:
         return value
-    return _scrubbed(value, redactor_for(secrets))  # one redactor for the document, not one look-up per string
+    redactor = redactor_for(secrets)  # one for the document, not one look-up per string
+    seen: dict[str, str] = {}  # a report repeats its texts (ids, rules, URLs, bodies): each is scrubbed once
+
+    def redact(text: str) -> str:
+        done = seen.get(text)
+        if done is None:
+            done = seen[text] = redactor(text)  # every form of each secret (harness.redaction)
+        return done
+    return _scrubbed(value, redact)
 
 
-def _scrubbed(value: Any, redact: Redactor) -> Any:
+def _scrubbed(value: Any, redact: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redact(value) if value else value  # every form of each secret (harness.redaction)
+        return redact(value) if value else value
     if isinstance(value, dict):
         return {_scrubbed(k, redact): _scrubbed(v, redact) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
