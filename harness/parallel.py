@@ -9,9 +9,9 @@ side, each as one job with a session of its own, and the run reads as if they ha
 - `OrderedReporter`: the reporter's events in plan order. The earliest unfinished job reports live
   (its heartbeat too); the others' events wait and follow once it is done, so the console shows
   what `--jobs 1` shows, in that order.
-- `Scheduler`: at most N jobs at a time; a job starts once the jobs it runs `after` are done, the one
-  with the longest chain of work ahead of it first (the critical path: the rfc suite's areas before
-  the scenarios), plan order between equals; an exclusive job runs alone. `-x`: once a job of one
+- `Scheduler`: at most N jobs at a time; a job starts once the jobs it runs `after` are done: one of
+  the plan's head unit first (the console waits for it), else the one with the longest chain of work
+  ahead of it (the critical path), plan order between equals; an exclusive job runs alone. `-x`: once a job of one
   plan unit (the rfc suite, or one scenario run) fails the run, no job of a later unit starts; the
   unit's own jobs (the suite's clean-up) still do. Ctrl-C or SIGTERM: nothing more is started, every
   job's next request is refused, and the interruption goes on.
@@ -182,7 +182,7 @@ def critical_path(jobs: list[Job]) -> list[float]:
 
 
 class Scheduler:
-    """Runs jobs, at most `jobs` at a time, the ready one with the longest critical path first; returns
+    """Runs jobs, at most `jobs` at a time (the head unit's, then the longest critical path, first); returns
     their results in plan order (None for a job never started). `halt(result)` True: no job of a later
     unit starts (-x); `on_done(i, result)` follows each."""
 
@@ -227,8 +227,10 @@ class Scheduler:
         def pick() -> int | None:
             if self._running >= self.jobs or self._exclusive:
                 return None
-            ready = next((i for i in waiting if self._unit(jobs, i) <= self._last_unit
-                          and all(d in self._done for d in jobs[i].after)), None)
+            ready = [i for i in waiting if self._unit(jobs, i) <= self._last_unit and all(d in self._done for d in jobs[i].after)]
+            # The head of the plan first (the console shows it live; the rest waits for it), then the critical path.
+            head = min((self._unit(jobs, i) for i in range(len(jobs)) if i not in self._done), default=None)
+            ready = next((i for i in ready if self._unit(jobs, i) == head), ready[0] if ready else None)
             # An exclusive job waits for the running ones to finish, and nothing overtakes it meanwhile.
             return None if ready is None or (jobs[ready].exclusive and self._running) else ready
 

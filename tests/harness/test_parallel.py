@@ -171,7 +171,7 @@ def test_a_job_starts_after_the_jobs_it_needs_and_the_longest_chain_first() -> N
                 started.append(i)
             time.sleep(0.01)
             return i
-        return Job(run=run, **kw)
+        return Job(run=run, unit=0, **kw)  # one plan unit, as the rfc suite's areas
     # 0 -> {1, 2} -> 3 is the long chain (the rfc suite's shape); 4 and 5 are short and first in plan order.
     jobs = [job(0, cost=1), job(1, after=(0,), cost=5), job(2, after=(0,)), job(3, after=(1, 2), cost=2), job(4), job(5)]
     jobs = jobs[4:] + jobs[:4]  # the plan puts the short ones first; the scheduler does not
@@ -180,6 +180,16 @@ def test_a_job_starts_after_the_jobs_it_needs_and_the_longest_chain_first() -> N
     assert critical_path(jobs) == [1, 1, 8, 7, 3, 2]
     assert Scheduler(1).run(jobs) == [4, 5, 0, 1, 2, 3]
     assert started == [0, 1, 2, 3, 4, 5]  # the chain first, each after what it needs; then plan order
+
+
+def test_the_head_of_the_plan_goes_before_a_longer_chain() -> None:
+    # Job 1 ends the plan's first unit (as the rfc suite's safety area does): once ready it goes before the
+    # longer job 2 of a later unit, so the console, which shows unit 0 live, is not held back.
+    started: list[int] = []
+    jobs = [Job(run=lambda: started.append(0) or 0, unit=0), Job(run=lambda: started.append(1) or 1, after=(0,), unit=0),
+            Job(run=lambda: started.append(2) or 2, cost=9, unit=2), Job(run=lambda: started.append(3) or 3, unit=3)]
+    assert Scheduler(1).run(jobs) == [0, 1, 2, 3]
+    assert started == [0, 1, 2, 3]
 
 
 def test_halt_lets_the_failing_unit_finish_but_starts_no_later_unit() -> None:
