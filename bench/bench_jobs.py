@@ -9,7 +9,9 @@ JSON reports, stops the mock, and prints: wall time of each, the ratio, the chec
 target's faults themselves, which replaces the bench's fault until it is set again: the bench sets it
 again before each mode, and reports what share of requests waited).
 
-    python bench/bench_jobs.py [--latency-ms 50] [--threads 8] [--jobs N] [--json]
+    python bench/bench_jobs.py [--latency-ms 50] [--threads 8] [--jobs N] [--suite S] [--json]
+
+`bench/run_all.py` runs it too (`measure` and `figures`) and writes its table to BENCHMARKS.md.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import ADMIN, PY, TOKEN, start_banner_server  # noqa: E402
 
+from harness.parallel import REMOTE_JOBS  # noqa: E402  (the default a remote target gets)
+
 
 def set_latency(base: str, latency_ms: int) -> None:
     control = base.removesuffix("/scim/v2") + "/_mock"
@@ -36,9 +40,10 @@ def set_latency(base: str, latency_ms: int) -> None:
     r.raise_for_status()
 
 
-def run_mode(base: str, jobs: int | None, out: Path) -> tuple[float, dict[str, Any]]:
+def run_mode(base: str, jobs: int | None, out: Path, suite: str | None = None) -> tuple[float, dict[str, Any]]:
     cmd = [PY, "-m", "harness.cli", "run", "--target", base, "--token", TOKEN, "--admin-token", ADMIN,
-           "-q", "--format", "json", "--report-dir", str(out)] + ([] if jobs is None else ["--jobs", str(jobs)])
+           "-q", "--format", "json", "--report-dir", str(out)] + ([] if jobs is None else ["--jobs", str(jobs)]) \
+        + ([] if suite is None else ["--suite", suite])
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     wall = time.perf_counter() - t0
@@ -66,49 +71,56 @@ def delayed(report: dict[str, Any], latency_ms: int) -> tuple[int, int]:
     return sum(1 for ms in seen.values() if ms >= latency_ms), len(seen)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--latency-ms", type=int, default=50)
-    ap.add_argument("--threads", type=int, default=8, help="threads per mock worker process (default 8)")
-    ap.add_argument("--jobs", type=int, default=None, help="the parallel mode's --jobs (default: the harness's default)")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+def measure(latency_ms: int = 50, threads: int = 8, jobs: int | None = None, suite: str | None = None) -> dict[str, Any]:
+    """Both modes against one mock: {label: {"wall_s", "report"}}, `--jobs 1` first."""
     server = start_banner_server("mock", [PY, "-m", "mock_clockwise", "--port", "0", "--token", TOKEN,
-                                          "--admin-token", ADMIN, "--workers", "3", "--threads", str(args.threads)])
+                                          "--admin-token", ADMIN, "--workers", "3", "--threads", str(threads)])
     runs: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-jobs-") as tmp:
-            for label, jobs in (("jobs 1", 1), ("default" if args.jobs is None else f"jobs {args.jobs}", args.jobs)):
-                set_latency(server.base, args.latency_ms)
-                wall, report = run_mode(server.base, jobs, Path(tmp) / label.replace(" ", ""))
+            for label, n in (("jobs 1", 1), ("default" if jobs is None else f"jobs {jobs}", jobs)):
+                set_latency(server.base, latency_ms)
+                wall, report = run_mode(server.base, n, Path(tmp) / label.replace(" ", ""), suite)
                 runs[label] = {"wall_s": wall, "report": report}
     finally:
         server.stop()
-    return report_figures(runs, args)
+    return runs
 
 
-def report_figures(runs: dict[str, Any], args: argparse.Namespace) -> int:
+def figures(runs: dict[str, Any], latency_ms: int, threads: int) -> dict[str, Any]:
+    """The figures of both modes, their ratio, and whether they found the same (`identical`)."""
     (l1, a), (l2, b) = runs.items()
     sa, sb = a["report"]["summary"], b["report"]["summary"]
     same = {"check counts": sa["checks"] == sb["checks"], "scenario counts": sa["scenarios"] == sb["scenarios"],
             "verdicts": [v["line"] for v in sa["verdicts"]] == [v["line"] for v in sb["verdicts"]],
             "content": content(a["report"]) == content(b["report"])}
-    figures = {"latency_ms": args.latency_ms, "mock_threads_per_worker": args.threads,
-               l1: {"wall_s": round(a["wall_s"], 2), "checks": sa["checks"], "delayed_scim_requests": delayed(a["report"], args.latency_ms)},
-               l2: {"wall_s": round(b["wall_s"], 2), "checks": sb["checks"], "delayed_scim_requests": delayed(b["report"], args.latency_ms)},
-               "ratio": round(a["wall_s"] / b["wall_s"], 2), "identical": same,
-               "verdicts": [v["line"] for v in sb["verdicts"]]}
+    return {"latency_ms": latency_ms, "mock_threads_per_worker": threads, "modes": [l1, l2],
+            l1: {"wall_s": round(a["wall_s"], 2), "checks": sa["checks"], "delayed_scim_requests": delayed(a["report"], latency_ms)},
+            l2: {"wall_s": round(b["wall_s"], 2), "checks": sb["checks"], "delayed_scim_requests": delayed(b["report"], latency_ms)},
+            "ratio": round(a["wall_s"] / b["wall_s"], 2), "identical": same,
+            "verdicts": [v["line"] for v in sb["verdicts"]]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--threads", type=int, default=8, help="threads per mock worker process (default 8)")
+    ap.add_argument("--jobs", type=int, default=None, help="the parallel mode's --jobs (default: the harness's default)")
+    ap.add_argument("--suite", default=None, help="the runs' --suite (default: every suite)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    found = figures(measure(args.latency_ms, args.threads, args.jobs, args.suite), args.latency_ms, args.threads)
     if args.json:
-        print(json.dumps(figures, indent=2))
+        print(json.dumps(found, indent=2))
     else:
         print(f"latency fault {args.latency_ms} ms on every SCIM request; mock: 3 workers x {args.threads} threads")
-        for label in (l1, l2):
-            f = figures[label]
+        for label in found["modes"]:
+            f = found[label]
             d, n = f["delayed_scim_requests"]
             print(f"  {label:8} {f['wall_s']:7.2f} s   checks {f['checks']}   SCIM requests delayed {d}/{n}")
-        print(f"  ratio {figures['ratio']:.2f}x   identical: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in same.items()))
-        print("  verdicts: " + "; ".join(figures["verdicts"]))
-    return 0 if all(same.values()) else 1
+        print(f"  ratio {found['ratio']:.2f}x   identical: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in found["identical"].items()))
+        print("  verdicts: " + "; ".join(found["verdicts"]))
+    return 0 if all(found["identical"].values()) else 1
 
 
 if __name__ == "__main__":

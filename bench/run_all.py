@@ -4,6 +4,7 @@
     python bench/run_all.py --quick         # smoke run, a few seconds (CI runs this)
     python bench/run_all.py --output FILE   # write the figures somewhere else
     python bench/run_all.py --sections mock # only the mock's lookups and CPU per request, rewritten in place
+    python bench/run_all.py --sections jobs # only the parallel runs (bench_jobs), rewritten in place
 
 Benchmarks are not tests: they print and record figures, each with the command that
 reproduces it, and judge them against issue 6's "must hold" limits. The exit status is 0
@@ -27,6 +28,7 @@ import psutil
 import bench_compare
 import bench_cpu
 import bench_driver
+import bench_jobs
 import bench_mock_scale
 import bench_rss
 from benchlib import REPO, default_workers, find_scim2_server, run_locust, start_mock
@@ -302,6 +304,51 @@ def run_cpu(quick: bool) -> dict[str, Any]:
     return bench_cpu.run(CPU_BASELINE, 1 if quick else 15, 20 if quick else 200)
 
 
+def run_jobs(quick: bool) -> dict[str, Any]:
+    """bench_jobs' figures; a smoke run (--quick) times the rfc suite alone at 5 ms."""
+    latency = 5 if quick else 50
+    return bench_jobs.figures(bench_jobs.measure(latency, 8, None, "rfc" if quick else None), latency, 8)
+
+
+def jobs_section(found: dict[str, Any], quick: bool) -> list[str]:
+    one, default = found["modes"]
+    jobs = bench_jobs.REMOTE_JOBS
+
+    def row(label: str, name: str) -> str:
+        f, c = found[label], found[label]["checks"]
+        d, n = f["delayed_scim_requests"]
+        return (f"| {name} | {f['wall_s']:.2f} | {c['pass']:,} / {c['fail']:,} / {c['skip']:,} ({c['total']:,}) | "
+                f"{d:,} / {n:,} |")
+    same = found["identical"]
+    return [
+        "## Parallel runs (`--jobs`, issue 13)",
+        "",
+        f"Command: `{PY} bench/bench_jobs.py{' --suite rfc --latency-ms 5' if quick else ''}` (the mock on 127.0.0.1, "
+        f"3 workers x {found['mock_threads_per_worker']} threads, a {found['latency_ms']} ms latency fault on every SCIM "
+        f"request; `scim-harness run --target … --admin-token …` with `--jobs 1`, then with the default, {jobs} jobs "
+        f"for a remote target; 1-minute load average {os.getloadavg()[0]:.1f} at the end)",
+        "",
+        f"| mode | wall time, s | checks (pass / fail / skip) | SCIM requests that waited the {found['latency_ms']} ms |",
+        "|---|---:|---|---:|",
+        row(one, "`--jobs 1`"),
+        row(default, f"default (`--jobs {jobs}`)"),
+        "",
+        f"Ratio {found['ratio']:.2f}x (issue 13: at least 5x). Identical between the two modes: "
+        + ", ".join(f"{k} {'yes' if v else '**NO**'}" for k, v in same.items())
+        + f". Verdicts: {'; '.join(found['verdicts'])}.",
+        "",
+    ]
+
+
+def jobs_sections(args: argparse.Namespace) -> int:
+    """--sections jobs: only the parallel runs, spliced into the file."""
+    lines = jobs_section(run_jobs(args.quick), args.quick)
+    out = Path(args.output)
+    out.write_text(splice(out.read_text() if out.exists() else "# Benchmarks\n", lines))
+    print("\n".join(lines))
+    return 0
+
+
 def run_scale(quick: bool) -> list[tuple[int, dict[str, float]]]:
     sizes = [1000, 5000] if quick else [1000, 10_000, 100_000]
     return [(size, bench_mock_scale.run(size, 40 if quick else 300, 7)) for size in sizes]
@@ -358,11 +405,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="rounds of the comparison (default 3)")
     p.add_argument("--quiet-wait", type=float, default=30.0, metavar="S",
                    help="before each load run, wait up to S seconds for the machine to go idle (default 30)")
-    p.add_argument("--sections", choices=("all", "mock"), default="all",
-                   help="mock: only the mock's lookups and CPU per request, spliced into --output")
+    p.add_argument("--sections", choices=("all", "mock", "jobs"), default="all",
+                   help="mock: only the mock's lookups and CPU per request; jobs: only the parallel runs; "
+                        "spliced into --output")
     args = p.parse_args(argv)
     if args.sections == "mock":
         return mock_sections(args)
+    if args.sections == "jobs":
+        return jobs_sections(args)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.perf_counter()
     import tempfile
@@ -390,8 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     rss = [bench_rss.run(2000 if args.quick else 100_000, w) for w in (1, default_workers())]
     step("the mock's own CPU per request (bench_cpu)")
     cpu = run_cpu(args.quick)
+    step("parallel runs (bench_jobs)")
+    jobs = run_jobs(args.quick)
     text = render(args, cmp, scale, (n, seconds, requests), run_wall, rss, hundred, started,
-                  time.perf_counter() - t0, cpu)
+                  time.perf_counter() - t0, cpu) + "\n".join(["", *jobs_section(jobs, args.quick)])
     Path(args.output).write_text(text)
     print(text)
     return 0

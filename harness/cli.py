@@ -152,8 +152,8 @@ def _add_run_parser(sub: Any) -> argparse.ArgumentParser:
     run.add_argument("--junitxml", metavar="PATH", help="also write the JUnit XML report to PATH (as pytest's --junitxml)")
     run.add_argument("--har", action="store_true", help="also write the transcript as transcript.har")
     run.add_argument("--jobs", "-j", type=int, metavar="N",
-                     help="scenario runs side by side, each with its own org or prefix; reports keep the sequential order "
-                          "(default: the CPUs for the embedded mock, 8 for --target; 1 runs them in turn)")
+                     help="rfc areas and scenario runs side by side, each with its own org or prefix; reports keep the "
+                          "sequential order (default: the CPUs for the embedded mock, 16 for --target; 1 runs them in turn)")
     run.add_argument("--rate", action="append", metavar="IDP=R",
                      help="at most R requests per second for that IdP's scenarios, shared by all jobs (repeatable or "
                           "comma list; IDP okta or entra; e.g. entra=25, Entra's documented rate per tenant)")

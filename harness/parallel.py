@@ -9,9 +9,12 @@ side, each as one job with a session of its own, and the run reads as if they ha
 - `OrderedReporter`: the reporter's events in plan order. The earliest unfinished job reports live
   (its heartbeat too); the others' events wait and follow once it is done, so the console shows
   what `--jobs 1` shows, in that order.
-- `Scheduler`: at most N jobs at a time, started in plan order; an exclusive job (a scenario that
-  sets the target's faults, which the mock keeps per target, not per org) runs alone. Ctrl-C or
-  SIGTERM: nothing more is started, every job's next request is refused, and the interruption goes on.
+- `Scheduler`: at most N jobs at a time; a job starts once the jobs it runs `after` are done: one of
+  the plan's head unit first (the console waits for it), else the one with the longest chain of work
+  ahead of it (the critical path), plan order between equals; an exclusive job runs alone. `-x`: once a job of one
+  plan unit (the rfc suite, or one scenario run) fails the run, no job of a later unit starts; the
+  unit's own jobs (the suite's clean-up) still do. Ctrl-C or SIGTERM: nothing more is started, every
+  job's next request is refused, and the interruption goes on.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from harness.control_plane import ControlPlane
 from harness.session import Reporter, Session
 from harness.transcript import EXCHANGE_KEY, Exchange, Transcript
 
-REMOTE_JOBS = 8        # a remote target: requests wait on the network, not on our CPU
+REMOTE_JOBS = 16       # a remote target: requests wait on the network, not on our CPU (16 over 8 and 24: bench/bench_jobs.py)
 INTERRUPTED = "the run was interrupted"
 GRACE_S = 5.0          # how long an interrupted run waits for its jobs' requests in flight
 
@@ -164,11 +167,24 @@ class JobReporter:
 class Job:
     run: Callable[[], Any]
     exclusive: bool = False
+    after: tuple[int, ...] = ()  # the jobs (their places in the plan) that must be done before it starts
+    cost: float = 1.0            # its expected duration, in any unit shared by the plan's jobs
+    unit: int | None = None      # the plan unit it belongs to (-x); default: its own place in the plan
+
+
+def critical_path(jobs: list[Job]) -> list[float]:
+    """Each job's cost plus the longest chain of jobs that wait on it (theirs after it, transitively)."""
+    rank = [job.cost for job in jobs]
+    for i in range(len(jobs) - 1, -1, -1):  # a job runs after earlier jobs only: one pass from the end
+        for j in jobs[i].after:
+            rank[j] = max(rank[j], jobs[j].cost + rank[i])
+    return rank
 
 
 class Scheduler:
-    """Runs jobs, at most `jobs` at a time, in plan order; returns their results in that order (None for
-    a job never started). `halt(result)` True stops starting new jobs (-x); `on_done(i, result)` follows each."""
+    """Runs jobs, at most `jobs` at a time (the head unit's, then the longest critical path, first); returns
+    their results in plan order (None for a job never started). `halt(result)` True: no job of a later
+    unit starts (-x); `on_done(i, result)` follows each."""
 
     def __init__(self, jobs: int, *, halt: Callable[[Any], bool] = lambda _: False,
                  on_done: Callable[[int, Any], None] = lambda i, r: None, interrupt: Callable[[], None] = lambda: None) -> None:
@@ -177,15 +193,20 @@ class Scheduler:
         self._running = 0
         self._exclusive = False
         self._halted = False
+        self._last_unit: float = float("inf")  # -x: the last unit whose jobs may still start
+        self._done: set[int] = set()
 
     def run(self, jobs: list[Job]) -> list[Any]:
         results: list[Any] = [None] * len(jobs)
         threads: list[threading.Thread] = []
+        rank = critical_path(jobs)
+        waiting = sorted(range(len(jobs)), key=lambda i: (-rank[i], i))
         try:
-            for i, job in enumerate(jobs):
-                if not self._wait_for_slot(job):
+            while waiting:
+                i = self._next(jobs, waiting)
+                if i is None:
                     break
-                t = threading.Thread(target=self._one, args=(i, job, results), daemon=True, name=f"scim-harness-job-{i}")
+                t = threading.Thread(target=self._one, args=(i, jobs[i], results), daemon=True, name=f"scim-harness-job-{i}")
                 threads.append(t)
                 t.start()
             self._wait(lambda: self._running == 0)
@@ -198,15 +219,33 @@ class Scheduler:
             raise
         return results
 
-    def _wait_for_slot(self, job: Job) -> bool:
-        self._wait(lambda: self._halted or not (self._running >= self.jobs or self._exclusive
-                                                 or (job.exclusive and self._running)))
+    def _unit(self, jobs: list[Job], i: int) -> int:
+        return i if jobs[i].unit is None else jobs[i].unit  # type: ignore[return-value]
+
+    def _next(self, jobs: list[Job], waiting: list[int]) -> int | None:
+        """Wait for a slot and a ready job; take it off `waiting` and count it running (None: start no more)."""
+        def pick() -> int | None:
+            if self._running >= self.jobs or self._exclusive:
+                return None
+            ready = [i for i in waiting if self._unit(jobs, i) <= self._last_unit and all(d in self._done for d in jobs[i].after)]
+            # The head of the plan first (the console shows it live; the rest waits for it), then the critical path.
+            head = min((self._unit(jobs, i) for i in range(len(jobs)) if i not in self._done), default=None)
+            ready = next((i for i in ready if self._unit(jobs, i) == head), ready[0] if ready else None)
+            # An exclusive job waits for the running ones to finish, and nothing overtakes it meanwhile.
+            return None if ready is None or (jobs[ready].exclusive and self._running) else ready
+
         with self._cond:
-            if self._halted:
-                return False
-            self._running += 1
-            self._exclusive = job.exclusive
-            return True
+            while True:
+                allowed = [i for i in waiting if self._unit(jobs, i) <= self._last_unit]
+                if self._halted or not allowed:
+                    return None
+                found = pick()
+                if found is not None:
+                    waiting.remove(found)
+                    self._running += 1
+                    self._exclusive = jobs[found].exclusive
+                    return found
+                self._cond.wait(0.2)  # short waits: a signal reaches the main thread between them
 
     def _wait(self, ready: Callable[[], bool]) -> None:
         with self._cond:
@@ -219,10 +258,12 @@ class Scheduler:
         finally:
             with self._cond:
                 self._running -= 1
+                self._done.add(index)
                 if job.exclusive:
                     self._exclusive = False
                 if results[index] is not None and self.halt(results[index]):
-                    self._halted = True
+                    unit = index if job.unit is None else job.unit
+                    self._last_unit = min(self._last_unit, unit)
                 self._cond.notify_all()
             self.on_done(index, results[index])
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.conformance import SUITE_FILE, run_suite
+from harness.conformance import AREA_COST, SUITE_FILE, Suite
 from harness.control_plane import ControlPlaneError, Org
 from harness.exit_policy import DEFAULT_FAIL_ON, judge, scenario_fails_run
 from harness.parallel import Job, JobSession, OrderedReporter, Scheduler, SharedTransport, stop_sending
@@ -47,7 +47,7 @@ def is_shipped(scenario: Scenario) -> bool:
         return False
 
 
-def _closing(session: Session, run: Callable[[], list[ScenarioResult]], label: str, dialect: str) -> list[ScenarioResult]:
+def _closing(session: Session | None, run: Callable[[], list[ScenarioResult]], label: str, dialect: str) -> list[ScenarioResult]:
     try:
         return run()
     except Exception as exc:  # a harness bug in a job must not lose its results: report it, as run_scenario does
@@ -56,7 +56,8 @@ def _closing(session: Session, run: Callable[[], list[ScenarioResult]], label: s
                                        error=f"internal error in the harness: {type(exc).__name__}: {exc}"))
         return [failed]
     finally:
-        session.close()
+        if session is not None:
+            session.close()
 
 
 class Runner:
@@ -104,33 +105,48 @@ class Runner:
 
     def run_parallel(self, runs: list[tuple[Scenario, str]], *, rfc: bool,
                      rfc_areas: list[str] | None) -> list[ScenarioResult]:
-        """The rfc suite (one job) and each run, `self.jobs` at a time (harness.parallel): the results in
-        plan order, and with `-x` only up to the first that fails the run, as a sequential run has them."""
+        """The rfc suite's areas (harness.conformance.Suite) and each run, `self.jobs` at a time
+        (harness.parallel): the results in plan order, and with `-x` only up to the first plan unit (the
+        suite, or one run) that fails the run, as a sequential run has them."""
         session = self.session
         pool = SharedTransport(session.transport if session.transport is not None else httpx.HTTPTransport(
             limits=httpx.Limits(max_connections=4 * self.jobs, max_keepalive_connections=2 * self.jobs),
             **session.target.tls.client_options()))  # the run's TLS: --ca-bundle, --client-cert, --insecure
-        specs: list[tuple[Scenario | None, str]] = ([(None, "rfc")] if rfc else []) + list(runs)
-        ordered = OrderedReporter(session.reporter, len(specs))
+        suite = RfcRun(JobSession(session, 0, reporter=None, transport=pool, control_transport=pool), rfc_areas) if rfc else None
+        units = suite.units() if suite is not None and suite.open() else ["setup"] if suite is not None else []
+        ordered = OrderedReporter(session.reporter, len(units) + len(runs))
+        jobs = suite.jobs(ordered) if suite is not None else []
+        for k, (scenario, dialect) in enumerate(runs):
+            jobs.append(self._scenario_job(scenario, dialect, ordered, pool, len(jobs), k + 1))
+        unit_of = [job.unit for job in jobs]
+        last = {u: max(i for i, v in enumerate(unit_of) if v == u) for u in unit_of}
 
-        def job(i: int, scenario: Scenario | None, dialect: str) -> Job:
-            js = JobSession(session, i + (0 if rfc else 1), reporter=ordered.for_job(i),
-                            transport=self.rates.wrap(pool, None if scenario is None else dialect), control_transport=pool)
-            run = (lambda: self.run_rfc(rfc_areas, js)) if scenario is None else (lambda: [self.run_scenario(scenario, dialect, js)])
-            return Job(run=lambda: _closing(js, run, "rfc" if scenario is None else scenario_label(scenario, dialect), dialect))
+        def fails(res: list[ScenarioResult]) -> bool:
+            return self.exitfirst and any(scenario_fails_run(sc, self.fail_on) for sc in res)
 
         def done(i: int, res: list[ScenarioResult] | None) -> None:
-            if self.exitfirst and res is not None and any(scenario_fails_run(sc, self.fail_on) for sc in res):
-                ordered.drop_after(i)
+            if res is not None and fails(res):
+                ordered.drop_after(last[unit_of[i]])
             ordered.done(i)
 
-        scheduler = Scheduler(self.jobs, halt=lambda res: self.exitfirst and any(scenario_fails_run(sc, self.fail_on) for sc in res),
-                              on_done=done, interrupt=lambda: stop_sending(session.transcript))
+        scheduler = Scheduler(self.jobs, halt=fails, on_done=done, interrupt=lambda: stop_sending(session.transcript))
         try:
-            results: list[list[ScenarioResult] | None] = scheduler.run([job(i, sc, d) for i, (sc, d) in enumerate(specs)])
+            results: list[list[ScenarioResult] | None] = scheduler.run(jobs)
         finally:
             pool.close_pool()
-        return self._until_first_failure([r for r in results if r is not None])
+        by_unit: dict[int, list[ScenarioResult]] = {}
+        for job, res in zip(jobs, results):
+            if res is not None:
+                by_unit.setdefault(job.unit or 0, []).extend(res)
+        return self._until_first_failure([by_unit[u] for u in sorted(by_unit)])
+
+    def _scenario_job(self, scenario: Scenario, dialect: str, ordered: OrderedReporter, pool: SharedTransport,
+                      index: int, place: int) -> Job:
+        """One (scenario, dialect) run as a job: a session of its own, numbered by its `place` in the plan."""
+        js = JobSession(self.session, place, reporter=ordered.for_job(index),
+                        transport=self.rates.wrap(pool, dialect), control_transport=pool)
+        return Job(run=lambda: _closing(js, lambda: [self.run_scenario(scenario, dialect, js)],
+                                        scenario_label(scenario, dialect), dialect), unit=index)
 
     def _until_first_failure(self, results: list[list[ScenarioResult]]) -> list[ScenarioResult]:
         out: list[ScenarioResult] = []
@@ -147,23 +163,15 @@ class Runner:
             self.stopped_after = failed.name
 
     def run_rfc(self, areas: list[str] | None = None, session: Session | None = None) -> list[ScenarioResult]:
-        """The rfc suite (`areas`: only those, with discovery and safety; default all); on a target with the
-        control plane it gets an org of its own, removed after. `session`: a job's (default: the run's)."""
-        session = session or self.session
-        org: Org | None = None
-        if session.isolate:
-            try:
-                org = session.open_org(session.next_org_name("rfc"), what="create an org")
-            except ControlPlaneError as exc:
-                failed = ScenarioResult(name="rfc: setup", file=SUITE_FILE, tags=["rfc"], dialect="rfc")
-                failed.steps.append(StepResult(name="create the suite's org", action="setup", error=str(exc)))
-                return [failed]
+        """The rfc suite (`areas`: only those, with discovery and safety; default all), area after area; on
+        a target with the control plane it gets an org of its own, removed after. `session`: default the run's."""
+        rfc = RfcRun(session or self.session, areas)
+        if not rfc.open():
+            return rfc.failed
         try:
-            return run_suite(session.prober(org.token if org else None), run_id=session.run_id, areas=areas,
-                             reporter=session.reporter)
+            return rfc.suite.run_in_order(rfc.session.reporter)  # type: ignore[union-attr]
         finally:
-            if org is not None:
-                session.close_org(org.name)
+            rfc.close()
 
     def run_scenario(self, scenario: Scenario, dialect: str = "okta", session: Session | None = None) -> ScenarioResult:
         session = session or self.session
@@ -188,3 +196,59 @@ class Runner:
         if session.reporter:
             session.reporter.scenario_finished(result)
         return result
+
+
+class RfcRun:
+    """The rfc suite on a session: an org of its own when the target has the control plane (opened first,
+    removed after the safety area), and its areas (harness.conformance.Suite) in order or as jobs."""
+
+    def __init__(self, session: Session, areas: list[str] | None) -> None:
+        self.session, self.areas = session, areas
+        self.org: Org | None = None
+        self.suite: Suite | None = None
+        self.failed: list[ScenarioResult] = []
+
+    def open(self) -> bool:
+        """Open the suite's org and make its Suite; False (the failure in `failed`) when the org cannot be made."""
+        session = self.session
+        if session.isolate:
+            try:
+                self.org = session.open_org(session.next_org_name("rfc"), what="create an org")
+            except ControlPlaneError as exc:
+                failed = ScenarioResult(name="rfc: setup", file=SUITE_FILE, tags=["rfc"], dialect="rfc")
+                failed.steps.append(StepResult(name="create the suite's org", action="setup", error=str(exc)))
+                self.failed = [failed]
+                return False
+        self.suite = Suite(session.prober(self.org.token if self.org else None), run_id=session.run_id, areas=self.areas)
+        return True
+
+    def close(self) -> None:
+        if self.org is not None:
+            self.session.close_org(self.org.name)
+            self.org = None
+
+    def units(self) -> list[str]:
+        """The suite's areas in plan order (once opened)."""
+        return [area for area, _ in self.suite.plan()] if self.suite is not None else []
+
+    def jobs(self, ordered: OrderedReporter) -> list[Job]:
+        """One job per area (the first `len(units())` reporter slots), after the areas it needs; the last,
+        safety, removes the org and closes the session."""
+        if self.suite is None:  # its org could not be made: one job, the failure
+            return [Job(run=lambda: _closing(self.session, lambda: self.failed, "rfc", "rfc"), unit=0)]
+        suite, plan = self.suite, self.suite.plan()
+        place = {area: i for i, (area, _) in enumerate(plan)}
+
+        def area_job(i: int, area: str) -> Callable[[], list[ScenarioResult]]:
+            def run() -> list[ScenarioResult]:
+                try:
+                    return [suite.run(area, ordered.for_job(i))]
+                finally:
+                    if area == "safety":
+                        self.close()
+                        self.session.close()
+            return lambda: _closing(None, run, f"rfc: {area}", "rfc")
+
+        return [Job(run=area_job(i, area), after=tuple(place[a] for a in after), cost=AREA_COST.get(area, 1.0), unit=0)
+                for i, (area, after) in enumerate(plan)]
+

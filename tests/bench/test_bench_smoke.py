@@ -24,8 +24,9 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
     for heading in ("## Must hold (issue 6)", "## Throughput and latency under the Okta mix",
                     "## 100 concurrent clients", "## Lookups as the org grows",
                     "## The driver's bulk provisioning rate", "## Default `scim-harness run`", "## Memory",
-                    "## The mock's own CPU per request (issue 13)"):
+                    "## The mock's own CPU per request (issue 13)", "## Parallel runs (`--jobs`, issue 13)"):
         assert heading in text
+    assert "Identical between the two modes: check counts yes, scenario counts yes, verdicts yes, content yes" in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
     assert "bare-workers" in rows and "mock-workers" in rows
     assert "| 0 of " in rows["mock-workers"]  # the mock served the whole Okta mix without a failure

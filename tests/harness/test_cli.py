@@ -270,12 +270,12 @@ def test_fail_on_decides_the_exit_status(capsys: pytest.CaptureFixture[str], tmp
         results = real(self, ["discovery"], session)
         results[0].steps[0].checks.append(CheckResult("http.content-type", "fail", "RFC 7644 §3.1", "SHOULD", "text/html"))
         return results
-    monkeypatch.setattr(runner_mod.Runner, "run_rfc", with_a_should_failure)
-    code, out, err = run(capsys, "--suite", "rfc", "--report-dir", str(tmp_path / "a"), "--format", "console,json")
+    monkeypatch.setattr(runner_mod.Runner, "run_rfc", with_a_should_failure)  # the suite in turn (--jobs 1) runs through it
+    code, out, err = run(capsys, "--suite", "rfc", "--jobs", "1", "--report-dir", str(tmp_path / "a"), "--format", "console,json")
     assert code == 0, out + err
     summary = json.loads((tmp_path / "a" / "report.json").read_text())["summary"]
     assert summary["ok"] is True and summary["exit"]["ignored"] == 1 and "PASSED" in out
-    code, out, err = run(capsys, "--suite", "rfc", "--fail-on", "should", "--report-dir", str(tmp_path / "b"),
+    code, out, err = run(capsys, "--suite", "rfc", "--jobs", "1", "--fail-on", "should", "--report-dir", str(tmp_path / "b"),
                          "--format", "console,json")
     assert code == 1 and "FAILED" in out and "exit 1: 1 failure(s) fail the run under --fail-on should" in out
 

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.parallel import Job, OrderedReporter, Scheduler, TranscriptView, stop_sending
+from harness.conformance import Gate
+from harness.parallel import Job, OrderedReporter, Scheduler, TranscriptView, critical_path, stop_sending
 from harness.breaker import GuardedTranscript, NOT_SENT
 from harness.rate_limit import RateError, RateLimitedTransport, Rates, TokenBucket, idp_of, parse_rates
 
@@ -158,6 +159,63 @@ def test_halt_stops_starting_jobs() -> None:
     jobs = [Job(run=lambda i=i: started.append(i) or i) for i in range(10)]
     results = Scheduler(1, halt=lambda r: r == 2).run(jobs)
     assert started == [0, 1, 2] and results[3:] == [None] * 7
+
+
+def test_a_job_starts_after_the_jobs_it_needs_and_the_longest_chain_first() -> None:
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def job(i: int, **kw: Any) -> Job:
+        def run() -> int:
+            with lock:
+                started.append(i)
+            time.sleep(0.01)
+            return i
+        return Job(run=run, unit=0, **kw)  # one plan unit, as the rfc suite's areas
+    # 0 -> {1, 2} -> 3 is the long chain (the rfc suite's shape); 4 and 5 are short and first in plan order.
+    jobs = [job(0, cost=1), job(1, after=(0,), cost=5), job(2, after=(0,)), job(3, after=(1, 2), cost=2), job(4), job(5)]
+    jobs = jobs[4:] + jobs[:4]  # the plan puts the short ones first; the scheduler does not
+    for j in jobs:
+        j.after = tuple(a + 2 for a in j.after)
+    assert critical_path(jobs) == [1, 1, 8, 7, 3, 2]
+    assert Scheduler(1).run(jobs) == [4, 5, 0, 1, 2, 3]
+    assert started == [0, 1, 2, 3, 4, 5]  # the chain first, each after what it needs; then plan order
+
+
+def test_the_head_of_the_plan_goes_before_a_longer_chain() -> None:
+    # Job 1 ends the plan's first unit (as the rfc suite's safety area does): once ready it goes before the
+    # longer job 2 of a later unit, so the console, which shows unit 0 live, is not held back.
+    started: list[int] = []
+    jobs = [Job(run=lambda: started.append(0) or 0, unit=0), Job(run=lambda: started.append(1) or 1, after=(0,), unit=0),
+            Job(run=lambda: started.append(2) or 2, cost=9, unit=2), Job(run=lambda: started.append(3) or 3, unit=3)]
+    assert Scheduler(1).run(jobs) == [0, 1, 2, 3]
+    assert started == [0, 1, 2, 3]
+
+
+def test_halt_lets_the_failing_unit_finish_but_starts_no_later_unit() -> None:
+    started: list[int] = []
+    jobs = [Job(run=lambda i=i: started.append(i) or i, unit=0 if i < 3 else i) for i in range(6)]
+    results = Scheduler(1, halt=lambda r: r == 1).run(jobs)
+    assert started == [0, 1, 2] and results == [0, 1, 2, None, None, None]  # 2 is unit 0's clean-up
+
+
+def test_an_area_alone_runs_while_no_other_does() -> None:
+    gate, log = Gate(), []
+    inside = threading.Event()
+
+    def shared() -> None:
+        with gate.shared():
+            inside.set()
+            time.sleep(0.1)
+            log.append("shared done")
+
+    t = threading.Thread(target=shared)
+    t.start()
+    inside.wait(5)
+    with gate.alone():
+        log.append("alone")
+    t.join()
+    assert log == ["shared done", "alone"]
 
 
 def test_an_interruption_stops_the_jobs_and_goes_on() -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from harness.cli import main
+from harness.conformance import AREA_RUNNERS, Suite
 from harness.embedded import EmbeddedMock
 from harness.runner import Runner
 from harness.scenarios import default_scenario_dir, load_paths
@@ -88,13 +89,20 @@ def test_the_breaker_stops_every_job(mock: EmbeddedMock) -> None:
 
 
 def test_a_harness_error_in_a_job_is_reported_not_lost(mock: EmbeddedMock, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: Runner, areas: Any = None, session: Any = None) -> Any:
-        raise RuntimeError("boom")
-    monkeypatch.setattr(Runner, "run_rfc", broken)
-    run = Runner(Session(mock.target), jobs=2).run([SHIPPED["create-users"]], rfc=True)
-    first = run.scenarios[0]
-    assert first.name == "rfc" and first.status == "error" and "RuntimeError: boom" in (first.steps[0].error or "")
-    assert [s.status for s in run.scenarios[1:]] == ["pass"] * (len(run.scenarios) - 1)
+    real = Suite.run
+
+    def broken(self: Suite, area: str, reporter: Any = None) -> Any:
+        if area == "groups":
+            raise RuntimeError("boom")
+        return real(self, area, reporter)
+    monkeypatch.setattr(Suite, "run", broken)
+    run = Runner(Session(mock.target), dialect="okta", jobs=2).run([SHIPPED["create-users"]], rfc=True)
+    names = [s.name for s in run.scenarios]
+    assert names == [f"rfc: {a}" for a in (*AREA_RUNNERS, "safety")] + ["create-users"]  # plan order, every area
+    groups = run.scenarios[names.index("rfc: groups")]
+    assert groups.status == "error" and "RuntimeError: boom" in (groups.steps[0].error or "")
+    assert {s.status for s in run.scenarios if s is not groups} <= {"pass", "skip"}  # the others ran (bulk: not advertised)
+    assert run.scenarios[names.index("rfc: safety")].status == "pass"  # and the suite cleaned up after them
 
 
 def test_the_pytest_plugin_runs_under_xdist(tmp_path: Path) -> None:

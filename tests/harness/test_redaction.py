@@ -114,3 +114,21 @@ def test_of_two_secrets_that_share_a_prefix_the_longer_is_scrubbed_first() -> No
     short = Redactor(["t", "abcdefgh"])
     assert short("cannot: token t, abcdefgh") == f"cannot: token {REDACTED}, {REDACTED}"
     assert short.raw_forms("t abcdefgh") == f"t {REDACTED}"  # a written file's check: long secrets, raw
+
+
+TOKEN = "tok3n-Abc_def-1234567890"  # a token's alphabet: no space, quote or backslash
+
+
+@pytest.mark.parametrize("form", sorted(_forms(TOKEN)))
+def test_a_token_is_scrubbed_in_every_form_next_to_json_escaped_quotes(form: str) -> None:
+    # The shortcut: a backslash before a quote (an ETag in a JSON body, W/\"3\") starts no form of a token,
+    # and `+` stands for a space only; a backslash elsewhere, % and & still take the full patterns.
+    text = '{"version": "W/\\"3\\"", "detail": "' + _forms(TOKEN)[form] + '", "when": "2026-01-01T00:00:00+00:00"}'
+    out = scrub(text, [TOKEN, "other secret"])
+    assert out is not None and REDACTED in out and TOKEN not in out and _forms(TOKEN)[form] not in out
+    assert 'W/\\"3\\"' in out and "+00:00" in out
+
+
+def test_a_secret_with_a_space_is_scrubbed_written_with_plus_and_a_short_text_is_left() -> None:
+    assert scrub("q=my+secret+words&x=1", ["my secret words"]) == f"q={REDACTED}&x=1"
+    assert scrub("short", ["a-much-longer-secret"]) == "short"
