@@ -20,7 +20,7 @@ how many workers serve it, and a port in use (exit 2, one line). The 1-minute lo
 printed at the start and the end.
 
     python bench/bench_stacks.py [--duration 20] [--rounds 3] [--users 20] [--warm-up 600] [--workers N]
-                                 [--no-load] [--no-probes] [--json out.json] [--quick]
+                                 [--granian-workers 2,4] [--no-load] [--no-probes] [--json out.json] [--quick]
 """
 from __future__ import annotations
 
@@ -53,11 +53,15 @@ def start(stack: str, app: str, workers: int, threads: int = 1, *extra: str) -> 
         *port, *extra])
 
 
-def load_targets(stacks: list[str], workers: int) -> list[tuple[str, Callable[[], Server]]]:
+def load_targets(stacks: list[str], workers: int, more_workers: list[int]) -> list[tuple[str, Callable[[], Server]]]:
+    """bare and mock on each stack with `workers` processes, and on granian with each of `more_workers`."""
     out: list[tuple[str, Callable[[], Server]]] = []
     for stack in stacks:
         for app in ("bare", "mock"):
             out.append((f"{app}-{stack}", lambda s=stack, a=app: start(s, a, workers)))
+    for n in more_workers:
+        for app in ("bare", "mock"):
+            out.append((f"{app}-granian-{n}w", lambda a=app, n=n: start("granian", a, n)))
     return out
 
 
@@ -99,14 +103,14 @@ def probe_table(probes: dict[str, dict[str, tuple[bool, str]]]) -> str:
 
 
 def run(duration: int, rounds: int, users: int, warm: int, workers: int, stacks: list[str],
-        probe_stacks: list[str]) -> dict[str, Any]:
+        probe_stacks: list[str], more_workers: list[int] | None = None) -> dict[str, Any]:
     """The load rotation over `stacks` (none: no load) and the probes of `probe_stacks`, with the load average."""
     out: dict[str, Any] = {"load_average_1min": {"start": os.getloadavg()[0]}, "cpus": os.cpu_count(),
                            "workers": workers}
     print(f"load average (1 min) at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", file=sys.stderr,
           flush=True)
     if stacks:
-        out["load"] = rotate(load_targets(stacks, workers), duration, rounds, users, warm)
+        out["load"] = rotate(load_targets(stacks, workers, more_workers or []), duration, rounds, users, warm)
         out["load"]["ratios"] = ratios(out["load"])
     out["probes"] = {s: run_probes(lambda *extra, s=s: start(s, "mock", workers, 1, *extra), workers)
                      for s in probe_stacks}
@@ -120,7 +124,8 @@ def report(out: dict[str, Any]) -> str:
         parts.append(probe_table(out["probes"]))
     la = out["load_average_1min"]
     parts.append(f"1-minute load average {la['start']:.1f} at the start and {la['end']:.1f} at the end on "
-                 f"{out['cpus']} CPUs; {out['workers']} worker processes x 1 thread on every stack.")
+                 f"{out['cpus']} CPUs; {out['workers']} worker processes x 1 thread on every stack "
+                 "(`-Nw` targets: N granian workers).")
     return "\n\n".join(parts)
 
 
@@ -128,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_load_options(p)
     p.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default CPUs + 1)")
+    p.add_argument("--granian-workers", default="", metavar="N,M",
+                   help="also granian with these worker counts (targets bare-granian-Nw, mock-granian-Nw)")
     p.add_argument("--stacks", default=",".join(STACKS), help=f"comma-separated subset of {', '.join(STACKS)}")
     p.add_argument("--no-load", action="store_true", help="probes only")
     p.add_argument("--no-probes", action="store_true", help="load only")
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.duration, args.rounds, args.warm_up = 2, 1, 20
     out = run(args.duration, args.rounds, args.users, args.warm_up, args.workers, [] if args.no_load else stacks,
-              [] if args.no_probes else stacks)
+              [] if args.no_probes else stacks, [int(n) for n in args.granian_workers.split(",") if n.strip()])
     print(report(out))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))

@@ -346,8 +346,9 @@ def serve_workers(make_app: Callable[[], WsgiApp], sock: socket.socket, workers:
     lets the requests in flight finish, and stops its workers."""
     host, port = sock.getsockname()[:2]
     raise_descriptor_limit()  # inherited by the workers: thousands of idle connections each
-    if sys.platform.startswith("linux"):
-        multiprocessing.set_start_method("fork", force=True)  # the loader is a closure; Python 3.14: forkserver
+    # Forked, as the supervisor before granian did: the loader is a closure, which spawn (macOS) or forkserver
+    # (Python 3.14's default on Linux) would have to pickle.
+    multiprocessing.set_start_method("fork", force=True)
     # backpressure: granian holds every open connection against it (default backlog / workers, 682 here), so
     # 3,300 idle half-sent requests left a normal client none (tests/mock_clockwise/test_abusive_clients.py);
     # as waitress's connection_limit. The WSGI threads bound the work in flight anyway.

@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Mock Clockwise SCIM 2.0 service provider (bearer-token SCIM under /scim/v2, "
                     "control plane under /_mock).")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1; the mock has no TLS, so binding a "
-                        "non-loopback address prints a warning)")
+                   help="address to bind (default 127.0.0.1; binding a non-loopback address without --tls "
+                        "prints a warning)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free port)")
     p.add_argument("--org", default="acme", help="name of the organization created at start (default acme)")
     p.add_argument("--token", action="append", default=None, metavar="TOKEN",
