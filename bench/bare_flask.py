@@ -1,6 +1,6 @@
 """The ceiling for the mock's stack: a bare Flask app answering every request of the Okta mix
 with fixed, pre-serialised SCIM JSON, served exactly as the mock is (mock_clockwise.prefork:
-waitress threads, or pre-forked waitress workers).
+waitress threads in one process, or granian worker processes).
 
 Its answers have the statuses and the sizes of the mock's (a fresh login's filter finds
 nothing, a POST is a 201 User, an import page holds 100 Users), so the load generator does
@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from mock_clockwise.prefork import listen_sockets, serve_threads, serve_workers
+from mock_clockwise.prefork import listen_sockets, reserve_port, serve_threads, serve_workers
 
 SCIM = "application/scim+json"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -88,11 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None, help="default: as the mock (4 in one process, else 1)")
     args = p.parse_args(argv)
     args.threads = args.threads or (4 if args.workers == 1 else 1)
-    socks = listen_sockets(args.host, args.port, args.workers)
-    print(f"SCIM base URL: http://{args.host}:{socks[0].getsockname()[1]}/scim/v2", flush=True)
     if args.workers > 1:
-        return serve_workers(create_app, lambda app: None, socks, args.threads)
-    serve_threads(create_app(), socks[0], args.threads)
+        sock = reserve_port(args.host, args.port)
+        banner = f"SCIM base URL: http://{args.host}:{sock.getsockname()[1]}/scim/v2"
+        return serve_workers(create_app, sock, args.workers, args.threads, ready=lambda: print(banner, flush=True))
+    sock = listen_sockets(args.host, args.port)[0]
+    print(f"SCIM base URL: http://{args.host}:{sock.getsockname()[1]}/scim/v2", flush=True)
+    serve_threads(create_app(), sock, args.threads)
     return 0
 
 

@@ -13,7 +13,7 @@ processes gain; instead each run reports the CPU seconds of the server, of locus
 anything else on the machine.
 
 Targets: the mock and the bare-Flask ceiling (bench/bare_flask.py), each in both serving
-models (one process with 4 threads; CPUs + 1 pre-forked worker processes x 1 thread, what
+models (one waitress process with 4 threads; CPUs + 1 granian worker processes x 1 thread, what
 `scim-harness load` runs), the mock's workers with 4 threads each (the threads choice), and
 scim2-server from PyPI as shipped (its own threaded wsgiref server). scim2-server is never
 one of our dependencies; install it in a separate venv:
@@ -77,7 +77,29 @@ def measure(key: str, start: Callable[[], Server], users: int, duration: int, wa
 
 def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, quick: bool,
         quiet_wait: float = 0.0, only: list[str] | None = None) -> dict[str, Any]:
-    chosen = targets(scim2, quick, only)
+    summary = rotate(targets(scim2, quick, only), duration, rounds, users, warm, quiet_wait)
+    summary["settings"]["scim2_server"] = bool(scim2)
+    t = summary["targets"]
+    ratios: dict[str, float] = {}
+    for model in ("workers", "1p"):
+        if f"mock-{model}" in t and f"bare-{model}" in t:
+            ratios[f"mock/bare ({model})"] = ratio(t[f"mock-{model}"]["rps"], t[f"bare-{model}"]["rps"])
+        if f"mock-{model}" in t and "scim2-server" in t:
+            ratios[f"mock ({model})/scim2-server"] = ratio(t[f"mock-{model}"]["rps"], t["scim2-server"]["rps"])
+    summary["ratios"] = ratios
+    return summary
+
+
+def ratio(a: float, b: float) -> float:
+    # A target that served nothing in its window (a short smoke run on a busy machine) has no
+    # ratio: NaN, which fails its verdict, instead of a ZeroDivisionError that ends the run.
+    return a / b if b else math.nan
+
+
+def rotate(chosen: list[tuple[str, Callable[[], Server]]], duration: int, rounds: int, users: int, warm: int,
+           quiet_wait: float = 0.0) -> dict[str, Any]:
+    """Every target of `chosen` loaded `rounds` times, in an order rotated each round; the medians per target
+    (its `settings` and `targets`)."""
     runs: dict[str, list[LoadResult]] = {key: [] for key, _ in chosen}
     names: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
@@ -91,8 +113,7 @@ def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, qu
                       f"cpu server {result.server_cpu_s:5.1f}s locust {result.locust_cpu_s:5.1f}s "
                       f"other {result.other_cpu_s:5.1f}s", file=sys.stderr, flush=True)
     summary: dict[str, Any] = {"settings": {"duration_s": duration, "rounds": rounds, "users": users,
-                                            "warm_up_users": warm, "scim2_server": bool(scim2),
-                                            "quiet_wait_s": quiet_wait}, "targets": {}}
+                                            "warm_up_users": warm, "quiet_wait_s": quiet_wait}, "targets": {}}
     for key, all_results in runs.items():
         # Runs that other processes disturbed (over 0.1 core on average) are left out of the
         # medians when undisturbed runs of the same target exist; all runs stay in the JSON.
@@ -105,20 +126,6 @@ def run(duration: int, rounds: int, users: int, warm: int, scim2: str | None, qu
         row.update(name=names[key], requests=sum(x.requests for x in all_results),
                    failures=sum(x.failures for x in all_results), runs=[x.as_dict() for x in all_results])
         summary["targets"][key] = row
-    t = summary["targets"]
-    ratios: dict[str, float] = {}
-
-    def ratio(a: float, b: float) -> float:
-        # A target that served nothing in its window (a short smoke run on a busy machine) has no
-        # ratio: NaN, which fails its verdict, instead of a ZeroDivisionError that ends the run.
-        return a / b if b else math.nan
-
-    for model in ("workers", "1p"):
-        if f"mock-{model}" in t and f"bare-{model}" in t:
-            ratios[f"mock/bare ({model})"] = ratio(t[f"mock-{model}"]["rps"], t[f"bare-{model}"]["rps"])
-        if f"mock-{model}" in t and "scim2-server" in t:
-            ratios[f"mock ({model})/scim2-server"] = ratio(t[f"mock-{model}"]["rps"], t["scim2-server"]["rps"])
-    summary["ratios"] = ratios
     return summary
 
 
@@ -136,14 +143,19 @@ def table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_load_options(p: argparse.ArgumentParser) -> None:
+    """The options of a rotation (rotate): --duration, --rounds, --users, --warm-up, --json."""
     p.add_argument("--duration", type=int, default=20, help="seconds of load per run (default 20)")
     p.add_argument("--rounds", type=int, default=3, help="rounds over all targets, rotating order (default 3)")
     p.add_argument("--users", type=int, default=20, help="concurrent locust users (default 20)")
     p.add_argument("--warm-up", type=int, default=600, help="users created before each run (default 600)")
-    p.add_argument("--scim2-server", metavar="PATH", help="the scim2-server executable (or $SCIM2_SERVER)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_load_options(p)
+    p.add_argument("--scim2-server", metavar="PATH", help="the scim2-server executable (or $SCIM2_SERVER)")
     p.add_argument("--quiet-wait", type=float, default=30.0, metavar="S",
                    help="before each run, wait up to S seconds for the rest of the machine to go idle "
                         "(default 30; 0: never wait)")

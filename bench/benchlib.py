@@ -111,7 +111,8 @@ def start_banner_server(name: str, cmd: list[str], timeout: float = 60.0) -> Ser
             return Server(name, proc, line.split(":", 1)[1].strip(), output)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
-    raise RuntimeError(f"{name} did not start: {' | '.join(output[-5:])}")
+    code = proc.wait(timeout=10)
+    raise RuntimeError(f"{name} did not start (exit {code}): {' | '.join(output[-5:])}")
 
 
 def default_workers() -> int:
@@ -156,8 +157,8 @@ def start_scim2_server(executable: str, timeout: float = 60.0) -> Server:
 
 
 def serving(workers: int, threads: int) -> str:
-    return (f"{workers} workers x {threads} thread{'s' if threads > 1 else ''}" if workers > 1
-            else f"1 process, {threads} threads")
+    return (f"{workers} granian workers x {threads} thread{'s' if threads > 1 else ''}" if workers > 1
+            else f"1 waitress process, {threads} threads")
 
 
 def warm_up(base: str, users: int, clients: int = 4) -> None:

@@ -31,6 +31,7 @@ import bench_driver
 import bench_jobs
 import bench_mock_scale
 import bench_rss
+import bench_stacks
 from benchlib import REPO, default_workers, find_scim2_server, run_locust, start_mock
 
 PY = "python"  # as shown in the commands of BENCHMARKS.md
@@ -151,10 +152,41 @@ def serving_note(cmp: dict[str, Any]) -> list[str]:
 
     return [
         f"**Serving model.** `scim-harness serve` / `python -m mock_clockwise` and the mock `scim-harness load` "
-        f"starts default to CPUs + 1 = {default_workers()} pre-forked worker processes of one thread each, sharing "
+        f"starts default to CPUs + 1 = {default_workers()} granian worker processes of one thread each, sharing "
         "one SQLite file and the control plane (journal and faults); `--workers 1` (one process, 4 threads, "
         "everything in memory) is what `scim-harness run` uses for its sequential replay. In this run — "
         f"{fig(many)}; {fig(many4)}; {fig(one)}.",
+        "",
+    ]
+
+
+def stacks_section(stacks: dict[str, Any], quick: bool) -> list[str]:
+    """The serving stacks compared in one run (bench_stacks), with issue 13's bar for the default one."""
+    load = stacks["load"]
+    mock = load["targets"]["mock-granian"]
+    to_fastest = next(v for k, v in load["ratios"].items() if k.startswith("mock-granian / fastest bare"))
+    s = load["settings"]
+    bar = [("the mock (granian, the default) >= 0.7x the fastest bare Flask of the run", f"{to_fastest:.2f}x",
+            to_fastest >= 0.7),
+           ("0 failed requests", f"{mock['failures']} of {mock['requests']}", mock["failures"] == 0),
+           (f"p99 < 50 ms at {s['users']} users", f"{mock['p99']:.0f} ms", mock["p99"] < 50),
+           ("server CPU per request <= 0.5 ms", f"{mock['cpu_ms_per_request']:.2f} ms", mock["cpu_ms_per_request"] <= 0.5)]
+    return [
+        "## The serving stack (issue 13)",
+        "",
+        f"Command: `{PY} bench/bench_stacks.py --duration {s['duration_s']} --rounds {s['rounds']} --users {s['users']} "
+        f"--warm-up {s['warm_up_users']}`{' (smoke: --quick, probes of granian only)' if quick else ''}",
+        "",
+        "Bare Flask and the mock on each stack, CPUs + 1 worker processes x 1 thread, in rotating order: granian "
+        "(what `scim-harness serve` runs), gunicorn gthread, and the waitress pre-fork supervisor granian replaced "
+        "(bench/waitress_prefork.py). Then probes of the mock on each stack (bench/stack_probes.py). Server CPU per "
+        "request depends least on the rest of this shared machine.",
+        "",
+        "| requirement (issue 13) | measured | holds |",
+        "|---|---|---|",
+        *[f"| {name} | {value} | {'yes' if ok else '**NO**'} |" for name, value, ok in bar],
+        "",
+        bench_stacks.report(stacks),
         "",
     ]
 
@@ -211,7 +243,8 @@ def cpu_section(cpu: dict[str, Any], scale: list[tuple[int, dict[str, float]]], 
 
 def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int, dict[str, float]]],
            driver: tuple[int, float, int], run_wall: dict[str, Any], rss: list[dict[str, Any]],
-           hundred: dict[str, Any], started: str, elapsed: float, cpu: dict[str, Any]) -> str:
+           hundred: dict[str, Any], started: str, elapsed: float, cpu: dict[str, Any],
+           stacks: dict[str, Any]) -> str:
     q = " --quick" if args.quick else ""
     s = cmp["settings"]
     n, seconds, requests = driver
@@ -244,8 +277,8 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         "",
         f"{s['users']} concurrent locust FastHttpUsers running scenarios/locustfile.py (default weights and "
         f"pacing), {s['duration_s']} s per run after creating {s['warm_up_users']} users, {s['rounds']} round(s) in "
-        "rotating order, medians over the rounds that other processes left undisturbed (all of them if none was); each run waits first for the rest of the machine to be idle. `mock-workers`/`bare-workers`: CPUs + 1 pre-forked "
-        "waitress worker processes x 1 thread (the mock's share one SQLite file); `mock-workers-4t`: the same with 4 "
+        "rotating order, medians over the rounds that other processes left undisturbed (all of them if none was); each run waits first for the rest of the machine to be idle. `mock-workers`/`bare-workers`: CPUs + 1 "
+        "granian worker processes x 1 thread (the mock's share one SQLite file); `mock-workers-4t`: the same with 4 "
         "threads each; `mock-1p`/`bare-1p`: one waitress process, 4 threads (the mock in memory). "
         "scim2-server runs as its own CLI ships it (threaded wsgiref)."
         + ("" if s["scim2_server"] else " scim2-server was not measured in this run (not installed or --quick)."),
@@ -253,6 +286,7 @@ def render(args: argparse.Namespace, cmp: dict[str, Any], scale: list[tuple[int,
         bench_compare.table(cmp),
         "",
         *serving_note(cmp),
+        *stacks_section(stacks, args.quick),
         "## 100 concurrent clients",
         "",
         f"Command: `{PY} bench/run_all.py` (step `hundred_clients`): locust with 100 users spawned at once for "
@@ -429,6 +463,10 @@ def main(argv: list[str] | None = None) -> int:
                                 20 if args.quick else 600, scim2, args.quick, 0.0 if args.quick else args.quiet_wait)
         step("100 concurrent clients")
         hundred = hundred_clients(2 if args.quick else 10, Path(tmp))
+        step("serving stacks (bench_stacks)")
+        stacks = bench_stacks.run(2 if args.quick else args.duration, 1 if args.quick else args.rounds, 20,
+                                  20 if args.quick else 600, default_workers(), list(bench_stacks.STACKS),
+                                  ["granian"] if args.quick else list(bench_stacks.STACKS))
     step("lookups as the org grows (bench_mock_scale)")
     scale = run_scale(args.quick)
     step("driver bulk rate (bench_driver)")
@@ -443,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     step("parallel runs (bench_jobs)")
     jobs = run_jobs(args.quick)
     text = render(args, cmp, scale, (n, seconds, requests), run_wall, rss, hundred, started,
-                  time.perf_counter() - t0, cpu) + "\n".join(["", *jobs_section(jobs, args.quick)])
+                  time.perf_counter() - t0, cpu, stacks) + "\n".join(["", *jobs_section(jobs, args.quick)])
     Path(args.output).write_text(text)
     print(text)
     return 0

@@ -1,24 +1,34 @@
-"""The serving model: waitress in one process, or N forked waitress worker processes.
+"""The serving models: waitress in one process, or N granian worker processes.
 
 `python -m mock_clockwise` (server.py) and the benchmark's bare-Flask ceiling (bench/) both
 serve through here, so they run on exactly the same stack.
 
-- One process (`workers == 1`): waitress with a pool of threads. Python's GIL keeps the
-  application on one core however many threads there are.
-- Pre-fork (`workers > 1`): the parent binds the listening socket, forks N children, and
-  each child builds its own WSGI app (its own SQLite connection: a connection must never
-  cross a fork) and runs waitress on the inherited socket; the kernel hands each new
-  connection to one of them. The parent only supervises: it forwards SIGINT/SIGTERM,
-  replaces a worker that dies, and exits 0 when all have stopped. Everything that must hold
-  across workers lives in the shared SQLite file and its `BEGIN IMMEDIATE` transactions,
-  the control plane's faults included (faults.py); each worker journals to its own file in
-  the server's state folder and reads them all (journal.py).
+- One process (`workers == 1`, what `scim-harness run` embeds): waitress with a pool of threads.
+  Python's GIL keeps the application on one core however many threads there are.
+- Worker processes (`workers > 1`): granian (a Rust HTTP server with a WSGI interface) forks N
+  workers; each builds its own WSGI app (its own SQLite connection: a connection must never cross a
+  fork), binds the port with SO_REUSEPORT and runs the app in `threads` WSGI threads while granian's
+  Rust side does the sockets, HTTP parsing, keep-alive and TLS. Everything that must hold across
+  workers lives in the shared SQLite file and its `BEGIN IMMEDIATE` transactions, the control
+  plane's faults included (faults.py); each worker journals to its own file in the server's state
+  folder and reads them all (journal.py).
 
-Waitress settings for load (issue 6, "no listen-queue overflows or connection resets at 100
-concurrent clients"): a listen backlog of 2048 (the kernel caps it at net.core.somaxconn),
-and the queue-depth warnings waitress logs under load silenced.
+Why granian (issue 13, bench/bench_stacks.py: waitress under the home-made pre-fork supervisor this
+module held before, gunicorn gthread and granian, in one run, rotating): the lowest server CPU per
+request for bare Flask and the mock, the mock closest to its ceiling, and every guarantee below held;
+gunicorn's gthread workers read a request in a thread, so 200 half-sent requests stalled every one.
+Kept from before: a port in use is refused (reserve_port) before any worker binds, workers die with
+their supervisor (`die_with_parent`, run in each worker: a SIGKILL of the supervisor, an OOM killer,
+`kill -9`, leaves no worker answering on the port or holding the state folder). granian itself
+replaces a worker that dies (and stops, exit 1, when one dies again within 5.5 s of its replacement),
+and on SIGINT/SIGTERM stops accepting, lets requests in flight finish, stops the workers (SIGKILL
+after WORKERS_KILL_TIMEOUT_S) and returns.
 
-Against abusive clients (issue 17, item 9):
+Settings for load (issue 6, "no listen-queue overflows or connection resets at 100 concurrent
+clients"): a listen backlog of 2048 (the kernel caps it at net.core.somaxconn), and the queue-depth
+warnings waitress logs under load silenced.
+
+Against abusive clients (issue 17, item 9), in one waitress process:
 - Idle or half-sent requests cost a connection slot, never a thread (waitress parses in its
   event loop): up to 10,000 open connections per process, polled with poll(2) (select(2) stops at
   descriptor 1024), with the descriptor limit raised to match, so 3,300 of them leave room for
@@ -28,8 +38,9 @@ Against abusive clients (issue 17, item 9):
   here, 16 MiB by default: the lower, the fewer pages an abuser gets built). `StalledClientChannel`
   waits there only while the client keeps reading; after STALLED_S with nothing taken, the connection
   is closed and the thread goes back to work.
-- Workers die with their supervisor (`die_with_parent`): a SIGKILL of the supervisor (an OOM killer,
-  `kill -9`) leaves no worker answering on the port or holding the state.
+granian's workers parse and write in Rust, off the WSGI threads: a slow or non-reading client holds
+its own connection only (same tests, tests/mock_clockwise/test_abusive_clients.py); the descriptor
+limit is raised for them too and a half-sent request is dropped after granian's 30 s header timeout.
 """
 from __future__ import annotations
 
@@ -37,19 +48,27 @@ import contextlib
 import ctypes
 import errno
 import logging
+import multiprocessing
 import os
 import resource
 import signal
 import socket
 import sys
+import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any, Callable
 
+from granian import Granian
+from granian.constants import Interfaces, SSLProtocols
+from granian.log import LogLevels
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
+
+from .tls import ServerTLS
 
 WsgiApp = Callable[..., Any]
 
@@ -69,17 +88,6 @@ WAITRESS_OPTIONS: dict[str, Any] = {
     "channel_timeout": CHANNEL_TIMEOUT_S,
     "ident": "mock_clockwise",
 }
-
-# A worker that could not build its app exits with this status: restarting it would fail the
-# same way, so the server stops. Any other death (a crash, a SIGKILL) gets a new worker,
-# unless workers keep dying: more than _MAX_RESTARTS within _RESTART_WINDOW_S stops it too.
-_START_FAILED = 3
-_MAX_RESTARTS = 10
-_RESTART_WINDOW_S = 10.0
-
-
-class _Stop(Exception):
-    """Raised by the signal handlers to leave the serving loops."""
 
 
 def quiet_waitress() -> None:
@@ -226,10 +234,6 @@ def listen_sockets(host: str, port: int, count: int = 1) -> list[socket.socket]:
     return socks
 
 
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise _Stop
-
-
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     # waitress's run() shuts its worker threads down on KeyboardInterrupt/SystemExit.
     raise KeyboardInterrupt
@@ -252,128 +256,112 @@ def serve_threads(app: WsgiApp, sock: socket.socket, threads: int) -> None:
         server.close()
 
 
-def _worker(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None], sock: socket.socket,
-            threads: int) -> int:
-    """The body of one forked worker (its signal handlers already set); returns its exit status."""
-    app = None
+def reserve_port(host: str, port: int) -> socket.socket:
+    """A bound, not listening, SO_REUSEPORT socket holding `host:port` (port 0: a free port, then known) while
+    granian's workers bind it too (on Linux each granian worker binds its own SO_REUSEPORT socket; this one,
+    never listening, gets no connection). A port any server listens on is refused first (EADDRINUSE):
+    SO_REUSEPORT alone would let the workers join that server's group and split its traffic."""
+    if port and not port_is_free(host, port):
+        raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        app = make_app()
-    except Exception as exc:  # a worker must not print a traceback; say what failed
-        print(f"mock_clockwise: worker {os.getpid()} could not start: {type(exc).__name__}: {exc}",
-              file=sys.stderr, flush=True)
-        return _START_FAILED
-    try:
-        serve_threads(app, sock, threads)
-        return 0
-    except KeyboardInterrupt:
-        return 0
-    except Exception as exc:
-        print(f"mock_clockwise: worker {os.getpid()} failed: {type(exc).__name__}: {exc}", file=sys.stderr,
-              flush=True)
-        return 1
-    finally:
-        if app is not None:
-            close_app(app)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+def _tls_options(tls: ServerTLS | None) -> dict[str, Any]:
+    if tls is None:
+        return {}
+    # granian reads the key from a file, PKCS#8 only; TLS 1.2 as Python's own default context allows.
+    options: dict[str, Any] = {"ssl_cert": Path(tls.cert_file), "ssl_key": Path(tls.write_key()),
+                               "ssl_protocol_min": SSLProtocols.tls12}
+    if tls.client_ca:
+        options.update(ssl_ca=Path(tls.client_ca), ssl_client_verify=True)
+    return options
 
 
-def _fork_worker(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None],
-                 socks: list[socket.socket], index: int, threads: int, children: dict[int, int]) -> None:
-    """Fork the worker of `socks[index]` and record it in `children` (pid -> socket index).
-
-    SIGINT/SIGTERM are blocked from just before the fork until the child is recorded (in the parent)
-    or has its own handlers (in the child): a stop signal arriving during the fork would otherwise run
-    its handler inside an at-fork hook (logging registers one), where the exception it raises is
-    ignored, so the stop would be lost, or it would stop the parent before it knew the new child's pid.
-    """
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-        if pid == 0:  # the child never returns into the parent's code
-            code = 1
-            try:
-                die_with_parent(parent)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the app exists; the parent will SIGTERM us
-                signal.signal(signal.SIGTERM, _raise_interrupt)
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-                for i, other in enumerate(socks):
-                    if i != index:
-                        other.close()
-                code = _worker(make_app, close_app, socks[index], threads)
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        children[pid] = index
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
-def serve_workers(make_app: Callable[[], WsgiApp], close_app: Callable[[WsgiApp], None],
-                  socks: list[socket.socket], threads: int) -> int:
-    """Fork one worker process per socket; supervise them until SIGINT/SIGTERM.
-
-    The parent keeps every socket open, so connections waiting in a dead worker's queue are
-    served by its replacement instead of being reset. Returns 0 after a clean stop, 1 when a
-    worker failed right after its start.
-    """
-    children: dict[int, int] = {}  # pid -> socket index
-    restarts: list[float] = []
-    failed = False
-    signal.signal(signal.SIGINT, _raise_stop)
-    signal.signal(signal.SIGTERM, _raise_stop)
-    try:
-        for index in range(len(socks)):
-            _fork_worker(make_app, close_app, socks, index, threads, children)
-        while children:
-            pid, status = os.wait()
-            if pid not in children:
-                continue
-            index = children.pop(pid)
-            code = os.waitstatus_to_exitcode(status)
-            now = time.monotonic()
-            restarts = [t for t in restarts if now - t < _RESTART_WINDOW_S] + [now]
-            if code == _START_FAILED or len(restarts) > _MAX_RESTARTS:
-                failed = True
-                break
-            how = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
-            print(f"mock_clockwise: worker {pid} {how}; starting a new one", file=sys.stderr, flush=True)
-            _fork_worker(make_app, close_app, socks, index, threads, children)
-    except _Stop:
-        pass
-    finally:
+def _worker_loader(make_app: Callable[[], WsgiApp], supervisor: int) -> Callable[[str], WsgiApp]:
+    def load(target: str) -> WsgiApp:
+        # In the forked worker, before granian sets its own signal handlers: it inherited the supervisor's,
+        # which would swallow a stop. Until then SIGTERM ends it at once and SIGINT (the terminal's, sent to
+        # the whole group) is left to the supervisor, which then stops every worker.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _stop_children(list(children))
-        for sock in socks:
-            sock.close()
-    return 1 if failed else 0
+        die_with_parent(supervisor)
+        return make_app()
+
+    return load
 
 
-def _stop_children(children: list[int], timeout: float = 15.0) -> None:
-    for pid in children:
+def _announce_when_listening(host: str, port: int, ready: Callable[[], None]) -> None:
+    """Call `ready` once the port accepts a connection (granian's workers bind it after they start)."""
+    deadline = time.monotonic() + WORKERS_START_S
+    while time.monotonic() < deadline:
         try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    pending = set(children)
-    while pending and time.monotonic() < deadline:
-        for pid in list(pending):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = pid
-            if done:
-                pending.discard(pid)
-        if pending:
+            socket.create_connection((host, port), timeout=1).close()
+        except OSError:
             time.sleep(0.05)
-    for pid in pending:  # a worker that ignores SIGTERM is killed
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+            continue
+        ready()
+        return
+
+
+class MeasuredWorkerCount(logging.Filter):
+    """Drops granian's advice to run no more workers than CPUs: CPUs + 1 is what measured fastest here
+    (BENCHMARKS.md), one worker waiting on SQLite while the others compute."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Configured number of workers appears to be higher")
+
+
+# granian's messages (a worker that died, one killed for not stopping) on stderr, named, warnings and up;
+# stdout carries only the banner, which clients parse.
+GRANIAN_LOGGING: dict[str, Any] = {
+    "formatters": {"generic": {"()": "logging.Formatter", "fmt": "mock_clockwise: granian: %(message)s"}},
+    "filters": {"measured": {"()": MeasuredWorkerCount}},
+    "handlers": {"console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                             "filters": ["measured"]}},
+    "loggers": {"_granian": {"handlers": ["console"], "propagate": False}},
+}
+WORKERS_START_S = 60.0
+# A worker that does not stop within this after the supervisor's SIGTERM is killed (granian waits for ever).
+WORKERS_KILL_TIMEOUT_S = 10
+
+
+def serve_workers(make_app: Callable[[], WsgiApp], sock: socket.socket, workers: int, threads: int,
+                  tls: ServerTLS | None = None, ready: Callable[[], None] = lambda: None) -> int:
+    """granian: `workers` forked worker processes (each builds its own app: no SQLite connection crosses a
+    fork) of `threads` WSGI threads each, on `sock`'s address (reserve_port's); over TLS with `tls`. Calls
+    `ready` once the port answers. granian replaces a worker that dies, and stops (exit 1) when one dies again
+    within 5.5 s of its replacement (a crash loop). Returns 0 after SIGINT/SIGTERM: granian stops accepting,
+    lets the requests in flight finish, and stops its workers."""
+    host, port = sock.getsockname()[:2]
+    raise_descriptor_limit()  # inherited by the workers: thousands of idle connections each
+    # Forked, as the supervisor before granian did: the loader is a closure, which spawn (macOS) or forkserver
+    # (Python 3.14's default on Linux) would have to pickle.
+    multiprocessing.set_start_method("fork", force=True)
+    # backpressure: granian holds every open connection against it (default backlog / workers, 682 here), so
+    # 3,300 idle half-sent requests left a normal client none (tests/mock_clockwise/test_abusive_clients.py);
+    # as waitress's connection_limit. The WSGI threads bound the work in flight anyway.
+    server = Granian("mock_clockwise", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+                     blocking_threads=threads, backlog=WAITRESS_OPTIONS["backlog"], backpressure=CONNECTION_LIMIT,
+                     respawn_failed_workers=True,
+                     workers_kill_timeout=WORKERS_KILL_TIMEOUT_S, log_level=LogLevels.warning,
+                     log_dictconfig=GRANIAN_LOGGING, **_tls_options(tls))
+    threading.Thread(target=_announce_when_listening, args=(host, port, ready), daemon=True).start()
+    try:
+        server.serve(target_loader=_worker_loader(make_app, os.getpid()))
+    except SystemExit as exc:  # granian's way to say a worker failed
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sock.close()
+    return 0

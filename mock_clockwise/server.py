@@ -1,13 +1,14 @@
 """The mock as a program: `python -m mock_clockwise [options]` (also `scim-harness serve`).
 
-Serves the app on waitress (a real, threaded WSGI server), prints the SCIM base URL and the
-control-plane URL (and any generated tokens), and stops cleanly on SIGINT/SIGTERM (exit 0).
-A port in use or an unusable --db is a one-line error on stderr and exit 2.
+Prints the SCIM base URL and the control-plane URL (and any generated tokens) once it answers, and
+stops cleanly on SIGINT/SIGTERM (exit 0). A port in use or an unusable --db is a one-line error on
+stderr and exit 2.
 
-Serving model (measured, BENCHMARKS.md): by default CPUs + 1 pre-forked worker processes of
-one thread each, sharing one SQLite file and a private state folder through which the
-control plane's faults and journal are shared too; `--workers 1` is one process with
-4 threads and all state in memory.
+Serving model (measured, BENCHMARKS.md and bench/bench_stacks.py; see prefork.py): by default CPUs + 1
+granian worker processes of one thread each, sharing one SQLite file and a private state folder
+through which the control plane's faults and journal are shared too, over TLS too with `--tls`;
+`--workers 1` is one waitress process with 4 threads and all state in memory (werkzeug's threaded
+server with `--tls`), what `scim-harness run` embeds.
 """
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Mock Clockwise SCIM 2.0 service provider (bearer-token SCIM under /scim/v2, "
                     "control plane under /_mock).")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1; the mock has no TLS, so binding a "
-                        "non-loopback address prints a warning)")
+                   help="address to bind (default 127.0.0.1; binding a non-loopback address without --tls "
+                        "prints a warning)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free port)")
     p.add_argument("--org", default="acme", help="name of the organization created at start (default acme)")
     p.add_argument("--token", action="append", default=None, metavar="TOKEN",
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"journal (default: CPUs + 1 = {DEFAULT_WORKERS}); 1 is a single process whose "
                         "journal and faults live in its memory")
     p.add_argument("--threads", type=int, default=None,
-                   help="waitress threads per process (default: 4 with one process, 1 per worker process; "
+                   help="WSGI threads per process (default: 4 with one process, 1 per worker process; "
                         "measured fastest under load, see BENCHMARKS.md)")
     auth = p.add_argument_group("auth mode of the org and TLS (README: Authentication and TLS)")
     auth.add_argument("--auth", choices=AUTH_MODES, default="bearer",
@@ -72,8 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--token-lifetime", type=int, default=3600, metavar="S",
                       help="oauth2-*: seconds an access token lives (default 3600)")
     auth.add_argument("--tls", action="store_true",
-                      help="serve HTTPS with a certificate from a CA generated at start; the CA file is printed "
-                           "(one process)")
+                      help="serve HTTPS with a certificate from a CA generated at start; the CA file is printed")
     auth.add_argument("--tls-client-ca", metavar="PEM",
                       help="with --tls: require a client certificate signed by this CA (mutual TLS)")
     return p
@@ -90,7 +90,7 @@ def org_auth(args: argparse.Namespace, secret: str) -> dict[str, Any] | None:
 
 def _serving(args: argparse.Namespace) -> str:
     threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
-    return (f"{args.workers} worker processes x {threads}; faults and journal shared by the workers"
+    return (f"{args.workers} worker processes x {threads}; faults and journal shared by the workers; granian"
             if args.workers > 1 else f"1 process x {threads}")
 
 
@@ -160,8 +160,6 @@ def _main(argv: Sequence[str] | None) -> int:
         return _fail("--token-lifetime must be 1-86400 seconds")
     if args.tls_client_ca and not (args.tls and os.path.isfile(args.tls_client_ca)):
         return _fail("--tls-client-ca needs --tls and an existing PEM file")
-    if args.tls and args.workers > 1:
-        args.workers, args.threads = 1, max(args.threads, 4)  # werkzeug's threaded server, one process
 
     generated: list[str] = []
     tokens = args.token
@@ -256,12 +254,11 @@ def _close(app: Any) -> None:
 
 
 def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str]) -> int:
-    # Imported here, not at the top: main() has its SIGTERM handler in place before Flask and
-    # waitress load, and usage errors answer without loading them (no import cycle either way).
+    # Imported here, not at the top: main() has its SIGTERM handler in place before Flask, waitress and
+    # granian load, and usage errors answer without loading them (no import cycle either way).
     from .app import create_app
     from .errors import ScimError
-    from .live_view import link_line
-    from .prefork import listen_sockets, serve_threads, serve_workers
+    from .prefork import listen_sockets, reserve_port, serve_threads, serve_workers
     from .tls import serve_tls, server_tls
 
     app: Any
@@ -277,36 +274,27 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
         # Faults never outlive a server (as in memory), though a --db file may hold the last run's.
         app.extensions["mock_clockwise"].faults.clear()
     try:
-        socks = listen_sockets(args.host, args.port, args.workers)
+        # Worker processes: granian's workers bind the port themselves; one process: waitress or werkzeug here.
+        sock = reserve_port(args.host, args.port) if args.workers > 1 else listen_sockets(args.host, args.port)[0]
     except OSError as exc:
         _close(app)
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
 
-    port = socks[0].getsockname()[1]
-    shown = f"[{args.host}]" if ":" in args.host else args.host
     tls = server_tls(args.host, args.tls_client_ca) if args.tls else None
-    base = f"{'https' if tls else 'http'}://{shown}:{port}"
-    if not _is_loopback(args.host) and tls is None:
-        print(f"mock_clockwise: warning: listening on {args.host}, a non-loopback address, without TLS; "
-              "bearer tokens travel in clear text", file=sys.stderr, flush=True)
-    serving = _serving(args)
-    where = ("db " + args.db if args.db else
-             "in-memory state" if args.workers == 1 else "state in a temporary file shared by the workers")
+    banner = _banner(args, app, sock.getsockname()[1], tls, generated)
     code = 0
     try:
-        print(f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {serving})\n"
-              f"SCIM base URL: {base}/scim/v2\nControl plane: {base}/_mock\n{link_line(app, base)}")
-        for line in [*_auth_lines(args, base, tls), *generated]:
-            print(line)
-        print("Press Ctrl-C to stop.", flush=True)
         if args.workers > 1:
             closing, app = app, None  # closed once, whatever signal arrives
             _close(closing)  # no SQLite connection may cross the fork: each worker opens its own
-            code = serve_workers(lambda: create_app(config), _close, socks, args.threads)
-        elif tls is not None:
-            serve_tls(app, socks[0], tls)
+            code = serve_workers(lambda: create_app(config), sock, args.workers, args.threads, tls,
+                                 ready=lambda: print(banner, flush=True))
         else:
-            serve_threads(app, socks[0], args.threads)
+            print(banner, flush=True)
+            if tls is not None:
+                serve_tls(app, sock, tls)
+            else:
+                serve_threads(app, sock, args.threads)
     finally:
         if app is not None:
             _close(app)
@@ -314,6 +302,23 @@ def _serve(args: argparse.Namespace, config: dict[str, Any], generated: list[str
             tls.close()
     print("mock_clockwise: stopped", flush=True)
     return code
+
+
+def _banner(args: argparse.Namespace, app: Any, port: int, tls: Any, generated: list[str]) -> str:
+    """What the server prints once it answers (tests and `scim-harness` read these lines)."""
+    from .live_view import link_line
+
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"{'https' if tls else 'http'}://{shown}:{port}"
+    if not _is_loopback(args.host) and tls is None:
+        print(f"mock_clockwise: warning: listening on {args.host}, a non-loopback address, without TLS; "
+              "bearer tokens travel in clear text", file=sys.stderr, flush=True)
+    where = ("db " + args.db if args.db else
+             "in-memory state" if args.workers == 1 else "state in a temporary file shared by the workers")
+    lines = [f"Mock Clockwise (org {args.org}, threshold {args.threshold}, {where}, {_serving(args)})",
+             f"SCIM base URL: {base}/scim/v2", f"Control plane: {base}/_mock", link_line(app, base),
+             *_auth_lines(args, base, tls), *generated, "Press Ctrl-C to stop."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

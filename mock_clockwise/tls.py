@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import trustme
+from cryptography.hazmat.primitives import serialization
 from werkzeug.serving import make_server
 
 
@@ -22,6 +23,17 @@ class ServerTLS:
     context: ssl.SSLContext
     ca_file: str
     folder: str
+    cert_file: str = ""  # the server's certificate chain (PEM), for servers that take files
+    key_pem: bytes = b""  # its private key, PKCS#8 PEM (what granian reads); on disk only through write_key
+    client_ca: str | None = None
+
+    def write_key(self) -> str:
+        """The private key written (mode 0600) into the private folder; its path."""
+        path = os.path.join(self.folder, "key.pem")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self.key_pem)
+        return path
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -41,7 +53,13 @@ def server_tls(host: str, client_ca: str | None = None) -> ServerTLS:
     os.chmod(folder, 0o700)
     ca_file = os.path.join(folder, "ca.pem")
     ca.cert_pem.write_to_path(ca_file)
-    return ServerTLS(context, ca_file, folder)
+    cert_file = os.path.join(folder, "cert.pem")
+    with open(cert_file, "wb") as f:
+        f.write(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+    key = serialization.load_pem_private_key(cert.private_key_pem.bytes(), password=None)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return ServerTLS(context, ca_file, folder, cert_file, key_pem, client_ca)
 
 
 def serve_tls(app: Any, sock: socket.socket, tls: ServerTLS) -> None:

@@ -22,7 +22,7 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     text = out.read_text()
     for heading in ("## Must hold (issue 6)", "## Throughput and latency under the Okta mix",
-                    "## 100 concurrent clients", "## Lookups as the org grows",
+                    "## The serving stack (issue 13)", "## 100 concurrent clients", "## Lookups as the org grows",
                     "## The driver's bulk provisioning rate", "## Default `scim-harness run`", "## Memory",
                     "## The mock's own CPU per request (issue 13)", "## Parallel runs (`--jobs`, issue 13)"):
         assert heading in text
@@ -36,6 +36,7 @@ def test_run_all_quick_writes_every_section(tmp_path: Path) -> None:
     assert rows[f"peak RSS holding 2,000 users < 500 MB ({workers} workers: all processes + state file)"].endswith(
         "| yes |")
     assert "listen overflows/drops +0" in text
+    assert "| keep-alive | yes: 5 requests on 1 connection(s) |" in text  # the default stack's probes ran
     assert "Command: `python bench/bench_mock_scale.py --quick`" in text
     assert "the mock's own CPU per request (Okta mix) halved vs 028a2cf" in text
     assert "page of 100 at startIndex 4,901 of 5,000 users within 1.5x of the first page" in text

@@ -211,3 +211,30 @@ def test_bad_workers_and_threads_exit_2() -> None:
         r = subprocess.run([sys.executable, "-m", "mock_clockwise", option, "0"], capture_output=True, text=True,
                            timeout=30)
         assert r.returncode == 2 and option in r.stderr and "Traceback" not in r.stderr
+
+
+def test_tls_with_worker_processes_asks_every_client_for_its_certificate(procs: list[Running], tmp_path: Path) -> None:
+    # --tls used to force one process (werkzeug); granian's workers serve TLS themselves, mutual TLS included.
+    import ssl
+
+    import trustme
+
+    client_ca = trustme.CA()
+    client_ca.cert_pem.write_to_path(str(tmp_path / "client-ca.pem"))
+    client_ca.issue_cert("client.example").private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "client.pem"))
+    srv = start("--workers", "2", "--tls", "--tls-client-ca", str(tmp_path / "client-ca.pem"),
+                "--token", "tok-t", "--admin-token", "adm-t")
+    procs.append(srv)
+    assert srv.base.startswith("https://") and any("2 worker processes x 1 thread" in line for line in srv.lines)
+    server_ca = next(line.split(": ", 1)[1] for line in srv.lines if line.startswith("TLS CA certificate"))
+    with_cert = ssl.create_default_context(cafile=server_ca)
+    with_cert.load_cert_chain(str(tmp_path / "client.pem"))
+    for _ in range(4):  # fresh connections, over both workers
+        r = httpx.get(srv.base + "/Users", headers={"Authorization": "Bearer tok-t"}, verify=with_cert, timeout=10)
+        assert r.status_code == 200 and r.json()["totalResults"] == 0
+    with pytest.raises(httpx.TransportError):  # no client certificate: the handshake is refused
+        httpx.get(srv.base + "/Users", headers={"Authorization": "Bearer tok-t"},
+                  verify=ssl.create_default_context(cafile=server_ca), timeout=10)
+    assert len(_children(srv.proc.pid)) == 2
+    code, _, err = srv.stop(signal.SIGTERM)
+    assert code == 0 and "Traceback" not in err, err[-2000:]
