@@ -113,6 +113,26 @@ INSECURE_WARNING = ("WARNING: --insecure: the target's TLS certificate is NOT ve
                     "read and change this run's traffic, credentials included. Use --ca-bundle instead.")
 
 
+# The alerts a server sends when it refuses the client's certificate (RFC 8446 §6.2), as OpenSSL names them
+# in the error of the first read (TLS 1.3: the client's side of the handshake has completed by then).
+CLIENT_CERT_ALERTS = {
+    "ALERT_CERTIFICATE_REQUIRED": "the server requires a client certificate (mutual TLS): give --client-cert "
+                                  "and --client-key",
+    "ALERT_UNKNOWN_CA": "the server refused the client certificate: it was not issued by a CA the server trusts "
+                        "(check --client-cert)",
+    "ALERT_BAD_CERTIFICATE": "the server refused the client certificate as bad (check --client-cert and --client-key)",
+    "ALERT_CERTIFICATE_UNKNOWN": "the server refused the client certificate (check --client-cert)",
+    "ALERT_CERTIFICATE_EXPIRED": "the server refused the client certificate: it has expired",
+    "ALERT_CERTIFICATE_REVOKED": "the server refused the client certificate: it was revoked",
+}
+
+
+def client_certificate_problem(error: str) -> str | None:
+    """What a TLS error says of the client certificate (mutual TLS), as one line; None if nothing."""
+    upper = error.upper()
+    return next((f"TLS: {problem}" for alert, problem in CLIENT_CERT_ALERTS.items() if alert in upper), None)
+
+
 class HeaderAuth(httpx.Auth):
     """The token as the value of a header named by the admin (Okta's "custom header" mode)."""
 

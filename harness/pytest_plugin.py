@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator
 
 import pytest
 
+from harness.auth import client_certificate_problem
 from harness.auth_cli import add_pytest_options, auth_from_args, namespace_of_options
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,7 +120,8 @@ class _PluginState:
                 try:
                     target.probe()
                 except TargetUnreachable as exc:
-                    pytest.exit(f"scim-harness: {exc}", returncode=2)
+                    hint = client_certificate_problem(str(exc))
+                    pytest.exit(f"scim-harness: {f'{hint}; ' if hint else ''}{exc}", returncode=2)
                 self._target = target
             else:
                 self._target = self.embedded().target
