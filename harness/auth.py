@@ -267,6 +267,24 @@ class Credential:
     def issued(self) -> list[str]:
         return list(getattr(self._auth, "issued", []))
 
+    def close(self) -> None:
+        """Close the token endpoint's client, if one was made (the OAuth modes)."""
+        client = getattr(self._auth, "client", None)
+        if isinstance(client, httpx.Client):
+            client.close()
+
+
+# Which field of AuthConfig holds a mode's one secret (an org the harness creates gets a fresh one).
+SECRET_FIELD = {"bearer": "token", "header": "token", "basic": "password",
+                "oauth2-client-credentials": "client_secret", "oauth2-refresh": "refresh_token"}
+
+
+def with_secret(config: AuthConfig, secret: str) -> AuthConfig:
+    """`config`'s mode and non-secret settings (header, user, token URL, client id, scope) with `secret` as
+    its one secret and no other."""
+    kept = {name: getattr(config, name) for name in ("header", "username", "token_url", "client_id", "scope")}
+    return AuthConfig(mode=config.mode, **kept, **{SECRET_FIELD[config.mode]: secret})
+
 
 def make_auth(config: AuthConfig, tls: TLSConfig | None = None, *, timeout: float = 60.0,
               on_secret: Callable[[str], None] | None = None) -> httpx.Auth:

@@ -320,13 +320,17 @@ class ScimOrg:
     target: "Target"
     token: str
     name: str | None            # the org's name on a control-plane target
+    session: "Session | None" = None  # the session that made the org (in the run's auth mode)
 
     def __repr__(self) -> str:
         # A failing test prints its fixtures: never the token (the target's repr redacts its own).
         return f"ScimOrg(target={self.target!r}, token=[REDACTED], name={self.name!r})"
 
     def client(self) -> "httpx.Client":
-        return self.target.scim_client(self.token)
+        client = self.target.scim_client(self.token)
+        if self.session is not None:
+            self.session.authenticate(client, self.token)
+        return client
 
     def _control_read(self, what: str) -> Any:
         if self.name is None:
@@ -363,7 +367,7 @@ def scim_org(scim_target: "Target", request: pytest.FixtureRequest) -> Iterator[
     except ControlPlaneError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
-        yield ScimOrg(scim_target, org.token, org.name)
+        yield ScimOrg(scim_target, org.token, org.name, session)
     finally:
         session.close_org(org.name)
 

@@ -119,20 +119,21 @@ def server(request: pytest.FixtureRequest, module_mock_process: Callable[..., An
 
 
 @pytest.fixture
-def fetches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The access tokens the harness fetches in this process (run and the plugin run in-process)."""
-    fetched: list[str] = []
+def fetches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[AuthConfig, str]]:
+    """(credentials, access token) of every token the harness fetches in this process (run and the plugin
+    run in-process)."""
+    fetched: list[tuple[AuthConfig, str]] = []
     real = OAuth2Auth.fetch
 
     def counting(self: OAuth2Auth) -> str:
-        fetched.append(real(self))
-        return fetched[-1]
+        fetched.append((self.config, real(self)))
+        return fetched[-1][1]
 
     monkeypatch.setattr(OAuth2Auth, "fetch", counting)
     return fetched
 
 
-def test_run_in_every_mode(server: Server, fetches: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_run_in_every_mode(server: Server, fetches: list[tuple[AuthConfig, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                            capsys: pytest.CaptureFixture[str]) -> None:
     oauth = server.mode.startswith("oauth2-")
     server.reset(slow_start=oauth)
@@ -143,7 +144,37 @@ def test_run_in_every_mode(server: Server, fetches: list[str], tmp_path: Path, m
     assert code == 0, (out[-3000:], err)
     assert report["summary"]["diagnoses"] == []
     if oauth:  # every request authenticated, across the first token's expiry: a second one was fetched
-        assert len(set(fetches)) >= 2
+        assert len({token for _, token in fetches}) >= 2
+    _no_secret_in(_artefacts(tmp_path, out, err))
+
+
+SCHEME = {"bearer": "Bearer", "basic": "Basic", "oauth2-client-credentials": "Bearer", "oauth2-refresh": "Bearer"}
+
+
+def test_the_orgs_a_run_creates_are_in_its_auth_mode(server: Server, fetches: list[tuple[AuthConfig, str]],
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    server.reset()
+    args = ["run", "--target", server.base, *_auth_args(server.mode, server.base, tmp_path, monkeypatch),
+            *server.tls_args(), "--admin-token", ADMIN, "--suite", "okta", "-k", "create-users", "--dialect", "okta",
+            "--report-dir", str(tmp_path / "r"), "--format", "json"]
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert code == 0, (out[-3000:], err)
+    with httpx.Client(base_url=server.base[: -len("/scim/v2")] + "/_mock", headers={"Authorization": f"Bearer {ADMIN}"},
+                      verify=ssl.create_default_context(cafile=server.ca) if server.tls else True) as admin:
+        journal = admin.get("/journal").json()["data"]
+    own = [e for e in journal if e["org"] not in (None, "acme")]  # the scenario's org, made by the run
+    assert own and all(e["status"] < 400 for e in own)
+    # The journal keeps the scheme of Authorization (or redacts the org's own header): each request was sent
+    # in the run's mode, with the org's credentials.
+    sent = [{name.lower(): value for name, value in e["headers"].items()} for e in own]
+    if server.mode == "header":
+        assert all(h.get("x-api-key") == "[REDACTED]" and "authorization" not in h for h in sent)
+    else:
+        assert all(h["authorization"] == f"{SCHEME[server.mode]} [REDACTED]" for h in sent)
+    if server.mode.startswith("oauth2-"):  # access tokens for the org's own client secret or refresh token
+        assert any(SECRET not in config.secrets for config, _ in fetches)
     _no_secret_in(_artefacts(tmp_path, out, err))
 
 
@@ -327,7 +358,7 @@ def _plugin_args(run_args: list[str]) -> list[str]:
     return [("--scim-" + o[2:]) if o.startswith("--") else o for o in options]
 
 
-def test_pytest_plugin_in_every_mode(server: Server, fetches: list[str], tmp_path: Path,
+def test_pytest_plugin_in_every_mode(server: Server, fetches: list[tuple[AuthConfig, str]], tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch, pytester: pytest.Pytester) -> None:
     oauth = server.mode.startswith("oauth2-")
     server.reset(slow_start=oauth)
@@ -336,7 +367,7 @@ def test_pytest_plugin_in_every_mode(server: Server, fetches: list[str], tmp_pat
     result = pytester.runpytest("-v", *LEAN, *plugin)
     result.assert_outcomes(passed=1)
     if oauth:  # pytester runs in this process: the plugin fetched a second token after the first expired
-        assert len(set(fetches)) >= 2
+        assert len({token for _, token in fetches}) >= 2
     _no_secret_in("\n".join(result.outlines + result.errlines))
 
 
