@@ -5,8 +5,8 @@ client certificate made here; the OAuth client's caching, early refresh and one 
 against the mock's token endpoint; wrong credentials; and no secret of any mode in any artefact."""
 from __future__ import annotations
 
-import csv
 import json
+import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,9 +313,11 @@ def test_insecure_warns_loudly_and_untrusted_certificate_is_diagnosed(mock_proce
 
 
 
-def _aggregated(report_dir: Path) -> dict[str, str]:
-    with open(report_dir / "load_stats.csv", newline="") as f:
-        return next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
+def _aggregated(output: str) -> tuple[int, int]:
+    """(requests, failures) of locust's final "Aggregated" line. Not load_stats.csv: locust writes it every
+    second, not at the end, so a short run's last second is missing from it."""
+    *_, last = re.finditer(r"^\s*Aggregated\s+(\d+)\s+(\d+)\(", output, re.MULTILINE)
+    return int(last.group(1)), int(last.group(2))
 
 
 def _load_args(auth: list[str], base: str, tmp_path: Path) -> list[str]:
@@ -331,9 +333,9 @@ def test_load_in_every_mode(server: Server, tmp_path: Path, monkeypatch: pytest.
     code = main(_load_args(auth, server.base, tmp_path))
     out, err = capfd.readouterr()
     assert code == 0, (out[-2000:], err[-2000:])
-    stats = _aggregated(tmp_path / "r")
+    requests, failures = _aggregated(out + err)
     # Every request authenticated, across the 1-second access tokens' expiry (OAuth modes).
-    assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0
+    assert requests > 0 and failures == 0
     _no_secret_in(_artefacts(tmp_path, out, err))
 
 
@@ -411,9 +413,9 @@ def test_mutual_tls_run_plugin_and_load(mtls: MutualTLS, tmp_path: Path, monkeyp
                                 "--scim-client-key", key)
     result.assert_outcomes(passed=1)
     auth = _auth_args("bearer", mtls.base, tmp_path, monkeypatch) + ["--ca-bundle", mtls.ca, *mtls.cert]
-    assert main(_load_args(auth, mtls.base, tmp_path / "load")) == 0, capfd.readouterr()
-    stats = _aggregated(tmp_path / "load" / "r")
-    assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0
+    assert main(_load_args(auth, mtls.base, tmp_path / "load")) == 0
+    requests, failures = _aggregated("\n".join(capfd.readouterr()))
+    assert requests > 0 and failures == 0
 
 
 @pytest.mark.parametrize("command", ["run", "load"])
@@ -464,3 +466,43 @@ def test_the_verdict_says_how_each_idp_can_reach_the_server() -> None:
                for line in cc)
     assert any("Entra cannot authenticate with Basic auth" in line for line in lines("basic"))
     assert not any("reach" in line or "authenticate" in line for line in lines("bearer"))
+
+
+# ---------------------------------------------------------------------------- load's and the plugin's checks
+BAD_TOKEN = "S3cret wïth/a+space"  # a space and a non-ASCII letter: no header can carry it
+
+
+@pytest.mark.parametrize("command", ["run", "load", "plugin"])
+def test_a_token_no_header_can_carry_is_refused_in_one_line_never_echoed(
+        command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+        pytester: pytest.Pytester) -> None:
+    (tmp_path / "token").write_text(BAD_TOKEN + "\n")
+    target = "http://127.0.0.1:9/scim/v2"  # never reached: the token is refused first
+    if command == "plugin":
+        pytester.makefile(".scim.yaml", ok=PLUGIN_SCENARIO)
+        result = pytester.runpytest(*LEAN, "--scim-target", target, "--scim-token-file", str(tmp_path / "token"))
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        text = "\n".join(result.outlines + result.errlines)
+        assert "--scim-target: --token-file: the token has, at position 7, a space" in text
+    else:
+        monkeypatch.setenv("SCIM_HARNESS_TOKEN", BAD_TOKEN)
+        extra = ["--duration", "1s"] if command == "load" else []
+        assert main([command, "--target", target, *extra]) == 2
+        out, err = capfd.readouterr()
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and "SCIM_HARNESS_TOKEN: the token has, at position 7, a space" in lines[0], err
+        text = out + err
+    assert BAD_TOKEN not in text and "Traceback" not in text
+
+
+def test_pytest_plugin_429_waits_are_capped_by_max_wait(mock_process: Callable[..., Any],
+                                                       pytester: pytest.Pytester) -> None:
+    server = mock_process("--workers", "1", "--token", SECRET, "--admin-token", ADMIN)
+    with server.client(ADMIN, control=True) as admin:  # every create answers 429, Retry-After: 300 s
+        assert admin.put("/faults", json={"faults": [{"method": "POST", "path": "^/Users$", "status": 429,
+                                                      "retry_after": "300"}]}).status_code == 200
+    pytester.makefile(".scim.yaml", ok=PLUGIN_SCENARIO)
+    result = pytester.runpytest(*LEAN, "--scim-target", server.base, "--scim-token", SECRET, "--scim-max-wait", "0.01")
+    result.assert_outcomes(failed=1)
+    # Okta's 10 attempts, each wait 0.01 s instead of 300 s doubling (without the cap: hours).
+    assert "each wait capped at 0.01 s, shorter than Okta's" in " ".join("\n".join(result.outlines).split())
