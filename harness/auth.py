@@ -113,6 +113,26 @@ INSECURE_WARNING = ("WARNING: --insecure: the target's TLS certificate is NOT ve
                     "read and change this run's traffic, credentials included. Use --ca-bundle instead.")
 
 
+# The alerts a server sends when it refuses the client's certificate (RFC 8446 §6.2), as OpenSSL names them
+# in the error of the first read (TLS 1.3: the client's side of the handshake has completed by then).
+CLIENT_CERT_ALERTS = {
+    "ALERT_CERTIFICATE_REQUIRED": "the server requires a client certificate (mutual TLS): give --client-cert "
+                                  "and --client-key",
+    "ALERT_UNKNOWN_CA": "the server refused the client certificate: it was not issued by a CA the server trusts "
+                        "(check --client-cert)",
+    "ALERT_BAD_CERTIFICATE": "the server refused the client certificate as bad (check --client-cert and --client-key)",
+    "ALERT_CERTIFICATE_UNKNOWN": "the server refused the client certificate (check --client-cert)",
+    "ALERT_CERTIFICATE_EXPIRED": "the server refused the client certificate: it has expired",
+    "ALERT_CERTIFICATE_REVOKED": "the server refused the client certificate: it was revoked",
+}
+
+
+def client_certificate_problem(error: str) -> str | None:
+    """What a TLS error says of the client certificate (mutual TLS), as one line; None if nothing."""
+    upper = error.upper()
+    return next((f"TLS: {problem}" for alert, problem in CLIENT_CERT_ALERTS.items() if alert in upper), None)
+
+
 class HeaderAuth(httpx.Auth):
     """The token as the value of a header named by the admin (Okta's "custom header" mode)."""
 
@@ -246,6 +266,24 @@ class Credential:
     @property
     def issued(self) -> list[str]:
         return list(getattr(self._auth, "issued", []))
+
+    def close(self) -> None:
+        """Close the token endpoint's client, if one was made (the OAuth modes)."""
+        client = getattr(self._auth, "client", None)
+        if isinstance(client, httpx.Client):
+            client.close()
+
+
+# Which field of AuthConfig holds a mode's one secret (an org the harness creates gets a fresh one).
+SECRET_FIELD = {"bearer": "token", "header": "token", "basic": "password",
+                "oauth2-client-credentials": "client_secret", "oauth2-refresh": "refresh_token"}
+
+
+def with_secret(config: AuthConfig, secret: str) -> AuthConfig:
+    """`config`'s mode and non-secret settings (header, user, token URL, client id, scope) with `secret` as
+    its one secret and no other."""
+    kept = {name: getattr(config, name) for name in ("header", "username", "token_url", "client_id", "scope")}
+    return AuthConfig(mode=config.mode, **kept, **{SECRET_FIELD[config.mode]: secret})
 
 
 def make_auth(config: AuthConfig, tls: TLSConfig | None = None, *, timeout: float = 60.0,

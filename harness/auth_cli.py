@@ -3,11 +3,16 @@ or environment variables (harness.auth.ENV), never from the command line into a 
 from __future__ import annotations
 
 import argparse
+import re
 import ssl
 import sys
 from typing import Any
 
 from harness.auth import ENV, INSECURE_WARNING, MODES, AuthConfig, AuthError, TLSConfig, config_from
+from harness.cli_args import token_problem
+
+# RFC 7230 §3.2.6: a header's name is a token of these characters.
+HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 def add_auth_options(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +72,7 @@ def auth_from_args(args: argparse.Namespace, env: dict[str, str]) -> tuple[AuthC
         raise ValueError(str(exc)) from None
     tls = TLSConfig(ca_bundle=args.ca_bundle, client_cert=args.client_cert, client_key=args.client_key,
                     insecure=args.insecure)
-    problem = config.problem() or tls.problem()
+    problem = config.problem() or tls.problem() or header_problem(config, _token_source(args))
     if problem:
         raise ValueError(problem)
     try:
@@ -77,6 +82,23 @@ def auth_from_args(args: argparse.Namespace, env: dict[str, str]) -> tuple[AuthC
     if tls.insecure:
         print(INSECURE_WARNING, file=sys.stderr, flush=True)
     return config, tls
+
+
+def _token_source(args: argparse.Namespace) -> str:
+    if args.token_file:
+        return "--token-file"
+    return "--token" if getattr(args, "token", None) else ENV["token"]
+
+
+def header_problem(config: AuthConfig, source: str) -> str | None:
+    """What keeps the token or the header name of bearer and header mode out of a request header, in one
+    line that never quotes the token (as run's --token, harness.cli_args.token_problem)."""
+    if config.mode not in ("bearer", "header"):
+        return None
+    if config.mode == "header" and config.header and not HEADER_NAME.match(config.header):
+        return f"--auth-header: {config.header[:40]!r} is not a header name (RFC 7230 §3.2.6: a token)"
+    problem = token_problem(config.token) if config.token else None
+    return f"{source}: the token {problem}" if problem else None
 
 
 def auth_given(args: argparse.Namespace) -> bool:

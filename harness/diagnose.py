@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import httpx
 
 from harness.actions import ACTIONS
+from harness.auth import client_certificate_problem
 from harness.results import RunResult
 from harness.target import Target
 from harness.transcript import Exchange
@@ -142,5 +143,5 @@ def tls_problem(base_url: str, timeout: float = 10.0, verify: Any = True) -> str
 
 def unreachable(base_url: str, message: str, timeout: float = 10.0, verify: Any = True) -> str:
     """The one line for a target that could not be reached: the diagnosis (if any) first, then the error."""
-    problem = tls_problem(base_url, timeout, verify)
+    problem = tls_problem(base_url, timeout, verify) or client_certificate_problem(message)
     return f"{problem}; {message}" if problem else message

@@ -21,10 +21,15 @@ from harness.transcript import Exchange, exchange_of
 
 
 def new_okta_org(client: httpx.Client, *, dialect: str = "okta", seed: int = 0, time_scale: float = 1.0,
-                 timeout: float = 60.0) -> OktaOrg:
+                 timeout: float = 60.0, options: dict[str, Any] | None = None) -> OktaOrg:
     """An Okta-like org provisioning the target behind `client` (whose transport records, when the
-    exchanges are wanted), with Okta's 429 waits scaled by `time_scale` and its request timeout."""
-    return OktaOrg(client, dialect=dialect, seed=seed, time_scale=time_scale, timeout=timeout)
+    exchanges are wanted), with Okta's 429 waits scaled by `time_scale`, its request timeout, and the
+    admin's settings `options` (a scenario's `dialect_options` for this dialect: Okta's `rename_groups`,
+    the others the dialect's own, mock_okta.dialects.get_dialect)."""
+    settings = dict(options or {})
+    rename_groups = settings.pop("rename_groups", None)
+    return OktaOrg(client, dialect=dialect, seed=seed, time_scale=time_scale, timeout=timeout,
+                   rename_groups=rename_groups, dialect_options=settings)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class IdpOrg:
         request recorded in the session's transcript, and setup's people and groups added."""
         seed = zlib.crc32(f"{scenario.name}/{dialect}".encode())
         idp = cls(new_okta_org(session.driver_client(token), dialect=dialect, seed=seed,
-                               time_scale=session.time_scale, timeout=session.target.timeout), prefix)
+                               time_scale=session.time_scale, timeout=session.target.timeout,
+                               options=scenario.dialect_options.get(dialect)), prefix)
         idp.org.backoff.max_wait, idp.org.backoff.on_wait = session.max_wait, session.note_wait
         managers: dict[str, str] = {}
         for spec in scenario.setup.people:

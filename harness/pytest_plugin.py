@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator
 
 import pytest
 
+from harness.auth import AuthConfig, TLSConfig, client_certificate_problem
 from harness.auth_cli import add_pytest_options, auth_from_args, namespace_of_options
+from harness.cli_args import wait
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -53,6 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="what fails a scenario's test: must (default: a MUST failure or a failure of a rule an IdP "
                          "needs), should, may (every failure); as `scim-harness run --fail-on`")
     add_pytest_options(group)
+    group.addoption("--scim-max-wait", type=wait, default=60.0, metavar="S",
+                    help="the longest 429 back-off wait the driver sleeps, in seconds (default 60; Okta's own waits "
+                         "are up to 300 s, doubling); as `scim-harness run --max-wait`")
     group.addoption("--scim-rfc", action="store_true",
                     help=f"also run the rfc conformance suite, one test per area (select them alone with -m {RFC_MARK})")
 
@@ -65,6 +70,7 @@ class _PluginState:
         self.config = config
         self.mock: EmbeddedMock | None = None
         self._target: Target | None = None
+        self._credentials: tuple[AuthConfig, TLSConfig] | None = None
         self._session: Session | None = None
         self._runner: Runner | None = None
         self.secrets: list[str] = []
@@ -81,6 +87,7 @@ class _PluginState:
         if self._session is None:
             from harness.session import Session
             self._session = Session(self.target())
+            self._session.max_wait = self.config.getoption("scim_max_wait")  # as run's --max-wait
         return self._session
 
     def runner(self) -> "Runner":
@@ -92,6 +99,19 @@ class _PluginState:
     def known_secrets(self) -> list[str]:
         """Every secret of the pytest session: the target's, the mock's and the run's org tokens."""
         return list(dict.fromkeys(self.secrets + (self._session.secrets if self._session is not None else [])))
+
+    def credentials(self) -> tuple[AuthConfig, TLSConfig]:
+        """The auth mode and TLS of --scim-target, read and checked once (pytest.UsageError, one line)."""
+        if self._credentials is None:
+            token = self.config.getoption("scim_token") or os.environ.get("SCIM_HARNESS_TOKEN")
+            try:
+                auth, tls = auth_from_args(namespace_of_options(self.config.getoption, token), dict(os.environ))
+            except ValueError as exc:
+                raise pytest.UsageError(f"--scim-target: {exc}") from None
+            if auth.mode == "bearer" and not auth.token:
+                raise pytest.UsageError("--scim-target needs --scim-token (or SCIM_HARNESS_TOKEN)")
+            self._credentials = auth, tls
+        return self._credentials
 
     def embedded(self) -> "EmbeddedMock":
         if self.mock is None:
@@ -105,13 +125,7 @@ class _PluginState:
             from harness.target import Target, TargetUnreachable
             url = self.config.getoption("scim_target") or os.environ.get(TARGET_ENV)
             if url:
-                token = self.config.getoption("scim_token") or os.environ.get("SCIM_HARNESS_TOKEN")
-                try:
-                    auth, tls = auth_from_args(namespace_of_options(self.config.getoption, token), dict(os.environ))
-                except ValueError as exc:
-                    raise pytest.UsageError(f"--scim-target: {exc}") from None
-                if auth.mode == "bearer" and not auth.token:
-                    raise pytest.UsageError("--scim-target needs --scim-token (or SCIM_HARNESS_TOKEN)")
+                auth, tls = self.credentials()
                 target = Target(base_url=url, token=auth.token or "" if auth.mode == "bearer" else "",
                                 admin_token=self.config.getoption("scim_admin_token"), auth=auth, tls=tls)
                 self.secrets += target.secrets
@@ -119,7 +133,8 @@ class _PluginState:
                 try:
                     target.probe()
                 except TargetUnreachable as exc:
-                    pytest.exit(f"scim-harness: {exc}", returncode=2)
+                    hint = client_certificate_problem(str(exc))
+                    pytest.exit(f"scim-harness: {f'{hint}; ' if hint else ''}{exc}", returncode=2)
                 self._target = target
             else:
                 self._target = self.embedded().target
@@ -135,6 +150,8 @@ class _PluginState:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = _PluginState(config)
+    if config.getoption("scim_target") or os.environ.get(TARGET_ENV):
+        config.stash[_STATE].credentials()  # bad auth options: a usage error before anything runs
     config.addinivalue_line("markers", f"{RFC_MARK}: the rfc conformance suite of scim-harness (--scim-rfc)")
 
 
@@ -318,13 +335,17 @@ class ScimOrg:
     target: "Target"
     token: str
     name: str | None            # the org's name on a control-plane target
+    session: "Session | None" = None  # the session that made the org (in the run's auth mode)
 
     def __repr__(self) -> str:
         # A failing test prints its fixtures: never the token (the target's repr redacts its own).
         return f"ScimOrg(target={self.target!r}, token=[REDACTED], name={self.name!r})"
 
     def client(self) -> "httpx.Client":
-        return self.target.scim_client(self.token)
+        client = self.target.scim_client(self.token)
+        if self.session is not None:
+            self.session.authenticate(client, self.token)
+        return client
 
     def _control_read(self, what: str) -> Any:
         if self.name is None:
@@ -361,7 +382,7 @@ def scim_org(scim_target: "Target", request: pytest.FixtureRequest) -> Iterator[
     except ControlPlaneError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
-        yield ScimOrg(scim_target, org.token, org.name)
+        yield ScimOrg(scim_target, org.token, org.name, session)
     finally:
         session.close_org(org.name)
 

@@ -90,6 +90,8 @@ class Scenario:
     rules: list[str] = field(default_factory=list)
     requires: list[str] = field(default_factory=list)
     dialects: list[str] = field(default_factory=lambda: ["okta"])
+    # The IdP admin's settings per dialect (mock_okta.dialects.get_dialect; Okta's rename_groups).
+    dialect_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     setup: Setup = field(default_factory=Setup)
 
@@ -300,6 +302,15 @@ def _check_semantics(doc: dict[str, Any], c: _Checker) -> None:
         saved |= set(step.get("save") or {})
 
 
+def _check_dialect_options(doc: dict[str, Any], c: _Checker) -> None:
+    """Settings only for the dialects the scenario runs in (each is validated by the schema)."""
+    dialects = doc.get("dialects") or ["okta"]
+    for name in doc.get("dialect_options") or {}:
+        if name not in dialects:
+            c.add(["dialect_options", name], f"the scenario does not run in {name} (dialects: {', '.join(dialects)})",
+                  key=True)
+
+
 def _check_vars(value: Any, path: list[Any], c: _Checker, people: list[str], groups: list[str], saved: set[str]) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
@@ -355,7 +366,8 @@ def _build(doc: dict[str, Any], file: str, line: int, node: yaml.Node) -> Scenar
         ))
     return Scenario(name=doc["name"], file=file, line=line, steps=steps, description=doc.get("description", ""),
                     tags=list(doc.get("tags", [])), rules=list(doc.get("rules", [])), requires=list(doc.get("requires", [])),
-                    dialects=list(doc.get("dialects", ["okta"])), headers=dict(doc.get("headers", {})), setup=setup)
+                    dialects=list(doc.get("dialects", ["okta"])),
+                    dialect_options={k: dict(v) for k, v in (doc.get("dialect_options") or {}).items()}, headers=dict(doc.get("headers", {})), setup=setup)
 
 
 def _params(step: dict[str, Any], all_people: list[str]) -> dict[str, Any]:
@@ -384,6 +396,7 @@ def load_text(text: str, file: str = "<string>") -> list[Scenario]:
             c.add(path, message, key=error.validator == "additionalProperties" and path != list(error.absolute_path))
         if not c.problems:
             _check_semantics(doc, c)
+            _check_dialect_options(doc, c)
         if not c.problems and doc["name"] in seen:
             c.add(["name"], f"scenario name {doc['name']!r} already used at line {seen[doc['name']]}")
         if c.problems:

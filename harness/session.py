@@ -14,6 +14,7 @@ from typing import Protocol
 
 import httpx
 
+from harness.auth import Credential, with_secret
 from harness.breaker import GuardedTranscript, stopped
 from harness.control_plane import ControlPlane, Org
 from harness.prober import Prober
@@ -60,6 +61,7 @@ class Session:
         self._scim: httpx.Client | None = None
         self._driver: httpx.Client | None = None
         self._control: ControlPlane | None = None
+        self._org_credentials: dict[str, tuple[str, Credential]] = {}  # org name -> (token, credential), not bearer
 
     @property
     def stopped(self) -> str | None:
@@ -80,7 +82,7 @@ class Session:
         """The run's SCIM client, now carrying `token` (default: the target's; one context at a time)."""
         if self._scim is None:
             self._scim = self.target.scim_client(token, transport=self.transport)
-        self.target.authenticate(self._scim, token)
+        self.authenticate(self._scim, token)
         return self._scim
 
     def driver_client(self, token: str | None = None) -> httpx.Client:
@@ -89,8 +91,18 @@ class Session:
         if self._driver is None:
             inner = self.transport if self.transport is not None else httpx.HTTPTransport(**self.target.tls.client_options())
             self._driver = self.target.scim_client(token, transport=self.transcript.transport(inner))
-        self.target.authenticate(self._driver, token)
+        self.authenticate(self._driver, token)
         return self._driver
+
+    def authenticate(self, client: httpx.Client, token: str | None) -> None:
+        """`client` in the target's auth mode: with the credential of the org whose token `token` is, when
+        the run made that org in a mode other than bearer (open_org), else as the target says."""
+        credential = next((c for t, c in self._org_credentials.values() if t == token), None) if token else None
+        if credential is None:
+            self.target.authenticate(client, token)
+        else:
+            client.headers.pop("Authorization", None)
+            client.auth = credential.auth
 
     @property
     def control(self) -> ControlPlane:
@@ -110,6 +122,9 @@ class Session:
                 client.close()
         if self._control is not None:
             self._control.close()
+        for _, credential in self._org_credentials.values():
+            credential.close()
+        self._org_credentials.clear()
         self._scim = self._driver = self._control = None
 
     def __enter__(self) -> "Session":
@@ -134,12 +149,24 @@ class Session:
 
     def open_org(self, name: str, *, what: str, **settings: object) -> Org:
         """Create a throwaway org `name` with a fresh token on the control plane (ControlPlaneError, saying
-        "cannot <what>", when it is not created)."""
+        "cannot <what>", when it is not created), in the run's auth mode: the fresh token is also the
+        secret of that mode (Basic password, header value, client secret or refresh token), the
+        other settings (user, header name, client id, token URL) are the run's."""
         org = Org(name, self.new_token())
+        config = self.target.credential.config if self.target.credential is not None else None
+        if config is not None and config.mode != "bearer":
+            settings["auth"] = {"mode": config.mode, "secret": org.token, "username": config.username,
+                                "header": config.header, "client_id": config.client_id}
         self.control.create_org(org, what=what, **settings)
+        if config is not None and config.mode != "bearer":
+            self._org_credentials[name] = (org.token, Credential(with_secret(config, org.token), self.target.tls,
+                                                                 self.target.timeout, sinks=[self.secrets]))
         return org
 
     def close_org(self, name: str) -> None:
         """Best effort: delete the org, unless the target stopped answering."""
+        _, credential = self._org_credentials.pop(name, (None, None))
+        if credential is not None:
+            credential.close()
         if self.stopped is None:
             self.control.delete_org(name)

@@ -102,10 +102,7 @@ class MockProcess:
         self.proc.communicate(timeout=30)
 
 
-@pytest.fixture
-def mock_process() -> Iterator[Callable[..., MockProcess]]:
-    """Factory: `mock_process("--workers", "2", ...)` starts a server and waits for its banner;
-    every server started is stopped (or killed) at the end of the test."""
+def _mock_processes() -> Iterator[Callable[..., MockProcess]]:
     import os
     import signal
     import subprocess
@@ -137,3 +134,16 @@ def mock_process() -> Iterator[Callable[..., MockProcess]]:
             except ProcessLookupError:
                 pass
             running.proc.communicate(timeout=30)
+
+
+@pytest.fixture
+def mock_process() -> Iterator[Callable[..., MockProcess]]:
+    """Factory: `mock_process("--workers", "2", ...)` starts a server and waits for its banner;
+    every server started is stopped (or killed) at the end of the test."""
+    yield from _mock_processes()
+
+
+@pytest.fixture(scope="module")
+def module_mock_process() -> Iterator[Callable[..., MockProcess]]:
+    """`mock_process` for a server shared by the tests of one module (stopped at the module's end)."""
+    yield from _mock_processes()

@@ -1,6 +1,7 @@
 """The scenario loader: the shipped scenarios load; malformed ones fail with file, line and reason."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,72 @@ def test_variables_substitution() -> None:
         v.substitute("${later}")
     with pytest.raises(VariableError, match=r"\$\{g1.id\} has no value yet"):
         v.substitute("${g1.id}")
+
+
+# --- dialect_options: the IdP admin's settings, per dialect ------------------------------------------------
+OPTIONED = """\
+name: optioned
+dialects: [onelogin, pingfederate]
+dialect_options:
+  onelogin: {deprovision: delete}
+  pingfederate: {deprovision: delete, group_patch: true}
+steps:
+  - {name: read, request: {method: GET, path: /Users}}
+"""
+
+
+def test_dialect_options_are_read_per_dialect() -> None:
+    [sc] = load_text(OPTIONED)
+    assert sc.dialect_options == {"onelogin": {"deprovision": "delete"},
+                                  "pingfederate": {"deprovision": "delete", "group_patch": True}}
+    assert load_text(GOOD)[0].dialect_options == {}
+
+
+@pytest.mark.parametrize("change,to,key", [
+    ("onelogin: {deprovision: delete}", "onelogin: {deprovision: erase}", "dialect_options.onelogin.deprovision"),
+    ("group_patch: true", "group_patch: yes please", "dialect_options.pingfederate.group_patch"),
+    ("group_patch: true", "group_patch: true, rename_groups: false", "dialect_options.pingfederate.rename_groups"),
+    ("onelogin: {", "entra: {rename_groups: true}\n  onelogin: {", "dialect_options.entra.rename_groups"),
+    ("onelogin: {", "okta: {rename_groups: false}\n  onelogin: {", "dialect_options.okta"),
+])
+def test_an_unknown_option_or_bad_value_is_one_line_naming_file_and_key(change: str, to: str, key: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_text(OPTIONED.replace(change, to, 1), "opts.scim.yaml")
+    line = info.value.one_line()
+    assert "\n" not in line and line.startswith("malformed scenario: opts.scim.yaml:") and f" {key}: " in line, line
+
+
+def test_the_schema_offers_exactly_the_dialects_settings() -> None:
+    import inspect
+
+    from harness.scenarios import scenario_schema
+    from mock_okta.dialects import BY_NAME
+
+    offered = scenario_schema()["properties"]["dialect_options"]["properties"]
+    defs = scenario_schema()["$defs"]
+    assert set(offered) == set(BY_NAME)
+    for name, spec in offered.items():
+        spec = defs[spec["$ref"].rsplit("/", 1)[1]] if "$ref" in spec else spec
+        settings = set(spec.get("properties", {})) - {"rename_groups"}  # rename_groups: the driver's (OktaOrg)
+        assert settings == set(inspect.signature(BY_NAME[name]).parameters), name
+
+
+def test_a_dialect_option_changes_what_the_scenario_sends() -> None:
+    """The shipped dialect_options scenarios pass on the embedded mock, and fail with their options dropped:
+    each option is applied, none ignored."""
+    from harness.embedded import EmbeddedMock
+    from harness.runner import Runner
+    from harness.session import Session
+
+    shipped = load_file(default_scenario_dir() / "dialect_options.scim.yaml")
+    assert {o for sc in shipped for opts in sc.dialect_options.values() for o in opts} == {
+        "deprovision", "group_patch", "rename_groups"}
+    with EmbeddedMock() as mock:
+        for sc in shipped:
+            [dialect] = sc.dialects
+            ran = Runner(Session(mock.target)).run_scenario(sc, dialect)
+            assert ran.status == "pass", sc.name
+            for option in sc.dialect_options[dialect]:
+                without = dataclasses.replace(sc, dialect_options={dialect: {
+                    k: v for k, v in sc.dialect_options[dialect].items() if k != option}})
+                assert Runner(Session(mock.target)).run_scenario(without, dialect).status != "pass", (sc.name, option)
