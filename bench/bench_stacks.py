@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -36,6 +37,16 @@ from benchlib import ADMIN, BENCH, PY, TOKEN, Server, default_workers, start_ban
 from stack_probes import PROBES, run_probes
 
 STACKS = ("granian", "gunicorn", "waitress")
+
+
+def available_stacks() -> list[str]:
+    """STACKS whose server is installed: gunicorn is a comparison only, not a dependency of scim-harness
+    (`pip install gunicorn` to measure it); a stack left out is said on stderr."""
+    found = [s for s in STACKS if importlib.util.find_spec(s) is not None]
+    for missing in sorted(set(STACKS) - set(found)):
+        print(f"bench_stacks: {missing} is not installed (pip install {missing} to compare it); left out",
+              file=sys.stderr, flush=True)
+    return found
 
 
 def start(stack: str, app: str, workers: int, threads: int = 1, *extra: str) -> Server:
@@ -135,12 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default CPUs + 1)")
     p.add_argument("--granian-workers", default="", metavar="N,M",
                    help="also granian with these worker counts (targets bare-granian-Nw, mock-granian-Nw)")
-    p.add_argument("--stacks", default=",".join(STACKS), help=f"comma-separated subset of {', '.join(STACKS)}")
+    p.add_argument("--stacks", default=None, help=f"comma-separated subset of {', '.join(STACKS)} (default: those installed)")
     p.add_argument("--no-load", action="store_true", help="probes only")
     p.add_argument("--no-probes", action="store_true", help="load only")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, 20 users warm-up")
     args = p.parse_args(argv)
-    stacks = [s.strip() for s in args.stacks.split(",") if s.strip()]
+    stacks = available_stacks() if args.stacks is None else [s.strip() for s in args.stacks.split(",") if s.strip()]
     if any(s not in STACKS for s in stacks):
         p.error(f"--stacks: choose from {', '.join(STACKS)}")
     if args.quick:
