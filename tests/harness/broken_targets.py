@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import json
 import socket
-import socketserver
 import struct
 import time
 from typing import Iterator
 
-from tests.harness.raw_server import LoopbackServer, read_request, send_padded
+from tests.harness.raw_server import LoopbackServer, RawHandler, send_padded
 
 MODES = ("reset", "close", "hang", "hang-all", "html", "invalid-json", "wrong-ctype", "empty-200", "gigantic",
          "slow", "redirect")
@@ -50,23 +49,11 @@ def _response(status: str, body: bytes, content_type: str | None = "application/
     return (head + extra + "\r\n").encode("latin-1") + body
 
 
-class _Handler(socketserver.BaseRequestHandler):
+class _Handler(RawHandler):
     server: "BrokenServer"
+    timeout_s = HANG_S
 
-    def handle(self) -> None:
-        sock: socket.socket = self.request
-        sock.settimeout(HANG_S)
-        try:
-            request = read_request(sock)
-            if request is None:
-                return
-            method, target, _ = request
-            self.server.requests.append(f"{method} {target}")
-            self._answer(sock, method, target)
-        except (OSError, ValueError):
-            pass  # the client gave up (timeout, cap reached): nothing more to do
-
-    def _answer(self, sock: socket.socket, method: str, target: str) -> None:
+    def answer(self, sock: socket.socket, method: str, target: str, headers: dict[str, str]) -> None:
         mode = target.strip("/").split("/", 1)[0]
         path = target.split("?", 1)[0]
         probe = method == "GET" and path.endswith("/ServiceProviderConfig") and mode != "hang-all"

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import json
 import socket
-import socketserver
 import urllib.parse
 
 from tests.harness.broken_targets import SPC
-from tests.harness.raw_server import LoopbackServer, read_request, send_padded
+from tests.harness.raw_server import LoopbackServer, RawHandler, send_padded
 
 MODES = ("endless", "drip", "stall", "pages", "echo", "deep", "429-neg", "429-none", "429-date", "429-huge")
 PAGE_BYTES = int(9.5 * 1024 * 1024)
@@ -40,23 +39,11 @@ def _whole(status: str, body: bytes, extra: str = "") -> bytes:
     return _head(status, f"Content-Length: {len(body)}\r\n{extra}") + body
 
 
-class _Handler(socketserver.BaseRequestHandler):
+class _Handler(RawHandler):
     server: "HostileServer"
 
-    def handle(self) -> None:
-        sock: socket.socket = self.request
-        sock.settimeout(30)
-        try:
-            request = read_request(sock)
-            if request is None:
-                return
-            method, target, headers = request
-            self.server.requests.append(f"{method} {target}")
-            self._answer(sock, target, headers.get("authorization", ""))
-        except (OSError, ValueError):
-            pass  # the client gave up: nothing more to do
-
-    def _answer(self, sock: socket.socket, target: str, authorization: str) -> None:
+    def answer(self, sock: socket.socket, method: str, target: str, headers: dict[str, str]) -> None:
+        authorization = headers.get("authorization", "")
         mode = target.strip("/").split("/", 1)[0]
         path = target.split("?", 1)[0]
         probe = path.endswith("/ServiceProviderConfig")

@@ -42,6 +42,30 @@ def send_padded(sock: socket.socket, head: bytes, prefix: bytes, suffix: bytes, 
     sock.sendall(suffix)
 
 
+class RawHandler(socketserver.BaseRequestHandler):
+    """Reads one request, records `METHOD target` in the server's `requests`, then `answer`s it; a client that
+    gives up (timeout, closed socket) ends the handler quietly."""
+
+    timeout_s = 30.0
+    server: "LoopbackServer"
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.settimeout(self.timeout_s)
+        try:
+            request = read_request(sock)
+            if request is None:
+                return
+            method, target, headers = request
+            self.server.requests.append(f"{method} {target}")
+            self.answer(sock, method, target, headers)
+        except (OSError, ValueError):
+            pass  # the client gave up: nothing more to do
+
+    def answer(self, sock: socket.socket, method: str, target: str, headers: dict[str, str]) -> None:
+        raise NotImplementedError
+
+
 class LoopbackServer(socketserver.ThreadingTCPServer):
     """`with Server() as srv: srv.url("mode")` — bound to 127.0.0.1 on a free port; `stopping` is set at exit,
     which releases handlers that wait on it."""
