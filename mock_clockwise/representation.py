@@ -147,22 +147,23 @@ def list_response(total: int, start: int, resources: list[dict[str, Any]]) -> di
     return {**_list_head(total, start, len(resources)), "Resources": resources}
 
 
-def import_page_text(total: int, start: int, rows: list[tuple[Any, ...]], base: str) -> str:
+def import_page_text(total: int, start: int, rows: list[tuple[Any, ...]], groups: Mapping[str, list[dict[str, Any]]],
+                     base: str) -> str:
     """Okta's import page (no filter, sort or projection, RFC 7644 §3.4.2.4) as JSON text, spliced
-    from the stored text of each user (`rows` from Store.user_page_text: id, stored text, created,
-    lastModified, version, its groups as JSON text). The stored text is the default view (see the module doc); it is
-    closed here after the `groups` and `meta` that attach_groups, wire_form and decorate would add.
+    from the stored text of each user (`rows` and `groups` from Store.user_page_text: id, stored text,
+    created, lastModified, version; each user's groups by id). The stored text is the default view (see the
+    module doc); it is closed here after the `groups` and `meta` that attach_groups, wire_form and decorate would add.
     Ids are the store's UUIDs and the dates its own ISO strings, so only the base URL and the groups
     need JSON escaping."""
     users = to_json(f"{base}/Users/")[:-1]
     items = []
-    for uid, text, created, modified, version, groups_text in rows:
+    for uid, text, created, modified, version, *_ in rows:
         extra = ""
-        if groups_text:
-            groups = from_json(groups_text)
-            for grp in groups:
+        user_groups = groups.get(uid)
+        if user_groups:
+            for grp in user_groups:
                 grp["$ref"] = _url(base, "/Groups", grp["value"])
-            extra = f'"groups":{to_json(groups)},'
+            extra = f'"groups":{to_json(user_groups)},'
         items.append(f'{text[:-1]},{extra}"meta":{{"resourceType":"User","created":"{created}",'
                      f'"lastModified":"{modified}","version":"W/\\"{version}\\"","location":{users}{uid}"}}}}')
     head = to_json(_list_head(total, start, len(items)))

@@ -30,17 +30,17 @@ def _unauthorized(detail: str) -> Unauthorized:
 
 
 def before_request() -> None:
+    # The proxies resolved once: each use of `request` or `g` looks up the context again.
+    req, ctx = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
     st = state()
-    path = request.path
-    g.org = g.secret_header = None
+    path = req.path
+    ctx.org = ctx.secret_header = None
     # Deny by default: the blueprint that will serve the request decides, whatever the path looks like.
-    blueprint = request.blueprint
-    scim = blueprint == "scim" or path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
-    control = blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
-    if scim:
+    scim = path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/")
+    if scim or req.blueprint == "scim":
         # In the org's auth mode (auth_modes.py); its secret header, if any, is redacted from the journal.
-        g.org, g.secret_header = org, _ = authenticate_scim()
-        fault = st.faults.pick(request.method, path[len(SCIM_PREFIX):] or "/", org)
+        ctx.org, ctx.secret_header = org, _ = authenticate_scim()
+        fault = st.faults.pick(req.method, path[len(SCIM_PREFIX):] or "/", org)
         if fault is not None:
             if fault.latency_ms:
                 time.sleep(fault.latency_ms / 1000)
@@ -48,17 +48,21 @@ def before_request() -> None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 raise status_error(fault.status, f"Fault injected by the mock's control plane (status {fault.status})",
                                    headers)
-    elif control and blueprint == LIVE_VIEW:
+        return
+    blueprint = req.blueprint
+    control = blueprint == "control" or path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
+    if control and blueprint == LIVE_VIEW:
         authenticate_live_view()  # its one-time link, its session cookie, or the admin token
     elif control:
-        token = _bearer(request.headers.get("Authorization"))
+        token = _bearer(req.headers.get("Authorization"))
         if token is None or not hmac.compare_digest(token.encode(), st.admin_token.encode()):
             raise _unauthorized("The control plane needs Authorization: Bearer <admin token>")
 
 
 def after_request(response: Response) -> Response:
-    req = request
+    req = request._get_current_object()  # type: ignore[attr-defined]
     path = req.path
+    env = req.environ
     if req.method == "OPTIONS" and req.url_rule is not None and req.url_rule.methods:
         # RFC 9110 §9.3.7 / §10.2.1: Allow lists the methods of the resource asked about. werkzeug's
         # automatic answer unites every rule the path could match (`/Users/.search` is also
@@ -66,11 +70,12 @@ def after_request(response: Response) -> Response:
         response.headers["Allow"] = ", ".join(sorted(req.url_rule.methods))
     if path == SCIM_PREFIX or path.startswith(SCIM_PREFIX + "/"):
         st = state()
+        ctx = g._get_current_object()  # type: ignore[attr-defined]
         limit = st.max_content_length
         raw = None
         length = req.content_length
         # No Content-Length and no server-terminated stream: werkzeug reads no body (get_input_stream).
-        has_body = length or (length is None and req.environ.get("wsgi.input_terminated"))
+        has_body = length or (length is None and env.get("wsgi.input_terminated"))
         if has_body and (length is None or limit is None or length <= limit):
             try:
                 raw = req.get_data(cache=True)
@@ -78,8 +83,8 @@ def after_request(response: Response) -> Response:
                 raw = None
         # The body is journalled as bytes and decoded only if someone reads the journal; the journal
         # takes the entry's time itself.
-        st.journal.record(org=g.get("org"), method=req.method, path=path[len(SCIM_PREFIX):] or "/",
+        st.journal.record(org=ctx.get("org"), method=req.method, path=path[len(SCIM_PREFIX):] or "/",
                           query=req.query_string.decode("latin-1"),
-                          headers=redact_headers(request_headers(req.environ), g.get("secret_header")), raw=raw or None,
+                          headers=redact_headers(request_headers(env), ctx.get("secret_header")), raw=raw or None,
                           status=response.status_code)
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Request, Response, g, request
 
 from . import discovery
 from .errors import InvalidValue, NotFound, NotImplementedScim
@@ -12,23 +12,25 @@ from .filters import parse_filter
 from .projection import parse_attr_list, project
 from .representation import decorate, import_page_text, list_response
 from .schema import GROUP, USER, ResourceType
-from .wire import MAX_JSON_INT, SCIM_PREFIX, read_json, scim_response, scim_text_response, state
+from .wire import MAX_JSON_INT, SCIM_PREFIX, MockState, read_json, scim_response, scim_text_response, state
 
 bp = Blueprint("scim", __name__, url_prefix=SCIM_PREFIX)
 
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-def base_url() -> str:
+def base_url(st: MockState | None = None) -> str:
     # meta.location and $ref are absolute URLs built from the request's own host.
-    return state().url_root().rstrip("/") + SCIM_PREFIX
+    return (st or state()).url_root().rstrip("/") + SCIM_PREFIX
 
 
-def _projection_args(source: dict[str, Any] | None = None) -> tuple[list[str] | None, list[str] | None]:
+def _projection_args(source: dict[str, Any] | None = None,
+                     req: Request | None = None) -> tuple[list[str] | None, list[str] | None]:
     # RFC 7644 §3.4.2.5 (attributes / excludedAttributes), also on POST/PUT/PATCH (§3.9).
     if source is not None:
         return _attr_list(source.get("attributes")), _attr_list(source.get("excludedAttributes"))
-    if not request.query_string:
+    req = req or request
+    if not req.query_string:
         return None, None  # most requests have no query: no need to parse one
-    return parse_attr_list(request.args.get("attributes")), parse_attr_list(request.args.get("excludedAttributes"))
+    return parse_attr_list(req.args.get("attributes")), parse_attr_list(req.args.get("excludedAttributes"))
 
 
 def _attr_list(value: Any) -> list[str] | None:
@@ -41,10 +43,11 @@ def _attr_list(value: Any) -> list[str] | None:
     raise InvalidValue("attributes / excludedAttributes must be a list of attribute names")
 
 
-def _single(resource: dict[str, Any], rtype: ResourceType, status: int = 200) -> Response:
-    base = base_url()
+def _single(resource: dict[str, Any], rtype: ResourceType, status: int = 200, st: MockState | None = None,
+            req: Request | None = None) -> Response:
+    base = base_url(st)
     resource = decorate(resource, rtype, base)
-    attributes, excluded = _projection_args()
+    attributes, excluded = _projection_args(None, req)
     headers = {"ETag": resource["meta"]["version"]}
     if status == 201:
         # RFC 7644 §3.3: 201 Created with Location = meta.location.
@@ -52,8 +55,8 @@ def _single(resource: dict[str, Any], rtype: ResourceType, status: int = 200) ->
     return scim_response(project(resource, rtype, attributes, excluded, owned=True), status, headers)
 
 
-def _if_match() -> list[str] | None:
-    value = request.headers.get("If-Match")
+def _if_match(req: Request) -> list[str] | None:
+    value = req.headers.get("If-Match")
     return [t for t in (v.strip() for v in value.split(",")) if t] if value else None
 
 
@@ -75,8 +78,8 @@ def _int_param(params: dict[str, Any], name: str) -> int | None:
 
 
 def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | None,
-          excluded: list[str] | None) -> Response:
-    st = state()
+          excluded: list[str] | None, st: MockState | None = None) -> Response:
+    st = st or state()
     flt_text = params.get("filter")
     if flt_text is not None and not isinstance(flt_text, str):
         raise InvalidValue("filter must be a string")
@@ -95,11 +98,11 @@ def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | N
     order = str(params.get("sortOrder") or "ascending").lower()
     if order not in ("ascending", "descending"):
         raise InvalidValue(f"sortOrder must be 'ascending' or 'descending', got {params.get('sortOrder')!r}")
-    base = base_url()
+    base, org = base_url(st), g.org
     if rtype is USER and flt is None and not sort_by and not attributes and not excluded:
-        total, rows = st.store.user_page_text(g.org, start, count, st.max_page_bytes)
-        return scim_text_response(import_page_text(total, start, rows, base))
-    total, page = st.store.list_resources(g.org, rtype, flt, start, count, sort_by, order == "descending",
+        total, rows, groups = st.store.user_page_text(org, start, count, st.max_page_bytes)
+        return scim_text_response(import_page_text(total, start, rows, groups, base))
+    total, page = st.store.list_resources(org, rtype, flt, start, count, sort_by, order == "descending",
                                           st.max_page_bytes)
     resources = [project(decorate(r, rtype, base), rtype, attributes, excluded, owned=True) for r in page]
     return scim_response(list_response(total, start, resources))
@@ -121,29 +124,32 @@ def _resource_routes(rtype: ResourceType) -> None:
     kind = rtype.name.lower()
 
     def collection() -> Response:
-        st = state()
-        if request.method == "POST":
+        # The proxies resolved once: each use of `request` or `g` looks up the context again.
+        req, st = request._get_current_object(), state()  # type: ignore[attr-defined]
+        if req.method == "POST":
             create = st.store.create_user if rtype.name == "User" else st.store.create_group
-            return _single(create(g.org, read_json()), rtype, 201)
-        attributes, excluded = _projection_args()
-        return _list(rtype, request.args.to_dict(), attributes, excluded)
+            return _single(create(g.org, read_json()), rtype, 201, st, req)
+        attributes, excluded = _projection_args(None, req)
+        return _list(rtype, req.args.to_dict(), attributes, excluded, st)
 
     def item(rid: str) -> Response:
-        st = state()
-        s = st.store
+        req, st = request._get_current_object(), state()  # type: ignore[attr-defined]
+        s, org, method = st.store, g.org, req.method
         user = rtype.name == "User"
-        if request.method == "GET":
-            resource = (s.get_user if user else s.get_group)(g.org, rid)
-            inm = request.headers.get("If-None-Match")
+        if method == "GET":
+            resource = (s.get_user if user else s.get_group)(org, rid)
+            inm = req.headers.get("If-None-Match")
             if inm and any(t.strip() in ("*", resource["meta"]["version"]) for t in inm.split(",")):
                 # RFC 7232 §3.2: the client's copy is current.
                 return Response(status=304, headers={"ETag": resource["meta"]["version"]})
-            return _single(resource, rtype)
-        if request.method == "PUT":
-            return _single((s.replace_user if user else s.replace_group)(g.org, rid, read_json(), _if_match()), rtype)
-        if request.method == "PATCH":
-            return _single((s.patch_user if user else s.patch_group)(g.org, rid, read_json(), _if_match()), rtype)
-        (s.delete_user if user else s.delete_group)(g.org, rid, _if_match())
+            return _single(resource, rtype, 200, st, req)
+        if method == "PUT":
+            return _single((s.replace_user if user else s.replace_group)(org, rid, read_json(), _if_match(req)), rtype,
+                           200, st, req)
+        if method == "PATCH":
+            return _single((s.patch_user if user else s.patch_group)(org, rid, read_json(), _if_match(req)), rtype,
+                           200, st, req)
+        (s.delete_user if user else s.delete_group)(org, rid, _if_match(req))
         return Response(status=204)
 
     def search() -> Response:

@@ -188,13 +188,14 @@ _COMMON_TYPES = {f"{t}{p}": t for t in (SCIM_CONTENT_TYPE, "application/json")
 def read_json() -> Any:
     """The request body as JSON. RFC 7644 §3.8: `application/scim+json`; `application/json`
     is accepted too (Entra and many clients), as is a missing Content-Type."""
-    raw_type = request.environ.get("CONTENT_TYPE", "")
+    req = request._get_current_object()  # type: ignore[attr-defined]  # the proxy resolved once
+    raw_type = req.environ.get("CONTENT_TYPE", "")
     # The Content-Types IdPs send, as they send them, are known; any other is parsed (RFC 9110 §8.3.1).
-    ctype = _COMMON_TYPES.get(raw_type) or (request.mimetype or "").lower()
+    ctype = _COMMON_TYPES.get(raw_type) or (req.mimetype or "").lower()
     if ctype and ctype not in (SCIM_CONTENT_TYPE, "application/json"):
         raise UnsupportedMediaType(
-            f"Content-Type {request.mimetype!r} is not supported; send application/scim+json or application/json")
-    raw = request.get_data(cache=True)
+            f"Content-Type {req.mimetype!r} is not supported; send application/scim+json or application/json")
+    raw = req.get_data(cache=True)
     if not raw.strip():
         raise InvalidSyntax("the request body is empty; a JSON object is required")
     try:

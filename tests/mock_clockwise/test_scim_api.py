@@ -267,6 +267,20 @@ def test_import_page_equals_each_user_read_alone(scim_client: httpx.Client) -> N
         {"schemas": u["schemas"], "id": u["id"], "userName": u["userName"]} for u in (a, b)]
 
 
+def test_import_page_groups_with_many_memberships_equal_each_user_read_alone(scim_client: httpx.Client) -> None:
+    # store.user_page_text reads the org's memberships in one statement when they are at most the page's
+    # `count`, else each user's groups with the page (a probe per user): both give GET /Users/{id}'s groups.
+    a, b = new_user(scim_client, "a@x.com"), new_user(scim_client, "b@x.com")
+    for name in ("first", "second", "third"):
+        new_group(scim_client, name, [{"value": a["id"]}, {"value": b["id"]}])  # 6 memberships
+    for count in (1, 2, 6, 100):  # 1, 2: more memberships than the page holds; 6, 100: at most
+        for start in (1, 2):
+            page = scim_client.get(f"/Users?startIndex={start}&count={count}").json()
+            alone = [scim_client.get(f"/Users/{u['id']}").json() for u in (a, b)][start - 1:start - 1 + count]
+            assert page["Resources"] == alone, (start, count)
+            assert [g["display"] for g in alone[0]["groups"]] == ["first", "second", "third"]
+
+
 def test_sorting_and_projection(scim_client: httpx.Client) -> None:
     for name in ("b@x.com", "C@x.com", "a@x.com"):
         new_user(scim_client, name)

@@ -68,7 +68,7 @@ def assert_pages_agree(store: Store, org: str = "acme") -> None:
     ref = creation_order(store, "users", org)
     for start in starts(len(ref)):
         for count in (1, 100):
-            total, rows = store.user_page_text(org, start, count)
+            total, rows, _ = store.user_page_text(org, start, count)
             assert total == len(ref)
             assert [r[0] for r in rows] == ref[start - 1:start - 1 + count], (start, count)
     total, page = store.list_resources(org, USER, None, start_index=len(ref) - 4, count=10)
