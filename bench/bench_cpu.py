@@ -14,17 +14,27 @@ figure to read. Medians over the rounds; CPU time (not wall time), so a busy mac
 every figure alike rather than favouring one side.
 
     python bench/bench_cpu.py [--baseline REF] [--rounds 5] [--repeat 200] [--json out.json] [--memory]
+    python bench/bench_cpu.py --instructions [--baseline REF] [--passes 8]
+
+`--instructions` counts instructions instead of timing: each app runs under valgrind (cachegrind,
+no cache simulation; Debian's `valgrind` package), once with 0 and once with N passes of the mix after
+the same set-up, and the difference over the requests sent is the figure. It includes the client's
+side (building requests, decoding answers), the same for all three, so the own figure (minus bare)
+is the mock's alone. Deterministic to ~1% (PYTHONHASHSEED=0), where CPU time on a shared 2-core
+machine wanders by 15%; it counts user-space instructions, not system calls nor cache misses.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -81,6 +91,52 @@ def run(baseline: str = "main", rounds: int = 5, repeat: int = 200, users: int =
             "samples": samples}
 
 
+REQUESTS_PER_PASS = 25  # profile_mock.okta_mix: 4 filters, 4 POSTs, 3 GET+PUT, 2 PATCHes, 2 group add+remove, 5 pages
+
+
+def _instructions(app: str, pythonpath: Path, users: int, passes: int, out: Path) -> int:
+    """User-space instructions (cachegrind's Ir) of one profile_mock run: set-up, warm-up, `passes` passes."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(pythonpath), str(REPO / "bench")]), "PYTHONHASHSEED": "0"}
+    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}", sys.executable,
+           str(PROFILE), "--app", "bare" if app == "bare" else "mock", "--users", str(users), "--passes", str(passes)]
+    subprocess.run(cmd, check=True, env=env, cwd=pythonpath, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for line in out.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{out}: no summary line from cachegrind")
+
+
+def run_instructions(baseline: str = "main", passes: int = 8, users: int = 600) -> dict[str, Any]:
+    """Instructions per request of the Okta mix for bare Flask, the mock at `baseline` and this tree's."""
+    if shutil.which("valgrind") is None:
+        raise RuntimeError("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
+        base_dir = Path(tmp) / "base"
+        base_dir.mkdir()
+        commit = export(baseline, base_dir)
+        trees = {"bare": REPO, "base": base_dir, "head": REPO}
+        jobs = [(app, n) for app in trees for n in (0, passes)]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            counts = dict(zip(jobs, pool.map(lambda job: _instructions(job[0], trees[job[0]], users, job[1],
+                                                                         Path(tmp) / f"{job[0]}-{job[1]}.out"), jobs)))
+    per_request = {app: (counts[(app, passes)] - counts[(app, 0)]) / (passes * REQUESTS_PER_PASS) for app in trees}
+    own = {app: per_request[app] - per_request["bare"] for app in ("base", "head")}
+    return {"baseline": baseline, "baseline_commit": commit, "passes": passes, "users": users,
+            "per_request": per_request, "own": own, "own_ratio": own["head"] / own["base"],
+            "total_ratio": per_request["head"] / per_request["base"]}
+
+
+def instructions_table(res: dict[str, Any]) -> str:
+    per, own, commit = res["per_request"], res["own"], res["baseline_commit"]
+    return "\n".join([
+        "| Okta mix, per request | bare Flask | mock " + commit + " | mock now | now/before |",
+        "|---|---:|---:|---:|---:|",
+        f"| instructions, whole request (client side included) | {per['bare'] / 1e6:.2f} M | {per['base'] / 1e6:.2f} M | "
+        f"{per['head'] / 1e6:.2f} M | {res['total_ratio']:.2f} |",
+        f"| instructions, the mock's own (minus bare Flask) | | {own['base'] / 1e6:.2f} M | {own['head'] / 1e6:.2f} M | "
+        f"**{res['own_ratio']:.2f}** |"])
+
+
 def table(res: dict[str, Any]) -> str:
     med = res["median"]
     bare, base, head = med["bare"], med["base"], med["head"]
@@ -110,7 +166,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--users", type=int, default=600)
     p.add_argument("--memory", action="store_true", help="the in-memory store (--workers 1) instead")
     p.add_argument("--json", help="write the figures here")
+    p.add_argument("--instructions", action="store_true",
+                   help="count instructions under valgrind instead of timing (deterministic; see above)")
+    p.add_argument("--passes", type=int, default=8, help="--instructions: passes of the mix (25 requests each)")
     args = p.parse_args(argv)
+    if args.instructions:
+        try:
+            ires = run_instructions(args.baseline, args.passes, args.users)
+        except RuntimeError as exc:
+            print(f"bench_cpu: {exc}", file=sys.stderr)
+            return 2
+        print(f"instructions per request of the Okta mix ({args.passes} passes of {REQUESTS_PER_PASS} requests, "
+              f"{args.users} users); before = {args.baseline} ({ires['baseline_commit']}), now = this tree")
+        print(instructions_table(ires))
+        if args.json:
+            Path(args.json).write_text(json.dumps(ires, indent=2))
+        return 0
     res = run(args.baseline, args.rounds, args.repeat, args.users, args.memory)
     print(f"server CPU µs/request, in-process, median of {args.rounds} rounds ({res['store']}); "
           f"before = {args.baseline} ({res['baseline_commit']}), now = this tree")

@@ -9,7 +9,7 @@ then the whole mix runs under cProfile and the top functions are printed.
 
     python bench/profile_mock.py [--users 600] [--rounds 5] [--repeat 200] [--memory] [--top 30]
                                  [--sort tottime|cumtime] [--no-profile] [--json out.json]
-                                 [--app mock|bare]
+                                 [--app mock|bare] [--passes N]
 
 By default the store is a SQLite file in WAL mode on tmpfs, with the control plane shared through
 a state folder, as the worker processes of `scim-harness serve` run it; `--memory` uses the
@@ -246,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sort", default="tottime", choices=("tottime", "cumtime"))
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--json", help="write the µs/request figures here")
+    ap.add_argument("--passes", type=int, metavar="N",
+                    help="only the set-up, the warm-up and N passes of the mix, no figures (bench_cpu.py "
+                         "--instructions counts the instructions of N passes minus those of 0)")
     args = ap.parse_args(argv)
 
     shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -254,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         mix = Mix(Wsgi(app), args.users)
         for _ in range(20):  # warm-up: imports, caches, SQLite pages
             okta_mix(mix)
+        if args.passes is not None:
+            for _ in range(args.passes):
+                okta_mix(mix)
+            close()
+            return 0
         figures = measure(mix, args.repeat, args.rounds)
         where = "bare Flask" if args.app == "bare" else "memory store" if args.memory else "WAL file store"
         print(f"server CPU µs/request ({where}, median of {args.rounds} rounds, Flask + mock, no HTTP server):")

@@ -73,9 +73,11 @@ def after_request(response: Response) -> Response:
         ctx = g._get_current_object()  # type: ignore[attr-defined]
         limit = st.max_content_length
         raw = None
-        length = req.content_length
-        # No Content-Length and no server-terminated stream: werkzeug reads no body (get_input_stream).
-        has_body = length or (length is None and env.get("wsgi.input_terminated"))
+        # No Content-Length and no server-terminated stream: werkzeug reads no body (get_input_stream). Most
+        # requests (GET) carry neither header: the environ says so without werkzeug's header parsing.
+        framed = "CONTENT_LENGTH" in env or "HTTP_TRANSFER_ENCODING" in env or env.get("wsgi.input_terminated")
+        length = req.content_length if framed else None
+        has_body = framed and (length or (length is None and env.get("wsgi.input_terminated")))
         if has_body and (length is None or limit is None or length <= limit):
             try:
                 raw = req.get_data(cache=True)

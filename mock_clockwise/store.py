@@ -18,13 +18,14 @@ import uuid
 from typing import Any, Callable, Iterable, TypeVar
 
 from . import plan
-from .errors import Forbidden, InvalidValue, Uniqueness
+from .errors import Forbidden, InvalidValue, NotFound, Uniqueness
 from .filter_eval import compile_filter, index_hint
 from .names import user_name_key
 from .org_store import OrgStore
 from .patch import apply_patch
 from .projection import sort_key
-from .representation import from_json, group_value, resource_from_row, stored_form, stored_text, wire_form
+from .representation import (attach_groups, from_json, group_value, resource_from_row, stored_form, stored_text,
+                             wire_form)
 from .schema import GROUP, USER, ResourceType
 from .store_base import BLOCK_BITS, check_if_match, now_iso
 from .validation import validate_resource
@@ -74,8 +75,13 @@ class Store(OrgStore):
 
     # ------------------------------------------------------------------ reads
     def get_user(self, org: str, uid: str) -> dict[str, Any]:
-        with self._read() as c:
-            return self._with_groups(c, [resource_from_row("User", self._row(c, "users", org, uid))])[0]
+        # One statement, its own snapshot: the user with its groups (no BEGIN/COMMIT around two).
+        row = self._read_one(f"SELECT data, created, last_modified, version, {_GROUPS_JSON} AS groups_json "
+                             "FROM users WHERE org=? AND id=?", (org, uid))
+        if row is None:
+            raise NotFound(f"User {uid!r} not found")  # as _row: another org's id is an unknown one
+        user = resource_from_row("User", row)
+        return attach_groups([user], {user["id"]: from_json(row["groups_json"]) if row["groups_json"] else []})[0]
 
     def get_group(self, org: str, gid: str) -> dict[str, Any]:
         with self._read() as c:
@@ -247,7 +253,7 @@ class Store(OrgStore):
             self._refresh_mode(c, org, org_row)
             # What was just written, without reading it back.
             out = wire_form("User", data, now, now, 1)
-            self._event(c, org, "dsync.user.created", out)
+            self._event(c, org, "dsync.user.created", out, now)
         return out
 
     def _check_user_name(self, c: sqlite3.Connection, org: str, user_name: str, uid: str | None) -> None:
@@ -325,7 +331,7 @@ class Store(OrgStore):
         if active and not plan.is_active(before):
             self._refresh_mode(c, org)  # only a (re)activation adds an active user
         out = wire_form("User", after, row["created"], now, row["version"] + 1)
-        self._event(c, org, "dsync.user.updated", out)
+        self._event(c, org, "dsync.user.updated", out, now)
         return self._with_groups(c, [out])[0]
 
     def delete_user(self, org: str, uid: str, if_match: list[str] | None = None) -> None:

@@ -295,12 +295,14 @@ class StoreBase:
             raise NotFound(f"organization {org!r} not found")
         return row
 
-    def _event(self, c: sqlite3.Connection, org: str, name: str, data: dict[str, Any]) -> None:
-        self._events(c, org, [(name, data)])
+    def _event(self, c: sqlite3.Connection, org: str, name: str, data: dict[str, Any], now: str | None = None) -> None:
+        self._events(c, org, [(name, data)], now)
 
-    def _events(self, c: sqlite3.Connection, org: str, events: list[tuple[str, dict[str, Any]]]) -> None:
-        """WorkOS-style events, in order, with one statement however many there are."""
-        now = now_iso()
+    def _events(self, c: sqlite3.Connection, org: str, events: list[tuple[str, dict[str, Any]]],
+                now: str | None = None) -> None:
+        """WorkOS-style events, in order, with one statement however many there are; `now` is the write's
+        instant when it has one already (the resource's meta.lastModified)."""
+        now = now or now_iso()
         c.executemany("INSERT INTO events (org, id, event, data, created_at) VALUES (?,?,?,?,?)",
                       [(org, "event_" + secrets.token_hex(13).upper(), name, to_json(data), now)
                        for name, data in events])
