@@ -97,9 +97,12 @@ REQUESTS_PER_PASS = 25  # profile_mock.okta_mix: 4 filters, 4 POSTs, 3 GET+PUT, 
 def _instructions(app: str, pythonpath: Path, users: int, passes: int, out: Path) -> int:
     """User-space instructions (cachegrind's Ir) of one profile_mock run: set-up, warm-up, `passes` passes."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(pythonpath), str(REPO / "bench")]), "PYTHONHASHSEED": "0"}
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}", sys.executable,
+    cmd = ["valgrind", "-q", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}", sys.executable,
            str(PROFILE), "--app", "bare" if app == "bare" else "mock", "--users", str(users), "--passes", str(passes)]
-    subprocess.run(cmd, check=True, env=env, cwd=pythonpath, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(cmd, env=env, cwd=pythonpath, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"{app}: profile_mock under valgrind failed (exit {done.returncode}): {last}")
     for line in out.read_text().splitlines():
         if line.startswith("summary:"):
             return int(line.split()[1])
@@ -110,6 +113,8 @@ def run_instructions(baseline: str = "main", passes: int = 8, users: int = 600) 
     """Instructions per request of the Okta mix for bare Flask, the mock at `baseline` and this tree's."""
     if shutil.which("valgrind") is None:
         raise RuntimeError("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    if users < 500:
+        raise RuntimeError("--users must be at least 500: the mix reads import pages 1-5 of 100 users")
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
         base_dir = Path(tmp) / "base"
         base_dir.mkdir()
