@@ -114,8 +114,9 @@ def probe_table(probes: dict[str, dict[str, tuple[bool, str]]]) -> str:
 
 
 def run(duration: int, rounds: int, users: int, warm: int, workers: int, stacks: list[str],
-        probe_stacks: list[str], more_workers: list[int] | None = None) -> dict[str, Any]:
-    """The load rotation over `stacks` (none: no load) and the probes of `probe_stacks`, with the load average."""
+        probe_stacks: list[str], more_workers: list[int] | None = None, quick: bool = False) -> dict[str, Any]:
+    """The load rotation over `stacks` (none: no load) and the probes of `probe_stacks`, with the load average;
+    `quick` (a smoke run) shortens the probes' waits (stack_probes.run_probes)."""
     out: dict[str, Any] = {"load_average_1min": {"start": os.getloadavg()[0]}, "cpus": os.cpu_count(),
                            "workers": workers}
     print(f"load average (1 min) at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", file=sys.stderr,
@@ -123,7 +124,7 @@ def run(duration: int, rounds: int, users: int, warm: int, workers: int, stacks:
     if stacks:
         out["load"] = rotate(load_targets(stacks, workers, more_workers or []), duration, rounds, users, warm)
         out["load"]["ratios"] = ratios(out["load"])
-    out["probes"] = {s: run_probes(lambda *extra, s=s: start(s, "mock", workers, 1, *extra), workers)
+    out["probes"] = {s: run_probes(lambda *extra, s=s: start(s, "mock", workers, 1, *extra), workers, quick)
                      for s in probe_stacks}
     out["load_average_1min"]["end"] = os.getloadavg()[0]
     return out
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stacks", default=None, help=f"comma-separated subset of {', '.join(STACKS)} (default: those installed)")
     p.add_argument("--no-load", action="store_true", help="probes only")
     p.add_argument("--no-probes", action="store_true", help="load only")
-    p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, 20 users warm-up")
+    p.add_argument("--quick", action="store_true", help="smoke run: 2 s, 1 round, 20 users warm-up, shorter probe waits")
     args = p.parse_args(argv)
     stacks = available_stacks() if args.stacks is None else [s.strip() for s in args.stacks.split(",") if s.strip()]
     if any(s not in STACKS for s in stacks):
@@ -157,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.duration, args.rounds, args.warm_up = 2, 1, 20
     out = run(args.duration, args.rounds, args.users, args.warm_up, args.workers, [] if args.no_load else stacks,
-              [] if args.no_probes else stacks, [int(n) for n in args.granian_workers.split(",") if n.strip()])
+              [] if args.no_probes else stacks, [int(n) for n in args.granian_workers.split(",") if n.strip()],
+              args.quick)
     print(report(out))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))

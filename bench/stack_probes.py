@@ -114,17 +114,19 @@ def supervisor_killed(start: Start, workers: int) -> Probe:
         server.stop()
 
 
-def graceful_shutdown(start: Start, workers: int) -> Probe:
+def graceful_shutdown(start: Start, workers: int, quick: bool = False) -> Probe:
+    # quick (the smoke run): a 1.2 s request, SIGTERM 0.5 s into it, instead of 2 s and 0.7 s.
+    latency, wait = (1200, 0.5) if quick else (2000, 0.7)
     server = start()
     try:
         admin = server.base.rsplit("/scim/v2", 1)[0] + "/_mock"
         r = httpx.put(admin + "/faults", headers={"Authorization": f"Bearer {ADMIN}"}, timeout=5,
-                      json={"faults": [{"method": "GET", "path": "^/Users$", "latency_ms": 2000}]})
+                      json={"faults": [{"method": "GET", "path": "^/Users$", "latency_ms": latency}]})
         r.raise_for_status()
         status: list[int] = []
         slow = threading.Thread(target=lambda: status.append(_get_ok(server.base, "/Users", timeout=15)))
         slow.start()
-        time.sleep(0.7)
+        time.sleep(wait)
         os.kill(server.proc.pid, signal.SIGTERM)
         slow.join(20)
         code = server.proc.wait(timeout=30)
@@ -141,7 +143,9 @@ def _seed(base: str) -> str:
         return str(c.post("/Users", json={"schemas": [CORE_USER], "userName": "small@x.test"}).json()["id"])
 
 
-def slow_clients(start: Start, workers: int) -> Probe:
+def slow_clients(start: Start, workers: int, quick: bool = False) -> Probe:
+    # quick (the smoke run): the same abusers, the normal client watched for 1.5 s after 0.5 s, not 5 s after 1 s.
+    settle, watch = (0.5, 1.5) if quick else (1.0, 5.0)
     server = start()
     abusers: list[socket.socket] = []
     try:
@@ -158,9 +162,9 @@ def slow_clients(start: Start, workers: int) -> Probe:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             s.sendall(page.encode() * 24)
             abusers.append(s)
-        time.sleep(1.0)
+        time.sleep(settle)
         times, statuses = [], []
-        t_end = time.monotonic() + 5
+        t_end = time.monotonic() + watch
         while time.monotonic() < t_end:
             t0 = time.monotonic()
             statuses.append(_get_ok(server.base, f"/Users/{small}"))
@@ -234,11 +238,15 @@ PROBES: dict[str, Callable[[Start, int], Probe]] = {
     "slow clients": slow_clients, "TLS + client certificate": tls, "port in use": port_in_use}
 
 
-def run_probes(start: Start, workers: int) -> dict[str, Probe]:
+QUICKER = (graceful_shutdown, slow_clients)  # the probes that take `quick`: shorter waits, same checks
+
+
+def run_probes(start: Start, workers: int, quick: bool = False) -> dict[str, Probe]:
+    """Every probe of PROBES; `quick` (the smoke run) shortens the waits of QUICKER."""
     out: dict[str, Probe] = {}
     for name, probe in PROBES.items():
         try:
-            out[name] = probe(start, workers)
+            out[name] = probe(start, workers, quick) if quick and probe in QUICKER else probe(start, workers)
         except (OSError, RuntimeError, httpx.HTTPError, subprocess.TimeoutExpired, StopIteration) as exc:
             out[name] = (False, f"{type(exc).__name__}: {str(exc)[:80]}")
     return out

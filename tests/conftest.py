@@ -68,6 +68,23 @@ def admin_client(make_client: Callable[..., httpx.Client]) -> httpx.Client:
 
 
 # ---------------------------------------------------------------------------- real server processes
+_TLS_CONTEXT: Any = None
+
+
+def tls_context() -> Any:
+    """One default SSL context for every loopback client of the tests: httpx builds one per Client otherwise
+    (loading the CA bundle, ~35 ms each), and tests that open a client per request or per thread paid it hundreds
+    of times. Plain-http clients never use it; https ones verify as httpx's default would."""
+    global _TLS_CONTEXT
+    if _TLS_CONTEXT is None:
+        import ssl
+
+        import certifi
+
+        _TLS_CONTEXT = ssl.create_default_context(cafile=certifi.where())
+    return _TLS_CONTEXT
+
+
 class MockProcess:
     """`python -m mock_clockwise` running on a free loopback port (its own process group, so
     a test can SIGKILL the server and all of its worker processes at once)."""
@@ -79,7 +96,7 @@ class MockProcess:
         self.control = next(line.split(": ", 1)[1] for line in lines if line.startswith("Control plane: "))
 
     def client(self, token: str, *, control: bool = False, timeout: float = 30.0) -> httpx.Client:
-        return httpx.Client(base_url=self.control if control else self.base, timeout=timeout,
+        return httpx.Client(base_url=self.control if control else self.base, timeout=timeout, verify=tls_context(),
                             headers={"Authorization": f"Bearer {token}", "Accept": "application/scim+json"})
 
     def stop(self, timeout: float = 30.0) -> int:

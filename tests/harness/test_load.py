@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,16 +22,20 @@ from tests.harness.processes import Cli, free_port, named
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="starts real processes and stops them with signals")
 
 
-def aggregated(report_dir: Path) -> dict[str, str]:
-    with open(report_dir / "load_stats.csv", newline="") as f:
-        return next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
+def aggregated(report_dir: Path, output: str) -> dict[str, str]:
+    """The run's request and failure counts, from locust's final "Aggregated" line in `output`. Not from
+    load_stats.csv, which must be there: locust rewrites it once a second while running and flushes it every
+    10 s or at its close, so a short run's file can lack its last second, or its rows when read (the flake)."""
+    assert (report_dir / "load_stats.csv").is_file()
+    *_, last = re.finditer(r"^\s*Aggregated\s+(\d+)\s+(\d+)\(", output, re.MULTILINE)
+    return {"Request Count": last.group(1), "Failure Count": last.group(2)}
 
 
 def test_embedded_mock_run_exits_0_and_writes_reports(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     code = main(["load", "--duration", "3s", "--users", "6", "--spawn-rate", "6", "--report-dir", str(tmp_path)])
     out, err = capfd.readouterr()
     assert code == 0, err[-2000:]
-    stats = aggregated(tmp_path)
+    stats = aggregated(tmp_path, out + err)
     assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0
     html = (tmp_path / "load.html").read_text()
     assert "<html" in html.lower() and "/Users" in html
@@ -49,7 +54,7 @@ def test_target_in_distributed_mode_with_a_p95_threshold_exits_1(tmp_path: Path,
     assert code == 1  # no request is answered within a microsecond
     assert "✓ fail ratio 0.00% ≤ 0.00%" in out and "> 0.001 ms" in out  # each threshold's verdict, as k6 prints
     assert next(line for line in out.splitlines() if line.startswith("✗ p95 ")).endswith(" ms > 0.001 ms")
-    stats = aggregated(tmp_path)
+    stats = aggregated(tmp_path, out + err)
     assert int(stats["Request Count"]) > 0 and int(stats["Failure Count"]) == 0  # served fine, only slow
     assert (tmp_path / "load.html").is_file()
     assert "load-token" not in out + err  # the token never reaches the output
@@ -69,7 +74,7 @@ def test_the_fail_ratio_decides_the_exit_code_and_says_so(ratio: str, exit_code:
     out, err = capfd.readouterr()
     assert code == exit_code, err[-2000:]
     assert verdict in out
-    stats = aggregated(tmp_path)
+    stats = aggregated(tmp_path, out + err)
     assert int(stats["Failure Count"]) == int(stats["Request Count"]) > 0  # every request got a 401
     with open(tmp_path / "load_failures.csv", newline="") as f:
         assert any("401" in row["Error"] for row in csv.DictReader(f))
@@ -106,7 +111,7 @@ def test_web_autostart_runs_the_given_users_for_the_duration_and_writes_reports(
     out, err = capfd.readouterr()
     assert code == 0, err[-2000:]
     assert "(3 total users)" in err and "runs 3s, then quits" in out and "✓ fail ratio" in out
-    assert int(aggregated(tmp_path)["Request Count"]) > 0 and (tmp_path / "load.html").is_file()
+    assert int(aggregated(tmp_path, out + err)["Request Count"]) > 0 and (tmp_path / "load.html").is_file()
 
 
 def test_sigterm_to_the_parent_alone_stops_the_mock_its_workers_and_locust(tmp_path: Path) -> None:

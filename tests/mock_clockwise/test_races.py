@@ -15,6 +15,8 @@ from typing import Any, Callable
 import httpx
 import pytest
 
+from tests.conftest import tls_context
+
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses fork and POSIX signals")
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -31,7 +33,8 @@ def together(n: int, request: Callable[[int, httpx.Client], Any], base: str, tok
     barrier = threading.Barrier(n)
 
     def one(i: int) -> Any:
-        with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
+        with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"},
+                          verify=tls_context()) as client:
             client.get("/ServiceProviderConfig")  # open the connection before the race starts
             barrier.wait(timeout=60)
             return request(i, client)
