@@ -18,6 +18,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,15 +74,14 @@ QUICK_RUN = ["--suite", "rfc"]
 def run_wall_time(repeat: int, extra: list[str] | None = None) -> dict[str, Any]:
     """Wall time of the default `scim-harness run` (embedded mock, every built-in scenario), or with `extra`."""
     times = []
-    for _ in range(repeat):
-        out = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-run-{os.getpid()}"
-        t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--report-dir", str(out), *(extra or [])],
-                           cwd=REPO,
-                           capture_output=True, text=True, timeout=600)
-        times.append(time.perf_counter() - t0)
-        if r.returncode != 0:
-            raise RuntimeError(f"scim-harness run exited {r.returncode}: {r.stdout[-500:]} {r.stderr[-500:]}")
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as out:  # the runs' reports, removed afterwards
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            r = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--report-dir", out, *(extra or [])],
+                               cwd=REPO, capture_output=True, text=True, timeout=600)
+            times.append(time.perf_counter() - t0)
+            if r.returncode != 0:
+                raise RuntimeError(f"scim-harness run exited {r.returncode}: {r.stdout[-500:]} {r.stderr[-500:]}")
     return {"median_s": statistics.median(times), "runs_s": times}
 
 
@@ -491,7 +491,6 @@ def main(argv: list[str] | None = None) -> int:
         return jobs_sections(args)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.perf_counter()
-    import tempfile
 
     def step(name: str) -> None:
         print(f"== {name}", file=sys.stderr, flush=True)
