@@ -11,7 +11,8 @@ side, each as one job with a session of its own, and the run reads as if they ha
   what `--jobs 1` shows, in that order.
 - `Scheduler`: at most N jobs at a time; a job starts once the jobs it runs `after` are done: one of
   the plan's head unit first (the console waits for it), else the one with the longest chain of work
-  ahead of it (the critical path), plan order between equals; an exclusive job runs alone. `-x`: once a job of one
+  ahead of it (the critical path), plan order between equals; an exclusive job runs alone (first, when it
+  needs no other job: nothing waits for it then). `-x`: once a job of one
   plan unit (the rfc suite, or one scenario run) fails the run, no job of a later unit starts; the
   unit's own jobs (the suite's clean-up) still do. Ctrl-C or SIGTERM: nothing more is started, every
   job's next request is refused, and the interruption goes on.
@@ -228,6 +229,10 @@ class Scheduler:
             if self._running >= self.jobs or self._exclusive:
                 return None
             ready = [i for i in waiting if self._unit(jobs, i) <= self._last_unit and all(d in self._done for d in jobs[i].after)]
+            # An exclusive job ready while nothing runs (at the start) goes first: it makes no other job wait.
+            alone = next((i for i in ready if jobs[i].exclusive), None) if not self._running else None
+            if alone is not None:
+                return alone
             # The head of the plan first (the console shows it live; the rest waits for it), then the critical path.
             head = min((self._unit(jobs, i) for i in range(len(jobs)) if i not in self._done), default=None)
             ready = next((i for i in ready if self._unit(jobs, i) == head), ready[0] if ready else None)

@@ -147,11 +147,22 @@ def test_an_exclusive_job_runs_alone() -> None:
     log: list[str] = []
     busy = [0, 0]
     jobs = [_tracked(log, busy, str(i)) for i in range(6)]
-    jobs[3].exclusive = True
+    jobs[3].exclusive, jobs[3].after = True, (0, 1, 2)
     Scheduler(4).run(jobs)
     at = log.index("+3")
-    assert {e for e in log[:at] if e.startswith("-")} == {"-0", "-1", "-2"}  # everything before it finished
-    assert log[at + 1] == "-3"                                                # nothing ran beside it
+    assert {"-0", "-1", "-2"} <= {e for e in log[:at] if e.startswith("-")}  # what it needs finished
+    assert {e for e in log[:at] if e.startswith("+")} == {e.replace("-", "+") for e in log[:at] if e.startswith("-")}
+    assert log[at + 1] == "-3"                                                 # and nothing ran beside it
+
+
+def test_an_exclusive_job_that_needs_no_other_runs_first_alone() -> None:
+    # (a scenario that times a response, harness/runner.py): first, nothing has to finish for it to start.
+    log: list[str] = []
+    busy = [0, 0]
+    jobs = [_tracked(log, busy, str(i)) for i in range(6)]
+    jobs[3].exclusive = True
+    assert Scheduler(4).run(jobs) == [str(i) for i in range(6)]
+    assert log[:2] == ["+3", "-3"]
 
 
 def test_halt_stops_starting_jobs() -> None:

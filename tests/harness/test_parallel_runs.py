@@ -73,8 +73,8 @@ def test_jobs_on_a_shared_target_use_names_of_their_own_and_clean_up(mock: Embed
 
 def test_a_scenario_that_times_a_response_runs_with_no_other_job_in_flight(mock: EmbeddedMock) -> None:
     # okta-oin-spec-test times GET /Groups (elapsed_ms < 600, Okta's OIN test): beside other jobs the figure
-    # would be the run's own concurrency, so that scenario runs alone; its exchanges are one unbroken stretch
-    # of the run's transcript, with every other job's before or after it.
+    # would be the run's own concurrency, so that scenario runs alone (first: it needs no other job); its
+    # exchanges are one unbroken stretch of the run's transcript, every other job's after it.
     timed = SHIPPED["okta-oin-spec-test"]
     assert any("elapsed_ms" in step.expect for step in timed.steps)
     others = [SHIPPED[n] for n in ("create-users", "update-attributes", "deactivate-and-reactivate", "okta-oin-crud-test")]
@@ -85,7 +85,7 @@ def test_a_scenario_that_times_a_response_runs_with_no_other_job_in_flight(mock:
     places = [i for i, ex in enumerate(session.transcript) if id(ex) in mine]
     assert len(places) == len(mine) > 10
     assert places == list(range(places[0], places[0] + len(places)))  # no other job's exchange in between
-    assert places[0] > 0 and places[-1] < len(list(session.transcript)) - 1  # and others ran before and after
+    assert places[0] == 0 and places[-1] < len(list(session.transcript)) - 1  # first, and the others after it
 
 
 class DiesAfter(httpx.BaseTransport):
