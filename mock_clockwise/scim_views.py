@@ -22,12 +22,10 @@ def base_url(st: MockState | None = None) -> str:
     return (st or state()).url_root().rstrip("/") + SCIM_PREFIX
 
 
-def _projection_args(source: dict[str, Any] | None = None,
-                     req: Request | None = None) -> tuple[list[str] | None, list[str] | None]:
+def _projection_args(req: Request, source: dict[str, Any] | None = None) -> tuple[list[str] | None, list[str] | None]:
     # RFC 7644 §3.4.2.5 (attributes / excludedAttributes), also on POST/PUT/PATCH (§3.9).
     if source is not None:
         return _attr_list(source.get("attributes")), _attr_list(source.get("excludedAttributes"))
-    req = req or request
     if not req.query_string:
         return None, None  # most requests have no query: no need to parse one
     return parse_attr_list(req.args.get("attributes")), parse_attr_list(req.args.get("excludedAttributes"))
@@ -43,11 +41,10 @@ def _attr_list(value: Any) -> list[str] | None:
     raise InvalidValue("attributes / excludedAttributes must be a list of attribute names")
 
 
-def _single(resource: dict[str, Any], rtype: ResourceType, status: int = 200, st: MockState | None = None,
-            req: Request | None = None) -> Response:
+def _single(resource: dict[str, Any], rtype: ResourceType, status: int, st: MockState, req: Request) -> Response:
     base = base_url(st)
     resource = decorate(resource, rtype, base)
-    attributes, excluded = _projection_args(None, req)
+    attributes, excluded = _projection_args(req)
     headers = {"ETag": resource["meta"]["version"]}
     if status == 201:
         # RFC 7644 §3.3: 201 Created with Location = meta.location.
@@ -78,8 +75,7 @@ def _int_param(params: dict[str, Any], name: str) -> int | None:
 
 
 def _list(rtype: ResourceType, params: dict[str, Any], attributes: list[str] | None,
-          excluded: list[str] | None, st: MockState | None = None) -> Response:
-    st = st or state()
+          excluded: list[str] | None, st: MockState) -> Response:
     flt_text = params.get("filter")
     if flt_text is not None and not isinstance(flt_text, str):
         raise InvalidValue("filter must be a string")
@@ -116,8 +112,8 @@ def _search(rtype: ResourceType) -> Response:
     schemas = body.get("schemas")
     if not isinstance(schemas, list) or SEARCH_REQUEST not in schemas:
         raise InvalidValue(f"the search request's schemas must contain {SEARCH_REQUEST}")
-    attributes, excluded = _projection_args(body)
-    return _list(rtype, body, attributes, excluded)
+    attributes, excluded = _projection_args(request, body)
+    return _list(rtype, body, attributes, excluded, state())
 
 
 def _resource_routes(rtype: ResourceType) -> None:
@@ -129,7 +125,7 @@ def _resource_routes(rtype: ResourceType) -> None:
         if req.method == "POST":
             create = st.store.create_user if rtype.name == "User" else st.store.create_group
             return _single(create(g.org, read_json()), rtype, 201, st, req)
-        attributes, excluded = _projection_args(None, req)
+        attributes, excluded = _projection_args(req)
         return _list(rtype, req.args.to_dict(), attributes, excluded, st)
 
     def item(rid: str) -> Response:

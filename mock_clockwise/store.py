@@ -18,16 +18,15 @@ import uuid
 from typing import Any, Callable, Iterable, TypeVar
 
 from . import plan
-from .errors import Forbidden, InvalidValue, NotFound, Uniqueness
+from .errors import Forbidden, InvalidValue, Uniqueness
 from .filter_eval import compile_filter, index_hint
 from .names import user_name_key
 from .org_store import OrgStore
 from .patch import apply_patch
 from .projection import sort_key
-from .representation import (attach_groups, from_json, group_value, resource_from_row, stored_form, stored_text,
-                             wire_form)
+from .representation import attach_groups, from_json, resource_from_row, stored_form, stored_text, wire_form
 from .schema import GROUP, USER, ResourceType
-from .store_base import BLOCK_BITS, check_if_match, now_iso
+from .store_base import BLOCK_BITS, check_if_match, groups_by_user, missing, now_iso
 from .validation import validate_resource
 
 PATCH_ATTEMPTS = 3  # optimistic tries of a user PATCH outside the write lock before one under it
@@ -79,7 +78,7 @@ class Store(OrgStore):
         row = self._read_one(f"SELECT data, created, last_modified, version, {_GROUPS_JSON} AS groups_json "
                              "FROM users WHERE org=? AND id=?", (org, uid))
         if row is None:
-            raise NotFound(f"User {uid!r} not found")  # as _row: another org's id is an unknown one
+            raise missing("users", uid)
         user = resource_from_row("User", row)
         return attach_groups([user], {user["id"]: from_json(row["groups_json"]) if row["groups_json"] else []})[0]
 
@@ -167,12 +166,7 @@ class Store(OrgStore):
         probes group_members once per user: ~4 µs per user of a page); None when it has more."""
         rows = c.execute("SELECT gm.user_id, g.id, g.display_name FROM groups g JOIN group_members gm "
                          "ON gm.group_id = g.id WHERE g.org=? ORDER BY g.seq LIMIT ?", (org, limit + 1)).fetchall()
-        if len(rows) > limit:
-            return None
-        out: dict[str, list[dict[str, Any]]] = {}
-        for uid, gid, name in rows:
-            out.setdefault(uid, []).append(group_value(gid, name))
-        return out
+        return None if len(rows) > limit else groups_by_user(rows, {})
 
     @staticmethod
     def _page_rows(c: sqlite3.Connection | sqlite3.Cursor, table: str, org: str, start_index: int, count: int,
@@ -196,13 +190,7 @@ class Store(OrgStore):
                            f"AND seq >= ? ORDER BY seq LIMIT ? OFFSET ?) ORDER BY seq", (org, low, count, offset))
         if max_bytes is None:
             return cursor.fetchall()
-        out, used = [], 0
-        for row in cursor:  # _within, inline: this loop runs for every user of every import page
-            used += len(row[data])
-            if out and used > max_bytes:
-                break
-            out.append(row)
-        return out
+        return _within(cursor, lambda row: len(row[data]), max_bytes)
 
     def _out(self, c: sqlite3.Connection, table: str, row: sqlite3.Row) -> dict[str, Any]:
         return resource_from_row("User", row) if table == "users" else self._group_out(c, row)

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from .errors import NotFound, PreconditionFailed
 from .generation import Generation, LocalGeneration
@@ -103,6 +103,20 @@ def now_iso() -> str:
 def token_digest(token: str) -> str:
     # Tokens are stored only as SHA-256 digests: a --db file never holds a usable secret.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def groups_by_user(rows: Iterable[Any], out: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows of (user id, group id, group displayName), in the groups' creation order, added to each user's
+    `groups` (representation.group_value) in `out`; returns `out`."""
+    for uid, gid, name in rows:
+        out.setdefault(uid, []).append(group_value(gid, name))
+    return out
+
+
+def missing(table: str, rid: str) -> NotFound:
+    """The error for a user or group id the org does not have. Multi-tenant: another org's id is
+    indistinguishable from an unknown one."""
+    return NotFound(f"{'User' if table == 'users' else 'Group'} {rid!r} not found")
 
 
 def check_if_match(version: int, if_match: list[str] | None) -> None:
@@ -323,8 +337,7 @@ class StoreBase:
             rows = c.execute(f"SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g "
                              f"ON g.id = gm.group_id WHERE gm.user_id IN ({','.join('?' * len(ids))}) "
                              f"ORDER BY g.seq", ids)
-            for r in rows:
-                out[r["user_id"]].append(group_value(r["id"], r["display_name"]))
+            groups_by_user(rows, out)
         return out
 
     def _with_groups(self, c: sqlite3.Connection, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -333,7 +346,5 @@ class StoreBase:
     def _row(self, c: sqlite3.Connection, table: str, org: str, rid: str) -> sqlite3.Row:
         row = c.execute(f"SELECT * FROM {table} WHERE org=? AND id=?", (org, rid)).fetchone()
         if row is None:
-            # Multi-tenant: another org's id is indistinguishable from an unknown one.
-            kind = "User" if table == "users" else "Group"
-            raise NotFound(f"{kind} {rid!r} not found")
+            raise missing(table, rid)
         return row
