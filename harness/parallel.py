@@ -28,7 +28,7 @@ import httpx
 
 from harness.breaker import NOT_SENT, GuardedTranscript, stopped
 from harness.control_plane import ControlPlane
-from harness.session import Reporter, Session
+from harness.session import Reporter, Session, job_prefix
 from harness.transcript import EXCHANGE_KEY, Exchange, Transcript
 
 REMOTE_JOBS = 16       # a remote target: requests wait on the network, not on our CPU (16 over 8 and 24: bench/bench_jobs.py)
@@ -98,8 +98,7 @@ class JobSession(Session):
                 setattr(self, name, value)
         self.index = index
         # Its own names on a shared target (two scenarios' "alice" must not meet), still under the run's prefix.
-        # The rfc suite (job 0) names with words, never a number: it keeps the run's own prefix.
-        self.prefix = f"{parent.prefix}{index}-" if index else parent.prefix
+        self.prefix = job_prefix(parent.prefix, index)
         self.control_transport = control_transport
 
     @property

@@ -36,6 +36,19 @@ def run_prefix(run_id: str) -> str:
     return f"scimh-{run_id}-"
 
 
+def job_prefix(prefix: str, index: int) -> str:
+    """The names of a parallel run's job `index` (harness.parallel), under the run's `prefix`: a number, then
+    `-`. The rfc suite (job 0) keeps the run's own prefix and names its areas with words."""
+    return f"{prefix}{index}-" if index else prefix
+
+
+def another_jobs_name(name: str, prefix: str) -> bool:
+    """Whether `name`, under the run's `prefix`, is a parallel job's (job_prefix), not the rfc suite's own."""
+    rest = name[len(prefix):] if name.startswith(prefix) else ""
+    number, dash, _ = rest.partition("-")
+    return bool(dash) and number.isdigit()
+
+
 class Session:
     def __init__(self, target: Target, *, reporter: Reporter | None = None, transcript: Transcript | None = None,
                  transport: httpx.BaseTransport | None = None, time_scale: float | None = None,

@@ -5,6 +5,7 @@ from harness.conformance.context import PATCH_URN, USER_URN, Ctx, abort, dig
 from harness.conformance.crud import unknown_id
 from harness.conformance.discovery import resources
 from harness.prober import path_id
+from harness.session import another_jobs_name
 from harness.transcript import Exchange
 
 
@@ -153,7 +154,10 @@ def run_safety(ctx: Ctx, users_before: int | None, groups_before: int | None) ->
         if ctx.caps.filter:
             for coll, attr in (("Users", "userName"), ("Groups", "displayName")):
                 ex, doc = ctx.query(coll, f'{attr} sw "{ctx.prober.prefix}"', count=50)
-                found += [f"{coll}/{r.get('id')}" for r in resources(doc)]
+                # Under --jobs N the scenarios' jobs name under the same prefix and may still be running: theirs
+                # are not the suite's leftovers (each job cleans up its own).
+                found += [f"{coll}/{r.get('id')}" for r in resources(doc)
+                          if not another_jobs_name(str(r.get(attr, "")), ctx.prober.prefix)]
         counts = totals(ctx)
         same = users_before is None or counts == (users_before, groups_before)
         ok = not leftovers and not found

@@ -88,6 +88,23 @@ def test_a_scenario_that_times_a_response_runs_with_no_other_job_in_flight(mock:
     assert places[0] == 0 and places[-1] < len(list(session.transcript)) - 1  # first, and the others after it
 
 
+def test_the_suites_safety_sweep_on_a_shared_target_leaves_the_jobs_names_to_the_jobs(mock: EmbeddedMock) -> None:
+    # No control plane: the rfc suite and the scenarios' jobs share one org, and every job names under the run's
+    # prefix (`<prefix>7-…`). A job's user still there when the suite sweeps is not the suite's leftover.
+    session = Session(mock.target, use_control_plane=False)
+    with mock.target.scim_client() as client:
+        other = client.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                            "userName": f"{session.prefix}7-still-running@example.com"}).json()
+        try:
+            run = Runner(session, dialect="okta", jobs=4).run([SHIPPED["create-users"]], rfc=True)
+        finally:
+            client.delete(f"/Users/{other['id']}")
+    safety = next(s for s in run.scenarios if s.name == "rfc: safety")
+    checks = [c for st in safety.steps for c in st.checks if c.check_id == "rfc.safety.cleanup"]
+    assert checks and all(c.status == "pass" for c in checks), [c.message for c in checks]
+    assert all(s.status in ("pass", "skip") for s in run.scenarios), [(s.name, s.status) for s in run.scenarios]
+
+
 class DiesAfter(httpx.BaseTransport):
     """Answers through `inner` for the first `answers` requests, then refuses every connection."""
 
