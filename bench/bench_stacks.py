@@ -76,6 +76,19 @@ def load_targets(stacks: list[str], workers: int, more_workers: list[int]) -> li
     return out
 
 
+def _worker_counts(p: argparse.ArgumentParser, text: str) -> list[int]:
+    """--granian-workers N,M as integers of at least 2 (one process is waitress, not granian); else a usage error."""
+    counts = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        if not item.isdigit() or int(item) < 2:
+            p.error(f"--granian-workers: {item!r} is not a worker count of at least 2 (granian serves with worker "
+                    "processes; 1 is waitress in one process)")
+        counts.append(int(item))
+    return counts
+
+
 def ratios(summary: dict[str, Any]) -> dict[str, float]:
     t = summary["targets"]
     bare = {k: row["rps"] for k, row in t.items() if k.startswith("bare-")}
@@ -155,11 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     stacks = available_stacks() if args.stacks is None else [s.strip() for s in args.stacks.split(",") if s.strip()]
     if any(s not in STACKS for s in stacks):
         p.error(f"--stacks: choose from {', '.join(STACKS)}")
+    more_workers = _worker_counts(p, args.granian_workers)
+    if args.workers < 2 and "granian" in stacks:
+        # One process is the mock's waitress model (`--workers 1`), not granian: a `*-granian` target would be misnamed.
+        p.error("--workers: at least 2 with granian (it serves with worker processes; --workers 1 is waitress in one process)")
     if args.quick:
         args.duration, args.rounds, args.warm_up = 2, 1, 20
     out = run(args.duration, args.rounds, args.users, args.warm_up, args.workers, [] if args.no_load else stacks,
-              [] if args.no_probes else stacks, [int(n) for n in args.granian_workers.split(",") if n.strip()],
-              args.quick)
+              [] if args.no_probes else stacks, more_workers, args.quick)
     print(report(out))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))

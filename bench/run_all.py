@@ -418,10 +418,9 @@ def jobs_section(found: dict[str, Any], quick: bool) -> list[str]:
 
 def jobs_sections(args: argparse.Namespace) -> int:
     """--sections jobs: only the parallel runs, spliced into the file."""
+    started, t0, load = datetime.now(timezone.utc), time.perf_counter(), os.getloadavg()[0]
     lines = jobs_section(run_jobs(args.quick), args.quick)
-    out = Path(args.output)
-    out.write_text(splice(out.read_text() if out.exists() else "# Benchmarks\n", lines))
-    print("\n".join(lines))
+    write_sections(Path(args.output), lines, "jobs", started, t0, load)
     return 0
 
 
@@ -459,17 +458,24 @@ def mock_sections(args: argparse.Namespace) -> int:
     scale = run_scale(args.quick)
     cpu = run_cpu(args.quick)
     lines = [*scale_section(scale, args.quick), *cpu_section(cpu, scale, args.quick)]
-    stamp = (f"Sections 'Lookups as the org grows' and 'The mock's own CPU per request' rewritten by `{PY} "
-             f"bench/run_all.py --sections mock` on {started:%Y-%m-%d %H:%M} UTC ({(time.perf_counter() - t0) / 60:.1f} "
-             f"min; 1-minute load average {load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end on "
-             f"{psutil.cpu_count()} CPUs: other sessions shared the machine; the other sections are from the run below).")
-    out = Path(args.output)
+    write_sections(Path(args.output), lines, "mock", started, t0, load)
+    return 0
+
+
+def write_sections(out: Path, lines: list[str], name: str, started: datetime, t0: float, load: float) -> None:
+    """`lines`' sections spliced into `out`, with a line under the title saying which sections `--sections name`
+    rewrote and when (replacing that line of an earlier `--sections name`): the rest are from an earlier run."""
+    titles = " and ".join(f"'{line[3:]}'" for line in lines if line.startswith("## "))
+    stamp = (f"Sections {titles} rewritten by `{PY} bench/run_all.py --sections {name}` on {started:%Y-%m-%d %H:%M} "
+             f"UTC ({(time.perf_counter() - t0) / 60:.1f} min; 1-minute load average {load:.1f} at the start and "
+             f"{os.getloadavg()[0]:.1f} at the end on {psutil.cpu_count()} CPUs; the other sections are from the run "
+             "below).")
     old = out.read_text() if out.exists() else "# Benchmarks\n"
-    kept = "\n".join(line for line in old.splitlines() if not line.startswith("Sections 'Lookups"))
+    kept = "\n".join(line for line in old.splitlines()
+                     if not (line.startswith("Sections '") and f"--sections {name}`" in line))
     head, _, rest = splice(kept.replace("\n\n\n", "\n\n"), lines).partition("\n\n")
     out.write_text(f"{head}\n\n{stamp}\n\n{rest}")
     print("\n".join(lines))
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,26 @@ def test_splice_replaces_only_the_sections_given() -> None:
     assert new == "# B\n\n## A\n\nold a\n\n## Lookups\n\nnew l\n\n## CPU\n\nnew c\n\n## The driver's\n\nd\n"
 
 
+
+def test_a_partial_rewrite_says_under_the_title_which_sections_it_rewrote(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import run_all
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    out = tmp_path / "B.md"
+    out.write_text("# B\n\nWritten by the full run.\n\n## Parallel runs\n\nold j\n\n## CPU\n\nold c\n")
+    for n in (1, 2):  # a second --sections jobs replaces the first one's line
+        run_all.write_sections(out, ["## Parallel runs", "", f"new j{n}", ""], "jobs", run_all.datetime.now(), 0.0, 0.5)
+    run_all.write_sections(out, ["## CPU", "", "new c", ""], "mock", run_all.datetime.now(), 0.0, 0.5)
+    lines = out.read_text().splitlines()
+    stamps = [line for line in lines if line.startswith("Sections '")]
+    assert [s.split("--sections ")[1][:4] for s in stamps] == ["mock", "jobs"]
+    assert stamps[1].startswith("Sections 'Parallel runs' rewritten by ")
+    assert lines[:2] == ["# B", ""] and "Written by the full run." in lines
+    assert "new j2" in lines and "new j1" not in lines and "new c" in lines and "old c" not in lines
+
+
 def test_verdicts_judge_the_workers_model_and_show_one_process_for_reference() -> None:
     sys.path.insert(0, str(REPO / "bench"))
     try:
@@ -101,3 +121,15 @@ def test_a_latency_locust_could_not_measure_fails_its_verdict() -> None:
     hundred = {"result": {"failures": 0, "requests": 10}, "counters": {}}
     got = {name: ok for name, _, ok in run_all.verdicts(cmp, scale, [], hundred)}
     assert got["mock (workers): p99 < 50 ms at 20 users"] is False
+
+
+@pytest.mark.parametrize("args, named", [(["--granian-workers", "1"], "--granian-workers"),
+                                         (["--granian-workers", "2,x"], "--granian-workers"),
+                                         (["--workers", "1", "--stacks", "granian"], "--workers")])
+def test_bench_stacks_refuses_a_granian_target_that_would_not_be_granian(args: list[str], named: str) -> None:
+    # One worker is the mock's waitress model: a target named `mock-granian-1w` would have measured waitress.
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "bench_stacks.py"), *args, "--no-load", "--no-probes"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith(f"bench_stacks.py: error: {named}")
+    assert "Traceback" not in r.stderr and r.stdout == ""
