@@ -649,7 +649,7 @@ def needed_by(check_id: str) -> frozenset[str]:
 
 # Check ids a check records under another rule's id (harness.checks, harness.scenario_run, harness.expect).
 _ALIASES = {"http.redirect": "transport", "step.result": "step.expect", "step.requests": "step.expect",
-            "step.response": "step.expect", "response.time": "step.response-time"}
+            "step.response": "step.expect", "step.precondition": "step.expect", "response.time": "step.response-time"}
 
 
 def rule_for(check_id: str, source: str, strength: str) -> Rule | None:

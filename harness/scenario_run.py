@@ -12,7 +12,7 @@ import httpx
 
 from harness import checks
 from harness.control_plane import CONTROL_OK, CONTROL_ROUTES, ControlPlaneError
-from harness.expect import check_value, resolve_path
+from harness.expect import MISSING, MatcherError, check_value, lookup, match, resolve_path, show
 from harness.idp_org import IdpOrg, Outcome
 from harness.prober import Prober
 from harness.results import CheckResult, ScenarioResult, StepResult
@@ -46,6 +46,7 @@ class ScenarioRun:
         self.prefix = "" if session.isolate else session.prefix
         self.token = session.target.token  # an org of its own brings its own
         self.org_requested = False
+        self.responses: dict[str, Any] = {}  # step name -> its (last) response body, for a later step's only_if
         self.prober: Prober | None = None
         self.idp: IdpOrg | None = None
         self.vars = Variables(run={"prefix": self.prefix, "org": self.org_name, "domain": "example.com"},
@@ -87,6 +88,8 @@ class ScenarioRun:
             if aborted:
                 # Once the target stopped answering, that (not the failed step) is why the rest is skipped.
                 sr.skipped = f"skipped: {self.session.stopped}" if self.session.stopped else aborted
+            elif not self._precondition_holds(step, sr):
+                pass  # skipped with the reason: what the step would claim is not about the target
             else:
                 aborted = self._run_step(step, sr)
             self.result.steps.append(sr)
@@ -135,6 +138,34 @@ class ScenarioRun:
         return self.idp.group_attr(ref, attr)
 
     # --- steps --------------------------------------------------------------------------
+    def _precondition_holds(self, step: Step, sr: StepResult) -> bool:
+        """A step's `only_if`: does the earlier step's response hold what this step builds on? When it does
+        not, the step is skipped with `why` and what was found (a skip check says so in the counts)."""
+        cond = step.only_if
+        if not cond:
+            return True
+        ref = cond["step"]
+        if ref not in self.responses:
+            found = f"step {ref!r} gave no response"
+        else:
+            doc = self.responses[ref]
+            for path, matcher in self.vars.substitute(cond["json"]).items():
+                actual = lookup(doc, path)
+                try:
+                    ok, expected = match(actual, matcher)
+                except MatcherError as exc:
+                    sr.error = f"only_if: bad matcher for {path!r}: {exc}"
+                    return False
+                if not ok:
+                    shown = "absent" if actual is MISSING else show(actual)
+                    found = f"in the response to {ref!r}, {path} is {shown}; wanted {expected}"
+                    break
+            else:
+                return True
+        sr.skipped = f"skipped: {cond['why']} ({found})"
+        sr.checks.append(CheckResult("step.precondition", "skip", STEP_EXPECT.source, STEP_EXPECT.strength, sr.skipped))
+        return False
+
     def _run_step(self, step: Step, sr: StepResult) -> str | None:
         """Run one step into `sr`; returns a reason to skip the rest of the scenario, or None."""
         transcript = self.session.transcript
@@ -172,6 +203,8 @@ class ScenarioRun:
         last = self._judge_responses(step, sr, exchanges, expect)
         self._judge_outcome(step, sr, outcome, last)
         self._judge_result(step, sr, outcome.value, exchanges, expect, last)
+        if last is not None:
+            self.responses[step.name] = last.json()
         if step.save:
             self._save(step, last)
 
@@ -272,6 +305,7 @@ class ScenarioRun:
         coll = spec["path"].strip("/").split("/")[0]
         if spec["method"] == "POST" and ex.status == 201 and coll in ("Users", "Groups"):
             self.prober.remember_resource(coll, ex.json())
+        self.responses[step.name] = ex.json()
         if step.save:
             self._save(step, ex)
 
@@ -292,5 +326,6 @@ class ScenarioRun:
         if "status" not in expect:
             expect["status"] = CONTROL_OK[method]
         self._check_response(sr, ex, expect, scim=False)
+        self.responses[step.name] = ex.json()
         if step.save:
             self._save(step, ex)

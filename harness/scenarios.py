@@ -60,6 +60,7 @@ class Step:
     expect_error: str | None = None
     save: dict[str, str] = field(default_factory=dict)
     dialects: list[str] | None = None
+    only_if: dict[str, Any] | None = None  # {step, json, why}: judged on an earlier step's response
 
     @property
     def label(self) -> str:
@@ -298,8 +299,27 @@ def _check_semantics(doc: dict[str, Any], c: _Checker) -> None:
                 c.add(base + ["people", j], f"unknown person {ref!r} (setup.people defines: {', '.join(people) or 'none'})")
         if "group" in step and step["group"] not in groups:
             c.add(base + ["group"], f"unknown group {step['group']!r} (setup.groups defines: {', '.join(groups) or 'none'})")
+        _check_only_if(doc, i, c)
         _check_vars(step, base, c, people, groups, saved)
         saved |= set(step.get("save") or {})
+
+
+def _check_only_if(doc: dict[str, Any], i: int, c: _Checker) -> None:
+    """`only_if.step` names an earlier step that runs wherever this one does (else nothing to judge)."""
+    steps = doc["steps"]
+    cond = steps[i].get("only_if")
+    if not isinstance(cond, dict) or not isinstance(cond.get("step"), str):
+        return
+    earlier = [s for s in steps[:i] if s.get("name") == cond["step"]]
+    if not earlier:
+        c.add(["steps", i, "only_if", "step"], f"no earlier step is named {cond['step']!r}")
+        return
+    scenario = doc.get("dialects") or ["okta"]
+    mine, theirs = steps[i].get("dialects") or scenario, earlier[-1].get("dialects") or scenario
+    missing = [d for d in mine if d not in theirs]
+    if missing:
+        c.add(["steps", i, "only_if", "step"], f"step {cond['step']!r} does not run in {', '.join(missing)}, "
+              "where this step runs")
 
 
 def _check_dialect_options(doc: dict[str, Any], c: _Checker) -> None:
@@ -363,6 +383,7 @@ def _build(doc: dict[str, Any], file: str, line: int, node: yaml.Node) -> Scenar
             params=_params(s, [p["ref"] for p in people]),
             body=s.get("body"), expect=dict(s.get("expect") or {}), expect_failure=bool(s.get("expect_failure") or "expect_error" in s),
             expect_error=s.get("expect_error"), save=dict(s.get("save") or {}), dialects=s.get("dialects"),
+            only_if=s.get("only_if"),
         ))
     return Scenario(name=doc["name"], file=file, line=line, steps=steps, description=doc.get("description", ""),
                     tags=list(doc.get("tags", [])), rules=list(doc.get("rules", [])), requires=list(doc.get("requires", [])),
