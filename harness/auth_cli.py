@@ -41,6 +41,15 @@ SHARED = ("auth", "token_file", "auth_header", "basic_user", "password_file", "t
           "client_secret_file", "scope", "refresh_token_file", "ca_bundle", "client_cert", "client_key", "insecure")
 
 
+_SHARED_OPTION = re.compile(r"(?<![\w-])--(" + "|".join(n.replace("_", "-") for n in SHARED) + r")(?![\w-])")
+
+
+def as_pytest_options(message: str) -> str:
+    """A message that names `run`'s auth and TLS options (--client-cert), as the pytest plugin names
+    them (--scim-client-cert): a pytest user is told the option they can give."""
+    return _SHARED_OPTION.sub(r"--scim-\1", message)
+
+
 def add_pytest_options(group: Any) -> None:
     """The auth and TLS options of `run`, as --scim-auth, --scim-token-file, ... on a pytest option group."""
     scratch = argparse.ArgumentParser(add_help=False)

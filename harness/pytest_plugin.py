@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator
 import pytest
 
 from harness.auth import AuthConfig, TLSConfig, client_certificate_problem
-from harness.auth_cli import add_pytest_options, auth_from_args, namespace_of_options
+from harness.auth_cli import add_pytest_options, as_pytest_options, auth_from_args, namespace_of_options
 from harness.cli_args import wait
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,7 +107,7 @@ class _PluginState:
             try:
                 auth, tls = auth_from_args(namespace_of_options(self.config.getoption, token), dict(os.environ))
             except ValueError as exc:
-                raise pytest.UsageError(f"--scim-target: {exc}") from None
+                raise pytest.UsageError(f"--scim-target: {as_pytest_options(str(exc))}") from None
             if auth.mode == "bearer" and not auth.token:
                 raise pytest.UsageError("--scim-target needs --scim-token (or SCIM_HARNESS_TOKEN)")
             self._credentials = auth, tls
@@ -134,7 +134,7 @@ class _PluginState:
                     target.probe()
                 except TargetUnreachable as exc:
                     hint = client_certificate_problem(str(exc))
-                    pytest.exit(f"scim-harness: {f'{hint}; ' if hint else ''}{exc}", returncode=2)
+                    pytest.exit(as_pytest_options(f"scim-harness: {f'{hint}; ' if hint else ''}{exc}"), returncode=2)
                 self._target = target
             else:
                 self._target = self.embedded().target

@@ -438,6 +438,36 @@ def test_mutual_tls_without_the_right_certificate_is_one_line_and_exit_2(
     _no_secret_in(out + err)
 
 
+
+@pytest.mark.parametrize("which,says", [("missing", "requires a client certificate (mutual TLS): give --scim-client-cert "
+                                                    "and --scim-client-key"),
+                                        ("wrong", "refused the client certificate: it was not issued by a CA the server "
+                                                  "trusts (check --scim-client-cert)")])
+def test_pytest_plugin_without_the_right_client_certificate_exits_2_in_one_line(
+        mtls: MutualTLS, which: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        pytester: pytest.Pytester) -> None:
+    run = _mtls_run(mtls, tmp_path, monkeypatch, [])
+    cert = [] if which == "missing" else ["--scim-client-cert", mtls.wrong[1], "--scim-client-key", mtls.wrong[3]]
+    pytester.makefile(".scim.yaml", ok=PLUGIN_SCENARIO)
+    result = pytester.runpytest(*LEAN, *_plugin_args(run), "--scim-ca-bundle", mtls.ca, *cert)
+    assert result.ret == 2
+    said = [line for line in result.outlines + result.errlines if says in line]
+    assert len(said) == 1, result.outlines + result.errlines
+    assert "Traceback" not in "\n".join(result.outlines + result.errlines)
+    _no_secret_in("\n".join(result.outlines + result.errlines))
+
+
+def test_pytest_plugin_names_its_own_tls_options_in_a_usage_error(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    # The plugin's options are --scim-*: a message naming run's --client-key would name an option pytest refuses.
+    pytester.makefile(".scim.yaml", ok=PLUGIN_SCENARIO)
+    key = tmp_path / "client.key"
+    key.write_text("not a key")
+    result = pytester.runpytest(*LEAN, "--scim-target=https://127.0.0.1:9/scim/v2", "--scim-token", SECRET,
+                                "--scim-client-key", str(key))
+    assert result.ret == 4  # pytest's usage error
+    assert any("--scim-client-key needs --scim-client-cert" in line for line in result.errlines), result.errlines
+    assert SECRET not in "\n".join(result.outlines + result.errlines)
+
 def test_pytest_plugin_wrong_client_secret_exits_2_in_one_line(mock_process: Callable[..., Any], tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                pytester: pytest.Pytester) -> None:
@@ -484,7 +514,7 @@ def test_a_token_no_header_can_carry_is_refused_in_one_line_never_echoed(
         result = pytester.runpytest(*LEAN, "--scim-target", target, "--scim-token-file", str(tmp_path / "token"))
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         text = "\n".join(result.outlines + result.errlines)
-        assert "--scim-target: --token-file: the token has, at position 7, a space" in text
+        assert "--scim-target: --scim-token-file: the token has, at position 7, a space" in text
     else:
         monkeypatch.setenv("SCIM_HARNESS_TOKEN", BAD_TOKEN)
         extra = ["--duration", "1s"] if command == "load" else []
