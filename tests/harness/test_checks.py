@@ -381,3 +381,17 @@ def test_check_value_directly():
     assert r.status == "fail" and r.message == 'paid: expected containing "b@x.com", got ["a@x.com"]'
     assert r.rule == "Clockwise: synced mode" and r.exchange is None
     assert check_value("x", MISSING, {"exists": False}, rule="r", strength="MAY", label="x").status == "pass"
+
+
+def test_an_error_defect_with_a_check_of_its_own_fails_once_not_twice_with_the_schema():
+    # django-scim2 answers "status": 501: error.status-string fails; the Error schema leaves that member to it.
+    results = check_exchange(error(501, status=501, detail="x"))
+    assert [r.check_id for r in results if r.status == "fail"] == ["error.status-string"]
+    assert by_id(results, "schema.Error").status == "pass"
+    results = check_exchange(error(400, status="400", scimType="badRequest", detail="x"))
+    assert [r.check_id for r in results if r.status == "fail"] == ["error.scim-type"]
+    results = check_exchange(error(404, detail="x"))  # no status: error.status-string says so
+    assert [r.check_id for r in results if r.status == "fail"] == ["error.status-string"]
+    # What no other check judges still fails the schema: a detail that is not a string.
+    r = by_id(check_exchange(error(404, status="404", detail=["x"])), "schema.Error")
+    assert r.status == "fail" and "detail" in r.message
