@@ -258,3 +258,32 @@ def test_a_dialect_option_changes_what_the_scenario_sends() -> None:
                 without = dataclasses.replace(sc, dialect_options={dialect: {
                     k: v for k, v in sc.dialect_options[dialect].items() if k != option}})
                 assert Runner(Session(mock.target)).run_scenario(without, dialect).status != "pass", (sc.name, option)
+
+
+def test_only_if_names_an_earlier_step_that_runs_wherever_it_does() -> None:
+    doc = """\
+name: preconditions
+dialects: [okta, entra]
+setup: {people: 1}
+steps:
+  - name: first
+    dialects: [okta]
+    request: {method: GET, path: /Users}
+  - name: second
+    only_if: {step: first, json: {totalResults: 0}, why: an empty server}
+    request: {method: GET, path: /Users}
+  - name: third
+    only_if: {step: later, json: {totalResults: 0}, why: an empty server}
+    request: {method: GET, path: /Users}
+  - name: later
+    request: {method: GET, path: /Users}
+"""
+    assert problems(doc) == [
+        "bad.scim.yaml:9: steps[1].only_if.step: step 'first' does not run in entra, where this step runs",
+        "bad.scim.yaml:12: steps[2].only_if.step: no earlier step is named 'later'"]
+    fixed = doc.replace("    dialects: [okta]\n", "").replace("step: later", "step: first")
+    [msg] = problems(fixed.replace("why: an empty server}", "why: ''}", 1))
+    assert msg.startswith("bad.scim.yaml:8: steps[1].only_if.why:") and "non-empty" in msg, msg
+    # Fixed, it loads and keeps the precondition on the step.
+    [sc] = load_text(fixed)
+    assert [s.only_if for s in sc.steps][1:3] == [{"step": "first", "json": {"totalResults": 0}, "why": "an empty server"}] * 2
