@@ -6,7 +6,6 @@ must not share code with the thing it checks.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import queue
 import secrets
@@ -34,7 +33,9 @@ def _parent_death_signal() -> Callable[[], None] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+        # The C library this process already has (dlopen(NULL)): ctypes.util.find_library would run
+        # `ldconfig -p`, a child process of its own at every start.
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
 
