@@ -2,6 +2,7 @@
 foreign target (no control plane), and a deliberately broken SCIM server (in-process Flask)."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
@@ -18,6 +19,7 @@ from harness.runner import NO_CONTROL_PLANE, Runner, plan_runs
 from harness.session import Session
 from harness.scenarios import Scenario, default_scenario_dir, load_paths, load_text
 from harness.target import Target, TargetUnreachable, derive_control_url
+from mock_clockwise.app import create_app
 
 SHIPPED = {s.name: s for s in load_paths([default_scenario_dir()])}
 
@@ -338,8 +340,6 @@ def test_run_rfc_can_run_some_areas(mock: EmbeddedMock) -> None:
 def _dropping_nick_name(on: tuple[str, ...]) -> Any:
     """The mock, as a server that never stores `nickName` in the requests of methods `on` (RFC 7643 §7 lets a
     server leave an optional attribute out; django-scim2 stores none at the create)."""
-    from mock_clockwise.app import create_app
-
     inner = create_app({"ORGS": [{"name": "acme", "tokens": ["nick-token"], "threshold": 10}], "ADMIN_TOKEN": "nick-admin"})
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
@@ -347,7 +347,7 @@ def _dropping_nick_name(on: tuple[str, ...]) -> Any:
             body = json.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
             body.pop("nickName", None)
             raw = json.dumps(body).encode()
-            environ = {**environ, "wsgi.input": __import__("io").BytesIO(raw), "CONTENT_LENGTH": str(len(raw))}
+            environ = {**environ, "wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))}
         return inner(environ, start_response)
 
     return app
