@@ -88,9 +88,7 @@ class ScenarioRun:
             if aborted:
                 # Once the target stopped answering, that (not the failed step) is why the rest is skipped.
                 sr.skipped = f"skipped: {self.session.stopped}" if self.session.stopped else aborted
-            elif not self._precondition_holds(step, sr):
-                pass  # skipped with the reason: what the step would claim is not about the target
-            else:
+            elif self._precondition_holds(step, sr):  # else skipped with the reason (its claim is not about the target)
                 aborted = self._run_step(step, sr)
             self.result.steps.append(sr)
             if self.session.reporter:
@@ -149,7 +147,12 @@ class ScenarioRun:
             found = f"step {ref!r} gave no response"
         else:
             doc = self.responses[ref]
-            for path, matcher in self.vars.substitute(cond["json"]).items():
+            try:
+                wanted = self.vars.substitute(cond["json"])
+            except VariableError as exc:  # a variable the earlier steps did not save
+                sr.error = f"only_if: {exc}"
+                return False
+            for path, matcher in wanted.items():
                 actual = lookup(doc, path)
                 try:
                     ok, expected = match(actual, matcher)

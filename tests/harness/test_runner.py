@@ -414,3 +414,35 @@ steps:
                                                         "(step 'does not hold' gave no response)")
     assert steps["still runs"].status == "pass"
     assert result.status == "pass", [c.message for c in failed_checks(result)]
+
+
+def test_a_precondition_that_cannot_be_judged_is_the_steps_error_and_the_scenario_goes_on(mock: EmbeddedMock) -> None:
+    [sc] = load_text("""\
+name: unjudgeable-preconditions
+dialects: [okta, entra]
+setup: {people: 1}
+steps:
+  - name: list
+    request: {method: GET, path: /Users, query: {count: 1}}
+    expect: {status: 200}
+  - name: saved in okta only
+    dialects: [okta]
+    request: {method: GET, path: /Users, query: {count: 1}}
+    save: {nope: totalResults}
+  - name: bad matcher
+    only_if: {step: list, json: {totalResults: {exists: maybe}}, why: an answer}
+    request: {method: GET, path: /Users}
+  - name: unsaved variable
+    only_if: {step: list, json: {totalResults: "${nope}"}, why: an answer}
+    request: {method: GET, path: /Users}
+  - name: still runs
+    request: {method: GET, path: /Users, query: {count: 1}}
+    expect: {status: 200}
+""")
+    result = Runner(Session(mock.target)).run_scenario(sc, "entra")
+    steps = {s.name: s for s in result.steps}
+    assert steps["bad matcher"].error == "only_if: bad matcher for 'totalResults': 'exists' takes true or false, not \"maybe\""
+    assert steps["unsaved variable"].error is not None and steps["unsaved variable"].error.startswith("only_if: ")
+    assert "nope" in steps["unsaved variable"].error
+    assert not steps["bad matcher"].exchanges and not steps["unsaved variable"].exchanges
+    assert steps["still runs"].status == "pass" and result.status == "error"
