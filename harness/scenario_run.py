@@ -206,10 +206,7 @@ class ScenarioRun:
         last = self._judge_responses(step, sr, exchanges, expect)
         self._judge_outcome(step, sr, outcome, last)
         self._judge_result(step, sr, outcome.value, exchanges, expect, last)
-        if last is not None:
-            self.responses[step.name] = last.json()
-        if step.save:
-            self._save(step, last)
+        self._keep(step, last)
 
     def _judge_responses(self, step: Step, sr: StepResult, exchanges: list[Exchange],
                          expect: dict[str, Any]) -> Exchange | None:
@@ -282,8 +279,15 @@ class ScenarioRun:
                                                 rule=timing.source, strength=timing.strength,
                                                 exchange=ex, label="the response time in ms"))
 
-    def _save(self, step: Step, ex: Exchange | None) -> None:
+    def _keep(self, step: Step, ex: Exchange | None) -> None:
+        """The step's (last) response body, parsed once: kept for a later step's only_if, and its `save` variables."""
         doc = ex.json() if ex is not None else None
+        if ex is not None:
+            self.responses[step.name] = doc
+        if step.save:
+            self._save(step, doc)
+
+    def _save(self, step: Step, doc: Any) -> None:
         for var, path in step.save.items():
             try:
                 self.vars.saved[var] = resolve_path(doc, self.vars.substitute(path))
@@ -308,9 +312,7 @@ class ScenarioRun:
         coll = spec["path"].strip("/").split("/")[0]
         if spec["method"] == "POST" and ex.status == 201 and coll in ("Users", "Groups"):
             self.prober.remember_resource(coll, ex.json())
-        self.responses[step.name] = ex.json()
-        if step.save:
-            self._save(step, ex)
+        self._keep(step, ex)
 
     def _control(self, step: Step, sr: StepResult) -> None:
         assert step.control is not None
@@ -329,6 +331,4 @@ class ScenarioRun:
         if "status" not in expect:
             expect["status"] = CONTROL_OK[method]
         self._check_response(sr, ex, expect, scim=False)
-        self.responses[step.name] = ex.json()
-        if step.save:
-            self._save(step, ex)
+        self._keep(step, ex)
